@@ -1,0 +1,40 @@
+import { CliIO, Command, UsageError } from './command';
+
+/**
+ * Subcommands load lazily so `xensim asm` does not pay for the simulator or the debugger.
+ * Each lives in its own module under src/cli/ and is owned by the layer it fronts.
+ */
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  // one line per subcommand: name: { summary, load: async () => (await import('./<module>')).<export> },
+};
+
+function usage(): string {
+  const lines = ['usage: xensim <command> [options]', '', 'commands:'];
+  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(8)} ${c.summary}`);
+  return lines.join('\n') + '\n';
+}
+
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '-h' || name === '--help' || name === 'help') {
+    io.stdout(usage());
+    return name ? 0 : 2;
+  }
+  const entry = commands[name];
+  if (!entry) {
+    io.stderr(`xensim: unknown command '${name}'\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await (await entry.load())(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`xensim ${name}: ${e.message}\n`);
+      return 2;
+    }
+    // An internal error is a bug in xensim; report it plainly rather than as a bare stack.
+    io.stderr(`xensim ${name}: internal error: ${(e as Error).stack ?? e}\n`);
+    return 70;
+  }
+}
+
