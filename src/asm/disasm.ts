@@ -4,7 +4,7 @@
  * NASM-syntax text (when NASM can express those exact bytes' meaning), which re-assembles to
  * an instruction that disassembles to the same text.
  */
-import { Form, FORMS, Pattern } from './table';
+import { Form, FORMS, FORMS_BY_MNEMONIC, Pattern } from './table';
 
 export interface Decoded {
   address: number;
@@ -224,7 +224,6 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
       if (b === 0xf3) ps.repzAt = index;
     }
   }
-  const opStart = r.pos;
   let key = r.u8();
   let keyLen = 1;
   if (key === 0x0f) {
@@ -232,11 +231,12 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
     keyLen = 2;
   }
   const cands = (INDEX.get(key) ?? []).filter((f) => formFits(f, r, keyLen, ps, lastRep));
-  const form =
-    cands.find((f) => f.mandatory !== undefined) ?? cands.find((f) => f.osize === ps.opsize) ?? cands.find((f) => f.osize === undefined);
+  const form = cands.find((f) => f.mandatory !== undefined) ?? cands.find((f) => f.osize === undefined || f.osize === ps.opsize);
   if (!form) {
     const words = ps.list.map(({ byte }) => PREFIX_NAME[byte]);
-    return bad(bytes, offset, address, opStart - offset + 1, [...words, '(bad)'].join(' '));
+    // objdump consumes the prefixes and the opcode bytes (three for the 0f 38 / 0f 3a maps)
+    const three = key === 0x138 || key === 0x13a ? 1 : 0;
+    return bad(bytes, offset, address, r.pos - offset + three, [...words, '(bad)'].join(' '));
   }
   r.pos += form.opcode.length - keyLen;
   if (form.mandatory !== undefined) ps.mandatoryUsed = true;
@@ -296,6 +296,7 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
       }
       case 'cr': return { text: `cr${modrm!.reg}` };
       case 'dr': return { text: `dr${modrm!.reg}` };
+      case 'tr': return { text: `tr${modrm!.reg}` };
       case 'one': return { text: '1' };
       case 'imm8': case 'imm16': case 'imm32': {
         const v = imms[immNext++];
@@ -332,10 +333,12 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
         const m = modrm!.mem!;
         const text = (label ? `${label} PTR ` : '') + m.text.replace('{seg}', segName ? `${segName}:` : m.text.startsWith('{seg}[') ? '' : 'ds:');
         if (m.nasm === undefined) nasmOk = false;
-        const size = label && p !== 'm' && form.ops[fi] !== 'm' ? NASM_SIZE[label] : undefined;
-        const far = p.startsWith('mfar') && (form.mnemonic === 'jmp' || form.mnemonic === 'call') ? 'far ' : '';
+        const isFar = p.startsWith('mfar');
+        // NASM's templates take m32/m64/m48 operands (bound, cmpxchg8b) without a size keyword
+        const sized = label && !/^m(32|48|64)$/.test(p);
+        const size = isFar ? (form.mnemonic === 'jmp' || form.mnemonic === 'call' ? 'far ' : '') : sized ? NASM_SIZE[label] + ' ' : '';
         const nasm = m.nasm?.replace('{nseg}', segName ? `${segName}:` : '');
-        return { text, nasm: nasm && (far || (size ? size + ' ' : '')) + nasm };
+        return { text, nasm: nasm && size + nasm };
       }
     }
   };
@@ -383,27 +386,61 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
   const operandText = ops.map((o) => o.text).join(',');
   const text = operandText ? `${head.padEnd(6)} ${operandText}` : head;
 
-  // NASM: explicit operands only (string instructions are named by size), no rel16 jumps
   let nasm: string | undefined;
-  if (nasmOk && !form.ops.includes('rel16') && !(form.mnemonic === 'shl' && false)) {
-    const nops = form.ops.map((p, i) => {
+  if (nasmOk) {
+    const nasmOps = form.ops.map((p, i) => {
       const o = form.disOps === form.ops ? ops[i] : render(p, i);
       return o.nasm ?? o.text;
     });
-    const strImplicitSeg = form.disOps !== form.ops && ps.segUsed ? [segName!] : [];
-    const ambiguousOne = (form.ops.includes('imm8') && /^(rol|ror|rcl|rcr|shl|shr|sar)$/.test(form.mnemonic) && imms[0] === 1);
-    const sizedPush = form.ops.length === 1 && /^(push)$/.test(form.mnemonic) && (form.ops[0].startsWith('imm') || form.ops[0].startsWith('sbyte'))
-      ? (form.osize === 16 ? 'word ' : 'dword ') : '';
-    const accMoffsAlias = form.modrm !== null && modrm?.mod === 0 && (ps.adsize === 32 ? modrm.rm === 5 : modrm.rm === 6) &&
-      form.mnemonic === 'mov' && form.ops.some((p) => p === 'al' || p === 'ax' || p === 'eax') === false &&
-      ops.some((o) => o.text === 'al' || o.text === 'ax' || o.text === 'eax');
-    const osizeWord = form.osize !== undefined && form.osize !== bits && form.ops.every((p) => !/^(r|rm|rr|al|ax|eax|m16|m32|sbyte|imm)/.test(p)) && !/(w|d)$/.test(form.mnemonic) ? [bits === 32 ? 'o16' : 'o32'] : [];
-    if (!ambiguousOne && !accMoffsAlias) {
-      const opsText = nops.map((t, i) => (i === 0 && sizedPush ? sizedPush + t : t)).join(', ');
-      nasm = [...nasmWords, ...strImplicitSeg, ...osizeWord, form.mnemonic].join(' ') + (opsText ? ' ' + opsText : '');
-    }
+    nasm = nasmSpelling({ form, nasmOps, nasmWords, segName, ps, bits, modrm, imms });
   }
   return { address, length, bytes: bytes.slice(offset, offset + length), text, nasm };
+}
+
+interface SpellingContext {
+  form: Form;
+  nasmOps: string[];
+  nasmWords: string[];
+  segName?: string;
+  ps: PrefixState;
+  bits: 16 | 32;
+  modrm?: ModRM;
+  imms: number[];
+}
+
+/** Whether NASM's mnemonic alone fixes the operand size (iretw, cbw, movsw ...). */
+function mnemonicImpliesSize(f: Form): boolean {
+  return (FORMS_BY_MNEMONIC.get(f.mnemonic) ?? []).every((g) => g.osize === f.osize);
+}
+
+/**
+ * The instruction in NASM syntax, such that NASM's bytes disassemble to the same text; or
+ * undefined where NASM cannot say it (an eiz index, rel16 jumps, prefixes out of NASM's order,
+ * `shl eax,0x1` spelled with an imm8, `mov eax,[disp32]` through ModRM rather than moffs).
+ */
+function nasmSpelling(c: SpellingContext): string | undefined {
+  const { form, ps, bits, modrm } = c;
+  if (form.ops.includes('rel16') || form.ops.includes('tr') || !FORMS_BY_MNEMONIC.has(form.mnemonic)) return undefined;
+  if (form.mnemonic === 'fwait' && c.nasmWords.length > 0) return undefined; // NASM treats wait as a prefix itself
+  const shiftByOne = form.ops.length === 2 && form.ops[1] === 'imm8' && /^(rol|ror|rcl|rcr|shl|shr|sal|sar)$/.test(form.mnemonic) && c.imms[0] === 1;
+  if (shiftByOne) return undefined;
+  const direct = modrm !== undefined && modrm.mod === 0 && modrm.rm === (ps.adsize === 32 ? 5 : 6);
+  if (direct && form.mnemonic === 'mov' && c.nasmOps.some((o) => o === 'al' || o === 'ax' || o === 'eax')) return undefined;
+  const implicit = form.disOps.some((p) => /^[XYZ]/.test(p)); // string instructions: memory operands implied
+  const words = [...c.nasmWords];
+  if (implicit && ps.segUsed && c.segName) words.push(c.segName);
+  if (implicit && ps.adsize !== bits) words.push(bits === 32 ? 'a16' : 'a32');
+  const pushImm = form.mnemonic === 'push' && /^(imm|sbyte)/.test(form.ops[0] ?? '');
+  const sizeShown = pushImm || form.ops.some((p) => /^(r8|r16|r32|rm|rr|rx|al|ax|eax|m16|m32|m64)/.test(p));
+  if (form.osize !== undefined && form.osize !== bits && !sizeShown && !mnemonicImpliesSize(form)) words.push(bits === 32 ? 'o16' : 'o32');
+  let ops = c.nasmOps;
+  // NASM puts xchg's first register in ModRM.reg; objdump prints ModRM.rm first
+  if (form.mnemonic === 'xchg' && modrm?.mod === 3) {
+    if (ops.some((o) => o === 'eax' || o === 'ax')) return undefined; // NASM would pick 90+r
+    ops = [ops[1], ops[0]];
+  }
+  if (pushImm) ops = [(form.osize === 16 ? 'word ' : 'dword ') + ops[0]];
+  return [...words, form.mnemonic].join(' ') + (ops.length ? ' ' + ops.join(', ') : '');
 }
 
 function bad(bytes: Uint8Array, offset: number, address: number, length: number, text = '(bad)'): Decoded {

@@ -21,7 +21,7 @@ const FIXED_REG: Partial<Record<Pattern, string>> = {
   al: 'al', ax: 'ax', eax: 'eax', cl: 'cl', dx: 'dx', es: 'es', cs: 'cs', ss: 'ss', ds: 'ds', fs: 'fs', gs: 'gs',
 };
 
-const isRegPattern = (p: Pattern): boolean => p === 'r8' || p === 'r16' || p === 'r32' || p === 'sreg' || p === 'cr' || p === 'dr';
+const isRegPattern = (p: Pattern): boolean => p === 'r8' || p === 'r16' || p === 'r32' || p === 'sreg' || p === 'cr' || p === 'dr' || p === 'tr';
 const isRmPattern = (p: Pattern): boolean =>
   p.startsWith('rm') || p.startsWith('rr') || p === 'rx32' || p === 'm' || /^m\d/.test(p) || p.startsWith('mfar');
 const isImmPattern = (p: Pattern): boolean => p.startsWith('imm') || p.startsWith('sbyte');
@@ -118,7 +118,7 @@ function matchOperand(f: Form, pi: number, o: Operand, ctx: Ctx): boolean {
   if (p === 'm') return o.size === undefined;
   const farJump = f.mnemonic === 'jmp' || f.mnemonic === 'call';
   if (p === 'mfar32') return farJump ? o.size === 6 : o.size === undefined && f.osize === ctx.wanted;
-  if (p === 'mfar16') return !farJump && o.size === undefined && f.osize === ctx.wanted;
+  if (p === 'mfar16') return !farJump && o.size === undefined;
   const n = MEM_SIZE[p];
   if (n === undefined || p.startsWith('rr') || p === 'rx32') return false;
   if (o.size === undefined) {

@@ -19,7 +19,9 @@
  *
  * Order matters: the encoder takes the first form that matches, which is how NASM's own
  * table orders its choices (sign-extended imm8 before the accumulator form before the
- * general form; `r/m, reg` before `reg, r/m`).
+ * general form; `r/m, reg` before `reg, r/m`). The disassembler takes the first form that
+ * fits the bytes and the operand size in force, so a form without o16/o32 placed after
+ * sized ones catches the rest (and a 0x66 it did not use prints as data16).
  */
 
 export type Pattern =
@@ -34,7 +36,7 @@ export type Pattern =
   | 'one' // the constant 1 (shift by one)
   | 'al' | 'ax' | 'eax' | 'cl' | 'dx'
   | 'sreg' | 'es' | 'cs' | 'ss' | 'ds' | 'fs' | 'gs'
-  | 'cr' | 'dr'
+  | 'cr' | 'dr' | 'tr'
   | 'rel8' | 'rel16' | 'rel32'
   | 'far16' | 'far32' // seg:offset immediate
   | 'moffs8' | 'moffs16' | 'moffs32'
@@ -159,17 +161,17 @@ function lines(): string[] {
     'mov rm8,r8 : 88 /r', 'mov rm16,r16 : o16 89 /r', 'mov rm32,r32 : o32 89 /r',
     'mov r8,rm8 : 8a /r', 'mov r16,rm16 : o16 8b /r', 'mov r32,rm32 : o32 8b /r',
     'mov rr16,sreg : o16 8c /r', 'mov rr32,sreg : o32 8c /r', 'mov m16,sreg : 8c /r : S',
-    'mov sreg,rr32 : 8e /r', 'mov sreg,rr16 : o16 8e /r : D', 'mov sreg,rr16 : 8e /r : E', 'mov sreg,m16 : 8e /r : S',
+    'mov sreg,rr16 : o16 8e /r : D', 'mov sreg,rr32 : 8e /r', 'mov sreg,rr16 : 8e /r : E', 'mov sreg,m16 : 8e /r : S',
     'mov r8,imm8 : b0+r ib', 'mov r16,imm16 : o16 b8+r iw', 'mov r32,imm32 : o32 b8+r id',
     'mov rm8,imm8 : c6 /0 ib', 'mov rm16,imm16 : o16 c7 /0 iw', 'mov rm32,imm32 : o32 c7 /0 id',
     'mov rx32,cr : 0f 20 /r', 'mov cr,rx32 : 0f 22 /r', 'mov rx32,dr : 0f 21 /r', 'mov dr,rx32 : 0f 23 /r',
+    'mov rx32,tr : 0f 24 /r : D', 'mov tr,rx32 : 0f 26 /r : D', // the 386/486 test registers
     'movzx r16,rm8 : o16 0f b6 /r', 'movzx r32,rm8 : o32 0f b6 /r',
     'movzx r16,rm16 : o16 0f b7 /r : D', 'movzx r32,rm16 : o32 0f b7 /r',
     'movsx r16,rm8 : o16 0f be /r', 'movsx r32,rm8 : o32 0f be /r',
     'movsx r16,rm16 : o16 0f bf /r : D', 'movsx r32,rm16 : o32 0f bf /r',
     'lea r16,m : o16 8d /r', 'lea r32,m : o32 8d /r',
-    'nop : o32 90 : D', 'nop : 90',
-    'xchg r16,ax : o16 90+r', 'xchg ax,r16 : o16 90+r : E',
+    'nop : o32 90 : D', 'xchg r16,ax : o16 90+r', 'xchg ax,r16 : o16 90+r : E', 'nop : 90',
     'xchg r32,eax : o32 90+r', 'xchg eax,r32 : o32 90+r : E',
     // NASM puts the first operand of a register pair in ModRM.reg; objdump reads ModRM.rm first
     'xchg r8,rm8 : 86 /r : E', 'xchg r16,rm16 : o16 87 /r : E', 'xchg r32,rm32 : o32 87 /r : E',
@@ -179,6 +181,18 @@ function lines(): string[] {
     'cmpxchg8b m64 : 0f c7 /1 : S',
     'bswap r32 : o32 0f c8+r', 'bswap r16 : o16 0f c8+r : D',
     'nop rm16 : o16 0f 1f /0', 'nop rm32 : o32 0f 1f /0',
+    // the reserved-NOP and hint space as objdump names it (any ModRM.reg)
+    'nop rm16 : o16 0f 1f /r : D', 'nop rm32 : o32 0f 1f /r : D',
+    'nop rm16 : o16 0f 19 /r : D', 'nop rm32 : o32 0f 19 /r : D',
+    'nop rm16 : o16 0f 1d /r : D', 'nop rm32 : o32 0f 1d /r : D',
+    'nop rm16 : o16 0f 1e /r : D', 'nop rm32 : o32 0f 1e /r : D',
+    'cldemote m8 : 0f 1c /0 : D', 'nop rm16 : o16 0f 1c /r : D', 'nop rm32 : o32 0f 1c /r : D',
+    'prefetchnta m8 : 0f 18 /0 : D', 'prefetcht0 m8 : 0f 18 /1 : D', 'prefetcht1 m8 : 0f 18 /2 : D', 'prefetcht2 m8 : 0f 18 /3 : D',
+    'nop rm16 : o16 0f 18 /r : D', 'nop rm32 : o32 0f 18 /r : D',
+    'prefetch m8 : 0f 0d /0 : D', 'prefetchw m8 : 0f 0d /1 : D', 'prefetchwt1 m8 : 0f 0d /2 : D', 'prefetch m8 : 0f 0d /r : D',
+    'ud1 r16,rm16 : o16 0f b9 /r : D', 'ud1 r32,rm32 : o32 0f b9 /r : D',
+    'ud0 r16,rm16 : o16 0f ff /r : D', 'ud0 r32,rm32 : o32 0f ff /r : D',
+    'movnti m32,r32 : 0f c3 /r : D',
   );
   // bit operations
   (['bt', 'bts', 'btr', 'btc'] as const).forEach((m, n) => {
@@ -255,12 +269,18 @@ function lines(): string[] {
   L.push(
     'cbw : o16 98', 'cwde : o32 98', 'cwd : o16 99', 'cdq : o32 99',
     'lahf : 9f', 'sahf : 9e', 'clc : f8', 'stc : f9', 'cmc : f5', 'cld : fc', 'std : fd',
-    'cli : fa', 'sti : fb', 'hlt : f4', 'pause : f3 90 : F3', 'ud2 : 0f 0b', 'wait : 9b : E', 'fwait : 9b',
+    'cli : fa', 'sti : fb', 'hlt : f4', 'pause : f3 90 : F3', 'wait : 9b : E', 'fwait : 9b',
     'salc : d6 : E', 'aaa : 37', 'aas : 3f', 'daa : 27', 'das : 2f',
     'aam : d4 0a : E', 'aam imm8 : d4 ib', 'aad : d5 0a : E', 'aad imm8 : d5 ib',
     'cpuid : 0f a2', 'rdtsc : 0f 31', 'rdmsr : 0f 32', 'wrmsr : 0f 30', 'rdpmc : 0f 33',
     'clts : 0f 06', 'invd : 0f 08', 'wbinvd : 0f 09', 'sysenter : 0f 34', 'sysexit : 0f 35', 'rsm : 0f aa',
     'vmcall : 0f 01 c1', 'vmmcall : 0f 01 d9',
+    // the rest of 0f 01's register forms, for the disassembler
+    'enclv : 0f 01 c0 : D', 'vmlaunch : 0f 01 c2 : D', 'vmresume : 0f 01 c3 : D', 'vmxoff : 0f 01 c4 : D', 'pconfig : 0f 01 c5 : D', 'wrmsrns : 0f 01 c6 : D', 'monitor : 0f 01 c8 : D', 'mwait : 0f 01 c9 : D', 'clac : 0f 01 ca : D', 'stac : 0f 01 cb : D', 'encls : 0f 01 cf : D', 'xgetbv : 0f 01 d0 : D', 'xsetbv : 0f 01 d1 : D', 'vmfunc : 0f 01 d4 : D', 'xend : 0f 01 d5 : D', 'xtest : 0f 01 d6 : D', 'enclu : 0f 01 d7 : D', 'vmrun : 0f 01 d8 : D', 'vmload : 0f 01 da : D', 'vmsave : 0f 01 db : D', 'stgi : 0f 01 dc : D', 'clgi : 0f 01 dd : D', 'skinit : 0f 01 de : D', 'invlpga : 0f 01 df : D', 'serialize : 0f 01 e8 : D', 'rdpkru : 0f 01 ee : D', 'wrpkru : 0f 01 ef : D', 'swapgs : 0f 01 f8 : D', 'rdtscp : 0f 01 f9 : D', 'monitorx : 0f 01 fa : D', 'mwaitx : 0f 01 fb : D', 'clzero : 0f 01 fc : D', 'rdpru : 0f 01 fd : D', 'invlpgb : 0f 01 fe : D', 'tlbsync : 0f 01 ff : D',
+    'syscall : 0f 05 : D', 'femms : 0f 0e : D', 'sysret : 0f 07 : D', 'getsec : 0f 37 : D', 'ud2 : 0f 0b',
+    'lfence : 0f ae e8', 'mfence : 0f ae f0', 'sfence : 0f ae f8',
+    'fxsave m : 0f ae /0 : D', 'fxrstor m : 0f ae /1 : D', 'ldmxcsr m32 : 0f ae /2 : D', 'stmxcsr m32 : 0f ae /3 : D',
+    'xsave m : 0f ae /4 : D', 'xrstor m : 0f ae /5 : D', 'xsaveopt m : 0f ae /6 : D', 'clflush m8 : 0f ae /7 : D',
     'sgdt m : o16 0f 01 /0 : D @sgdtw', 'sgdt m : 0f 01 /0 : @sgdtd',
     'sidt m : o16 0f 01 /1 : D @sidtw', 'sidt m : 0f 01 /1 : @sidtd',
     'lgdt m : o16 0f 01 /2 : D @lgdtw', 'lgdt m : 0f 01 /2 : @lgdtd',
@@ -272,8 +292,8 @@ function lines(): string[] {
     'str rr16 : o16 0f 00 /1', 'str rr32 : o32 0f 00 /1', 'str m16 : 0f 00 /1 : S',
     'lldt rm16 : 0f 00 /2 : S', 'ltr rm16 : 0f 00 /3 : S',
     'verr rm16 : 0f 00 /4 : S', 'verw rm16 : 0f 00 /5 : S',
-    'lar r16,rm16 : o16 0f 02 /r', 'lar r32,rr32 : o32 0f 02 /r : D', 'lar r32,rm16 : o32 0f 02 /r : S',
-    'lsl r16,rm16 : o16 0f 03 /r', 'lsl r32,rr32 : o32 0f 03 /r : D', 'lsl r32,rm16 : o32 0f 03 /r : S',
+    'lar r16,rm16 : o16 0f 02 /r', 'lar r32,rr16 : o32 0f 02 /r : D =r32,rr32', 'lar r32,rm16 : o32 0f 02 /r : S',
+    'lsl r16,rm16 : o16 0f 03 /r', 'lsl r32,rr16 : o32 0f 03 /r : D =r32,rr32', 'lsl r32,rm16 : o32 0f 03 /r : S',
     'arpl rm16,r16 : 63 /r',
     'bound r16,m32 : o16 62 /r', 'bound r32,m64 : o32 62 /r',
     'les r16,mfar16 : o16 c4 /r', 'les r32,mfar32 : o32 c4 /r',
@@ -308,7 +328,7 @@ function lines(): string[] {
 const SIMPLE_PATTERNS = new Set<string>([
   'r8', 'r16', 'r32', 'rm8', 'rm16', 'rm32', 'rr16', 'rr32', 'rx32', 'm', 'm8', 'm16', 'm32', 'm64', 'm48',
   'mfar16', 'mfar32', 'imm8', 'imm16', 'imm32', 'sbyte16', 'sbyte32', 'one', 'al', 'ax', 'eax',
-  'cl', 'dx', 'sreg', 'es', 'cs', 'ss', 'ds', 'fs', 'gs', 'cr', 'dr', 'rel8', 'rel16', 'rel32',
+  'cl', 'dx', 'sreg', 'es', 'cs', 'ss', 'ds', 'fs', 'gs', 'cr', 'dr', 'tr', 'rel8', 'rel16', 'rel32',
   'far16', 'far32', 'moffs8', 'moffs16', 'moffs32', 'Xb', 'Xw', 'Xd', 'Yb', 'Yw', 'Yd', 'Zb',
 ]);
 
@@ -385,3 +405,6 @@ export const FORMS_BY_MNEMONIC: ReadonlyMap<string, readonly Form[]> = (() => {
 
 /** Every mnemonic the encoder knows (for completion and "unknown mnemonic" checks). */
 export const MNEMONICS: readonly string[] = [...FORMS_BY_MNEMONIC.keys()].sort();
+
+/** Every mnemonic the disassembler prints. */
+export const DIS_NAMES: ReadonlySet<string> = new Set(FORMS.filter((f) => !f.encOnly).map((f) => f.disName));

@@ -15,13 +15,14 @@ function tryEncode(line: string, address: number): string {
   }
 }
 
+const all = corpusLines();
+// The generator also produces combinations nasm refuses: those check our errors instead.
+const rejected = nasmErrors(all);
+const lines = all.filter((_, i) => !rejected.has(i));
+const nasm = nasmAssemble(lines);
+
 describe('asm oracle: encoder = nasm -f bin', function () {
   this.timeout(60000);
-  const all = corpusLines();
-  // The generator also produces combinations nasm refuses: those check our errors instead.
-  const rejected = nasmErrors(all);
-  const lines = all.filter((_, i) => !rejected.has(i));
-  const nasm = nasmAssemble(lines);
 
   it(`has at least 1,000 instruction forms (${lines.length})`, () => {
     assert.ok(lines.length >= 1000, `${lines.length}`);
@@ -49,10 +50,6 @@ describe('asm oracle: encoder = nasm -f bin', function () {
 
 describe('asm oracle: disassembler = objdump -d -M intel', function () {
   this.timeout(60000);
-  const all = corpusLines();
-  const rejected = nasmErrors(all);
-  const lines = all.filter((_, i) => !rejected.has(i));
-  const nasm = nasmAssemble(lines);
   const objdump = objdumpBinary(nasm.image);
 
   it('disassembles every corpus instruction as objdump does', () => {
