@@ -6,6 +6,8 @@ import { CliIO, Command, UsageError } from './command';
  */
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   // one line per subcommand: name: { summary, load: async () => (await import('./<module>')).<export> },
+  // require, not import(): esbuild-register (mocha) leaves import() to node, which cannot load .ts
+  disasm: { summary: 'disassemble a flat binary (objdump -M intel syntax)', load: async () => (require('./disasm') as typeof import('./disasm')).disasmCommand },
 };
 
 function usage(): string {
