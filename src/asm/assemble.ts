@@ -96,6 +96,8 @@ export class Assembler {
   private org: number | undefined;
   private orgSet = false;
   private stmtIndex = 0;
+  /** where the current statement began: `$` (NASM keeps it for every item and TIMES copy) */
+  private stmtStart = 0;
   private loc!: SourceLocation;
   private forward = new Set<string>();
   private struc: { name: string; start: number; saved: SectionState; savedAbs: number | undefined } | undefined;
@@ -178,6 +180,8 @@ export class Assembler {
     this.loc = st.src;
     const startSec = this.cur;
     const startOff = this.here();
+    this.stmtStart = startOff;
+    const startAddr = this.absolute ?? this.cur.vma + startOff;
     if (st.label && st.body.k !== 'equ') this.defineLabel(st.label.name, st.label.col, st.label.local ? 'local' : 'label');
     if (this.listing) this.listBytes = [];
     if (st.times) {
@@ -189,12 +193,12 @@ export class Assembler {
       const size = this.here() - startOff;
       if (size > 0) this.lines.push({ address: this.cur.vma + startOff, size, file: st.src.file, line: st.src.line });
     }
-    if (this.listing) this.listLine(st, startOff);
+    if (this.listing) this.listLine(st, startAddr);
   }
 
-  private listLine(st: Statement, off: number): void {
+  private listLine(st: Statement, address: number): void {
     const text = st.src.text ?? untokenize(st.src.toks);
-    const addr = this.absolute === undefined ? (this.cur.vma + off).toString(16).toUpperCase().padStart(8, '0') : ''.padStart(8);
+    const addr = address.toString(16).toUpperCase().padStart(8, '0');
     const hex = this.listBytes.slice(0, 16).map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join('');
     const more = this.listBytes.length > 16 ? '-' : ' ';
     this.listing!.push(`${String(st.src.line).padStart(6)} ${addr} ${hex.padEnd(32)}${more} ${st.src.fromMacro ? '<macro> ' : ''}${text}`);
@@ -215,10 +219,10 @@ export class Assembler {
     },
     here: (base) => {
       if (this.absolute !== undefined) {
-        const v = base ? BigInt(this.struc?.start ?? this.absolute) : BigInt(this.absolute);
+        const v = base ? BigInt(this.struc?.start ?? this.stmtStart) : BigInt(this.stmtStart);
         return { v, known: true, reloc: 0 };
       }
-      const off = base ? 0 : this.cur.length;
+      const off = base ? 0 : this.stmtStart;
       return { v: BigInt(this.cur.vma + off), known: true, reloc: 1, section: this.cur.index };
     },
     undefinedSymbol: (name, col) => {

@@ -187,7 +187,8 @@ function binop(op: string, a: bigint, b: bigint): bigint {
     case '<=': return bool(a <= b);
     case '>': return bool(a > b);
     case '>=': return bool(a >= b);
-    case '<=>': return a < b ? -1n : a > b ? 1n : 0n;
+    // NASM 2.16 documents -1/0/1 but yields 1 only for `>` and 0 otherwise; the oracle wins
+    case '<=>': return bool(a > b);
     case '&&': return bool(a !== 0n && b !== 0n);
     case '||': return bool(a !== 0n || b !== 0n);
     case '^^': return bool((a !== 0n) !== (b !== 0n));

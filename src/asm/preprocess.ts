@@ -424,7 +424,10 @@ export class Preprocessor {
       this.diag.error(at, toks[0].col, `\`%rep' count ${n} is too large`);
       return end;
     }
+    const condDepth = this.conds.length;
     for (let k = 0n; k < n && !this.exitRep && !this.fatal; k++) this.processLines(body, site);
+    // %exitrep leaves from inside %if blocks of the body: close them
+    if (this.exitRep) this.conds.length = condDepth;
     this.exitRep = false;
     return end;
   }
@@ -490,7 +493,7 @@ export class Preprocessor {
     let args = given;
     if (mac.greedy && given.length > mac.max) {
       // the last parameter takes the rest of the line, commas included
-      const cut = nthComma(argToks, mac.max - 1);
+      const cut = mac.max <= 1 ? -1 : nthComma(argToks, mac.max - 2);
       args = [...given.slice(0, mac.max - 1), argToks.slice(cut + 1)];
     }
     const all = args.slice();
