@@ -572,7 +572,8 @@ export class Assembler {
         const v = this.eval(item.e);
         if (v.known && size <= 4) {
           const bits = BigInt(size * 8);
-          if (v.v < -(1n << (bits - 1n)) || v.v >= 1n << bits) {
+          // NASM's bound is -2^n..2^n-1: any n-bit pattern, signed or not, and then some
+          if (v.v < -(1n << bits) || v.v >= 1n << bits) {
             const name = size === 1 ? 'byte' : size === 2 ? 'word' : 'dword';
             this.diag.warning(this.loc, item.col, `${name} data exceeds bounds`);
           }
@@ -608,7 +609,31 @@ export class Assembler {
       this.diag.error(this.loc, col, e.message);
       return;
     }
+    this.checkImmediates(b, ins);
     this.emit(bytes, b.col);
+  }
+
+  /**
+   * NASM warns when an immediate does not fit the field it lands in. The field is the size of
+   * the other operand (or the explicit size); the encoder reports only impossible forms.
+   */
+  private checkImmediates(b: Extract<Body, { k: 'insn' }>, ins: Instruction): void {
+    let width = 0;
+    for (const o of ins.operands) {
+      if (o.kind === 'reg' && o.reg.cls === 'gpr') width = o.reg.size;
+      else if (o.kind === 'mem' && (o.size === 1 || o.size === 2 || o.size === 4)) width = o.size;
+    }
+    if (b.mnemonic === 'int') width = 1;
+    ins.operands.forEach((o, i) => {
+      if (o.kind !== 'imm' || !o.known || o.jump || BRANCHES.test(b.mnemonic)) return;
+      const size = o.size ?? width;
+      if (size !== 1 && size !== 2 && size !== 4) return;
+      const bits = size * 8;
+      if (o.value < -(2 ** bits) || o.value >= 2 ** bits) {
+        const name = size === 1 ? 'byte' : size === 2 ? 'word' : 'dword';
+        this.diag.warning(this.loc, b.ops[i].col, `${name} data exceeds bounds`);
+      }
+    });
   }
 
   private operand(o: OperandAst, branch: boolean): Operand {

@@ -6,7 +6,7 @@
 import { Assembler, AsmSymbol, Encoder, SectionInfo, diagnosticsOf } from './assemble';
 import { Diagnostic, Diagnostics } from './diagnostics';
 import { LineMap } from './linemap';
-import { EncodeError } from './operand';
+import { encode, isMnemonic } from './encoder';
 import { Parser } from './parse';
 import { preprocess } from './preprocess';
 
@@ -15,6 +15,7 @@ export type { Diagnostic, SourceLocation } from './diagnostics';
 export { LineMap } from './linemap';
 export type { LineMapEntry } from './linemap';
 export type { AsmSymbol, SectionInfo, SymbolKind, Encoder } from './assemble';
+export { encode, isMnemonic } from './encoder';
 
 export interface AssembleOptions {
   /** name of the source file, used in diagnostics and the line map (default `input.asm`) */
@@ -45,18 +46,14 @@ export interface AssembleResult {
   listing?: string;
 }
 
-const noEncoder: Encoder = (ins) => {
-  throw new EncodeError(`instruction encoding is not available (\`${ins.mnemonic}')`);
-};
-
 /** Assemble NASM source. Never throws for bad input: problems come back in `errors`. */
 export function assemble(source: string, options: AssembleOptions = {}): AssembleResult {
   const file = options.file ?? 'input.asm';
   const diag = new Diagnostics();
   const fs = { readFile: options.readFile ?? (() => undefined), includePaths: options.includePaths };
   const lines = preprocess(source, file, fs, diag, options.defines);
-  const stmts = new Parser(diag, { isMnemonic: options.isMnemonic }).parseAll(lines);
-  const asm = new Assembler(stmts, options.encode ?? noEncoder, diag, options.listing ?? false);
+  const stmts = new Parser(diag, { isMnemonic: options.isMnemonic ?? isMnemonic }).parseAll(lines);
+  const asm = new Assembler(stmts, options.encode ?? encode, diag, options.listing ?? false);
   const r = asm.run();
   return { ...r, listing: options.listing ? r.listing : undefined, ...diagnosticsOf(diag) };
 }

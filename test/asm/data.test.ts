@@ -145,12 +145,12 @@ describe('asm: data, expressions and layout against nasm -f bin', () => {
   for (const [name, src] of Object.entries(CASES)) it(name, () => sameAsNasm(src));
 
   it('warns like NASM when data exceeds its size', () => {
-    const r = ours('db 300\ndw 70000\ndd 0x100000000\ndb -129\n');
+    const r = ours('db 300\ndw 70000\ndd 0x100000000\ndb -257\ndb -256\n');
     assert.deepStrictEqual(
       r.warnings.map((w) => `${w.line}:${w.col}: ${w.message}`),
       ['1:4: byte data exceeds bounds', '2:4: word data exceeds bounds', '3:4: dword data exceeds bounds', '4:4: byte data exceeds bounds'],
     );
-    assert.strictEqual(hex(r.image), hex(nasm('db 300\ndw 70000\ndd 0x100000000\ndb -129\n').bytes));
+    assert.strictEqual(hex(r.image), hex(nasm('db 300\ndw 70000\ndd 0x100000000\ndb -257\ndb -256\n').bytes));
   });
 
   it('reserving space in a progbits section zeroes it with NASM\'s warning', () => {
