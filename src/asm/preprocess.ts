@@ -163,7 +163,7 @@ export class Preprocessor {
         this.directive(d, toks, l, at);
         continue;
       }
-      this.emit(this.expandSingle(toks, new Set()), l, at, site !== undefined);
+      this.emit(paste(this.expandSingle(toks, new Set())), l, at, site !== undefined);
     }
   }
 
@@ -655,6 +655,22 @@ function substitute(body: Token[], args: Token[][], count: number, id: number, c
     } else for (const r of repl) out.push({ ...r, col });
     lastWasParam = isParam;
     pasteNext = false;
+  }
+  return out;
+}
+
+/** `a %+ b` outside macro bodies (after %define expansion): one token `ab`. */
+function paste(toks: Token[]): Token[] {
+  if (!toks.some((t) => t.k === 'pp' && t.s === '%+')) return toks;
+  const out: Token[] = [];
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i];
+    const last = out[out.length - 1];
+    const next = toks[i + 1];
+    if (t.k === 'pp' && t.s === '%+' && last && next) {
+      out[out.length - 1] = retoken(last.s + next.s, last.col);
+      i++;
+    } else out.push(t);
   }
   return out;
 }
