@@ -699,6 +699,6 @@ export class Assembler {
   }
 }
 
-export function diagnosticsOf(d: Diagnostics): { errors: Diagnostic[]; warnings: Diagnostic[] } {
-  return { errors: d.list.filter((x) => x.severity === 'error'), warnings: d.list.filter((x) => x.severity === 'warning') };
+export function diagnosticsOf(list: readonly Diagnostic[]): { errors: Diagnostic[]; warnings: Diagnostic[] } {
+  return { errors: list.filter((x) => x.severity === 'error'), warnings: list.filter((x) => x.severity === 'warning') };
 }

@@ -55,5 +55,12 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
   const stmts = new Parser(diag, { isMnemonic: options.isMnemonic ?? isMnemonic }).parseAll(lines);
   const asm = new Assembler(stmts, options.encode ?? encode, diag, options.listing ?? false);
   const r = asm.run();
-  return { ...r, listing: options.listing ? r.listing : undefined, ...diagnosticsOf(diag) };
+  return { ...r, listing: options.listing ? r.listing : undefined, ...diagnosticsOf(sorted(diag.list)) };
+}
+
+/** Diagnostics in source order: files in the order they were first reported, then line and column. */
+function sorted(list: readonly Diagnostic[]): Diagnostic[] {
+  const fileOrder = new Map<string, number>();
+  for (const d of list) if (!fileOrder.has(d.file)) fileOrder.set(d.file, fileOrder.size);
+  return [...list].sort((a, b) => fileOrder.get(a.file)! - fileOrder.get(b.file)! || a.line - b.line || a.col - b.col);
 }

@@ -128,8 +128,7 @@ export class Preprocessor {
     this.depth--;
     if (this.conds.length > condDepth) {
       const c = this.conds[condDepth];
-      const last = lines.length ? lines[lines.length - 1].line : 1;
-      this.diag.error({ file, line: last }, 1, `expected \`%endif' before end of file (\`%if' on line ${c.at.line} is unterminated)`);
+      this.diag.error(c.at, c.col, `unterminated \`%if': expected \`%endif' before end of file`);
       this.conds.length = condDepth;
     }
   }
