@@ -6,6 +6,7 @@ import { CliIO, Command, UsageError } from './command';
  */
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   // one line per subcommand: name: { summary, load: async () => (await import('./<module>')).<export> },
+  asm: { summary: 'assemble NASM source into a flat binary (as nasm -f bin)', load: async () => (require('./asm') as typeof import('./asm')).asmCommand },
 };
 
 function usage(): string {
