@@ -42,6 +42,18 @@ interface RawLine extends SourceLocation {
   text: string;
   toks?: Token[];
   fromMacro?: boolean;
+  /** set on the lines of a macro expansion: their parameters are substituted as they are read */
+  frame?: MacroFrame;
+}
+
+/** One invocation of a multi-line macro: its arguments (which %rotate turns) and %% prefix. */
+interface MacroFrame {
+  /** given arguments, then defaults */
+  args: Token[][];
+  /** how many were given (%0) */
+  count: number;
+  id: number;
+  col: number;
 }
 
 interface Cond {
@@ -109,7 +121,7 @@ export class Preprocessor {
 
   private toks(l: RawLine): Token[] {
     if (!l.toks) l.toks = tokenize(l.text, (col, m) => this.diag.error(l, col, m));
-    return l.toks;
+    return l.frame ? substitute(l.toks, l.frame) : l.toks;
   }
 
   private get active(): boolean {
@@ -359,6 +371,18 @@ export class Preprocessor {
         if (d === '%fatal') this.fatal = true;
         return;
       }
+      case '%rotate': {
+        const frame = l.frame;
+        if (!frame) {
+          this.diag.error(at, col, '`%rotate\' invoked outside a macro call');
+          return;
+        }
+        const n = frame.args.length;
+        if (n === 0) return;
+        const k = ((Number(this.constExpr(toks.slice(1), at, col, '%rotate')) % n) + n) % n;
+        frame.args = [...frame.args.slice(k), ...frame.args.slice(0, k)];
+        return;
+      }
       case '%exitrep':
         this.exitRep = true;
         return;
@@ -497,14 +521,14 @@ export class Preprocessor {
     }
     const all = args.slice();
     for (let k = all.length; k < mac.max && k - mac.min < mac.defaults.length; k++) all[k] = mac.defaults[k - mac.min] ?? [];
-    const id = ++this.uniq;
-    const col = nameTok.col;
+    const frame: MacroFrame = { args: all, count: args.length, id: ++this.uniq, col: nameTok.col };
     const expanded: RawLine[] = mac.body.map((b) => ({
       file: b.file,
       line: b.line,
       text: b.text,
-      toks: substitute(this.toks(b), all, args.length, id, col),
+      toks: this.toks(b),
       fromMacro: true,
+      frame,
     }));
     this.depth++;
     this.processLines(expanded, at);
@@ -621,7 +645,8 @@ const PASTABLE = (t: Token): boolean => t.k === 'id' || t.k === 'num';
  * Substitute %1..%n, %0, %{n} and %%local in a macro body line. Tokens written against each
  * other (`lbl_%1`, `%1_end`, `a %+ b`) are pasted into one token, as NASM does.
  */
-function substitute(body: Token[], args: Token[][], count: number, id: number, col: number): Token[] {
+function substitute(body: Token[], frame: MacroFrame): Token[] {
+  const { args, count, id, col } = frame;
   const out: Token[] = [];
   let pasteNext = false;
   let lastWasParam = false;

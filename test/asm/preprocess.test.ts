@@ -132,6 +132,31 @@ const CASES: Record<string, string> = {
       %macro hidden 0
       %endmacro
     %endif`,
+  '%rotate walks variadic arguments; %if on %0 inside a macro': `
+    %macro pushall 1-*
+      %rep %0
+        push %1
+        %rotate 1
+      %endrep
+    %endmacro
+    %macro popall 1-*
+      %rep %0
+        %rotate -1
+        pop %1
+      %endrep
+    %endmacro
+    %macro opt 1-2
+      %if %0 > 1
+        db %1, %2
+      %else
+        db %1
+      %endif
+    %endmacro
+    bits 32
+    pushall eax, ebx, ecx
+    popall eax, ebx, ecx
+    opt 1
+    opt 1, 2`,
   'line continuation': `
     db 1, \\
        2, \\
