@@ -570,7 +570,8 @@ export class Assembler {
         this.reserveQuiet(size);
       } else {
         const v = this.eval(item.e);
-        if (v.known && size <= 4) {
+        if (v.complex || v.reloc < -1 || v.reloc > 1) this.diag.error(this.loc, item.col, 'expression is not simple or relocatable');
+        else if (v.known && size <= 4) {
           const bits = BigInt(size * 8);
           // NASM's bound is -2^n..2^n-1: any n-bit pattern, signed or not, and then some
           if (v.v < -(1n << bits) || v.v >= 1n << bits) {
