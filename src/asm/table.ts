@@ -257,7 +257,7 @@ function lines(): string[] {
     'lahf : 9f', 'sahf : 9e', 'clc : f8', 'stc : f9', 'cmc : f5', 'cld : fc', 'std : fd',
     'cli : fa', 'sti : fb', 'hlt : f4', 'pause : f3 90 : F3', 'ud2 : 0f 0b', 'wait : 9b : E', 'fwait : 9b',
     'salc : d6 : E', 'aaa : 37', 'aas : 3f', 'daa : 27', 'das : 2f',
-    'aam : d4 0a', 'aam imm8 : d4 ib', 'aad : d5 0a', 'aad imm8 : d5 ib',
+    'aam : d4 0a : E', 'aam imm8 : d4 ib', 'aad : d5 0a : E', 'aad imm8 : d5 ib',
     'cpuid : 0f a2', 'rdtsc : 0f 31', 'rdmsr : 0f 32', 'wrmsr : 0f 30', 'rdpmc : 0f 33',
     'clts : 0f 06', 'invd : 0f 08', 'wbinvd : 0f 09', 'sysenter : 0f 34', 'sysexit : 0f 35', 'rsm : 0f aa',
     'vmcall : 0f 01 c1', 'vmmcall : 0f 01 d9',

@@ -90,7 +90,7 @@ export function parseObjdump(text: string): Map<number, string> {
  * where objdump restarts decoding, so only each string's first instruction is compared.
  * Jump targets print as `<sym+off>` there; they are stripped and addresses re-based on 0x0 format.
  */
-export function objdumpChunks(chunks: readonly Uint8Array[]): string[] {
+export function objdumpChunks(chunks: readonly Uint8Array[]): { text: string; length: number }[] {
   const dir = tmpdir();
   try {
     const src = ['bits 32', 'section .text'];
@@ -98,9 +98,10 @@ export function objdumpChunks(chunks: readonly Uint8Array[]): string[] {
     fs.writeFileSync(path.join(dir, 'c.asm'), src.join('\n') + '\n');
     execFileSync('nasm', ['-f', 'elf32', '-o', path.join(dir, 'c.o'), path.join(dir, 'c.asm')], { stdio: 'pipe' });
     const text = execFileSync('objdump', ['-d', '-M', 'intel', path.join(dir, 'c.o')], { maxBuffer: 1 << 28 }).toString();
-    const out: string[] = new Array(chunks.length).fill('');
+    const out = chunks.map(() => ({ text: '', length: 0 }));
     let cur = -1;
     let base = 0;
+    let open = false;
     for (const line of text.split('\n')) {
       const sym = /^([0-9a-f]+) <c(\d+)>:$/.exec(line);
       if (sym) {
@@ -108,12 +109,16 @@ export function objdumpChunks(chunks: readonly Uint8Array[]): string[] {
         base = parseInt(sym[1], 16);
         continue;
       }
-      const m = /^\s*([0-9a-f]+):\t[0-9a-f ]+\t(.*)$/.exec(line);
-      if (m && cur >= 0 && parseInt(m[1], 16) === base && out[cur] === '') {
+      const m = /^\s*([0-9a-f]+):\t([0-9a-f ]+)\t(.*)$/.exec(line);
+      const more = /^\s*([0-9a-f]+):\t([0-9a-f ]+)$/.exec(line);
+      if (m && cur >= 0 && parseInt(m[1], 16) === base && out[cur].text === '') {
         // relative targets: "jmp 1f <c3+0x2>" → absolute, from the chunk start (address 0)
-        out[cur] = normalise(m[2].replace(/\s*<[^>]*>$/, '')).replace(/^((?:\S+ )*?[a-z0-9,]+ )([0-9a-f]+)$/, (all, head: string, addr: string) =>
-          /^(j|call|loop)/.test(head.trim().split(' ').pop() ?? '') ? `${head}0x${(parseInt(addr, 16) - base).toString(16)}` : all);
-      }
+        out[cur].text = normalise(m[3].replace(/\s*<[^>]*>$/, '')).replace(/^((?:\S+ )*?[a-z0-9,]+ )([0-9a-f]+)$/, (all, head: string, addr: string) =>
+          /^(j|call|loop)/.test(head.trim().split(' ').pop() ?? '') ? `${head}0x${((parseInt(addr, 16) - base) >>> 0).toString(16)}` : all);
+        out[cur].length = m[2].trim().split(' ').length;
+        open = true;
+      } else if (more && open && cur >= 0) out[cur].length += more[2].trim().split(' ').length;
+      else open = false;
     }
     return out;
   } finally {
