@@ -16,6 +16,8 @@ export { LineMap } from './linemap';
 export type { LineMapEntry } from './linemap';
 export type { AsmSymbol, SectionInfo, SymbolKind, Encoder } from './assemble';
 export { encode, isMnemonic } from './encoder';
+export { disassemble, decodeOne } from './disasm';
+export type { Decoded } from './disasm';
 
 export interface AssembleOptions {
   /** name of the source file, used in diagnostics and the line map (default `input.asm`) */
