@@ -26,6 +26,8 @@ export interface AsmSymbol {
   section?: string;
   file: string;
   line: number;
+  /** 1-based column of the name where it is defined */
+  col: number;
 }
 
 export interface SectionInfo {
@@ -50,6 +52,7 @@ interface Sym {
   definedPass: number;
   stmt: number;
   loc: SourceLocation;
+  col: number;
   /** final value of the previous pass, to detect convergence */
   last?: bigint;
 }
@@ -279,7 +282,7 @@ export class Assembler {
   private symbol(name: string, col: number, kind: SymbolKind): Sym | undefined {
     let s = this.syms.get(name);
     if (!s) {
-      s = { name, kind, offset: 0, value: 0n, reloc: 0, known: false, definedPass: 0, stmt: this.stmtIndex, loc: this.loc };
+      s = { name, kind, offset: 0, value: 0n, reloc: 0, known: false, definedPass: 0, stmt: this.stmtIndex, loc: this.loc, col };
       this.syms.set(name, s);
     } else if (s.definedPass === this.pass && s.stmt !== this.stmtIndex) {
       this.diag.error(this.loc, col, `label \`${name}' inconsistently redefined (first defined at ${s.loc.file}:${s.loc.line})`);
@@ -289,6 +292,7 @@ export class Assembler {
     s.definedPass = this.pass;
     s.stmt = this.stmtIndex;
     s.loc = this.loc;
+    s.col = col;
     return s;
   }
 
@@ -367,6 +371,7 @@ export class Assembler {
         section: s.section?.name,
         file: s.loc.file,
         line: s.loc.line,
+        col: s.col,
       });
     }
     return out;
@@ -391,7 +396,7 @@ export class Assembler {
       this.sections.push(s);
       this.byName.set(name, s);
       // section..<name>.start: NASM's label for a section's load address
-      const sym: Sym = { name: `section.${name}.start`, kind: 'label', offset: 0, value: 0n, reloc: 0, known: true, definedPass: 1, stmt: -1, loc: { file: '', line: 0 } };
+      const sym: Sym = { name: `section.${name}.start`, kind: 'label', offset: 0, value: 0n, reloc: 0, known: true, definedPass: 1, stmt: -1, loc: { file: '', line: 0 }, col: 0 };
       this.syms.set(sym.name, sym);
       sym.section = s;
     }

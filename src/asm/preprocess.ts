@@ -54,6 +54,7 @@ interface MacroFrame {
   count: number;
   id: number;
   col: number;
+  name: string;
 }
 
 interface Cond {
@@ -149,7 +150,7 @@ export class Preprocessor {
   private processLines(lines: RawLine[], site: SourceLocation | undefined): void {
     for (let i = 0; i < lines.length && !this.fatal && !this.exitRep; i++) {
       const l = lines[i];
-      const at: SourceLocation = site ?? l;
+      const at: SourceLocation = site ? { file: site.file, line: site.line, macro: l.frame ? { name: l.frame.name, file: l.file, line: l.line } : site.macro } : l;
       if (!this.active) {
         const m = /^\s*(%[A-Za-z]+)/.exec(l.text);
         if (m) this.conditional(m[1].toLowerCase(), l, at, true);
@@ -186,12 +187,12 @@ export class Preprocessor {
     if (t && t.k === 'id') {
       const cands = this.macros.get(t.s) ?? this.imacros.get(t.s.toLowerCase());
       if (cands) {
-        if (k === 2) this.out.push({ toks: toks.slice(0, 2), file: at.file, line: at.line, text: fromMacro ? undefined : l.text, fromMacro });
-        this.invoke(cands, toks.slice(k + 1), t, at);
+        if (k === 2) this.out.push({ toks: toks.slice(0, 2), file: at.file, line: at.line, macro: at.macro, text: fromMacro ? undefined : l.text, fromMacro });
+        this.invoke(cands, toks.slice(k + 1), t, { file: at.file, line: at.line });
         return;
       }
     }
-    this.out.push({ toks, file: at.file, line: at.line, text: fromMacro ? undefined : l.text, fromMacro });
+    this.out.push({ toks, file: at.file, line: at.line, macro: at.macro, text: fromMacro ? undefined : l.text, fromMacro });
   }
 
   // ---- conditionals ----
@@ -521,7 +522,7 @@ export class Preprocessor {
     }
     const all = args.slice();
     for (let k = all.length; k < mac.max && k - mac.min < mac.defaults.length; k++) all[k] = mac.defaults[k - mac.min] ?? [];
-    const frame: MacroFrame = { args: all, count: args.length, id: ++this.uniq, col: nameTok.col };
+    const frame: MacroFrame = { args: all, count: args.length, id: ++this.uniq, col: nameTok.col, name: mac.name };
     const expanded: RawLine[] = mac.body.map((b) => ({
       file: b.file,
       line: b.line,

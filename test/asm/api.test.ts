@@ -37,6 +37,13 @@ describe('asm: assemble() results beyond the bytes', () => {
     });
   });
 
+  it('gives the file, line and column where each symbol is defined', () => {
+    const inner = r.symbols.find((s) => s.name === 'start.inner')!;
+    assert.deepStrictEqual([inner.file, inner.line, inner.col], ['k.asm', 5, 1]);
+    const len = r.symbols.find((s) => s.name === 'LEN')!;
+    assert.deepStrictEqual([len.line, len.col], [8, 1]);
+  });
+
   it('maps addresses to lines and lines to addresses', () => {
     assert.deepStrictEqual(r.lineMap.entries.map((e) => [e.address, e.size, e.line]), [[0x1000, 1, 4], [0x1001, 1, 6], [0x1002, 4, 7]]);
     assert.strictEqual(r.lineMap.lookup(0x1004)?.line, 7);
