@@ -26,6 +26,8 @@ export interface AsmSymbol {
   section?: string;
   file: string;
   line: number;
+  /** 1-based column of the name where it is defined */
+  col: number;
 }
 
 export interface SectionInfo {
@@ -50,6 +52,7 @@ interface Sym {
   definedPass: number;
   stmt: number;
   loc: SourceLocation;
+  col: number;
   /** final value of the previous pass, to detect convergence */
   last?: bigint;
 }
@@ -96,6 +99,8 @@ export class Assembler {
   private org: number | undefined;
   private orgSet = false;
   private stmtIndex = 0;
+  /** where the current statement began: `$` (NASM keeps it for every item and TIMES copy) */
+  private stmtStart = 0;
   private loc!: SourceLocation;
   private forward = new Set<string>();
   private struc: { name: string; start: number; saved: SectionState; savedAbs: number | undefined } | undefined;
@@ -178,6 +183,8 @@ export class Assembler {
     this.loc = st.src;
     const startSec = this.cur;
     const startOff = this.here();
+    this.stmtStart = startOff;
+    const startAddr = this.absolute ?? this.cur.vma + startOff;
     if (st.label && st.body.k !== 'equ') this.defineLabel(st.label.name, st.label.col, st.label.local ? 'local' : 'label');
     if (this.listing) this.listBytes = [];
     if (st.times) {
@@ -189,12 +196,12 @@ export class Assembler {
       const size = this.here() - startOff;
       if (size > 0) this.lines.push({ address: this.cur.vma + startOff, size, file: st.src.file, line: st.src.line });
     }
-    if (this.listing) this.listLine(st, startOff);
+    if (this.listing) this.listLine(st, startAddr);
   }
 
-  private listLine(st: Statement, off: number): void {
+  private listLine(st: Statement, address: number): void {
     const text = st.src.text ?? untokenize(st.src.toks);
-    const addr = this.absolute === undefined ? (this.cur.vma + off).toString(16).toUpperCase().padStart(8, '0') : ''.padStart(8);
+    const addr = address.toString(16).toUpperCase().padStart(8, '0');
     const hex = this.listBytes.slice(0, 16).map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join('');
     const more = this.listBytes.length > 16 ? '-' : ' ';
     this.listing!.push(`${String(st.src.line).padStart(6)} ${addr} ${hex.padEnd(32)}${more} ${st.src.fromMacro ? '<macro> ' : ''}${text}`);
@@ -215,10 +222,10 @@ export class Assembler {
     },
     here: (base) => {
       if (this.absolute !== undefined) {
-        const v = base ? BigInt(this.struc?.start ?? this.absolute) : BigInt(this.absolute);
+        const v = base ? BigInt(this.struc?.start ?? this.stmtStart) : BigInt(this.stmtStart);
         return { v, known: true, reloc: 0 };
       }
-      const off = base ? 0 : this.cur.length;
+      const off = base ? 0 : this.stmtStart;
       return { v: BigInt(this.cur.vma + off), known: true, reloc: 1, section: this.cur.index };
     },
     undefinedSymbol: (name, col) => {
@@ -275,7 +282,7 @@ export class Assembler {
   private symbol(name: string, col: number, kind: SymbolKind): Sym | undefined {
     let s = this.syms.get(name);
     if (!s) {
-      s = { name, kind, offset: 0, value: 0n, reloc: 0, known: false, definedPass: 0, stmt: this.stmtIndex, loc: this.loc };
+      s = { name, kind, offset: 0, value: 0n, reloc: 0, known: false, definedPass: 0, stmt: this.stmtIndex, loc: this.loc, col };
       this.syms.set(name, s);
     } else if (s.definedPass === this.pass && s.stmt !== this.stmtIndex) {
       this.diag.error(this.loc, col, `label \`${name}' inconsistently redefined (first defined at ${s.loc.file}:${s.loc.line})`);
@@ -285,6 +292,7 @@ export class Assembler {
     s.definedPass = this.pass;
     s.stmt = this.stmtIndex;
     s.loc = this.loc;
+    s.col = col;
     return s;
   }
 
@@ -363,6 +371,7 @@ export class Assembler {
         section: s.section?.name,
         file: s.loc.file,
         line: s.loc.line,
+        col: s.col,
       });
     }
     return out;
@@ -387,7 +396,7 @@ export class Assembler {
       this.sections.push(s);
       this.byName.set(name, s);
       // section..<name>.start: NASM's label for a section's load address
-      const sym: Sym = { name: `section.${name}.start`, kind: 'label', offset: 0, value: 0n, reloc: 0, known: true, definedPass: 1, stmt: -1, loc: { file: '', line: 0 } };
+      const sym: Sym = { name: `section.${name}.start`, kind: 'label', offset: 0, value: 0n, reloc: 0, known: true, definedPass: 1, stmt: -1, loc: { file: '', line: 0 }, col: 0 };
       this.syms.set(sym.name, sym);
       sym.section = s;
     }
@@ -566,9 +575,11 @@ export class Assembler {
         this.reserveQuiet(size);
       } else {
         const v = this.eval(item.e);
-        if (v.known && size <= 4) {
+        if (v.complex || v.reloc < -1 || v.reloc > 1) this.diag.error(this.loc, item.col, 'expression is not simple or relocatable');
+        else if (v.known && size <= 4) {
           const bits = BigInt(size * 8);
-          if (v.v < -(1n << (bits - 1n)) || v.v >= 1n << bits) {
+          // NASM's bound is -2^n..2^n-1: any n-bit pattern, signed or not, and then some
+          if (v.v < -(1n << bits) || v.v >= 1n << bits) {
             const name = size === 1 ? 'byte' : size === 2 ? 'word' : 'dword';
             this.diag.warning(this.loc, item.col, `${name} data exceeds bounds`);
           }
@@ -604,7 +615,31 @@ export class Assembler {
       this.diag.error(this.loc, col, e.message);
       return;
     }
+    this.checkImmediates(b, ins);
     this.emit(bytes, b.col);
+  }
+
+  /**
+   * NASM warns when an immediate does not fit the field it lands in. The field is the size of
+   * the other operand (or the explicit size); the encoder reports only impossible forms.
+   */
+  private checkImmediates(b: Extract<Body, { k: 'insn' }>, ins: Instruction): void {
+    let width = 0;
+    for (const o of ins.operands) {
+      if (o.kind === 'reg' && o.reg.cls === 'gpr') width = o.reg.size;
+      else if (o.kind === 'mem' && (o.size === 1 || o.size === 2 || o.size === 4)) width = o.size;
+    }
+    if (b.mnemonic === 'int') width = 1;
+    ins.operands.forEach((o, i) => {
+      if (o.kind !== 'imm' || !o.known || o.jump || BRANCHES.test(b.mnemonic)) return;
+      const size = o.size ?? width;
+      if (size !== 1 && size !== 2 && size !== 4) return;
+      const bits = size * 8;
+      if (o.value < -(2 ** bits) || o.value >= 2 ** bits) {
+        const name = size === 1 ? 'byte' : size === 2 ? 'word' : 'dword';
+        this.diag.warning(this.loc, b.ops[i].col, `${name} data exceeds bounds`);
+      }
+    });
   }
 
   private operand(o: OperandAst, branch: boolean): Operand {
@@ -670,6 +705,6 @@ export class Assembler {
   }
 }
 
-export function diagnosticsOf(d: Diagnostics): { errors: Diagnostic[]; warnings: Diagnostic[] } {
-  return { errors: d.list.filter((x) => x.severity === 'error'), warnings: d.list.filter((x) => x.severity === 'warning') };
+export function diagnosticsOf(list: readonly Diagnostic[]): { errors: Diagnostic[]; warnings: Diagnostic[] } {
+  return { errors: list.filter((x) => x.severity === 'error'), warnings: list.filter((x) => x.severity === 'warning') };
 }

@@ -2,6 +2,8 @@
 export interface SourceLocation {
   file: string;
   line: number;
+  /** for a line a macro expansion produced: the macro and the body line it came from */
+  macro?: { name: string; file: string; line: number };
 }
 
 export interface Diagnostic extends SourceLocation {
@@ -23,10 +25,12 @@ export class Diagnostics {
 
   report(severity: Diagnostic['severity'], at: SourceLocation, col: number, message: string): void {
     // Multi-pass assembly meets the same problem on every pass: report it once.
-    const key = `${severity}\0${at.file}\0${at.line}\0${col}\0${message}`;
+    const m = at.macro;
+    const text = m ? `${message} (in macro \`${m.name}' at ${m.file}:${m.line})` : message;
+    const key = `${severity}\0${at.file}\0${at.line}\0${col}\0${text}`;
     if (this.seen.has(key)) return;
     this.seen.add(key);
-    this.list.push({ severity, file: at.file, line: at.line, col, message });
+    this.list.push({ severity, file: at.file, line: at.line, col, message: text });
   }
   error(at: SourceLocation, col: number, message: string): void {
     this.report('error', at, col, message);

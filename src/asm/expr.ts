@@ -21,6 +21,8 @@ export interface Value {
   reloc: number;
   /** section of the (last) label in the value, for jumps across sections */
   section?: number;
+  /** label addresses combined in a way a data item cannot hold (NASM: "not simple or relocatable") */
+  complex?: boolean;
 }
 
 export interface SymbolValue extends Value {}
@@ -187,7 +189,8 @@ function binop(op: string, a: bigint, b: bigint): bigint {
     case '<=': return bool(a <= b);
     case '>': return bool(a > b);
     case '>=': return bool(a >= b);
-    case '<=>': return a < b ? -1n : a > b ? 1n : 0n;
+    // NASM 2.16 documents -1/0/1 but yields 1 only for `>` and 0 otherwise; the oracle wins
+    case '<=>': return bool(a > b);
     case '&&': return bool(a !== 0n && b !== 0n);
     case '||': return bool(a !== 0n || b !== 0n);
     case '^^': return bool((a !== 0n) !== (b !== 0n));
@@ -238,9 +241,19 @@ export function evaluate(e: Expr, ctx: EvalContext): Value {
         return { v: 0n, known, reloc: 0 };
       }
       const v = binop(e.op, a.v, b.v);
-      if (e.op === '+') return { v, known, reloc: a.reloc + b.reloc, section: a.reloc ? a.section : b.section };
-      if (e.op === '-') return { v, known, reloc: a.reloc - b.reloc, section: a.reloc ? a.section : b.section };
-      return { v, known, reloc: a.reloc || b.reloc ? 1 : 0, section: a.section ?? b.section };
+      const section = a.reloc ? a.section : b.section;
+      const inner = a.complex || b.complex;
+      if (e.op === '+') return { v, known, reloc: a.reloc + b.reloc, section, complex: inner || (a.reloc !== 0 && b.reloc !== 0) };
+      if (e.op === '-') {
+        // across sections NASM can only emit a self-relative value: minus a label of this section
+        const across = a.reloc !== 0 && b.reloc !== 0 && a.section !== b.section && b.section !== ctx.here(false)?.section;
+        return { v, known, reloc: a.reloc - b.reloc, section, complex: inner || across };
+      }
+      if (e.op.startsWith('<<') || e.op.startsWith('>>')) {
+        if ((a.reloc || b.reloc) && known) ctx.error(e.col, 'shift operator may only be applied to scalar values');
+      }
+      const reloc = a.reloc || b.reloc ? 1 : 0;
+      return { v, known, reloc, section, complex: inner || reloc !== 0 };
     }
   }
 }

@@ -6,7 +6,7 @@
 import { Assembler, AsmSymbol, Encoder, SectionInfo, diagnosticsOf } from './assemble';
 import { Diagnostic, Diagnostics } from './diagnostics';
 import { LineMap } from './linemap';
-import { EncodeError } from './operand';
+import { encode, isMnemonic } from './encoder';
 import { Parser } from './parse';
 import { preprocess } from './preprocess';
 
@@ -15,6 +15,9 @@ export type { Diagnostic, SourceLocation } from './diagnostics';
 export { LineMap } from './linemap';
 export type { LineMapEntry } from './linemap';
 export type { AsmSymbol, SectionInfo, SymbolKind, Encoder } from './assemble';
+export { encode, isMnemonic } from './encoder';
+export { disassemble, decodeOne } from './disasm';
+export type { Decoded } from './disasm';
 
 export interface AssembleOptions {
   /** name of the source file, used in diagnostics and the line map (default `input.asm`) */
@@ -45,18 +48,21 @@ export interface AssembleResult {
   listing?: string;
 }
 
-const noEncoder: Encoder = (ins) => {
-  throw new EncodeError(`instruction encoding is not available (\`${ins.mnemonic}')`);
-};
-
 /** Assemble NASM source. Never throws for bad input: problems come back in `errors`. */
 export function assemble(source: string, options: AssembleOptions = {}): AssembleResult {
   const file = options.file ?? 'input.asm';
   const diag = new Diagnostics();
   const fs = { readFile: options.readFile ?? (() => undefined), includePaths: options.includePaths };
   const lines = preprocess(source, file, fs, diag, options.defines);
-  const stmts = new Parser(diag, { isMnemonic: options.isMnemonic }).parseAll(lines);
-  const asm = new Assembler(stmts, options.encode ?? noEncoder, diag, options.listing ?? false);
+  const stmts = new Parser(diag, { isMnemonic: options.isMnemonic ?? isMnemonic }).parseAll(lines);
+  const asm = new Assembler(stmts, options.encode ?? encode, diag, options.listing ?? false);
   const r = asm.run();
-  return { ...r, listing: options.listing ? r.listing : undefined, ...diagnosticsOf(diag) };
+  return { ...r, listing: options.listing ? r.listing : undefined, ...diagnosticsOf(sorted(diag.list)) };
+}
+
+/** Diagnostics in source order: files in the order they were first reported, then line and column. */
+function sorted(list: readonly Diagnostic[]): Diagnostic[] {
+  const fileOrder = new Map<string, number>();
+  for (const d of list) if (!fileOrder.has(d.file)) fileOrder.set(d.file, fileOrder.size);
+  return [...list].sort((a, b) => fileOrder.get(a.file)! - fileOrder.get(b.file)! || a.line - b.line || a.col - b.col);
 }

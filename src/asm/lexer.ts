@@ -158,6 +158,12 @@ export function tokenize(line: string, err: LexError, colBase = 1): Token[] {
       i = j;
       continue;
     }
+    if (c === 63 && !isIdChar(line.charCodeAt(i + 1))) {
+      // a lone `?`: the conditional operator or an uninitialised data item
+      toks.push({ k: 'op', s: '?', col });
+      i++;
+      continue;
+    }
     if (isIdStart(c) || (c === 36 && i + 1 < n && isIdStart(line.charCodeAt(i + 1)))) {
       let j = i + 1;
       while (j < n && isIdChar(line.charCodeAt(j))) j++;
@@ -181,7 +187,9 @@ export function tokenize(line: string, err: LexError, colBase = 1): Token[] {
       else if (isIdStart(d) || isDigit(d) || d === 36) j = i + 1; // %define, %1, %$ctx
       else if (d === 45 && isDigit(line.charCodeAt(i + 2))) j = i + 2; // %-1
       if (j >= 0) {
-        while (j < n && isIdChar(line.charCodeAt(j))) j++;
+        // `%1_val` is the parameter %1 followed by `_val`; names run on
+        if (isDigit(line.charCodeAt(j))) while (j < n && isDigit(line.charCodeAt(j))) j++;
+        else while (j < n && isIdChar(line.charCodeAt(j))) j++;
         toks.push({ k: 'pp', s: line.slice(i, j), col });
         i = j;
         continue;

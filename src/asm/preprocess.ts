@@ -42,6 +42,19 @@ interface RawLine extends SourceLocation {
   text: string;
   toks?: Token[];
   fromMacro?: boolean;
+  /** set on the lines of a macro expansion: their parameters are substituted as they are read */
+  frame?: MacroFrame;
+}
+
+/** One invocation of a multi-line macro: its arguments (which %rotate turns) and %% prefix. */
+interface MacroFrame {
+  /** given arguments, then defaults */
+  args: Token[][];
+  /** how many were given (%0) */
+  count: number;
+  id: number;
+  col: number;
+  name: string;
 }
 
 interface Cond {
@@ -109,7 +122,7 @@ export class Preprocessor {
 
   private toks(l: RawLine): Token[] {
     if (!l.toks) l.toks = tokenize(l.text, (col, m) => this.diag.error(l, col, m));
-    return l.toks;
+    return l.frame ? substitute(l.toks, l.frame) : l.toks;
   }
 
   private get active(): boolean {
@@ -128,8 +141,7 @@ export class Preprocessor {
     this.depth--;
     if (this.conds.length > condDepth) {
       const c = this.conds[condDepth];
-      const last = lines.length ? lines[lines.length - 1].line : 1;
-      this.diag.error({ file, line: last }, 1, `expected \`%endif' before end of file (\`%if' on line ${c.at.line} is unterminated)`);
+      this.diag.error(c.at, c.col, `unterminated \`%if': expected \`%endif' before end of file`);
       this.conds.length = condDepth;
     }
   }
@@ -138,7 +150,7 @@ export class Preprocessor {
   private processLines(lines: RawLine[], site: SourceLocation | undefined): void {
     for (let i = 0; i < lines.length && !this.fatal && !this.exitRep; i++) {
       const l = lines[i];
-      const at: SourceLocation = site ?? l;
+      const at: SourceLocation = site ? { file: site.file, line: site.line, macro: l.frame ? { name: l.frame.name, file: l.file, line: l.line } : site.macro } : l;
       if (!this.active) {
         const m = /^\s*(%[A-Za-z]+)/.exec(l.text);
         if (m) this.conditional(m[1].toLowerCase(), l, at, true);
@@ -163,7 +175,7 @@ export class Preprocessor {
         this.directive(d, toks, l, at);
         continue;
       }
-      this.emit(this.expandSingle(toks, new Set()), l, at, site !== undefined);
+      this.emit(paste(this.expandSingle(toks, new Set())), l, at, site !== undefined);
     }
   }
 
@@ -175,12 +187,12 @@ export class Preprocessor {
     if (t && t.k === 'id') {
       const cands = this.macros.get(t.s) ?? this.imacros.get(t.s.toLowerCase());
       if (cands) {
-        if (k === 2) this.out.push({ toks: toks.slice(0, 2), file: at.file, line: at.line, text: fromMacro ? undefined : l.text, fromMacro });
-        this.invoke(cands, toks.slice(k + 1), t, at);
+        if (k === 2) this.out.push({ toks: toks.slice(0, 2), file: at.file, line: at.line, macro: at.macro, text: fromMacro ? undefined : l.text, fromMacro });
+        this.invoke(cands, toks.slice(k + 1), t, { file: at.file, line: at.line });
         return;
       }
     }
-    this.out.push({ toks, file: at.file, line: at.line, text: fromMacro ? undefined : l.text, fromMacro });
+    this.out.push({ toks, file: at.file, line: at.line, macro: at.macro, text: fromMacro ? undefined : l.text, fromMacro });
   }
 
   // ---- conditionals ----
@@ -360,6 +372,18 @@ export class Preprocessor {
         if (d === '%fatal') this.fatal = true;
         return;
       }
+      case '%rotate': {
+        const frame = l.frame;
+        if (!frame) {
+          this.diag.error(at, col, '`%rotate\' invoked outside a macro call');
+          return;
+        }
+        const n = frame.args.length;
+        if (n === 0) return;
+        const k = ((Number(this.constExpr(toks.slice(1), at, col, '%rotate')) % n) + n) % n;
+        frame.args = [...frame.args.slice(k), ...frame.args.slice(0, k)];
+        return;
+      }
       case '%exitrep':
         this.exitRep = true;
         return;
@@ -424,7 +448,10 @@ export class Preprocessor {
       this.diag.error(at, toks[0].col, `\`%rep' count ${n} is too large`);
       return end;
     }
+    const condDepth = this.conds.length;
     for (let k = 0n; k < n && !this.exitRep && !this.fatal; k++) this.processLines(body, site);
+    // %exitrep leaves from inside %if blocks of the body: close them
+    if (this.exitRep) this.conds.length = condDepth;
     this.exitRep = false;
     return end;
   }
@@ -490,19 +517,19 @@ export class Preprocessor {
     let args = given;
     if (mac.greedy && given.length > mac.max) {
       // the last parameter takes the rest of the line, commas included
-      const cut = nthComma(argToks, mac.max - 1);
+      const cut = mac.max <= 1 ? -1 : nthComma(argToks, mac.max - 2);
       args = [...given.slice(0, mac.max - 1), argToks.slice(cut + 1)];
     }
     const all = args.slice();
     for (let k = all.length; k < mac.max && k - mac.min < mac.defaults.length; k++) all[k] = mac.defaults[k - mac.min] ?? [];
-    const id = ++this.uniq;
-    const col = nameTok.col;
+    const frame: MacroFrame = { args: all, count: args.length, id: ++this.uniq, col: nameTok.col, name: mac.name };
     const expanded: RawLine[] = mac.body.map((b) => ({
       file: b.file,
       line: b.line,
       text: b.text,
-      toks: substitute(this.toks(b), all, args.length, id, col),
+      toks: this.toks(b),
       fromMacro: true,
+      frame,
     }));
     this.depth++;
     this.processLines(expanded, at);
@@ -619,7 +646,8 @@ const PASTABLE = (t: Token): boolean => t.k === 'id' || t.k === 'num';
  * Substitute %1..%n, %0, %{n} and %%local in a macro body line. Tokens written against each
  * other (`lbl_%1`, `%1_end`, `a %+ b`) are pasted into one token, as NASM does.
  */
-function substitute(body: Token[], args: Token[][], count: number, id: number, col: number): Token[] {
+function substitute(body: Token[], frame: MacroFrame): Token[] {
+  const { args, count, id, col } = frame;
   const out: Token[] = [];
   let pasteNext = false;
   let lastWasParam = false;
@@ -652,6 +680,22 @@ function substitute(body: Token[], args: Token[][], count: number, id: number, c
     } else for (const r of repl) out.push({ ...r, col });
     lastWasParam = isParam;
     pasteNext = false;
+  }
+  return out;
+}
+
+/** `a %+ b` outside macro bodies (after %define expansion): one token `ab`. */
+function paste(toks: Token[]): Token[] {
+  if (!toks.some((t) => t.k === 'pp' && t.s === '%+')) return toks;
+  const out: Token[] = [];
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i];
+    const last = out[out.length - 1];
+    const next = toks[i + 1];
+    if (t.k === 'pp' && t.s === '%+' && last && next) {
+      out[out.length - 1] = retoken(last.s + next.s, last.col);
+      i++;
+    } else out.push(t);
   }
   return out;
 }

@@ -1,0 +1,83 @@
+import * as assert from 'assert';
+import { assemble, formatDiagnostic } from '../../src/asm';
+import { ours } from './nasm-run';
+
+/** The errors of a run as `file:line:col: error: message`, the form users see. */
+function errors(source: string, files: Record<string, string> = {}): string[] {
+  return ours(source, files).errors.map(formatDiagnostic);
+}
+
+describe('asm: errors name file, line and column', () => {
+  it('unknown mnemonic', () => {
+    assert.deepStrictEqual(errors('bits 32\n  frob eax, 1\n'), ["main.asm:2:3: error: unknown instruction 'frob'"]);
+  });
+  it('impossible operand combination', () => {
+    assert.deepStrictEqual(errors('bits 32\nmov eax, bx\n'), ['main.asm:2:1: error: invalid combination of opcode and operands']);
+  });
+  it('operation size not specified', () => {
+    assert.deepStrictEqual(errors('bits 32\nmov [eax], 1\n'), ['main.asm:2:5: error: operation size not specified']);
+  });
+  it('undefined symbol, at the symbol', () => {
+    assert.deepStrictEqual(errors('db 1\ndd 4 + nosuch\n'), ["main.asm:2:8: error: symbol `nosuch' not defined"]);
+  });
+  it('redefined symbol', () => {
+    assert.deepStrictEqual(errors('x: db 1\n  x: db 2\n'), ["main.asm:2:3: error: label `x' inconsistently redefined (first defined at main.asm:1)"]);
+  });
+  it('value out of range: a short jump too far is an error', () => {
+    assert.deepStrictEqual(errors('bits 32\njmp short away\ntimes 200 nop\naway:\n'), ['main.asm:2:5: error: short jump is out of range']);
+  });
+  it('value out of range: data too wide for its size is NASM\'s warning', () => {
+    const r = ours('db 1\ndb 256\n');
+    assert.deepStrictEqual(r.errors, []);
+    assert.deepStrictEqual(r.warnings.map(formatDiagnostic), ['main.asm:2:4: warning: byte data exceeds bounds']);
+  });
+  it('macro called with the wrong number of parameters', () => {
+    assert.deepStrictEqual(errors('%macro m 2\ndb %1, %2\n%endmacro\n  m 1\n'), ["main.asm:4:3: error: multi-line macro `m' exists, but not taking 1 parameter"]);
+  });
+  it('missing include', () => {
+    assert.deepStrictEqual(errors('db 1\n%include "nope.inc"\n'), ["main.asm:2:1: error: unable to open include file `nope.inc'"]);
+  });
+  it('unterminated %if, at the %if', () => {
+    assert.deepStrictEqual(errors('db 1\n  %if 1\ndb 2\n'), ["main.asm:2:3: error: unterminated `%if': expected `%endif' before end of file"]);
+  });
+  it('unterminated %macro and %rep', () => {
+    assert.deepStrictEqual(errors('%macro m 0\ndb 1\n'), ["main.asm:1:1: error: unterminated `%macro' (expected its end before end of file)"]);
+    assert.deepStrictEqual(errors('db 0\n%rep 2\ndb 1\n'), ["main.asm:2:1: error: unterminated `%rep' (expected its end before end of file)"]);
+  });
+  it('errors inside an included file name that file', () => {
+    assert.deepStrictEqual(errors('%include "a.inc"\n', { 'a.inc': 'db 1\ndd missing\n' }), ["a.inc:2:4: error: symbol `missing' not defined"]);
+  });
+  it('expression syntax errors and %if on labels', () => {
+    assert.deepStrictEqual(errors('db (1 + 2\n'), ["main.asm:1:10: error: expecting `)'"]);
+    assert.deepStrictEqual(errors('x: db 1\n%if x\n%endif\n'), [
+      "main.asm:2:5: error: non-constant value given to `%if' (symbol `x' is not a preprocessor value)",
+    ]);
+  });
+  it('every error of a file in one run, in line order', () => {
+    const src = ['bits 32', 'frob 1', 'mov eax, bx', 'dd nosuch', 'y: db 1', 'y: db 2', '%include "gone.inc"', 'db (', 'nop'].join('\n');
+    assert.deepStrictEqual(
+      errors(src).map((e) => e.split(': error: ')[0]),
+      ['main.asm:2:1', 'main.asm:3:1', 'main.asm:4:4', 'main.asm:6:1', 'main.asm:7:1', 'main.asm:8:5'],
+    );
+  });
+  it('never throws, whatever the input (seeded random lines)', () => {
+    // a small LCG: deterministic "random" garbage built from assembler-ish pieces
+    let seed = 12345;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const pieces = ['mov', 'eax', ',', '[', ']', 'db', "'", '"', '`', '%macro', '%endmacro', '%if', '%endif', '%rep', '%endrep', '%define', '(', ')', '+', '*', ':', 'x', '.y', '$', '$$', '0x', '12h', 'times', 'equ', 'section', '.bss', 'struc', 'endstruc', 'at', 'iend', 'istruc', '%1', '%%l', 'byte', 'jmp', 'short', '\\', ';', '?', '%include'];
+    for (let round = 0; round < 20; round++) {
+      const lines: string[] = [];
+      for (let i = 0; i < 100; i++) {
+        const n = rnd(8);
+        const parts: string[] = [];
+        for (let k = 0; k < n; k++) parts.push(pieces[rnd(pieces.length)]);
+        lines.push(parts.join(rnd(2) ? ' ' : ''));
+      }
+      const r = assemble(lines.join('\n'), { file: 'fuzz.asm' });
+      for (const e of r.errors) assert.match(formatDiagnostic(e), /^fuzz\.asm:\d+:\d+: error: ./);
+    }
+  });
+});
