@@ -197,7 +197,8 @@ export function shiftDouble(cpu: Cpu, left: boolean, size: number, dst: number, 
       cpu.ccOp = CC.SHL | 2;
     } else {
       r = (dst >>> c) | (src << (32 - c));
-      pre = c === 1 ? dst : (dst >>> (c - 1)) | (src << (33 - c));
+      pre = dst >>> (c - 1); // QEMU (i386 target) derives OF from the destination bits only
+
       cpu.ccOp = CC.SHR | 2;
     }
     cpu.ccSrc1 = pre | 0;

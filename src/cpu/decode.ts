@@ -582,14 +582,14 @@ function decodeMain(d: Dec, op: number): Exec {
       const n = op === 0xca ? d.w() : 0;
       return sys.farRet(d, d.sv, n);
     }
-    case 0xcc: return sys.softInt(d, 3, 'trap');
+    case 0xcc: return sys.softInt(d, 3, 'soft');
     case 0xcd: {
       const v = d.b();
       return sys.softInt(d, v, 'soft');
     }
     case 0xce:
       return () => {
-        if (cpu.getEflags() & 0x800) sys.raiseSoft(cpu, Vec.OF, 'trap');
+        if (cpu.getEflags() & 0x800) sys.raiseSoft(cpu, Vec.OF, 'soft');
       };
     case 0xcf: return sys.iret(d, d.sv);
     case 0xd4: {

@@ -3,8 +3,8 @@ import type { Dec, Exec } from './decode';
 import { jcc, loadFarPointer } from './decode';
 import { FS, GS, SS } from './cpu';
 import { ud } from './fault';
-import { CF, ZF, cond, settle, SIZE_MASK, SIZE_BITS } from './flags';
-import { Alu, alu, imulTrunc, shiftDouble, sext } from './alu';
+import { CC, CF, ZF, cond, settle, SIZE_MASK, SIZE_BITS } from './flags';
+import { Alu, alu, imulTrunc, logicFlags, shiftDouble, sext } from './alu';
 import { getReg, memOpnd, regOpnd, setReg } from './operands';
 import { adjustSp, push } from './stack';
 import { loadSegment } from './segments';
@@ -159,12 +159,9 @@ function decode0FMain(d: Dec, op: number): Exec {
       const forward = op === 0xbc;
       return () => {
         const v = e.get() & SIZE_MASK[size];
-        settle(cpu);
-        if (v === 0) {
-          cpu.eflags |= ZF;
-          return;
-        }
-        cpu.eflags &= ~ZF;
+        // ZF from the source; the undefined flags as QEMU: a logic result of the source.
+        logicFlags(cpu, size, v);
+        if (v === 0) return; // destination unchanged (as hardware and QEMU do)
         let n: number;
         if (forward) n = 31 - Math.clz32(v & -v);
         else n = 31 - Math.clz32(v);
@@ -229,7 +226,7 @@ function bitOpModrm(d: Dec, kind: number, imm: boolean): Exec {
     return () => {
       const v = e.get();
       const bit = src() & (bits - 1);
-      applyBit(cpu, kind, (v >>> bit) & 1);
+      applyBit(cpu, v >>> bit);
       if (kind !== 0) e.set(modifyBit(kind, v, bit) & SIZE_MASK[size]);
     };
   }
@@ -250,14 +247,24 @@ function bitOpModrm(d: Dec, kind: number, imm: boolean): Exec {
     }
     const m = memOpnd(cpu, size, seg, () => off);
     const v = kind === 0 ? m.get() : m.rmw();
-    applyBit(cpu, kind, (v >>> bit) & 1);
+    applyBit(cpu, v >>> bit);
     if (kind !== 0) m.set(modifyBit(kind, v, bit) & SIZE_MASK[size]);
   };
 }
 
-function applyBit(cpu: Dec['cpu'], _kind: number, b: number): void {
-  settle(cpu);
-  cpu.eflags = (cpu.eflags & ~CF) | b;
+/**
+ * CF = the tested bit; ZF unchanged; the SDM-undefined OF/SF/AF/PF as QEMU 7.2 leaves them:
+ * after a lazily-evaluated arithmetic result it switches to a SAR-style evaluation of the same
+ * width (CF from bit 0 of the shifted value, OF = MSB(shifted ^ old result), SF/ZF/PF from the
+ * old result, AF = 0); otherwise only CF changes.
+ */
+function applyBit(cpu: Dec['cpu'], shifted: number): void {
+  if (cpu.ccOp !== CC.NONE) {
+    cpu.ccOp = CC.SHR | (cpu.ccOp & 3);
+    cpu.ccSrc1 = shifted;
+    return;
+  }
+  cpu.eflags = (cpu.eflags & ~CF) | (shifted & 1);
 }
 
 function modifyBit(kind: number, v: number, bit: number): number {

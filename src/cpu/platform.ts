@@ -44,9 +44,9 @@ export interface MemoryBus {
 export type EventKind =
   /** An exception reported with EIP at the faulting instruction (#DE #UD #GP #PF …). */
   | 'fault'
-  /** An exception reported with EIP after the instruction (#DB single-step, #BP from int3, #OF). */
+  /** An exception reported with EIP after the instruction (#DB single-step/icebp, data breakpoints). */
   | 'trap'
-  /** `int n` (and `int3`/`into`, which are traps issued by an instruction): DPL-checked. */
+  /** `int n`, `int3` (vector 3) and `into` (vector 4): EIP after the instruction, gate DPL-checked. */
   | 'soft'
   /** An interrupt from the platform's interrupt line. */
   | 'external';

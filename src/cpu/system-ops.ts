@@ -24,6 +24,9 @@ import {
 } from './segments';
 import type { EventKind } from './platform';
 
+/** CF PF AF ZF SF TF DF OF NT: what popf/iret may always change. */
+const STATUS_AND_CONTROL = 0x4dd5;
+
 function requireCpl0(cpu: Cpu): void {
   if (cpu.cpl !== 0 && cpu.pe) gp(0);
 }
@@ -75,7 +78,7 @@ export function popf(d: Dec): Exec {
   const size = d.sv;
   return () => {
     const v = pop(cpu, size);
-    let mask = 0x7fd5 | AC | ID;
+    let mask = STATUS_AND_CONTROL | AC | ID;
     if (!cpu.pe || cpu.cpl === 0) mask |= IOPL | IF;
     else if (cpu.cpl <= iopl(cpu)) mask |= IF;
     if (size === 1) mask &= 0xffff;
@@ -266,7 +269,7 @@ export function iret(d: Dec, size: number): Exec {
     if (rpl < cpu.cpl) gp(cs & 0xfffc);
     checkReturnTarget(cpu, cs, rpl);
     const oldCpl = cpu.cpl;
-    let mask = 0x7fd5 | AC | ID | RF | NT;
+    let mask = STATUS_AND_CONTROL | AC | ID | RF;
     if (oldCpl === 0) mask |= IOPL | IF | VIF | VIP;
     else if (oldCpl <= iopl(cpu)) mask |= IF;
     if (size === 1) mask &= 0xffff;
