@@ -1,0 +1,780 @@
+/**
+ * The IA-32 processor: architectural state, linear memory access through the TLB, the
+ * decoded-instruction cache and the run loop. Instruction semantics live in the decoder and
+ * ops modules; segmentation, paging and event delivery in their own modules.
+ *
+ * Internal representation: GPRs, EIP and segment bases are int32 (`| 0`); the inspection API
+ * returns them unsigned.
+ */
+import { AccessSize, CpuEvent, EventKind, FRAME_SHIFT, MemoryBus, Platform } from './platform';
+import { ARITH, CC, FIXED1, IF, TF, arithFlags, settle } from './flags';
+import { CpuFault, Vec, hasErrorCode } from './fault';
+import { translate } from './paging';
+import { deliverEvent } from './exceptions';
+import { decodeInstruction, Insn } from './decode';
+import { SegmentCache, checkSegmentAccess } from './segments';
+import { emptyCpuState, CpuState } from './state';
+
+export const ES = 0;
+export const CS = 1;
+export const SS = 2;
+export const DS = 3;
+export const FS = 4;
+export const GS = 5;
+export const SEG_NAMES = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
+export const REG_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'] as const;
+
+export const CR0_PE = 0x1;
+export const CR0_MP = 0x2;
+export const CR0_EM = 0x4;
+export const CR0_TS = 0x8;
+export const CR0_ET = 0x10;
+export const CR0_NE = 0x20;
+export const CR0_WP = 0x10000;
+export const CR0_AM = 0x40000;
+export const CR0_NW = 0x20000000;
+export const CR0_CD = 0x40000000;
+export const CR0_PG = 0x80000000 | 0;
+export const CR4_PSE = 0x10;
+export const CR4_PAE = 0x20;
+export const CR4_PGE = 0x80;
+
+export type StopReason =
+  | 'budget'
+  | 'hlt'
+  | 'intercept'
+  | 'breakpoint'
+  | 'triple-fault'
+  | 'stop-requested';
+
+export interface RunResult {
+  /** Instructions retired (a `rep` string instruction interrupted between chunks counts one per chunk). */
+  retired: number;
+  stop: StopReason;
+  /** For 'intercept': the event the platform took. */
+  event?: CpuEvent;
+}
+
+/** Direct-mapped TLB size (entries); a power of two. */
+const TLB_SIZE = 1024;
+const TLB_MASK = TLB_SIZE - 1;
+/** Tag bit distinguishing user-mode (CPL 3) translations from supervisor ones. */
+export const TLB_USER = 0x100000;
+
+/** Decoded instructions of one physical frame. */
+interface CodePage {
+  pfn: number;
+  gen: number;
+  /** `epoch` at which `gen` was last compared with the bus. */
+  checked: number;
+  insns: (Insn | undefined)[];
+}
+
+export class Cpu {
+  readonly platform: Platform;
+  readonly bus: MemoryBus;
+
+  /** EAX ECX EDX EBX ESP EBP ESI EDI. */
+  readonly r = new Int32Array(8);
+  eip = 0;
+  /** EFLAGS with the arithmetic bits valid only when ccOp === CC.NONE (use getEflags()). */
+  eflags = FIXED1;
+  ccOp = CC.NONE as number;
+  ccDst = 0;
+  ccSrc1 = 0;
+  ccSrc2 = 0;
+  ccAux = 0;
+
+  /** Segment selector, base, limit (unsigned, byte-granular), VMX-style access rights. */
+  readonly segSel = new Uint16Array(6);
+  readonly segBase = new Int32Array(6);
+  readonly segLimit = new Float64Array(6);
+  readonly segAttr = new Int32Array(6);
+  /** Bit n set: segment n needs limit/usability checks on access (not flat 4 GiB expand-up). */
+  segCheck = 0;
+
+  gdtrBase = 0;
+  gdtrLimit = 0xffff;
+  idtrBase = 0;
+  idtrLimit = 0x3ff;
+  readonly ldtr: SegmentCache = { sel: 0, base: 0, limit: 0xffff, attr: 0x82 };
+  readonly tr: SegmentCache = { sel: 0, base: 0, limit: 0xffff, attr: 0x8b };
+
+  cr0 = 0x60000010;
+  cr2 = 0;
+  cr3 = 0;
+  cr4 = 0;
+  readonly dr = new Int32Array(8);
+  efer = 0;
+  /** MSRs the CPU owns. */
+  tscOffset = 0n;
+  sysenterCs = 0;
+  sysenterEsp = 0;
+  sysenterEip = 0;
+
+  cpl = 0;
+  /** CS.D: 32-bit default operand and address size. */
+  code32 = false;
+  /** SS.B: 32-bit stack pointer. */
+  stack32 = false;
+  /** EIP wrap mask: 0xffff for 16-bit code, -1 otherwise. */
+  eipMask = 0xffff;
+  halted = false;
+  /** The platform's interrupt line (level): raise with setIrq(vector). */
+  irqPending = false;
+  irqVector = 0;
+  /** Interrupt shadow after sti / mov ss / pop ss: 1 while the next instruction runs. */
+  shadow = 0;
+  /** Something needs looking at between instructions (irq, shadow, TF, stop). */
+  attention = false;
+  /** The platform may set this from a callback to end the current run(). */
+  stopRequested = false;
+
+  /** Total instructions retired since reset (the default TSC source). */
+  retiredTotal = 0;
+
+  /** Linear EIPs (unsigned) the debugger armed; run() stops before executing one. */
+  readonly breakpoints = new Set<number>();
+  private bpResume = -1;
+
+  // ---- TLB: direct-mapped, separate read and write; tag = linear page | TLB_USER if CPL 3 ----
+  tlbUser = 0;
+  readonly rTag = new Int32Array(TLB_SIZE).fill(-1);
+  readonly rFrame: (Uint8Array | null)[] = new Array<Uint8Array | null>(TLB_SIZE).fill(null);
+  readonly rPfn = new Int32Array(TLB_SIZE);
+  readonly wTag = new Int32Array(TLB_SIZE).fill(-1);
+  readonly wFrame: (Uint8Array | null)[] = new Array<Uint8Array | null>(TLB_SIZE).fill(null);
+  readonly wPfn = new Int32Array(TLB_SIZE);
+
+  // ---- decoded-instruction cache ----
+  private readonly codePages = new Map<number, CodePage>();
+  private epoch = 1;
+  /** Linear page (with TLB_USER bit) of curInsns, or -1. */
+  private curPage = -1;
+  private curCode: CodePage | null = null;
+  /** EIP and length of the instruction executing (for fault reporting). */
+  insnEip = 0;
+  insnLen = 0;
+  private tripleFault = false;
+  private intercepted: CpuEvent | null = null;
+
+  constructor(platform: Platform) {
+    this.platform = platform;
+    this.bus = platform.bus;
+    this.reset();
+  }
+
+  /** Power-on state (SDM vol. 3 table 9-1): real mode at F000:FFF0. */
+  reset(): void {
+    this.r.fill(0);
+    this.r[2] = 0x663; // EDX: family 6 model 6 stepping 3 (matches our CPUID leaf 1 default)
+    this.eip = 0xfff0;
+    this.eflags = FIXED1;
+    this.ccOp = CC.NONE;
+    for (let s = 0; s < 6; s++) {
+      this.segSel[s] = 0;
+      this.segBase[s] = 0;
+      this.segLimit[s] = 0xffff;
+      this.segAttr[s] = 0x93;
+    }
+    this.segSel[CS] = 0xf000;
+    this.segBase[CS] = 0xffff0000 | 0;
+    this.segAttr[CS] = 0x9b;
+    this.segCheck = 0x3f;
+    this.gdtrBase = 0;
+    this.gdtrLimit = 0xffff;
+    this.idtrBase = 0;
+    this.idtrLimit = 0x3ff;
+    Object.assign(this.ldtr, { sel: 0, base: 0, limit: 0xffff, attr: 0x82 });
+    Object.assign(this.tr, { sel: 0, base: 0, limit: 0xffff, attr: 0x8b });
+    this.cr0 = 0x60000010;
+    this.cr2 = this.cr3 = this.cr4 = 0;
+    this.dr.fill(0);
+    this.dr[6] = 0xffff0ff0 | 0;
+    this.dr[7] = 0x400;
+    this.efer = 0;
+    this.tscOffset = 0n;
+    this.sysenterCs = this.sysenterEsp = this.sysenterEip = 0;
+    this.cpl = 0;
+    this.halted = false;
+    this.irqPending = false;
+    this.shadow = 0;
+    this.modeChanged();
+    this.flushCode();
+  }
+
+  // ------------------------------------------------------------------ flags
+
+  getEflags(): number {
+    return this.ccOp === CC.NONE ? this.eflags : (this.eflags & ~ARITH) | arithFlags(this);
+  }
+
+  /** Set EFLAGS wholesale (no privilege rules: callers such as popf/iret apply them). */
+  setEflags(v: number): void {
+    const old = this.eflags;
+    this.eflags = (v & 0x3f7fd5) | FIXED1;
+    this.ccOp = CC.NONE;
+    if ((old ^ this.eflags) & (IF | TF)) this.attention = true;
+  }
+
+  settleFlags(): void {
+    settle(this);
+  }
+
+  // ------------------------------------------------------------------ modes
+
+  /** CR0.PE: protected mode. */
+  get pe(): boolean {
+    return (this.cr0 & CR0_PE) !== 0;
+  }
+
+  /** Recompute cached mode bits after CS/SS/CR0/CPL changes. Decoded code depends on CS.D. */
+  modeChanged(): void {
+    const code32 = (this.cr0 & CR0_PE) !== 0 && (this.segAttr[CS] & 0x4000) !== 0;
+    if (code32 !== this.code32) {
+      this.code32 = code32;
+      this.flushCode();
+    }
+    this.eipMask = code32 ? -1 : 0xffff;
+    this.stack32 = (this.cr0 & CR0_PE) !== 0 && (this.segAttr[SS] & 0x4000) !== 0;
+    const user = this.cpl === 3 ? TLB_USER : 0;
+    if (user !== this.tlbUser) {
+      this.tlbUser = user;
+      this.curPage = -1;
+    }
+  }
+
+  /** Recompute which segments need checks on access (flat = base 0, limit 4G, usable). */
+  segmentsChanged(): void {
+    let chk = 0;
+    for (let s = 0; s < 6; s++) {
+      const attr = this.segAttr[s];
+      const flatData = (attr & 0x1000c) === 0 || (attr & 0x18) === 0x18; // expand-up data or code
+      if (this.segBase[s] !== 0 || this.segLimit[s] !== 0xffffffff || !flatData || (attr & 0x10000) !== 0) {
+        chk |= 1 << s;
+      }
+    }
+    // Real mode uses 64 KiB segments; checks handle the wrap.
+    this.segCheck = chk;
+  }
+
+  // ------------------------------------------------------------------ TLB and memory
+
+  /** Drop every translation (CR3 load, paging mode change). */
+  flushTlb(): void {
+    this.rTag.fill(-1);
+    this.wTag.fill(-1);
+    this.rFrame.fill(null);
+    this.wFrame.fill(null);
+    this.curPage = -1;
+  }
+
+  /** Drop translations for one linear page (invlpg). */
+  flushTlbPage(lin: number): void {
+    const p = lin >>> FRAME_SHIFT;
+    for (const tag of [p, p | TLB_USER]) {
+      const i = tag & TLB_MASK;
+      if (this.rTag[i] === tag) this.rTag[i] = -1;
+      if (this.wTag[i] === tag) this.wTag[i] = -1;
+    }
+    this.curPage = -1;
+  }
+
+  private flushWriteTlb(): void {
+    this.wTag.fill(-1);
+    this.wFrame.fill(null);
+  }
+
+  /** Translate for reading and fill the read TLB; returns the physical address. */
+  private fillRead(lin: number): number {
+    const phys = translate(this, lin, false, this.cpl === 3, false);
+    const pfn = phys >>> FRAME_SHIFT;
+    const f = this.bus.frame(pfn, false);
+    if (f) {
+      const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
+      const i = tag & TLB_MASK;
+      this.rTag[i] = tag;
+      this.rFrame[i] = f;
+      this.rPfn[i] = pfn;
+    }
+    return phys;
+  }
+
+  private fillWrite(lin: number): number {
+    const phys = translate(this, lin, true, this.cpl === 3, false);
+    const pfn = phys >>> FRAME_SHIFT;
+    if (this.codePages.has(pfn)) {
+      // Writes to frames holding decoded code stay on the slow path so they invalidate it.
+      return phys;
+    }
+    const f = this.bus.frame(pfn, true);
+    if (f) {
+      const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
+      const i = tag & TLB_MASK;
+      this.wTag[i] = tag;
+      this.wFrame[i] = f;
+      this.wPfn[i] = pfn;
+    }
+    return phys;
+  }
+
+  /** Physical byte read (no TLB). */
+  physRead8(phys: number): number {
+    const f = this.bus.frame(phys >>> FRAME_SHIFT, false);
+    return f ? f[phys & 0xfff] : this.bus.mmioRead(phys >>> 0, 1) & 0xff;
+  }
+
+  /** Physical byte write that keeps decoded code coherent. */
+  physWrite8(phys: number, v: number): void {
+    const pfn = phys >>> FRAME_SHIFT;
+    const f = this.bus.frame(pfn, true);
+    if (f) f[phys & 0xfff] = v;
+    else this.bus.mmioWrite(phys >>> 0, 1, v & 0xff);
+    if (this.codePages.has(pfn)) this.invalidateCode(pfn);
+  }
+
+  read8(lin: number): number {
+    const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
+    const i = tag & TLB_MASK;
+    if (this.rTag[i] === tag) return (this.rFrame[i] as Uint8Array)[lin & 0xfff];
+    const phys = this.fillRead(lin);
+    return this.physRead8(phys);
+  }
+
+  read16(lin: number): number {
+    const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
+    const i = tag & TLB_MASK;
+    const o = lin & 0xfff;
+    if (this.rTag[i] === tag && o < 0xfff) {
+      const f = this.rFrame[i] as Uint8Array;
+      return f[o] | (f[o + 1] << 8);
+    }
+    return this.readSlow(lin, 2);
+  }
+
+  read32(lin: number): number {
+    const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
+    const i = tag & TLB_MASK;
+    const o = lin & 0xfff;
+    if (this.rTag[i] === tag && o < 0xffd) {
+      const f = this.rFrame[i] as Uint8Array;
+      return f[o] | (f[o + 1] << 8) | (f[o + 2] << 16) | (f[o + 3] << 24);
+    }
+    return this.readSlow(lin, 4);
+  }
+
+  private readSlow(lin: number, size: AccessSize): number {
+    if ((lin & 0xfff) + size <= 0x1000) {
+      const phys = this.fillRead(lin);
+      const f = this.bus.frame(phys >>> FRAME_SHIFT, false);
+      if (!f) return this.bus.mmioRead(phys >>> 0, size) | 0;
+      const o = phys & 0xfff;
+      return size === 2 ? f[o] | (f[o + 1] << 8) : f[o] | (f[o + 1] << 8) | (f[o + 2] << 16) | (f[o + 3] << 24);
+    }
+    // Page-crossing: translate both pages before reading anything (a #PF leaves no trace).
+    this.fillRead(lin);
+    this.fillRead((lin + size - 1) | 0);
+    let v = 0;
+    for (let k = 0; k < size; k++) v |= this.read8((lin + k) | 0) << (8 * k);
+    return v;
+  }
+
+  write8(lin: number, v: number): void {
+    const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
+    const i = tag & TLB_MASK;
+    if (this.wTag[i] === tag) {
+      (this.wFrame[i] as Uint8Array)[lin & 0xfff] = v;
+      return;
+    }
+    const phys = this.fillWrite(lin);
+    this.physWrite8(phys, v);
+  }
+
+  write16(lin: number, v: number): void {
+    const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
+    const i = tag & TLB_MASK;
+    const o = lin & 0xfff;
+    if (this.wTag[i] === tag && o < 0xfff) {
+      const f = this.wFrame[i] as Uint8Array;
+      f[o] = v;
+      f[o + 1] = v >> 8;
+      return;
+    }
+    this.writeSlow(lin, 2, v);
+  }
+
+  write32(lin: number, v: number): void {
+    const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
+    const i = tag & TLB_MASK;
+    const o = lin & 0xfff;
+    if (this.wTag[i] === tag && o < 0xffd) {
+      const f = this.wFrame[i] as Uint8Array;
+      f[o] = v;
+      f[o + 1] = v >> 8;
+      f[o + 2] = v >> 16;
+      f[o + 3] = v >> 24;
+      return;
+    }
+    this.writeSlow(lin, 4, v);
+  }
+
+  private writeSlow(lin: number, size: AccessSize, v: number): void {
+    if ((lin & 0xfff) + size <= 0x1000) {
+      const phys = this.fillWrite(lin);
+      const pfn = phys >>> FRAME_SHIFT;
+      const f = this.bus.frame(pfn, true);
+      if (!f) {
+        this.bus.mmioWrite(phys >>> 0, size, size === 2 ? v & 0xffff : v >>> 0);
+        this.afterPlatformCall();
+        return;
+      }
+      const o = phys & 0xfff;
+      for (let k = 0; k < size; k++) f[o + k] = v >> (8 * k);
+      if (this.codePages.has(pfn)) this.invalidateCode(pfn);
+      return;
+    }
+    this.fillWrite(lin);
+    this.fillWrite((lin + size - 1) | 0);
+    for (let k = 0; k < size; k++) this.write8((lin + k) | 0, v >> (8 * k));
+  }
+
+  /** Read for read-modify-write: the write translation (and its faults) happen first. */
+  rmw8(lin: number): number {
+    const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
+    const i = tag & TLB_MASK;
+    if (this.wTag[i] === tag) return (this.wFrame[i] as Uint8Array)[lin & 0xfff];
+    this.fillWrite(lin);
+    return this.read8(lin);
+  }
+
+  rmw16(lin: number): number {
+    const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
+    const i = tag & TLB_MASK;
+    const o = lin & 0xfff;
+    if (this.wTag[i] === tag && o < 0xfff) {
+      const f = this.wFrame[i] as Uint8Array;
+      return f[o] | (f[o + 1] << 8);
+    }
+    this.probeWrite(lin, 2);
+    return this.read16(lin);
+  }
+
+  rmw32(lin: number): number {
+    const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
+    const i = tag & TLB_MASK;
+    const o = lin & 0xfff;
+    if (this.wTag[i] === tag && o < 0xffd) {
+      const f = this.wFrame[i] as Uint8Array;
+      return f[o] | (f[o + 1] << 8) | (f[o + 2] << 16) | (f[o + 3] << 24);
+    }
+    this.probeWrite(lin, 4);
+    return this.read32(lin);
+  }
+
+  /** Check a write to [lin, lin+size) would succeed (for instructions that must not half-complete). */
+  probeWrite(lin: number, size: number): void {
+    this.fillWrite(lin);
+    if (((lin & 0xfff) + size) > 0x1000) this.fillWrite((lin + size - 1) | 0);
+  }
+
+  /** Segment-relative linear address, with checks for non-flat segments. */
+  lin(seg: number, off: number, size: number, write: boolean): number {
+    if ((this.segCheck >> seg) & 1) checkSegmentAccess(this, seg, off, size, write);
+    return (this.segBase[seg] + off) | 0;
+  }
+
+  // ------------------------------------------------------------------ decoded-code cache
+
+  /** Forget all decoded code (mode change, restore). */
+  flushCode(): void {
+    this.codePages.clear();
+    this.curPage = -1;
+    this.curCode = null;
+  }
+
+  /** Forget decoded code of one physical frame (it was written). */
+  invalidateCode(pfn: number): void {
+    this.codePages.delete(pfn);
+    if (this.curCode && this.curCode.pfn === pfn) {
+      this.curCode = null;
+      this.curPage = -1;
+    }
+  }
+
+  /** Something outside may have written memory: re-validate cached code before using it. */
+  afterPlatformCall(): void {
+    this.epoch++;
+    this.curPage = -1;
+    if (this.stopRequested) this.attention = true;
+  }
+
+  private codePage(lin: number): CodePage {
+    const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
+    const i = tag & TLB_MASK;
+    let pfn: number;
+    if (this.rTag[i] === tag) pfn = this.rPfn[i];
+    else pfn = translate(this, lin, false, this.cpl === 3, true) >>> FRAME_SHIFT;
+    let page = this.codePages.get(pfn);
+    if (page && page.checked !== this.epoch) {
+      if (page.gen !== this.bus.generation(pfn)) page = undefined;
+      else page.checked = this.epoch;
+    }
+    if (!page) {
+      page = { pfn, gen: this.bus.generation(pfn), checked: this.epoch, insns: new Array(4096) };
+      this.codePages.set(pfn, page);
+      // Our own fast write mappings of this frame would bypass invalidation: drop them.
+      for (let k = 0; k < TLB_SIZE; k++) if (this.wTag[k] !== -1 && this.wPfn[k] === pfn) this.wTag[k] = -1;
+    }
+    this.curPage = tag;
+    this.curCode = page;
+    return page;
+  }
+
+  /** Fetch (decode if needed) the instruction at linear address lin. */
+  private fetch(lin: number): Insn {
+    const page = this.curPage === ((lin >>> FRAME_SHIFT) | this.tlbUser) && this.curCode ? this.curCode : this.codePage(lin);
+    const o = lin & 0xfff;
+    let ins = page.insns[o];
+    if (ins === undefined) {
+      ins = decodeInstruction(this, lin);
+      // An instruction running into the next page is decoded afresh each time (not cached).
+      if (o + ins.len <= 0x1000 && this.curCode === page) page.insns[o] = ins;
+    }
+    return ins;
+  }
+
+  /** Byte fetch for the decoder (code reads are reads; #PF reports an instruction fetch). */
+  fetchByte(lin: number): number {
+    const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
+    const i = tag & TLB_MASK;
+    if (this.rTag[i] === tag) return (this.rFrame[i] as Uint8Array)[lin & 0xfff];
+    const phys = translate(this, lin, false, this.cpl === 3, true);
+    return this.physRead8(phys);
+  }
+
+  // ------------------------------------------------------------------ interrupts
+
+  /** Raise (or keep raised) the interrupt line with the vector to deliver. */
+  setIrq(vector: number): void {
+    this.irqPending = true;
+    this.irqVector = vector & 0xff;
+    this.attention = true;
+  }
+
+  clearIrq(): void {
+    this.irqPending = false;
+  }
+
+  // ------------------------------------------------------------------ run
+
+  run(maxInstructions: number): RunResult {
+    this.epoch++;
+    this.curPage = -1;
+    this.flushWriteTlb();
+    this.stopRequested = false;
+    this.intercepted = null;
+    this.attention = true;
+    let retired = 0;
+    let stop: StopReason = 'budget';
+    const bpResume = this.bpResume;
+    this.bpResume = -1;
+    const breakpoints = this.breakpoints;
+    outer: for (;;) {
+      try {
+        while (retired < maxInstructions) {
+          if (this.attention) {
+            const s = this.checkAttention();
+            if (s) {
+              stop = s;
+              break outer;
+            }
+          }
+          const eip = this.eip;
+          const lin = (this.segBase[1] + eip) | 0;
+          if (breakpoints.size !== 0 && breakpoints.has(lin >>> 0) && !(retired === 0 && lin === bpResume)) {
+            this.bpResume = lin;
+            stop = 'breakpoint';
+            break outer;
+          }
+          this.insnEip = eip;
+          const ins = this.fetch(lin);
+          this.insnLen = ins.len;
+          this.eip = (eip + ins.len) & this.eipMask;
+          ins.exec();
+          retired++;
+        }
+        break;
+      } catch (e) {
+        if (!(e instanceof CpuFault)) throw e;
+        this.eip = this.insnEip;
+        this.raiseEvent(e.vector, 'fault', e.errorCode, 0, e.cr2);
+        if (this.tripleFault) {
+          stop = 'triple-fault';
+          break;
+        }
+        if (this.intercepted) {
+          stop = 'intercept';
+          break;
+        }
+      }
+    }
+    this.retiredTotal += retired;
+    const result: RunResult = { retired, stop };
+    if (stop === 'intercept' && this.intercepted) result.event = this.intercepted;
+    return result;
+  }
+
+  /** Execute exactly one instruction (or deliver one pending event). */
+  step(): RunResult {
+    return this.run(1);
+  }
+
+  private checkAttention(): StopReason | null {
+    this.attention = false;
+    if (this.tripleFault) return 'triple-fault';
+    if (this.stopRequested) {
+      this.stopRequested = false;
+      return 'stop-requested';
+    }
+    if (this.intercepted) return 'intercept';
+    if (this.shadow) {
+      this.shadow = 0;
+      this.attention = true;
+    } else if (this.irqPending && this.eflags & IF) {
+      this.halted = false;
+      this.irqPending = false;
+      this.raiseEvent(this.irqVector, 'external', undefined, 0);
+      if (this.tripleFault) return 'triple-fault';
+      if (this.intercepted) return 'intercept';
+    } else if (this.irqPending) {
+      this.attention = true;
+    }
+    if (this.halted) {
+      this.attention = true;
+      return 'hlt';
+    }
+    return null;
+  }
+
+  /**
+   * Deliver an event: offer it to the platform, else vector through the IDT/IVT. Soft
+   * interrupts and traps are raised with EIP already past the instruction.
+   */
+  raiseEvent(vector: number, kind: EventKind, errorCode: number | undefined, insnLen: number, cr2?: number): void {
+    const code = kind === 'fault' || kind === 'trap' ? (hasErrorCode(vector) ? errorCode ?? 0 : undefined) : undefined;
+    const ev: CpuEvent = { vector, kind, errorCode: code, instructionLength: insnLen, eip: this.insnEip >>> 0 };
+    if (cr2 !== undefined) ev.cr2 = cr2 >>> 0;
+    if (this.platform.intercept && this.platform.intercept(ev)) {
+      this.intercepted = ev;
+      this.attention = true;
+      return;
+    }
+    if (vector === Vec.PF && cr2 !== undefined) this.cr2 = cr2 | 0;
+    deliverEvent(this, ev);
+  }
+
+  /** Enter the shutdown state (triple fault). */
+  shutdown(reason: string): void {
+    this.tripleFault = true;
+    this.attention = true;
+    if (this.platform.shutdown) this.platform.shutdown(reason);
+  }
+
+  /** hlt: halt until an interrupt. */
+  halt(): void {
+    this.halted = true;
+    this.attention = true;
+    if (this.platform.halted) this.platform.halted();
+  }
+
+  get isHalted(): boolean {
+    return this.halted;
+  }
+
+  get isShutdown(): boolean {
+    return this.tripleFault;
+  }
+
+  // ------------------------------------------------------------------ snapshot
+
+  snapshot(): CpuState {
+    const s = emptyCpuState();
+    s.r = Array.from(this.r, (v) => v >>> 0);
+    s.eip = this.eip >>> 0;
+    s.eflags = this.getEflags() >>> 0;
+    for (let i = 0; i < 6; i++) {
+      s.seg.push({ sel: this.segSel[i], base: this.segBase[i] >>> 0, limit: this.segLimit[i], attr: this.segAttr[i] });
+    }
+    s.gdtr = { base: this.gdtrBase >>> 0, limit: this.gdtrLimit };
+    s.idtr = { base: this.idtrBase >>> 0, limit: this.idtrLimit };
+    s.ldtr = { ...this.ldtr };
+    s.tr = { ...this.tr };
+    s.cr = [this.cr0 >>> 0, 0, this.cr2 >>> 0, this.cr3 >>> 0, this.cr4 >>> 0];
+    s.dr = Array.from(this.dr, (v) => v >>> 0);
+    s.efer = this.efer;
+    s.tscOffset = this.tscOffset.toString();
+    s.sysenter = [this.sysenterCs, this.sysenterEsp >>> 0, this.sysenterEip >>> 0];
+    s.cpl = this.cpl;
+    s.halted = this.halted;
+    s.shutdown = this.tripleFault;
+    s.irq = this.irqPending ? this.irqVector : -1;
+    s.shadow = this.shadow;
+    s.retiredTotal = this.retiredTotal;
+    return s;
+  }
+
+  restore(s: CpuState): void {
+    for (let i = 0; i < 8; i++) this.r[i] = s.r[i];
+    this.eip = s.eip | 0;
+    this.eflags = (s.eflags | FIXED1) | 0;
+    this.ccOp = CC.NONE;
+    for (let i = 0; i < 6; i++) {
+      this.segSel[i] = s.seg[i].sel;
+      this.segBase[i] = s.seg[i].base | 0;
+      this.segLimit[i] = s.seg[i].limit;
+      this.segAttr[i] = s.seg[i].attr;
+    }
+    this.gdtrBase = s.gdtr.base | 0;
+    this.gdtrLimit = s.gdtr.limit;
+    this.idtrBase = s.idtr.base | 0;
+    this.idtrLimit = s.idtr.limit;
+    Object.assign(this.ldtr, s.ldtr);
+    Object.assign(this.tr, s.tr);
+    this.cr0 = s.cr[0] | 0;
+    this.cr2 = s.cr[2] | 0;
+    this.cr3 = s.cr[3] | 0;
+    this.cr4 = s.cr[4] | 0;
+    for (let i = 0; i < 8; i++) this.dr[i] = s.dr[i];
+    this.efer = s.efer;
+    this.tscOffset = BigInt(s.tscOffset);
+    [this.sysenterCs, this.sysenterEsp, this.sysenterEip] = s.sysenter;
+    this.cpl = s.cpl;
+    this.halted = s.halted;
+    this.tripleFault = s.shutdown;
+    this.irqPending = s.irq >= 0;
+    this.irqVector = s.irq >= 0 ? s.irq : 0;
+    this.shadow = s.shadow;
+    this.retiredTotal = s.retiredTotal;
+    this.intercepted = null;
+    this.stopRequested = false;
+    this.attention = true;
+    this.bpResume = -1;
+    this.code32 = !((this.cr0 & CR0_PE) !== 0 && (this.segAttr[CS] & 0x4000) !== 0);
+    this.tlbUser = -1;
+    this.modeChanged();
+    this.segmentsChanged();
+    this.flushTlb();
+    this.flushCode();
+  }
+
+  /** Clear a stop-on-shutdown so a platform can reset/reuse the CPU. */
+  clearShutdown(): void {
+    this.tripleFault = false;
+  }
+
+  /** Current timestamp counter. */
+  tsc(): bigint {
+    const base = this.platform.tsc ? this.platform.tsc() : BigInt(this.retiredTotal);
+    return (base + this.tscOffset) & 0xffffffffffffffffn;
+  }
+}

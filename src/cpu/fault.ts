@@ -1,0 +1,47 @@
+/**
+ * Architectural exceptions raised while executing an instruction. They are thrown (instructions
+ * are deep call chains of closures) and caught by the run loop, which hands them to delivery.
+ */
+
+export const enum Vec {
+  DE = 0,
+  DB = 1,
+  NMI = 2,
+  BP = 3,
+  OF = 4,
+  BR = 5,
+  UD = 6,
+  NM = 7,
+  DF = 8,
+  TS = 10,
+  NP = 11,
+  SS = 12,
+  GP = 13,
+  PF = 14,
+  MF = 16,
+  AC = 17,
+  MC = 18,
+  XM = 19,
+}
+
+/** Vectors that push an error code (SDM vol. 3 table 6-1). */
+export function hasErrorCode(vector: number): boolean {
+  return vector === 8 || (vector >= 10 && vector <= 14) || vector === 17;
+}
+
+export class CpuFault {
+  constructor(
+    readonly vector: number,
+    /** Error code for vectors that have one; ignored otherwise. */
+    readonly errorCode = 0,
+    /** For #PF: the linear address that faulted. */
+    readonly cr2?: number,
+  ) {}
+}
+
+export function fault(vector: number, errorCode = 0): never {
+  throw new CpuFault(vector, errorCode);
+}
+
+export const ud = (): never => fault(Vec.UD);
+export const gp = (errorCode = 0): never => fault(Vec.GP, errorCode);

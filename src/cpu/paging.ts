@@ -1,0 +1,53 @@
+/**
+ * The single linear → physical translation point. The CPU's TLB caches what this returns, so
+ * this runs only on a TLB miss.
+ *
+ * Phase-1 scope (the cpu-system work deepens this: PAE, PSE large pages, global pages, full
+ * #PF rules): paging off is the identity; 32-bit two-level paging with U/S and R/W checks
+ * (CR0.WP), accessed/dirty bits written back, #PF with its error code.
+ */
+import type { Cpu } from './cpu';
+import { CR0_PG, CR0_WP, CR4_PSE } from './cpu';
+import { CpuFault, Vec } from './fault';
+
+/** #PF error code bits. */
+export const PF_P = 1;
+export const PF_W = 2;
+export const PF_U = 4;
+export const PF_I = 16;
+
+export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean, fetch: boolean): number {
+  if (!(cpu.cr0 & CR0_PG)) return lin >>> 0;
+  const err = (write ? PF_W : 0) | (user ? PF_U : 0) | (fetch && cpu.efer & 0x800 ? PF_I : 0);
+  const pdeAddr = ((cpu.cr3 & ~0xfff) | ((lin >>> 22) << 2)) >>> 0;
+  const pde = readPhys32(cpu, pdeAddr);
+  if (!(pde & 1)) throw new CpuFault(Vec.PF, err, lin);
+  if (pde & 0x80 && cpu.cr4 & CR4_PSE) {
+    checkAccess(cpu, pde, lin, write, user, err);
+    const want = pde | 0x20 | (write ? 0x40 : 0);
+    if (want !== pde) writePhys32(cpu, pdeAddr, want);
+    return ((pde & 0xffc00000) | (lin & 0x3fffff)) >>> 0;
+  }
+  const pteAddr = ((pde & ~0xfff) | (((lin >>> 12) & 0x3ff) << 2)) >>> 0;
+  const pte = readPhys32(cpu, pteAddr);
+  if (!(pte & 1)) throw new CpuFault(Vec.PF, err, lin);
+  checkAccess(cpu, pde & pte, lin, write, user, err);
+  if (!(pde & 0x20)) writePhys32(cpu, pdeAddr, pde | 0x20);
+  const want = pte | 0x20 | (write ? 0x40 : 0);
+  if (want !== pte) writePhys32(cpu, pteAddr, want);
+  return ((pte & ~0xfff) | (lin & 0xfff)) >>> 0;
+}
+
+/** `flags` is the AND of the levels' U/S and R/W bits. */
+function checkAccess(cpu: Cpu, flags: number, lin: number, write: boolean, user: boolean, err: number): void {
+  if (user && !(flags & 4)) throw new CpuFault(Vec.PF, err | PF_P, lin);
+  if (write && !(flags & 2) && (user || cpu.cr0 & CR0_WP)) throw new CpuFault(Vec.PF, err | PF_P, lin);
+}
+
+function readPhys32(cpu: Cpu, a: number): number {
+  return cpu.physRead8(a) | (cpu.physRead8(a + 1) << 8) | (cpu.physRead8(a + 2) << 16) | (cpu.physRead8(a + 3) << 24);
+}
+
+function writePhys32(cpu: Cpu, a: number, v: number): void {
+  for (let k = 0; k < 4; k++) cpu.physWrite8(a + k, v >> (8 * k));
+}

@@ -1,0 +1,113 @@
+/**
+ * The one narrow interface between the IA-32 processor and whatever hosts it: a bare test
+ * harness, a PV vCPU or an HVM vCPU. The CPU knows nothing else of the outside world.
+ *
+ * Physical memory goes through a bus the platform provides, so a hypervisor can place guest
+ * memory anywhere and trap holes/MMIO. Everything else (ports, MSRs, CPUID, hlt, vmcall,
+ * shutdown, event interception) is a method the CPU calls at the architectural point.
+ */
+
+/** Size of a physical frame in bytes. Every frame the bus hands out is exactly this long. */
+export const FRAME_SIZE = 4096;
+export const FRAME_SHIFT = 12;
+
+/** Operand size in bytes of a port, MMIO or memory access. */
+export type AccessSize = 1 | 2 | 4;
+
+/**
+ * Physical memory as the CPU sees it.
+ *
+ * Fast path: `frame(pfn, write)` returns the 4 KiB of RAM backing physical frame `pfn` (the
+ * CPU caches the view in its TLB), or null when `pfn` is not RAM; accesses to a null frame go
+ * through `mmioRead`/`mmioWrite` one access at a time.
+ *
+ * Decoded-code coherence: the CPU caches decoded instructions per physical frame and remembers
+ * `generation(pfn)` when it does. Every writer — a hypervisor copying into guest memory, a
+ * device model, another CPU sharing this bus — must make the generation change before its
+ * bytes can be observed by a CPU run: calling `frame(pfn, true)` does that (the bus bumps the
+ * generation on each write request), so "ask for the frame for writing, then write" is the
+ * whole protocol. A CPU re-validates its cached code at the start of every `run()` and after
+ * every platform call that could write memory; within a run it catches its own writes to code
+ * frames itself. Keeping a write view across runs without calling `frame(pfn, true)` again is
+ * not allowed.
+ */
+export interface MemoryBus {
+  frame(pfn: number, write: boolean): Uint8Array | null;
+  /** A number that changes whenever `frame(pfn, true)` is called (wraps; compare for equality). */
+  generation(pfn: number): number;
+  /** Access to a physical address that is not RAM (hole or MMIO). `value` is unsigned. */
+  mmioRead(addr: number, size: AccessSize): number;
+  mmioWrite(addr: number, size: AccessSize, value: number): void;
+}
+
+/** How an event reaches the CPU's delivery logic (SDM vol. 3 ch. 6). */
+export type EventKind =
+  /** An exception reported with EIP at the faulting instruction (#DE #UD #GP #PF …). */
+  | 'fault'
+  /** An exception reported with EIP after the instruction (#DB single-step/icebp, data breakpoints). */
+  | 'trap'
+  /** `int n`, `int3` (vector 3) and `into` (vector 4): EIP after the instruction, gate DPL-checked. */
+  | 'soft'
+  /** An interrupt from the platform's interrupt line. */
+  | 'external';
+
+/** An event the CPU is about to deliver; the platform may take it instead (see Platform.intercept). */
+export interface CpuEvent {
+  vector: number;
+  kind: EventKind;
+  /** Error code pushed for the vector, or undefined when the vector has none. */
+  errorCode: number | undefined;
+  /** Length of the instruction that raised it (for `soft`/`trap` from an instruction); 0 otherwise. */
+  instructionLength: number;
+  /** EIP of the instruction that caused it (for faults, equal to the CPU's EIP at intercept). */
+  eip: number;
+  /** For #PF, the faulting linear address (also in CR2 once delivered). */
+  cr2?: number;
+}
+
+/** Result of a vmcall/vmmcall the platform was offered. */
+export type VmcallResult = 'handled' | 'ud';
+
+/** A read MSR value (64-bit as two halves) or "fault" for #GP(0). */
+export type MsrValue = { lo: number; hi: number } | 'fault';
+
+export interface CpuidResult {
+  eax: number;
+  ebx: number;
+  ecx: number;
+  edx: number;
+}
+
+/**
+ * Everything the CPU needs from its host. Methods that may change memory or request a stop
+ * (ports, MSRs, vmcall) are followed by the CPU re-checking its decoded-code cache and
+ * `stopRequested`.
+ */
+export interface Platform {
+  readonly bus: MemoryBus;
+  ioRead(port: number, size: AccessSize): number;
+  ioWrite(port: number, size: AccessSize, value: number): void;
+  /** MSRs the CPU does not own itself (it owns TSC, SYSENTER_*, APIC base is the platform's). */
+  rdmsr(index: number): MsrValue;
+  /** false → #GP(0). */
+  wrmsr(index: number, lo: number, hi: number): boolean;
+  cpuid(leaf: number, subleaf: number): CpuidResult;
+  /**
+   * vmcall (0F 01 C1) or vmmcall (0F 01 D9). 'handled': the CPU continues after the
+   * instruction (the platform may have changed registers through the CPU's API); 'ud': #UD.
+   */
+  vmcall(kind: 'vmcall' | 'vmmcall'): VmcallResult;
+  /**
+   * Called before the CPU delivers any exception or interrupt through the IDT. Return true to
+   * take it: the CPU does not vector, leaves EIP as the event describes (faulting instruction
+   * for faults, next instruction for traps and soft interrupts, unchanged for external), and
+   * `run()` returns with stop 'intercept' so the platform can handle it and resume.
+   */
+  intercept?(event: CpuEvent): boolean;
+  /** The CPU entered the shutdown state (triple fault). `run()` then returns stop 'triple-fault'. */
+  shutdown?(reason: string): void;
+  /** Called on hlt (CPL 0). The CPU is halted until an interrupt arrives; run() returns 'hlt'. */
+  halted?(): void;
+  /** Timestamp counter value (read by rdtsc/rdmsr 0x10); default: instructions retired. */
+  tsc?(): bigint;
+}
