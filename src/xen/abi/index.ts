@@ -5,6 +5,7 @@ export * from './types';
 export * from './names';
 export * from './hypercalls';
 export * from './decode';
+export * from './struct';
 
 /**
  * start_info.magic for a 32-bit PAE PV guest: "xen-<version>-<platform>" (xen.h's comment on
