@@ -3,6 +3,7 @@ import {
   CALLBACKTYPE,
   DOMID,
   EVTCHNOP,
+  GTF,
   HYPERCALL,
   HYPERCALLS,
   LAYOUTS,
@@ -49,6 +50,8 @@ describe('xen abi decoding', () => {
     assert.strictEqual(nameOf('EVTCHNOP', 999), undefined);
     assert.strictEqual(flagNames('SIF', 3), 'SIF_PRIVILEGED|SIF_INITDOMAIN');
     assert.strictEqual(flagNames('SIF', 0x10001), 'SIF_PRIVILEGED|0x10000');
+    assert.strictEqual(flagNames('GTF', GTF.transitive | GTF.reading), 'GTF_transitive|GTF_reading');
+    assert.strictEqual(flagNames('GTF', GTF.permit_access | GTF.readonly), 'GTF_permit_access|GTF_readonly');
     assert.strictEqual(formatResult(-XEN_ERRNO.ENOSYS), '-ENOSYS');
     assert.strictEqual(formatResult((-XEN_ERRNO.EFAULT) >>> 0), '-EFAULT');
     assert.strictEqual(formatResult(7), '7');
