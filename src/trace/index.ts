@@ -5,3 +5,4 @@ export * from './trace';
 export * from './hypercall';
 export * from './jsonl';
 export * from './format';
+export * from './stats';

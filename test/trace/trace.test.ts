@@ -8,6 +8,7 @@ import {
   TraceBuffer,
   TraceClass,
   TraceRecord,
+  TraceStats,
   formatRecord,
   formatTime,
   fromJsonLine,
@@ -149,5 +150,32 @@ describe('trace', () => {
     assert.match(lines[7], /schedule d32767v0 -> d1v0 \(wake, boost, credit 300\)$/);
     assert.match(lines[11], /console "Hello World\\n"$/);
     assert.ok(lines.every((l) => /^\[ *\d+\.\d{9}\] p\d+ \S+ v\d+ \S/.test(l)));
+  });
+});
+
+describe('trace stats', () => {
+  it('counts per domain what the stream says', () => {
+    const t = new Trace();
+    const stats = new TraceStats();
+    t.subscribe(stats.listener);
+    const rnd = prng(7);
+    const all = samples();
+    const sent: TraceRecord[] = [];
+    for (let i = 0; i < 500; i++) {
+      const r = { ...all[Math.floor(rnd() * all.length)], domid: Math.floor(rnd() * 3), time: i } as TraceRecord;
+      if (r.kind === 'hypercall-exit' && rnd() < 0.5) (r as { result: number }).result = -XEN_ERRNO.EPERM;
+      sent.push(r);
+      t.emit(r);
+    }
+    for (const d of [0, 1, 2]) {
+      const mine = sent.filter((r) => r.domid === d);
+      const s = stats.of(d);
+      assert.strictEqual(s.hypercalls, mine.filter((r) => r.kind === 'hypercall-entry').length);
+      assert.strictEqual(s.hypercallErrors, mine.filter((r) => r.kind === 'hypercall-exit' && r.result < 0).length);
+      assert.strictEqual(s.byHypercall.get('sched_op') ?? 0, s.hypercalls);
+      assert.strictEqual(s.faults, mine.filter((r) => r.kind === 'fault').length);
+      const lastDom = [...mine].reverse().find((r) => r.kind === 'domain');
+      assert.strictEqual(s.lastEvent, lastDom?.kind === 'domain' ? lastDom.event : undefined);
+    }
   });
 });
