@@ -19,6 +19,8 @@ import {
   formatResult,
   nameOf,
   registerCount,
+  hypercallByName,
+  subopFamily,
   START_INFO_MAGIC,
   offsetOf,
   readCString,
@@ -110,6 +112,10 @@ describe('xen abi decoding', () => {
     assert.ok(registerCount(HYPERCALLS.get(HYPERCALL.update_va_mapping)!) === 4);
     for (const spec of HYPERCALLS.values()) assert.ok(registerCount(spec) <= 5, spec.name);
     assert.strictEqual(decodeHypercall(63, [1, 2]).text, 'hypercall_63(0x1, 0x2)');
+    assert.strictEqual(hypercallByName('sched_op')?.nr, HYPERCALL.sched_op);
+    assert.strictEqual(subopFamily(hypercallByName('event_channel_op')!), 'EVTCHNOP');
+    assert.strictEqual(subopFamily(hypercallByName('domctl')!), 'XEN_DOMCTL');
+    assert.strictEqual(subopFamily(hypercallByName('set_trap_table')!), undefined);
   });
 });
 
