@@ -5,3 +5,4 @@ export * from './xen-notes';
 export * from './xen-elfnote';
 export * from './load';
 export * from './symbols';
+export * from './dwarf-line';

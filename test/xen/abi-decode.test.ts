@@ -3,6 +3,7 @@ import {
   CALLBACKTYPE,
   DOMID,
   EVTCHNOP,
+  GTF,
   HYPERCALL,
   HYPERCALLS,
   LAYOUTS,
@@ -18,6 +19,15 @@ import {
   formatResult,
   nameOf,
   registerCount,
+  hypercallByName,
+  subopFamily,
+  START_INFO_MAGIC,
+  offsetOf,
+  readCString,
+  readField,
+  sizeOf,
+  writeCString,
+  writeField,
 } from '../../src/xen/abi';
 
 /** A guest memory of one structure at `gva`, laid out with our own LAYOUTS. */
@@ -42,6 +52,8 @@ describe('xen abi decoding', () => {
     assert.strictEqual(nameOf('EVTCHNOP', 999), undefined);
     assert.strictEqual(flagNames('SIF', 3), 'SIF_PRIVILEGED|SIF_INITDOMAIN');
     assert.strictEqual(flagNames('SIF', 0x10001), 'SIF_PRIVILEGED|0x10000');
+    assert.strictEqual(flagNames('GTF', GTF.transitive | GTF.reading), 'GTF_transitive|GTF_reading');
+    assert.strictEqual(flagNames('GTF', GTF.permit_access | GTF.readonly), 'GTF_permit_access|GTF_readonly');
     assert.strictEqual(formatResult(-XEN_ERRNO.ENOSYS), '-ENOSYS');
     assert.strictEqual(formatResult((-XEN_ERRNO.EFAULT) >>> 0), '-EFAULT');
     assert.strictEqual(formatResult(7), '7');
@@ -100,5 +112,31 @@ describe('xen abi decoding', () => {
     assert.ok(registerCount(HYPERCALLS.get(HYPERCALL.update_va_mapping)!) === 4);
     for (const spec of HYPERCALLS.values()) assert.ok(registerCount(spec) <= 5, spec.name);
     assert.strictEqual(decodeHypercall(63, [1, 2]).text, 'hypercall_63(0x1, 0x2)');
+    assert.strictEqual(hypercallByName('sched_op')?.nr, HYPERCALL.sched_op);
+    assert.strictEqual(subopFamily(hypercallByName('event_channel_op')!), 'EVTCHNOP');
+    assert.strictEqual(subopFamily(hypercallByName('domctl')!), 'XEN_DOMCTL');
+    assert.strictEqual(subopFamily(hypercallByName('set_trap_table')!), undefined);
+  });
+});
+
+describe('xen abi structure access', () => {
+  it('writes and reads members by name at their header offsets', () => {
+    const page = new Uint8Array(4096);
+    const base = 0x100;
+    writeCString(page, base, 'start_info', 'magic', START_INFO_MAGIC);
+    writeField(page, base, 'start_info', 'nr_pages', 32768);
+    writeField(page, base, 'start_info', 'console.domU.evtchn', 2);
+    writeField(page, 0x800, 'mmu_update', 'val', 0x1f_1234_5067);
+    assert.strictEqual(readCString(page, base, 'start_info', 'magic'), 'xen-3.0-x86_32p');
+    const dv = new DataView(page.buffer);
+    assert.strictEqual(dv.getUint32(base + offsetOf('start_info', 'nr_pages'), true), 32768);
+    assert.strictEqual(readField(page, base, 'start_info', 'console.domU.evtchn'), 2);
+    // console is a union: domU.evtchn and dom0.info_size share their bytes
+    assert.strictEqual(readField(page, base, 'start_info', 'console.dom0.info_size'), 2);
+    assert.strictEqual(readField(page, 0x800, 'mmu_update', 'val'), 0x1f_1234_5067);
+    assert.strictEqual(dv.getUint32(0x800 + offsetOf('mmu_update', 'val') + 4, true), 0x1f);
+    assert.strictEqual(sizeOf('start_info'), LAYOUTS.start_info.size);
+    assert.throws(() => writeField(page, 4090, 'start_info', 'nr_pages', 1), RangeError);
+    assert.throws(() => readField(page, 0, 'start_info', 'magic'), /not an integer/);
   });
 });

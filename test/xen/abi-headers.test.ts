@@ -7,6 +7,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { FAMILIES, HYPERCALL, LAYOUTS, XEN_CONST, XEN_ERRNO } from '../../src/xen/abi';
 import { XEN_ELFNOTE } from '../../src/loader/xen-elfnote';
+import { assemble as xensimAssemble } from '../../src/asm';
+import { encode, isMnemonic } from '../../src/asm/encoder';
 import { errnoNames, evaluate, headersPresent, layoutOf, macroNames, toolPresent } from './abi-oracle';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -100,7 +102,8 @@ describe('xen abi vs /usr/include/xen', function () {
       return fs.readFileSync(bin);
     }
 
-    it('assembles to the header values (numbers, offsets, sizes)', () => {
+    /** The test program: every tabulated number, offset and size as a dd. */
+    function everyValueSource(): { src: string; want: number[]; names: string[] } {
       const nums = [...tabulatedNumbers().entries(), ...Object.entries(XEN_ERRNO).map(([k, v]) => [`XEN_${k}`, v] as const)];
       const fields = tabulatedFields();
       const structs = Object.entries(LAYOUTS);
@@ -108,15 +111,36 @@ describe('xen abi vs /usr/include/xen', function () {
       for (const [n] of nums) lines.push(`dd ${n}`);
       for (const f of fields) lines.push(`dd ${f.nasm}`);
       for (const [n] of structs) lines.push(`dd ${n}_size`);
-      const bin = assemble(lines.join('\n') + '\n');
       const want = [...nums.map(([, v]) => v), ...fields.map((f) => f.offset), ...structs.map(([, s]) => s.size)];
+      const names = [...nums.map(([n]) => n), ...fields.map((f) => f.nasm), ...structs.map(([n]) => `${n}_size`)];
+      return { src: lines.join('\n') + '\n', want, names };
+    }
+
+    it('assembles with nasm to the header values (numbers, offsets, sizes)', () => {
+      const { src, want, names } = everyValueSource();
+      const bin = assemble(src);
       assert.strictEqual(bin.length, want.length * 4);
       const wrong: string[] = [];
-      const names = [...nums.map(([n]) => n), ...fields.map((f) => f.nasm), ...structs.map(([n]) => `${n}_size`)];
       want.forEach((v, i) => {
         if (bin.readInt32LE(i * 4) !== (v | 0)) wrong.push(`${names[i]}: xen.inc ${bin.readInt32LE(i * 4)}, want ${v}`);
       });
       assert.deepStrictEqual(wrong, []);
+    });
+
+    it("assembles with xensim's own assembler to nasm's bytes", () => {
+      const readFile = (p: string) => {
+        const f = path.isAbsolute(p) ? p : path.join(incDir, p);
+        return fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined;
+      };
+      const opts = { readFile, includePaths: [incDir], encode, isMnemonic };
+      const { src } = everyValueSource();
+      const ours = xensimAssemble(src, opts);
+      assert.deepStrictEqual(ours.errors, []);
+      assert.ok(Buffer.from(ours.image).equals(assemble(src)));
+      const macros = ['bits 32', 'org 0x1000', '%include "xen.inc"', 'HYPERCALL sched_op', 'HYPERCALL3 console_io, CONSOLEIO_write, 5, 0x2000', 'INT82_2 sched_op, SCHEDOP_shutdown, 0x2000', 'align 4096, db 0', 'hypercall_page:'].join('\n') + '\n';
+      const m = xensimAssemble(macros, opts);
+      assert.deepStrictEqual(m.errors, []);
+      assert.ok(Buffer.from(m.image).equals(assemble(macros)));
     });
 
     it('HYPERCALL calls the page stub and INT82_n loads the registers', () => {

@@ -183,3 +183,17 @@ export const HYPERCALLS: ReadonlyMap<number, HypercallSpec> = build();
 export function registerCount(spec: HypercallSpec): number {
   return spec.args.reduce((n, arg) => n + (arg.type.kind === 'u64' ? 2 : 1), 0);
 }
+
+const BY_NAME = new Map<string, HypercallSpec>([...HYPERCALLS.values()].map((s) => [s.name, s]));
+
+/** `hypercallByName('event_channel_op')` (for breakpoints by name); undefined if unknown. */
+export function hypercallByName(name: string): HypercallSpec | undefined {
+  return BY_NAME.get(name);
+}
+
+/** The family naming a multiplexed hypercall's sub-ops (EVTCHNOP for event_channel_op). */
+export function subopFamily(spec: HypercallSpec): FamilyName | undefined {
+  if (spec.subopInStruct) return spec.subopInStruct.family;
+  const cmd = spec.args.find((x) => x.type.kind === 'cmd');
+  return cmd && cmd.type.kind === 'cmd' ? cmd.type.family : undefined;
+}

@@ -5,6 +5,8 @@ export * from './types';
 export * from './names';
 export * from './hypercalls';
 export * from './decode';
+export * from './struct';
+export * from './hypercall-page';
 
 /**
  * start_info.magic for a 32-bit PAE PV guest: "xen-<version>-<platform>" (xen.h's comment on

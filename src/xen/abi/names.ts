@@ -38,7 +38,16 @@ export function flagNames(family: FamilyName, value: number): string {
   const f = FAMILIES[family];
   const parts: string[] = [];
   let rest = value >>> 0;
+  // GTF_* keeps an entry type (GTF_permit_access, GTF_transitive…) in its low bits.
+  const typeMask = (f.values as Readonly<Record<string, number>>)['type_mask'];
+  if (typeMask !== undefined) {
+    const type = rest & typeMask;
+    const name = Object.entries(f.values).find(([k, v]) => k !== 'type_mask' && v === type && (v & ~typeMask) === 0);
+    parts.push(name ? f.prefix + name[0] : `type ${type}`);
+    rest &= ~typeMask;
+  }
   for (const [k, bit] of Object.entries(f.values)) {
+    if (typeMask !== undefined && (bit & typeMask) !== 0) continue;
     // Only single bits: multi-bit masks and zero-valued names (GTF_invalid) would double-count.
     if (bit !== 0 && (bit & (bit - 1)) === 0 && (rest & bit) !== 0) {
       parts.push(f.prefix + k);
