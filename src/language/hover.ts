@@ -1,0 +1,104 @@
+/** Hover text: instructions (summary and flags), registers, hypercalls, user names, directives; xl keys. */
+import { Hover, MarkupKind, Position, Range } from 'vscode-languageserver';
+import { register } from '../asm/registers';
+import { AsmSymbol } from './asmOutline';
+import { HYPERCALL_ARG_REGISTERS, hypercall, HypercallInfo } from './hypercalls';
+import { instruction, InstructionInfo } from './instructions';
+import { definitionsOf, nameAt } from './navigation';
+import { SourceIndex } from './sourceIndex';
+import { asmWordAt, splitLines, xlWordAt } from './text';
+import { xlKey, XlKeyInfo } from './xlKeys';
+import { scanXl } from './xlOutline';
+
+const DIRECTIVES: Record<string, string> = {
+  bits: 'Code size for what follows: `bits 16` or `bits 32`',
+  org: 'Address the output is assumed to load at (flat binaries)',
+  section: 'Switch to (or open) a named section: `.text`, `.data`, `.bss`',
+  segment: 'Same as `section`',
+  align: 'Pad with NOPs (code) or zeros to a multiple of the operand',
+  alignb: 'Reserve space up to a multiple of the operand (in a `nobits` section)',
+  times: 'Repeat the rest of the line N times: `times 510-($-$$) db 0`',
+  equ: 'Give the label a constant value: `len equ $ - msg`',
+  db: 'Define bytes (numbers, characters, strings)', dw: 'Define 16-bit words', dd: 'Define 32-bit doublewords',
+  dq: 'Define 64-bit quadwords', dt: 'Define 80-bit values', resb: 'Reserve N bytes (uninitialised)',
+  resw: 'Reserve N words', resd: 'Reserve N doublewords', resq: 'Reserve N quadwords',
+  struc: 'Begin a structure definition: its `.fields` become offsets `name.field`',
+  endstruc: 'End a structure definition (defines `name_size`)',
+  istruc: 'Begin an instance of a structure in data', at: 'Give a field of an `istruc` instance its value', iend: 'End an `istruc` instance',
+  global: 'Export a symbol', extern: 'Import a symbol', incbin: 'Include a binary file verbatim',
+};
+
+function md(value: string, range: Range): Hover {
+  return { contents: { kind: MarkupKind.Markdown, value }, range };
+}
+
+export function instructionHover(i: InstructionInfo): string {
+  const flags = i.flags ? `Flags: ${i.flags}${i.undefinedFlags ? ` · undefined: ${i.undefinedFlags}` : ''}` : i.undefinedFlags ? `Flags undefined: ${i.undefinedFlags}` : 'Flags: not affected';
+  return `**${i.mnemonic}** — ${i.summary}\n\n${flags}`;
+}
+
+export function hypercallHover(h: HypercallInfo): string {
+  const rows = [`| eax | ${h.number} (\`__HYPERVISOR_${h.name}\`) |`, ...h.args.map((a, i) => `| ${HYPERCALL_ARG_REGISTERS[i]} | \`${a}\` |`)];
+  return [
+    `**${h.name}** — hypercall ${h.number}`,
+    '',
+    h.summary,
+    '',
+    '| register | argument |',
+    '|---|---|',
+    ...rows,
+    '',
+    `Returns in eax: ${h.returns}. Issued with \`int 0x82\` (PV) or \`vmcall\` (HVM).`,
+  ].join('\n');
+}
+
+function symbolHover(uri: string, defUri: string, s: AsmSymbol, index: SourceIndex): string {
+  const what = { label: 'label', local: 'local label', equ: 'constant', define: 'single-line macro', macro: 'macro', struc: 'structure', field: 'structure field', 'macro-local': 'macro-local label' }[s.kind];
+  const source = splitLines(index.text(defUri) ?? '')[s.line] ?? '';
+  const where = defUri === uri ? `line ${s.line + 1}` : `${defUri.slice(defUri.lastIndexOf('/') + 1)}:${s.line + 1}`;
+  return `(${what}) **${s.name}** — ${where}\n\n\`\`\`xen-asm\n${source.trim()}\n\`\`\``;
+}
+
+export function asmHover(index: SourceIndex, uri: string, text: string, pos: Position): Hover | null {
+  const line = splitLines(text)[pos.line] ?? '';
+  const word = asmWordAt(line, pos.character);
+  if (!word) return null;
+  const range = Range.create(pos.line, word.start, pos.line, word.end);
+  const lower = word.text.toLowerCase();
+  const name = nameAt(index, uri, text, pos);
+  if (name !== undefined) {
+    const defs = definitionsOf(index, uri, name);
+    const hc = hypercall(word.text);
+    if (defs.length) {
+      const d = defs[0];
+      const text = symbolHover(uri, d.uri, d.symbol, index);
+      return md(hc && /^(?:__HYPERVISOR_|HYPERCALL_)/i.test(word.text) ? `${text}\n\n---\n\n${hypercallHover(hc)}` : text, range);
+    }
+    if (hc) return md(hypercallHover(hc), range);
+  }
+  const ins = instruction(lower);
+  if (ins) return md(instructionHover(ins), range);
+  const reg = register(lower);
+  if (reg) {
+    const cls = { gpr: 'general register', seg: 'segment register', cr: 'control register', dr: 'debug register' }[reg.cls];
+    return md(`**${reg.name}** — ${reg.size * 8}-bit ${cls} (encoding ${reg.num})`, range);
+  }
+  const dir = DIRECTIVES[lower];
+  if (dir) return md(`**${lower}** — ${dir}`, range);
+  return null;
+}
+
+export function xlKeyHover(k: XlKeyInfo): string {
+  const values = k.values ? `\n\nValues: ${k.values.map((v) => `\`${v}\``).join(', ')}` : '';
+  return `**${k.key}** (${k.kind}) — ${k.summary}${values}\n\nSee xl.cfg(5).`;
+}
+
+export function xlHover(text: string, pos: Position): Hover | null {
+  const line = splitLines(text)[pos.line] ?? '';
+  const word = xlWordAt(line, pos.character);
+  if (!word) return null;
+  const setting = scanXl(text).find((s) => s.line === pos.line && s.start === word.start);
+  const info = setting ? xlKey(setting.key) : undefined;
+  if (!info) return null;
+  return md(xlKeyHover(info), Range.create(pos.line, word.start, pos.line, word.end));
+}

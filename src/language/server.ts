@@ -1,0 +1,134 @@
+/**
+ * The xensim language server: NASM guest sources (`xen-asm`) and xl domain configs
+ * (`xl-cfg`). Each feature lives in its own module; this file only wires them to LSP.
+ * Transport comes from the command line (--node-ipc from the VS Code client, --stdio for
+ * other editors and the tests).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  createConnection,
+  DidChangeConfigurationNotification,
+  InitializeParams,
+  InitializeResult,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { asmCompletion, xlCompletion } from './completion';
+import { SOURCE, xlKeyDiagnostics } from './diagnostics';
+import { asmHover, xlHover } from './hover';
+import { findDefinition, findReferences } from './navigation';
+import { SourceIndex, uriToPath } from './sourceIndex';
+import { asmDocumentSymbols, xlDocumentSymbols } from './symbols';
+import { scanXl } from './xlOutline';
+
+/** Settings the client may pass (initializationOptions or the `xensim` configuration section). */
+export interface ServerSettings {
+  /** directories searched for %include after the including file's own */
+  includePaths?: string[];
+}
+
+const connection = createConnection(ProposedFeatures.all);
+const documents = new TextDocuments(TextDocument);
+
+function readDocument(uri: string): string | undefined {
+  const open = documents.get(uri);
+  if (open) return open.getText();
+  const file = uriToPath(uri);
+  if (!file) return undefined;
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+const index = new SourceIndex(readDocument);
+let canPullConfiguration = false;
+
+function isAsm(doc: TextDocument): boolean {
+  return doc.languageId === 'xen-asm' || /\.(asm|nasm|inc)$/i.test(doc.uri);
+}
+
+/** The workspace folder relative include paths are resolved against. */
+let workspaceRoot: string | undefined;
+
+function applySettings(settings: ServerSettings | undefined): void {
+  if (!Array.isArray(settings?.includePaths)) return;
+  index.includePaths = settings.includePaths
+    .filter((p): p is string => typeof p === 'string')
+    .map((p) => (workspaceRoot && !path.isAbsolute(p) ? path.resolve(workspaceRoot, p) : p));
+}
+
+connection.onInitialize((params: InitializeParams): InitializeResult => {
+  const folder = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
+  workspaceRoot = folder ? uriToPath(folder) : undefined;
+  applySettings(params.initializationOptions as ServerSettings | undefined);
+  canPullConfiguration = !!params.capabilities.workspace?.configuration;
+  return {
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      hoverProvider: true,
+      definitionProvider: true,
+      referencesProvider: true,
+      documentSymbolProvider: true,
+      completionProvider: { triggerCharacters: ['.', '%', '='] },
+    },
+    serverInfo: { name: 'xensim-language-server' },
+  };
+});
+
+connection.onInitialized(() => {
+  if (canPullConfiguration) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'xensim' });
+});
+
+connection.onDidChangeConfiguration(async (change) => {
+  const pushed = (change.settings as { xensim?: ServerSettings } | undefined)?.xensim;
+  applySettings(pushed ?? (canPullConfiguration ? await connection.workspace.getConfiguration('xensim') : undefined));
+  for (const doc of documents.all()) validate(doc);
+});
+
+function validate(doc: TextDocument): void {
+  const diagnostics = isAsm(doc) ? [] : xlKeyDiagnostics(doc.getText());
+  void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
+}
+
+documents.onDidChangeContent((e) => validate(e.document));
+documents.onDidClose((e) => {
+  index.forget(e.document.uri);
+  void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+});
+
+// Every handler answers from the document it is asked about; an exception becomes an empty
+// answer rather than taking the server down (a half-typed file is the normal case).
+function guarded<P extends { textDocument: { uri: string } }, R>(empty: R, fn: (doc: TextDocument, p: P) => R): (p: P) => R {
+  return (p) => {
+    const doc = documents.get(p.textDocument.uri);
+    if (!doc) return empty;
+    try {
+      return fn(doc, p);
+    } catch (e) {
+      connection.console.error(`${SOURCE}: ${(e as Error).message}`);
+      return empty;
+    }
+  };
+}
+
+connection.onHover(guarded(null, (doc, p) => (isAsm(doc) ? asmHover(index, doc.uri, doc.getText(), p.position) : xlHover(doc.getText(), p.position))));
+connection.onCompletion(guarded([], (doc, p) => (isAsm(doc) ? asmCompletion(index, doc.uri, doc.getText(), p.position) : xlCompletion(doc.getText(), p.position))));
+connection.onDefinition(guarded([], (doc, p) => (isAsm(doc) ? findDefinition(index, doc.uri, doc.getText(), p.position) : [])));
+connection.onReferences(
+  guarded([], (doc, p) =>
+    isAsm(doc)
+      ? findReferences(index, doc.uri, doc.getText(), p.position, p.context.includeDeclaration, documents.keys().filter((u) => isAsm(documents.get(u)!)))
+      : [],
+  ),
+);
+connection.onDocumentSymbol(
+  guarded([], (doc) => (isAsm(doc) ? asmDocumentSymbols(index.outline(doc.uri)!, doc.lineCount) : xlDocumentSymbols(scanXl(doc.getText())))),
+);
+
+documents.listen(connection);
+connection.listen();
