@@ -1,0 +1,32 @@
+/** A growable byte buffer that a section writes into at its current length. */
+export class OutputBuffer {
+  private buf = new Uint8Array(256);
+
+  reset(): void {
+    // keep the capacity: the next pass writes about as much again
+  }
+
+  private ensure(end: number): void {
+    if (end <= this.buf.length) return;
+    let cap = this.buf.length;
+    while (cap < end) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf);
+    this.buf = next;
+  }
+
+  write(at: number, bytes: ArrayLike<number>): void {
+    this.ensure(at + bytes.length);
+    this.buf.set(bytes, at);
+  }
+
+  fill(at: number, n: number, value: number): void {
+    this.ensure(at + n);
+    this.buf.fill(value, at, at + n);
+  }
+
+  bytes(length: number): Uint8Array {
+    this.ensure(length);
+    return this.buf.subarray(0, length);
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The assembler's public API: NASM source in, `nasm -f bin` bytes out, with a line map, a
+ * symbol table and every diagnostic. File access is injected so the language server can
+ * assemble unsaved buffers.
+ */
+import { Assembler, AsmSymbol, Encoder, SectionInfo, diagnosticsOf } from './assemble';
+import { Diagnostic, Diagnostics } from './diagnostics';
+import { LineMap } from './linemap';
+import { EncodeError } from './operand';
+import { Parser } from './parse';
+import { preprocess } from './preprocess';
+
+export { formatDiagnostic } from './diagnostics';
+export type { Diagnostic, SourceLocation } from './diagnostics';
+export { LineMap } from './linemap';
+export type { LineMapEntry } from './linemap';
+export type { AsmSymbol, SectionInfo, SymbolKind, Encoder } from './assemble';
+
+export interface AssembleOptions {
+  /** name of the source file, used in diagnostics and the line map (default `input.asm`) */
+  file?: string;
+  /** read an included file; undefined when it does not exist (default: nothing can be included) */
+  readFile?: (path: string) => string | undefined;
+  /** directories searched for %include after the including file's directory (NASM's -I) */
+  includePaths?: readonly string[];
+  /** single-line macros defined before the source (NASM's -D) */
+  defines?: Record<string, string>;
+  /** produce a listing (line, address, bytes, source) */
+  listing?: boolean;
+  /** the instruction encoder (default: the project's opcode table) */
+  encode?: Encoder;
+  /** true for mnemonics the encoder knows; lets a lone word be told apart from a label */
+  isMnemonic?: (lower: string) => boolean;
+}
+
+export interface AssembleResult {
+  image: Uint8Array;
+  /** address of image[0] */
+  origin: number;
+  lineMap: LineMap;
+  symbols: AsmSymbol[];
+  sections: SectionInfo[];
+  errors: Diagnostic[];
+  warnings: Diagnostic[];
+  listing?: string;
+}
+
+const noEncoder: Encoder = (ins) => {
+  throw new EncodeError(`instruction encoding is not available (\`${ins.mnemonic}')`);
+};
+
+/** Assemble NASM source. Never throws for bad input: problems come back in `errors`. */
+export function assemble(source: string, options: AssembleOptions = {}): AssembleResult {
+  const file = options.file ?? 'input.asm';
+  const diag = new Diagnostics();
+  const fs = { readFile: options.readFile ?? (() => undefined), includePaths: options.includePaths };
+  const lines = preprocess(source, file, fs, diag, options.defines);
+  const stmts = new Parser(diag, { isMnemonic: options.isMnemonic }).parseAll(lines);
+  const asm = new Assembler(stmts, options.encode ?? noEncoder, diag, options.listing ?? false);
+  const r = asm.run();
+  return { ...r, listing: options.listing ? r.listing : undefined, ...diagnosticsOf(diag) };
+}

@@ -1,0 +1,666 @@
+/**
+ * NASM's preprocessor: single-line macros (%define, %assign), multi-line macros (%macro),
+ * %rep, %include and conditional assembly. It runs once per assembly; its output is a flat
+ * list of token lines, each knowing the file:line a user wrote (for a macro expansion, the
+ * line that invoked the outermost macro), so the passes never re-run it.
+ */
+import { Diagnostics, SourceLocation } from './diagnostics';
+import { Cursor, EvalContext, ExprSyntaxError, evaluate, parseExpr } from './expr';
+import { Token, tokenize, untokenize } from './lexer';
+
+export interface SourceLine extends SourceLocation {
+  toks: Token[];
+  /** the text as written, when the line came straight from a file (listings) */
+  text?: string;
+  /** the line came from a macro marked .nolist or from inside a macro expansion */
+  fromMacro?: boolean;
+}
+
+export interface FileAccess {
+  /** the text of a file, or undefined when it cannot be read */
+  readFile(path: string): string | undefined;
+  includePaths?: readonly string[];
+}
+
+interface SMacro {
+  params: string[] | null;
+  body: Token[];
+}
+
+interface MMacro {
+  name: string;
+  min: number;
+  max: number; // Infinity for `*`
+  greedy: boolean;
+  defaults: Token[][];
+  body: RawLine[];
+  nolist: boolean;
+}
+
+/** A line before macro expansion: tokens are made lazily so skipped branches cost nothing. */
+interface RawLine extends SourceLocation {
+  text: string;
+  toks?: Token[];
+  fromMacro?: boolean;
+}
+
+interface Cond {
+  /** this branch is being assembled */
+  active: boolean;
+  /** some branch of this %if has been taken */
+  taken: boolean;
+  /** the enclosing block is active */
+  parent: boolean;
+  sawElse: boolean;
+  at: SourceLocation;
+  col: number;
+}
+
+const MAX_DEPTH = 64;
+const MAX_REP = 1_000_000;
+
+export function dirname(p: string): string {
+  const i = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'));
+  return i < 0 ? '' : i === 0 ? p.slice(0, 1) : p.slice(0, i);
+}
+
+export function joinPath(dir: string, file: string): string {
+  if (!dir || file.startsWith('/') || /^[A-Za-z]:[\\/]/.test(file)) return file;
+  return dir.endsWith('/') || dir.endsWith('\\') ? dir + file : `${dir}/${file}`;
+}
+
+/** Split a file into lines, joining NASM's backslash continuations. */
+function fileLines(file: string, text: string): RawLine[] {
+  const lines = text.split(/\r?\n/);
+  const out: RawLine[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    let t = lines[i];
+    const line = i + 1;
+    while (t.endsWith('\\') && i + 1 < lines.length) t = t.slice(0, -1) + lines[++i];
+    out.push({ file, line, text: t });
+  }
+  if (out.length && out[out.length - 1].text === '') out.pop();
+  return out;
+}
+
+const IF_RE = /^%(el)?if(n)?(def|idni|idn|num|str|id|empty|macro)?$/i;
+
+export class Preprocessor {
+  private readonly out: SourceLine[] = [];
+  private readonly defs = new Map<string, SMacro>();
+  private readonly idefs = new Map<string, SMacro>();
+  private readonly macros = new Map<string, MMacro[]>();
+  private readonly imacros = new Map<string, MMacro[]>();
+  private conds: Cond[] = [];
+  private uniq = 0;
+  private depth = 0;
+  private fatal = false;
+  private exitRep = false;
+
+  constructor(private readonly diag: Diagnostics, private readonly fs: FileAccess) {}
+
+  run(source: string, file: string, predefined: Record<string, string> = {}): SourceLine[] {
+    for (const [name, value] of Object.entries(predefined)) {
+      this.defs.set(name, { params: null, body: tokenize(value, () => undefined) });
+    }
+    this.processFile(file, source, { file, line: 1 }, 1);
+    return this.out;
+  }
+
+  private toks(l: RawLine): Token[] {
+    if (!l.toks) l.toks = tokenize(l.text, (col, m) => this.diag.error(l, col, m));
+    return l.toks;
+  }
+
+  private get active(): boolean {
+    return this.conds.length === 0 || this.conds[this.conds.length - 1].active;
+  }
+
+  private processFile(file: string, text: string, from: SourceLocation, col: number): void {
+    if (this.depth >= MAX_DEPTH) {
+      this.diag.error(from, col, `include nesting too deep (more than ${MAX_DEPTH} levels)`);
+      return;
+    }
+    const lines = fileLines(file, text);
+    const condDepth = this.conds.length;
+    this.depth++;
+    this.processLines(lines, undefined);
+    this.depth--;
+    if (this.conds.length > condDepth) {
+      const c = this.conds[condDepth];
+      const last = lines.length ? lines[lines.length - 1].line : 1;
+      this.diag.error({ file, line: last }, 1, `expected \`%endif' before end of file (\`%if' on line ${c.at.line} is unterminated)`);
+      this.conds.length = condDepth;
+    }
+  }
+
+  /** Process a list of lines. `site` is where a macro expansion was invoked, if this is one. */
+  private processLines(lines: RawLine[], site: SourceLocation | undefined): void {
+    for (let i = 0; i < lines.length && !this.fatal && !this.exitRep; i++) {
+      const l = lines[i];
+      const at: SourceLocation = site ?? l;
+      if (!this.active) {
+        const m = /^\s*(%[A-Za-z]+)/.exec(l.text);
+        if (m) this.conditional(m[1].toLowerCase(), l, at, true);
+        // %macro/%rep bodies inside a false branch are skipped line by line; their own
+        // %if lines still nest, which is all that matters here.
+        continue;
+      }
+      const toks = this.toks(l);
+      if (toks.length === 0) continue;
+      const first = toks[0];
+      if (first.k === 'pp' && /^%[A-Za-z]/.test(first.s)) {
+        const d = first.s.toLowerCase();
+        if (this.conditional(d, l, at, false)) continue;
+        if (d === '%macro' || d === '%imacro') {
+          i = this.defineMacro(lines, i, d === '%imacro');
+          continue;
+        }
+        if (d === '%rep') {
+          i = this.rep(lines, i, site);
+          continue;
+        }
+        this.directive(d, toks, l, at);
+        continue;
+      }
+      this.emit(this.expandSingle(toks, new Set()), l, at, site !== undefined);
+    }
+  }
+
+  private emit(toks: Token[], l: RawLine, at: SourceLocation, fromMacro: boolean): void {
+    // `label: macro args` and `macro args` invoke a multi-line macro.
+    let k = 0;
+    if (toks.length >= 2 && toks[0].k === 'id' && toks[1].k === 'op' && toks[1].s === ':') k = 2;
+    const t = toks[k];
+    if (t && t.k === 'id') {
+      const cands = this.macros.get(t.s) ?? this.imacros.get(t.s.toLowerCase());
+      if (cands) {
+        if (k === 2) this.out.push({ toks: toks.slice(0, 2), file: at.file, line: at.line, text: fromMacro ? undefined : l.text, fromMacro });
+        this.invoke(cands, toks.slice(k + 1), t, at);
+        return;
+      }
+    }
+    this.out.push({ toks, file: at.file, line: at.line, text: fromMacro ? undefined : l.text, fromMacro });
+  }
+
+  // ---- conditionals ----
+
+  /** Handle %if-family lines; true when `d` was one. In a false branch only nesting matters. */
+  private conditional(d: string, l: RawLine, at: SourceLocation, skipping: boolean): boolean {
+    const m = IF_RE.exec(d);
+    const col = (/\S/.exec(l.text)?.index ?? 0) + 1;
+    if (m && !m[1]) {
+      const parent = this.active;
+      const c: Cond = { active: false, taken: false, parent, sawElse: false, at, col };
+      if (parent && !skipping) c.active = c.taken = this.test(m, l, at);
+      this.conds.push(c);
+      return true;
+    }
+    if (m || d === '%else' || d === '%endif') {
+      const c = this.conds[this.conds.length - 1];
+      if (!c) {
+        this.diag.error(at, col, `\`${d}': no matching \`%if'`);
+        return true;
+      }
+      if (d === '%endif') {
+        this.conds.pop();
+      } else if (d === '%else') {
+        if (c.sawElse) this.diag.warning(at, col, '`%else\' after `%else\' ignored');
+        c.sawElse = true;
+        c.active = c.parent && !c.taken;
+        c.taken = true;
+      } else {
+        if (c.sawElse) this.diag.error(at, col, '`%elif\' after `%else\'');
+        if (c.parent && !c.taken) {
+          c.active = this.test(m!, l, at);
+          c.taken = c.active;
+        } else c.active = false;
+      }
+      return true;
+    }
+    return false;
+  }
+
+  private test(m: RegExpExecArray, l: RawLine, at: SourceLocation): boolean {
+    const toks = this.toks(l);
+    const args = toks.slice(1);
+    const kind = (m[3] ?? '').toLowerCase();
+    const col = toks[0].col;
+    let r: boolean;
+    switch (kind) {
+      case 'def':
+        r = args.length > 0 && args[0].k === 'id' && this.isDefined(args[0].s);
+        break;
+      case 'macro':
+        r = args.length > 0 && (this.macros.has(args[0].s) || this.imacros.has(args[0].s.toLowerCase()));
+        break;
+      case 'idn':
+      case 'idni': {
+        const [a, b] = splitArgs(this.expandSingle(args, new Set()), false);
+        const ta = untokenize(a ?? []);
+        const tb = untokenize(b ?? []);
+        r = kind === 'idn' ? ta === tb : ta.toLowerCase() === tb.toLowerCase();
+        break;
+      }
+      case 'num':
+      case 'str':
+      case 'id': {
+        const e = this.expandSingle(args, new Set());
+        r = e.length === 1 && e[0].k === kind;
+        break;
+      }
+      case 'empty':
+        r = this.expandSingle(args, new Set()).length === 0;
+        break;
+      default:
+        r = this.constExpr(args, at, col, '%if') !== 0n;
+    }
+    return m[2] ? !r : r;
+  }
+
+  private isDefined(name: string): boolean {
+    return this.defs.has(name) || this.idefs.has(name.toLowerCase());
+  }
+
+  /** A preprocessor-time expression: numbers and macros only, no labels. */
+  private constExpr(toks: Token[], at: SourceLocation, col: number, what: string): bigint {
+    const expanded = this.expandSingle(toks, new Set());
+    const endCol = toks.length ? toks[toks.length - 1].col + toks[toks.length - 1].s.length : col;
+    const c = new Cursor(expanded, endCol);
+    let bad = false;
+    const ctx: EvalContext = {
+      symbol: () => undefined,
+      here: () => undefined,
+      undefinedSymbol: (name, ecol) => {
+        if (!bad) this.diag.error(at, ecol, `non-constant value given to \`${what}' (symbol \`${name}' is not a preprocessor value)`);
+        bad = true;
+      },
+      error: (ecol, message) => this.diag.error(at, ecol, message),
+    };
+    try {
+      if (c.atEnd()) c.fail(`\`${what}' expects an expression`);
+      const e = parseExpr(c, (n) => n);
+      if (!c.atEnd()) c.fail(`expression syntax error at \`${c.peek()!.s}'`);
+      return evaluate(e, ctx).v;
+    } catch (err) {
+      if (!(err instanceof ExprSyntaxError)) throw err;
+      this.diag.error(at, err.col, err.message);
+      return 0n;
+    }
+  }
+
+  // ---- directives ----
+
+  private directive(d: string, toks: Token[], l: RawLine, at: SourceLocation): void {
+    const col = toks[0].col;
+    const name = toks[1];
+    switch (d) {
+      case '%define':
+      case '%idefine':
+      case '%xdefine':
+      case '%ixdefine': {
+        if (!name || name.k !== 'id') {
+          this.diag.error(at, name?.col ?? col, `\`${d}' expects a macro identifier`);
+          return;
+        }
+        let k = 2;
+        let params: string[] | null = null;
+        const next = toks[2];
+        if (next && next.k === 'op' && next.s === '(' && next.col === name.col + name.s.length) {
+          params = [];
+          k = 3;
+          while (k < toks.length && !(toks[k].k === 'op' && toks[k].s === ')')) {
+            if (toks[k].k === 'id') params.push(toks[k].s);
+            k++;
+          }
+          k++;
+        }
+        let body = toks.slice(k);
+        if (d.includes('x')) body = this.expandSingle(body, new Set());
+        const ci = d.startsWith('%i');
+        (ci ? this.idefs : this.defs).set(ci ? name.s.toLowerCase() : name.s, { params, body });
+        return;
+      }
+      case '%undef':
+        if (name) {
+          this.defs.delete(name.s);
+          this.idefs.delete(name.s.toLowerCase());
+        }
+        return;
+      case '%assign':
+      case '%iassign': {
+        if (!name || name.k !== 'id') {
+          this.diag.error(at, name?.col ?? col, `\`${d}' expects a macro identifier`);
+          return;
+        }
+        const v = this.constExpr(toks.slice(2), at, col, d);
+        const body: Token[] = [{ k: 'num', s: v.toString(), col: name.col, v }];
+        if (d === '%iassign') this.idefs.set(name.s.toLowerCase(), { params: null, body });
+        else this.defs.set(name.s, { params: null, body });
+        return;
+      }
+      case '%include': {
+        const arg = this.expandSingle(toks.slice(1), new Set());
+        let target: string | undefined;
+        if (arg.length === 1 && arg[0].k === 'str') target = Buffer.from(arg[0].b!).toString('utf8');
+        else if (arg.length && arg[0].s === '<') target = untokenize(arg.slice(1, -1)).replace(/\s+/g, '');
+        if (!target) {
+          this.diag.error(at, col, '`%include\' expects a file name');
+          return;
+        }
+        this.include(target, l, at, col);
+        return;
+      }
+      case '%error':
+      case '%fatal':
+      case '%warning': {
+        const msg = this.message(toks.slice(1));
+        if (d === '%warning') this.diag.warning(at, col, msg);
+        else this.diag.error(at, col, msg);
+        if (d === '%fatal') this.fatal = true;
+        return;
+      }
+      case '%exitrep':
+        this.exitRep = true;
+        return;
+      case '%endrep':
+        this.diag.error(at, col, '`%endrep\': no matching `%rep\'');
+        return;
+      case '%endmacro':
+      case '%endm':
+        this.diag.error(at, col, `\`${d}': not defining a macro`);
+        return;
+      case '%pragma':
+      case '%line':
+      case '%use':
+        return;
+      default:
+        this.diag.error(at, col, `unknown preprocessor directive \`${toks[0].s}'`);
+    }
+  }
+
+  private message(toks: Token[]): string {
+    const e = this.expandSingle(toks, new Set());
+    if (e.length === 1 && e[0].k === 'str') return Buffer.from(e[0].b!).toString('utf8');
+    return untokenize(e);
+  }
+
+  private include(target: string, l: RawLine, at: SourceLocation, col: number): void {
+    const candidates = [joinPath(dirname(l.file), target), ...(this.fs.includePaths ?? []).map((d) => joinPath(d, target))];
+    for (const p of candidates) {
+      const text = this.fs.readFile(p);
+      if (text !== undefined) {
+        this.processFile(p, text, at, col);
+        return;
+      }
+    }
+    this.diag.error(at, col, `unable to open include file \`${target}'`);
+  }
+
+  /** Lines up to the matching end directive; returns the body and the index of the end line. */
+  private collect(lines: RawLine[], i: number, open: RegExp, close: RegExp, what: string): { body: RawLine[]; end: number } {
+    let depth = 1;
+    const body: RawLine[] = [];
+    for (let j = i + 1; j < lines.length; j++) {
+      const m = /^\s*(%[A-Za-z]+)/.exec(lines[j].text);
+      if (m) {
+        if (open.test(m[1])) depth++;
+        else if (close.test(m[1]) && --depth === 0) return { body, end: j };
+      }
+      body.push(lines[j]);
+    }
+    this.diag.error(lines[i], (/\S/.exec(lines[i].text)?.index ?? 0) + 1, `unterminated \`${what}' (expected its end before end of file)`);
+    return { body, end: lines.length };
+  }
+
+  private rep(lines: RawLine[], i: number, site: SourceLocation | undefined): number {
+    const l = lines[i];
+    const at = site ?? l;
+    const toks = this.toks(l);
+    const { body, end } = this.collect(lines, i, /^%rep$/i, /^%endrep$/i, '%rep');
+    let n = this.constExpr(toks.slice(1), at, toks[0].col, '%rep');
+    if (n < 0n) n = 0n;
+    if (n > BigInt(MAX_REP)) {
+      this.diag.error(at, toks[0].col, `\`%rep' count ${n} is too large`);
+      return end;
+    }
+    for (let k = 0n; k < n && !this.exitRep && !this.fatal; k++) this.processLines(body, site);
+    this.exitRep = false;
+    return end;
+  }
+
+  private defineMacro(lines: RawLine[], i: number, ci: boolean): number {
+    const l = lines[i];
+    const toks = this.toks(l);
+    const { body, end } = this.collect(lines, i, /^%i?macro$/i, /^%endm(acro)?$/i, '%macro');
+    const name = toks[1];
+    if (!name || name.k !== 'id') {
+      this.diag.error(l, name?.col ?? toks[0].col, '`%macro\' expects a macro name');
+      return end;
+    }
+    // Parameter spec: N, N-M, N-*, N+ (greedy), .nolist, then default values.
+    let k = 2;
+    let min = 0;
+    let max = 0;
+    let greedy = false;
+    let nolist = false;
+    const spec = toks[k];
+    if (spec && spec.k === 'num') {
+      min = max = Number(spec.v);
+      k++;
+      if (toks[k]?.s === '-') {
+        k++;
+        if (toks[k]?.s === '*') max = Infinity;
+        else if (toks[k]?.k === 'num') max = Number(toks[k].v);
+        k++;
+      }
+      if (toks[k]?.s === '+') {
+        greedy = true;
+        k++;
+      }
+      if (toks[k]?.k === 'id' && toks[k].s.toLowerCase() === '.nolist') {
+        nolist = true;
+        k++;
+      }
+    } else if (spec) {
+      this.diag.error(l, spec.col, `\`%macro' expects a parameter count after the name`);
+    }
+    const defaults = toks.length > k ? splitArgs(toks.slice(k), true) : [];
+    const map = ci ? this.imacros : this.macros;
+    const key = ci ? name.s.toLowerCase() : name.s;
+    const mac: MMacro = { name: name.s, min, max, greedy, defaults, body, nolist };
+    const list = (map.get(key) ?? []).filter((m) => m.min !== min || m.max !== max);
+    list.push(mac);
+    map.set(key, list);
+    return end;
+  }
+
+  private invoke(cands: MMacro[], argToks: Token[], nameTok: Token, at: SourceLocation): void {
+    const given = argToks.length ? splitArgs(argToks, true) : [];
+    const mac = cands.find((m) => given.length >= m.min && (given.length <= m.max || m.greedy));
+    if (!mac) {
+      const n = given.length;
+      this.diag.error(at, nameTok.col, `multi-line macro \`${nameTok.s}' exists, but not taking ${n} parameter${n === 1 ? '' : 's'}`);
+      return;
+    }
+    if (this.depth >= MAX_DEPTH) {
+      this.diag.error(at, nameTok.col, `macro \`${nameTok.s}' nested too deeply (recursive?)`);
+      return;
+    }
+    let args = given;
+    if (mac.greedy && given.length > mac.max) {
+      // the last parameter takes the rest of the line, commas included
+      const cut = nthComma(argToks, mac.max - 1);
+      args = [...given.slice(0, mac.max - 1), argToks.slice(cut + 1)];
+    }
+    const all = args.slice();
+    for (let k = all.length; k < mac.max && k - mac.min < mac.defaults.length; k++) all[k] = mac.defaults[k - mac.min] ?? [];
+    const id = ++this.uniq;
+    const col = nameTok.col;
+    const expanded: RawLine[] = mac.body.map((b) => ({
+      file: b.file,
+      line: b.line,
+      text: b.text,
+      toks: substitute(this.toks(b), all, args.length, id, col),
+      fromMacro: true,
+    }));
+    this.depth++;
+    this.processLines(expanded, at);
+    this.depth--;
+  }
+
+  // ---- single-line macros ----
+
+  private lookup(name: string): SMacro | undefined {
+    return this.defs.get(name) ?? this.idefs.get(name.toLowerCase());
+  }
+
+  /** Expand %define'd names. `active` holds the macros being expanded (no self-recursion). */
+  private expandSingle(toks: Token[], active: Set<SMacro>): Token[] {
+    if (this.defs.size === 0 && this.idefs.size === 0) return toks;
+    let out: Token[] | undefined;
+    for (let i = 0; i < toks.length; i++) {
+      const t = toks[i];
+      const m = t.k === 'id' ? this.lookup(t.s) : undefined;
+      if (!m || active.has(m)) {
+        out?.push(t);
+        continue;
+      }
+      let body: Token[];
+      let consumed = 0;
+      if (m.params) {
+        const open = toks[i + 1];
+        if (!open || open.k !== 'op' || open.s !== '(') {
+          out?.push(t);
+          continue;
+        }
+        const close = matchParen(toks, i + 1);
+        if (close < 0) {
+          out?.push(t);
+          continue;
+        }
+        const args = splitParenArgs(toks.slice(i + 2, close)).map((a) => this.expandSingle(a, active));
+        if (args.length !== m.params.length && !(m.params.length === 0 && args.length === 1 && args[0].length === 0)) {
+          out?.push(t);
+          continue;
+        }
+        const params = m.params;
+        body = m.body.flatMap((b) => {
+          const p = b.k === 'id' ? params.indexOf(b.s) : -1;
+          return p >= 0 ? args[p] : [b];
+        });
+        consumed = close - i;
+      } else body = m.body;
+      out ??= toks.slice(0, i);
+      active.add(m);
+      const expanded = this.expandSingle(body, active);
+      active.delete(m);
+      for (const b of expanded) out.push({ ...b, col: t.col });
+      i += consumed;
+    }
+    return out ?? toks;
+  }
+}
+
+function matchParen(toks: Token[], open: number): number {
+  let depth = 0;
+  for (let j = open; j < toks.length; j++) {
+    if (toks[j].k !== 'op') continue;
+    if (toks[j].s === '(') depth++;
+    else if (toks[j].s === ')' && --depth === 0) return j;
+  }
+  return -1;
+}
+
+function splitParenArgs(toks: Token[]): Token[][] {
+  const out: Token[][] = [[]];
+  let depth = 0;
+  for (const t of toks) {
+    if (t.k === 'op' && t.s === '(') depth++;
+    if (t.k === 'op' && t.s === ')') depth--;
+    if (t.k === 'op' && t.s === ',' && depth === 0) out.push([]);
+    else out[out.length - 1].push(t);
+  }
+  return out;
+}
+
+/** Split macro arguments at commas; `{...}` groups one argument (braces removed). */
+function splitArgs(toks: Token[], braces: boolean): Token[][] {
+  const out: Token[][] = [[]];
+  let depth = 0;
+  for (const t of toks) {
+    if (braces && t.k === 'op' && t.s === '{') {
+      if (depth++ === 0) continue;
+    }
+    if (braces && t.k === 'op' && t.s === '}') {
+      if (--depth === 0) continue;
+    }
+    if (t.k === 'op' && t.s === ',' && depth === 0) out.push([]);
+    else out[out.length - 1].push(t);
+  }
+  return out;
+}
+
+function nthComma(toks: Token[], n: number): number {
+  let seen = 0;
+  let depth = 0;
+  for (let j = 0; j < toks.length; j++) {
+    const t = toks[j];
+    if (t.k === 'op' && t.s === '{') depth++;
+    if (t.k === 'op' && t.s === '}') depth--;
+    if (t.k === 'op' && t.s === ',' && depth === 0 && seen++ === n) return j;
+  }
+  return toks.length;
+}
+
+const PASTABLE = (t: Token): boolean => t.k === 'id' || t.k === 'num';
+
+/**
+ * Substitute %1..%n, %0, %{n} and %%local in a macro body line. Tokens written against each
+ * other (`lbl_%1`, `%1_end`, `a %+ b`) are pasted into one token, as NASM does.
+ */
+function substitute(body: Token[], args: Token[][], count: number, id: number, col: number): Token[] {
+  const out: Token[] = [];
+  let pasteNext = false;
+  let lastWasParam = false;
+  let prevEnd = -1;
+  for (const t of body) {
+    const adjacent = t.col === prevEnd;
+    prevEnd = t.col + t.s.length;
+    let repl: Token[];
+    let isParam = false;
+    if (t.k === 'pp') {
+      const m = /^%\{?(\d+)\}?$/.exec(t.s);
+      if (t.s === '%+') {
+        pasteNext = true;
+        continue;
+      } else if (m) {
+        const n = Number(m[1]);
+        repl = n === 0 ? [{ k: 'num', s: String(count), col, v: BigInt(count) }] : args[n - 1] ?? [];
+        isParam = true;
+      } else if (t.s.startsWith('%%')) {
+        repl = [{ k: 'id', s: `..@${id}.${t.s.slice(2)}`, col }];
+        isParam = true;
+      } else repl = [t];
+    } else repl = [t];
+    const last = out[out.length - 1];
+    const first = repl[0];
+    if (first && last && (pasteNext || (adjacent && (isParam || lastWasParam))) && PASTABLE(last) && PASTABLE(first)) {
+      const s = last.s + first.s;
+      out[out.length - 1] = retoken(s, col);
+      for (let j = 1; j < repl.length; j++) out.push({ ...repl[j], col });
+    } else for (const r of repl) out.push({ ...r, col });
+    lastWasParam = isParam;
+    pasteNext = false;
+  }
+  return out;
+}
+
+function retoken(s: string, col: number): Token {
+  const t = tokenize(s, () => undefined);
+  return t.length === 1 ? { ...t[0], col } : { k: 'id', s, col };
+}
+
+export function preprocess(source: string, file: string, fs: FileAccess, diag: Diagnostics, predefined?: Record<string, string>): SourceLine[] {
+  return new Preprocessor(diag, fs).run(source, file, predefined);
+}
