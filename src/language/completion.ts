@@ -2,7 +2,8 @@
 import { CompletionItem, CompletionItemKind, InsertTextFormat, MarkupKind, Position } from 'vscode-languageserver';
 import { REGISTERS } from '../asm/registers';
 import { AsmSymbol } from './asmOutline';
-import { instructionHover, xlKeyHover } from './hover';
+import { hypercallHover, instructionHover, xlKeyHover } from './hover';
+import { HYPERCALL_MACROS, HYPERCALLS } from './hypercalls';
 import { INSTRUCTIONS } from './instructions';
 import { SourceIndex } from './sourceIndex';
 import { asmCodeEnd, splitLines, xlCodeEnd } from './text';
@@ -75,6 +76,17 @@ export function asmCompletion(index: SourceIndex, uri: string, text: string, pos
   if (firstWord) {
     const macros = names.filter((n) => n.kind === CompletionItemKind.Snippet);
     return [...macros, ...mnemonicItems(), ...wordItems(DIRECTIVE_WORDS, CompletionItemKind.Keyword, 'directive', '2')];
+  }
+  // xen.inc's HYPERCALLn / INT82_n macros take a bare hypercall name first
+  const call = /^\s*(?:[\w$#@~.?]+:\s*)?(\w+)\s+[\w]*$/.exec(before);
+  if (call && HYPERCALL_MACROS.has(call[1])) {
+    return HYPERCALLS.map((h) => ({
+      label: h.name,
+      kind: CompletionItemKind.Function,
+      detail: `hypercall ${h.number}`,
+      documentation: { kind: MarkupKind.Markdown, value: hypercallHover(h) },
+      sortText: String(h.number).padStart(3, '0'),
+    }));
   }
   const registers = wordItems(REGISTERS.map((r) => r.name), CompletionItemKind.Variable, 'register', '1');
   return [...names.filter((n) => n.kind !== CompletionItemKind.Snippet), ...registers, ...wordItems(SIZE_WORDS, CompletionItemKind.Keyword, 'size', '2')];

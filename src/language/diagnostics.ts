@@ -1,10 +1,15 @@
 /**
- * Diagnostics as the user types. xl configs: keys xl.cfg(5) does not define (warning, with
- * the likely intended key). The assembler's and the config parser's own errors join here
- * once those layers land (see the module's callers in server.ts).
+ * Diagnostics as the user types. Assembler sources: every error and warning of the project's
+ * assembler (src/asm), which reads unsaved buffers and resolves %include like the CLI does.
+ * xl configs: keys xl.cfg(5) does not define (warning, with the likely intended key).
  */
-import { Diagnostic, DiagnosticSeverity, Range } from 'vscode-languageserver';
-import { closest } from './text';
+import * as path from 'path';
+import { Diagnostic, DiagnosticSeverity, Location, Range } from 'vscode-languageserver';
+import { assemble, Diagnostic as AsmDiagnostic } from '../asm';
+import { encode, isMnemonic } from '../asm/encoder';
+import { scanAsm } from './asmOutline';
+import { pathToUri, ReadDocument, uriToPath } from './sourceIndex';
+import { asmWordAt, closest, splitLines } from './text';
 import { XL_KEYS, xlKey } from './xlKeys';
 import { scanXl } from './xlOutline';
 
@@ -23,4 +28,47 @@ export function xlKeyDiagnostics(text: string): Diagnostic[] {
     });
   }
   return out;
+}
+
+/**
+ * Include files (`.inc`) are not assembled on their own: they name labels their includers
+ * define. Their errors show in each open guest that includes them, on the %include line.
+ */
+export function isIncludeOnly(uri: string): boolean {
+  return /\.inc$/i.test(uri);
+}
+
+/** The range a diagnostic at 1-based line/col covers: the word there, else one character. */
+function rangeAt(lines: readonly string[], line: number, col: number): Range {
+  const text = lines[line - 1] ?? '';
+  const start = Math.max(0, Math.min(col - 1, text.length));
+  const word = asmWordAt(text, start);
+  const end = word && word.start === start ? word.end : Math.min(start + 1, Math.max(text.length, start));
+  return Range.create(line - 1, start, line - 1, end);
+}
+
+export function asmDiagnostics(uri: string, text: string, read: ReadDocument, includePaths: readonly string[]): Diagnostic[] {
+  if (isIncludeOnly(uri)) return [];
+  const file = uriToPath(uri) ?? uri.slice(uri.lastIndexOf('/') + 1);
+  const readFile = (p: string): string | undefined => (path.isAbsolute(p) ? read(pathToUri(p)) : undefined);
+  const result = assemble(text, { file, readFile, includePaths, encode, isMnemonic });
+  const lines = splitLines(text);
+  const includes = scanAsm(text).includes;
+  const convert = (d: AsmDiagnostic): Diagnostic => {
+    const severity = d.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning;
+    if (d.file === file) return { range: rangeAt(lines, d.line, d.col), severity, source: SOURCE, message: d.message };
+    // in an included file: show it on the %include line that brought that file in
+    const direct = includes.find((i) => path.resolve(path.dirname(file), i.path) === d.file || d.file.endsWith(`/${i.path}`));
+    const via = direct ?? includes[0];
+    const where = via ? Range.create(via.line, via.start, via.line, via.end) : Range.create(0, 0, 0, 0);
+    const included = splitLines(read(pathToUri(d.file)) ?? '');
+    return {
+      range: where,
+      severity,
+      source: SOURCE,
+      message: `${path.basename(d.file)}:${d.line}:${d.col}: ${d.message}`,
+      relatedInformation: [{ location: Location.create(pathToUri(d.file), rangeAt(included, d.line, d.col)), message: d.message }],
+    };
+  };
+  return [...result.errors, ...result.warnings].map(convert);
 }

@@ -52,11 +52,23 @@ export function hypercallHover(h: HypercallInfo): string {
   ].join('\n');
 }
 
+/** The comment lines right above a definition (how xen.inc documents its macros). */
+function leadingComment(lines: readonly string[], line: number): string {
+  const out: string[] = [];
+  for (let l = line - 1; l >= 0 && out.length < 8; l--) {
+    const m = /^\s*;+ ?(.*)$/.exec(lines[l]);
+    if (!m) break;
+    out.unshift(m[1]);
+  }
+  return out.join('\n');
+}
+
 function symbolHover(uri: string, defUri: string, s: AsmSymbol, index: SourceIndex): string {
   const what = { label: 'label', local: 'local label', equ: 'constant', define: 'single-line macro', macro: 'macro', struc: 'structure', field: 'structure field', 'macro-local': 'macro-local label' }[s.kind];
-  const source = splitLines(index.text(defUri) ?? '')[s.line] ?? '';
+  const lines = splitLines(index.text(defUri) ?? '');
   const where = defUri === uri ? `line ${s.line + 1}` : `${defUri.slice(defUri.lastIndexOf('/') + 1)}:${s.line + 1}`;
-  return `(${what}) **${s.name}** — ${where}\n\n\`\`\`xen-asm\n${source.trim()}\n\`\`\``;
+  const doc = leadingComment(lines, s.line);
+  return `(${what}) **${s.name}** — ${where}\n\n\`\`\`xen-asm\n${(lines[s.line] ?? '').trim()}\n\`\`\`${doc ? `\n\n${doc}` : ''}`;
 }
 
 export function asmHover(index: SourceIndex, uri: string, text: string, pos: Position): Hover | null {

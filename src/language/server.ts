@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import {
   createConnection,
+  Diagnostic,
   DidChangeConfigurationNotification,
   InitializeParams,
   InitializeResult,
@@ -17,7 +18,7 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { asmCompletion, xlCompletion } from './completion';
-import { SOURCE, xlKeyDiagnostics } from './diagnostics';
+import { asmDiagnostics, SOURCE, xlKeyDiagnostics } from './diagnostics';
 import { asmHover, xlHover } from './hover';
 import { findDefinition, findReferences } from './navigation';
 import { SourceIndex, uriToPath } from './sourceIndex';
@@ -45,7 +46,13 @@ function readDocument(uri: string): string | undefined {
   }
 }
 
-const index = new SourceIndex(readDocument);
+/**
+ * The guest include files shipped with xensim (guest/include/xen.inc), next to dist/ in the
+ * extension and the repository: `%include "xen.inc"` works in any workspace.
+ */
+const bundledInclude = [path.resolve(__dirname, '..', 'guest', 'include')].filter((d) => fs.existsSync(d));
+
+const index = new SourceIndex(readDocument, bundledInclude);
 let canPullConfiguration = false;
 
 function isAsm(doc: TextDocument): boolean {
@@ -57,9 +64,12 @@ let workspaceRoot: string | undefined;
 
 function applySettings(settings: ServerSettings | undefined): void {
   if (!Array.isArray(settings?.includePaths)) return;
-  index.includePaths = settings.includePaths
-    .filter((p): p is string => typeof p === 'string')
-    .map((p) => (workspaceRoot && !path.isAbsolute(p) ? path.resolve(workspaceRoot, p) : p));
+  index.includePaths = [
+    ...settings.includePaths
+      .filter((p): p is string => typeof p === 'string')
+      .map((p) => (workspaceRoot && !path.isAbsolute(p) ? path.resolve(workspaceRoot, p) : p)),
+    ...bundledInclude,
+  ];
 }
 
 connection.onInitialize((params: InitializeParams): InitializeResult => {
@@ -91,11 +101,24 @@ connection.onDidChangeConfiguration(async (change) => {
 });
 
 function validate(doc: TextDocument): void {
-  const diagnostics = isAsm(doc) ? [] : xlKeyDiagnostics(doc.getText());
+  let diagnostics: Diagnostic[];
+  try {
+    diagnostics = isAsm(doc) ? asmDiagnostics(doc.uri, doc.getText(), readDocument, index.includePaths) : xlKeyDiagnostics(doc.getText());
+  } catch (e) {
+    // a bug in a checker must not silence the others or stop the server
+    connection.console.error(`${SOURCE}: checking ${doc.uri} failed: ${(e as Error).stack ?? e}`);
+    diagnostics = [];
+  }
   void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
 }
 
-documents.onDidChangeContent((e) => validate(e.document));
+documents.onDidChangeContent((e) => {
+  validate(e.document);
+  // guests that include the changed file see its new text at once
+  for (const other of documents.all()) {
+    if (other.uri !== e.document.uri && isAsm(other) && index.closure(other.uri).includes(e.document.uri)) validate(other);
+  }
+});
 documents.onDidClose((e) => {
   index.forget(e.document.uri);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });

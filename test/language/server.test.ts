@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
-import type { CompletionItem, DocumentSymbol, Hover, Location, MarkupContent } from 'vscode-languageserver';
+import type { CompletionItem, Diagnostic, DocumentSymbol, Hover, Location, MarkupContent } from 'vscode-languageserver';
 import { buildOnce, LspClient, positionOf } from './lspClient';
 
 const GUEST = `; a PV guest
@@ -62,6 +62,7 @@ describe('language server over JSON-RPC', function () {
   let guestUri: string;
   let libUri: string;
   let cfgUri: string;
+  let guestDiagnostics: Promise<Diagnostic[]>;
 
   before(async () => {
     buildOnce();
@@ -72,6 +73,7 @@ describe('language server over JSON-RPC', function () {
     libUri = pathToFileURL(path.join(dir, 'lib.inc')).toString();
     cfgUri = pathToFileURL(path.join(dir, 'hello.xl')).toString();
     ({ client, capabilities } = await LspClient.start(pathToFileURL(dir).toString()));
+    guestDiagnostics = client.nextDiagnostics(guestUri);
     client.open(guestUri, 'xen-asm', GUEST);
   });
 
@@ -86,6 +88,10 @@ describe('language server over JSON-RPC', function () {
     for (const c of ['hoverProvider', 'definitionProvider', 'referencesProvider', 'documentSymbolProvider', 'completionProvider']) {
       assert.ok(capabilities[c], c);
     }
+  });
+
+  it('assembles the sample guest (with its include) without a complaint', async () => {
+    assert.deepStrictEqual(await guestDiagnostics, []);
   });
 
   it('lists labels with their local labels, macros and constants as document symbols', async () => {
@@ -152,7 +158,7 @@ describe('language server over JSON-RPC', function () {
     const hc = hoverText(await client.request<Hover>('textDocument/hover', at('__HYPERVISOR_console_io', 3)));
     assert.match(hc, /\(constant\) \*\*__HYPERVISOR_console_io\*\* — lib\.inc:2/);
     assert.match(hc, /hypercall 18/);
-    assert.match(hc, /\| ebx \| `int cmd` \|/);
+    assert.match(hc, /\| ebx \| `cmd: CONSOLEIO_\*` \|/);
     const label = hoverText(await client.request<Hover>('textDocument/hover', at('msg_len', 2)));
     assert.match(label, /msg_len equ \$ - msg/);
   });
@@ -184,6 +190,61 @@ describe('language server over JSON-RPC', function () {
     });
     assert.strictEqual(locs[0]?.uri, libUri);
     client.change(guestUri, GUEST);
+  });
+
+  describe('assembler diagnostics', () => {
+    const uri = () => pathToFileURL(path.join(dir, 'bad.asm')).toString();
+
+    it('reports the assembler\'s errors where they are, as the user types', async () => {
+      const src = 'bits 32\nstart:  mov eax, undefined_x\n        frob eax\n';
+      const diags = client.nextDiagnostics(uri());
+      client.open(uri(), 'xen-asm', src);
+      const d = await diags;
+      assert.deepStrictEqual(
+        d.map((x) => [x.range.start.line, x.range.start.character, x.range.end.character, x.severity, x.source]),
+        [
+          [1, 17, 28, 1, 'xensim'],
+          [2, 8, 12, 1, 'xensim'],
+        ],
+      );
+      assert.match(d[0].message, /undefined_x/);
+      assert.match(d[1].message, /frob/);
+      const fixed = client.nextDiagnostics(uri());
+      client.change(uri(), 'bits 32\nstart:  mov eax, start\n');
+      assert.deepStrictEqual(await fixed, []);
+    });
+
+    it('shows an error inside an included file on the %include line', async () => {
+      fs.writeFileSync(path.join(dir, 'broken.inc'), '; fine\n        mov eax, nowhere\n');
+      const diags = client.nextDiagnostics(uri());
+      client.change(uri(), 'bits 32\n%include "broken.inc"\n');
+      const d = await diags;
+      assert.strictEqual(d.length, 1);
+      assert.deepStrictEqual(d[0].range.start, { line: 1, character: 10 });
+      assert.match(d[0].message, /^broken\.inc:2:18: .*nowhere/);
+      assert.strictEqual(d[0].relatedInformation![0].location.uri, pathToFileURL(path.join(dir, 'broken.inc')).toString());
+      assert.strictEqual(d[0].relatedInformation![0].location.range.start.line, 1);
+    });
+
+    it('finds xen.inc without configuration, and knows its hypercall macros', async () => {
+      const src = 'bits 32\n%include "xen.inc"\nstart:  HYPERCALL2 sched_op, SCHEDOP_shutdown, esp\n        mov eax, __HYPERVISOR_console_io\n        HYPERCALL1 xen_version, 0\nhypercall_page: times 4096 db 0\n';
+      const diags = client.nextDiagnostics(uri());
+      client.change(uri(), src);
+      assert.deepStrictEqual(await diags, []);
+      const pos = (needle: string, offset: number) => ({ textDocument: { uri: uri() }, position: positionOf(src, needle, offset) });
+      const def = await client.request<Location[]>('textDocument/definition', pos('__HYPERVISOR_console_io', 2));
+      assert.match(def[0].uri, /guest\/include\/xen\.inc$/);
+      const macro = hoverText(await client.request<Hover>('textDocument/hover', pos('HYPERCALL2', 2)));
+      assert.match(macro, /\(macro\) \*\*HYPERCALL2\*\* — xen\.inc:\d+\n\n```xen-asm\n%macro HYPERCALL2 3\n```/);
+      // the comment above a definition is its documentation
+      const documented = hoverText(await client.request<Hover>('textDocument/hover', pos('HYPERCALL1', 2)));
+      assert.match(documented, /load the argument registers/);
+      const call = hoverText(await client.request<Hover>('textDocument/hover', pos('sched_op,', 2)));
+      assert.match(call, /\*\*sched_op\*\* — hypercall 29/);
+      const names = await client.request<CompletionItem[]>('textDocument/completion', pos('sched_op,', 0));
+      assert.strictEqual(names[0].label, 'set_trap_table');
+      assert.ok(names.some((n) => n.label === 'event_channel_op' && n.detail === 'hypercall 32'));
+    });
   });
 
   describe('xl configs', () => {
