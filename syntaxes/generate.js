@@ -157,7 +157,7 @@ const grammar = {
     },
     hypercall: {
       patterns: [
-        { match: `${B}__HYPERVISOR_\\w+`, name: n("support.function.hypercall") },
+        { match: `${B}__HYPERVISOR_\\w*`, name: n("support.function.hypercall") },
         { comment: "xen.inc's hypercall macros", match: `${B}(?:HYPERCALL[1-5]?|HYPERCALL_INT82|INT82_[1-5])${E}`, name: n("support.function.macro.hypercall") },
         { match: `${B}(?:${hypercalls})${E}`, name: n("support.function.hypercall") },
         { match: `${B}(?:${xenConst})${E}`, name: n("support.constant.xen") },
