@@ -23,6 +23,7 @@ import { asmHover, xlHover } from './hover';
 import { findDefinition, findReferences } from './navigation';
 import { SourceIndex, uriToPath } from './sourceIndex';
 import { asmDocumentSymbols, xlDocumentSymbols } from './symbols';
+import { splitLines } from './text';
 import { scanXl } from './xlOutline';
 
 /** Settings the client may pass (initializationOptions or the `xensim` configuration section). */
@@ -150,7 +151,7 @@ connection.onReferences(
   ),
 );
 connection.onDocumentSymbol(
-  guarded([], (doc) => (isAsm(doc) ? asmDocumentSymbols(index.outline(doc.uri)!, doc.lineCount) : xlDocumentSymbols(scanXl(doc.getText())))),
+  guarded([], (doc) => (isAsm(doc) ? asmDocumentSymbols(index.outline(doc.uri)!, splitLines(doc.getText())) : xlDocumentSymbols(scanXl(doc.getText())))),
 );
 
 documents.listen(connection);

@@ -25,7 +25,8 @@ function kindOf(s: AsmSymbol): SymbolKind {
  * Labels hold their local labels, macros their %%labels and strucs their fields; a label's
  * range runs to the line before the next label so that breadcrumbs follow the cursor.
  */
-export function asmDocumentSymbols(outline: AsmOutline, lineCount: number): DocumentSymbol[] {
+export function asmDocumentSymbols(outline: AsmOutline, lines: readonly string[]): DocumentSymbol[] {
+  const lineCount = lines.length;
   const top: DocumentSymbol[] = [];
   const owners = new Map<string, DocumentSymbol>();
   const globals = outline.symbols.filter((s) => s.kind === 'label').map((s) => s.line);
@@ -37,9 +38,9 @@ export function asmDocumentSymbols(outline: AsmOutline, lineCount: number): Docu
   };
   for (const s of outline.symbols) {
     const selection = Range.create(s.line, s.start, s.line, s.end);
-    const sym = DocumentSymbol.create(s.written, s.detail || undefined, kindOf(s), Range.create(s.line, 0, rangeEnd(s), 0), selection, []);
-    // the whole-range must contain the selection range
-    if (sym.range.end.line === s.line) sym.range.end = { line: s.line, character: s.end };
+    const last = rangeEnd(s);
+    const whole = Range.create(s.line, 0, last, Math.max(lines[last]?.length ?? 0, last === s.line ? s.end : 0));
+    const sym = DocumentSymbol.create(s.written, s.detail || undefined, kindOf(s), whole, selection, []);
     const owner = s.parent !== undefined ? owners.get(s.parent) : undefined;
     if (owner && (s.kind === 'local' || s.kind === 'field' || s.kind === 'macro-local')) owner.children!.push(sym);
     else top.push(sym);

@@ -101,6 +101,8 @@ describe('language server over JSON-RPC', function () {
     const start = symbols.find((s) => s.name === 'start')!;
     assert.deepStrictEqual(start.children!.map((c) => c.name), ['.loop']);
     assert.strictEqual(start.selectionRange.start.line, positionOf(GUEST, 'start:').line);
+    // a label's range runs to the end of the line before the next label (breadcrumbs follow the cursor)
+    assert.deepStrictEqual(start.range.end, { line: positionOf(GUEST, 'other:').line - 1, character: '        mov eax, __HYPERVISOR_console_io\n        add eax, ebx'.split('\n')[1].length });
     assert.deepStrictEqual(symbols.find((s) => s.name === 'print')!.children!.map((c) => c.name), ['%%again']);
     assert.strictEqual(symbols.find((s) => s.name === 'msg_len')!.detail, '$ - msg');
   });
