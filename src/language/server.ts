@@ -22,6 +22,7 @@ import { asmDiagnostics, SOURCE, xlKeyDiagnostics } from './diagnostics';
 import { asmHover, xlHover } from './hover';
 import { findDefinition, findReferences } from './navigation';
 import { SourceIndex, uriToPath } from './sourceIndex';
+import { asmSignatureHelp } from './signature';
 import { asmDocumentSymbols, xlDocumentSymbols } from './symbols';
 import { splitLines } from './text';
 import { scanXl } from './xlOutline';
@@ -86,6 +87,7 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
       referencesProvider: true,
       documentSymbolProvider: true,
       completionProvider: { triggerCharacters: ['.', '%', '='] },
+      signatureHelpProvider: { triggerCharacters: [' ', ','] },
     },
     serverInfo: { name: 'xensim-language-server' },
   };
@@ -142,6 +144,7 @@ function guarded<P extends { textDocument: { uri: string } }, R>(empty: R, fn: (
 
 connection.onHover(guarded(null, (doc, p) => (isAsm(doc) ? asmHover(index, doc.uri, doc.getText(), p.position) : xlHover(doc.getText(), p.position))));
 connection.onCompletion(guarded([], (doc, p) => (isAsm(doc) ? asmCompletion(index, doc.uri, doc.getText(), p.position) : xlCompletion(doc.getText(), p.position))));
+connection.onSignatureHelp(guarded(null, (doc, p) => (isAsm(doc) ? asmSignatureHelp(doc.getText(), p.position) : null)));
 connection.onDefinition(guarded([], (doc, p) => (isAsm(doc) ? findDefinition(index, doc.uri, doc.getText(), p.position) : [])));
 connection.onReferences(
   guarded([], (doc, p) =>

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
-import type { CompletionItem, Diagnostic, DocumentSymbol, Hover, Location, MarkupContent } from 'vscode-languageserver';
+import type { CompletionItem, Diagnostic, DocumentSymbol, Hover, Location, MarkupContent, SignatureHelp } from 'vscode-languageserver';
 import { buildOnce, LspClient, positionOf } from './lspClient';
 
 const GUEST = `; a PV guest
@@ -85,7 +85,7 @@ describe('language server over JSON-RPC', function () {
   const at = (needle: string, offset = 0, n = 0) => ({ textDocument: { uri: guestUri }, position: positionOf(GUEST, needle, offset, n) });
 
   it('announces its features', () => {
-    for (const c of ['hoverProvider', 'definitionProvider', 'referencesProvider', 'documentSymbolProvider', 'completionProvider']) {
+    for (const c of ['hoverProvider', 'definitionProvider', 'referencesProvider', 'documentSymbolProvider', 'completionProvider', 'signatureHelpProvider']) {
       assert.ok(capabilities[c], c);
     }
   });
@@ -243,6 +243,11 @@ describe('language server over JSON-RPC', function () {
       assert.match(documented, /load the argument registers/);
       const call = hoverText(await client.request<Hover>('textDocument/hover', pos('sched_op,', 2)));
       assert.match(call, /\*\*sched_op\*\* — hypercall 29/);
+      const help = await client.request<SignatureHelp>('textDocument/signatureHelp', pos('SCHEDOP_shutdown', 3));
+      assert.strictEqual(help.signatures[0].label, 'HYPERCALL2 hypercall, ebx: cmd: SCHEDOP_*, ecx: void *arg (depends on cmd)');
+      assert.strictEqual(help.activeParameter, 1);
+      const [from, to] = help.signatures[0].parameters![1].label as [number, number];
+      assert.strictEqual(help.signatures[0].label.slice(from, to), 'ebx: cmd: SCHEDOP_*');
       const names = await client.request<CompletionItem[]>('textDocument/completion', pos('sched_op,', 0));
       assert.strictEqual(names[0].label, 'set_trap_table');
       assert.ok(names.some((n) => n.label === 'event_channel_op' && n.detail === 'hypercall 32'));
