@@ -46,6 +46,16 @@ export function asmCompletion(index: SourceIndex, uri: string, text: string, pos
   const line = splitLines(text)[pos.line] ?? '';
   const before = line.slice(0, pos.character);
   if (asmCodeEnd(before) < before.length) return []; // in a comment
+  const include = /^\s*%include\s+["'<]([^"'>]*)$/i.exec(before);
+  if (include) {
+    const typed = include[1];
+    return index.includeCandidates(uri, typed).map((p) => ({
+      label: p.slice(p.lastIndexOf('/', p.length - 2) + 1),
+      kind: p.endsWith('/') ? CompletionItemKind.Folder : CompletionItemKind.File,
+      filterText: p,
+      textEdit: { range: { start: { line: pos.line, character: pos.character - typed.length }, end: pos }, newText: p },
+    }));
+  }
   if (/(["'`])[^"'`]*$/.test(before) && (before.match(/["'`]/g) ?? []).length % 2 === 1) return []; // in a string
 
   if (/^\s*%\w*$/.test(before)) {

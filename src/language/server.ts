@@ -54,7 +54,15 @@ function readDocument(uri: string): string | undefined {
  */
 const bundledInclude = [path.resolve(__dirname, '..', 'guest', 'include')].filter((d) => fs.existsSync(d));
 
-const index = new SourceIndex(readDocument, bundledInclude);
+function listDirectory(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? `${e.name}/` : e.name));
+  } catch {
+    return [];
+  }
+}
+
+const index = new SourceIndex(readDocument, bundledInclude, listDirectory);
 let canPullConfiguration = false;
 
 function isAsm(doc: TextDocument): boolean {
@@ -86,7 +94,7 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
       definitionProvider: true,
       referencesProvider: true,
       documentSymbolProvider: true,
-      completionProvider: { triggerCharacters: ['.', '%', '='] },
+      completionProvider: { triggerCharacters: ['.', '%', '=', '"', '/'] },
       signatureHelpProvider: { triggerCharacters: [' ', ','] },
     },
     serverInfo: { name: 'xensim-language-server' },

@@ -8,6 +8,8 @@ import { AsmOutline, AsmSymbol, scanAsm } from './asmOutline';
 
 /** Reads a document by URI: the open buffer's text, else the file's, else undefined. */
 export type ReadDocument = (uri: string) => string | undefined;
+/** Lists a directory: entry names, with a trailing '/' on directories ([] when unreadable). */
+export type ListDirectory = (dir: string) => string[];
 
 export function uriToPath(uri: string): string | undefined {
   if (!uri.startsWith('file:')) return undefined;
@@ -29,7 +31,24 @@ export class SourceIndex {
   constructor(
     private readonly read: ReadDocument,
     public includePaths: string[] = [],
+    private readonly list: ListDirectory = () => [],
   ) {}
+
+  /**
+   * What `%include "<typed>` can continue with: files and folders, relative to the including
+   * file's directory and the include paths (the order %include searches them).
+   */
+  includeCandidates(fromUri: string, typed: string): string[] {
+    const from = uriToPath(fromUri);
+    const sub = typed.slice(0, typed.lastIndexOf('/') + 1);
+    const out = new Set<string>();
+    for (const dir of [...(from ? [path.dirname(from)] : []), ...this.includePaths]) {
+      for (const entry of this.list(path.resolve(dir, sub))) {
+        if (entry.endsWith('/') || /\.(inc|asm|nasm|mac)$/i.test(entry)) out.add(sub + entry);
+      }
+    }
+    return [...out].sort();
+  }
 
   /** The text of a document (open buffer first), or undefined. */
   text(uri: string): string | undefined {

@@ -254,6 +254,21 @@ describe('language server over JSON-RPC', function () {
     });
   });
 
+  it('completes %include file names from the file\'s folder and the include paths', async () => {
+    fs.mkdirSync(path.join(dir, 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'sub', 'deep.inc'), '');
+    const u = pathToFileURL(path.join(dir, 'inc.asm')).toString();
+    const src = '%include "';
+    client.open(u, 'xen-asm', src);
+    const items = await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri: u }, position: { line: 0, character: src.length } });
+    const labels = items.map((i) => i.label);
+    for (const l of ['lib.inc', 'sub/', 'xen.inc']) assert.ok(labels.includes(l), `${l} in ${labels}`);
+    const deeper = '%include "sub/';
+    client.change(u, deeper);
+    const sub = await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri: u }, position: { line: 0, character: deeper.length } });
+    assert.deepStrictEqual(sub.map((i) => [i.label, (i.textEdit as { newText: string }).newText]), [['deep.inc', 'sub/deep.inc']]);
+  });
+
   describe('xl configs', () => {
     it('warns about unknown keys with the likely one', async () => {
       const diags = client.nextDiagnostics(cfgUri);
