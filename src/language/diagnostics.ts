@@ -5,7 +5,7 @@
  */
 import * as path from 'path';
 import { Diagnostic, DiagnosticSeverity, Location, Range } from 'vscode-languageserver';
-import { assemble, Diagnostic as AsmDiagnostic } from '../asm';
+import { assemble, AsmSymbol as AssembledSymbol, Diagnostic as AsmDiagnostic } from '../asm';
 import { encode, isMnemonic } from '../asm/encoder';
 import { scanAsm } from './asmOutline';
 import { pathToUri, ReadDocument, uriToPath } from './sourceIndex';
@@ -47,8 +47,18 @@ function rangeAt(lines: readonly string[], line: number, col: number): Range {
   return Range.create(line - 1, start, line - 1, end);
 }
 
+export interface AsmCheck {
+  diagnostics: Diagnostic[];
+  /** the assembler's symbols (addresses of labels, values of equs) from this run */
+  symbols: AssembledSymbol[];
+}
+
 export function asmDiagnostics(uri: string, text: string, read: ReadDocument, includePaths: readonly string[]): Diagnostic[] {
-  if (isIncludeOnly(uri)) return [];
+  return checkAsm(uri, text, read, includePaths).diagnostics;
+}
+
+export function checkAsm(uri: string, text: string, read: ReadDocument, includePaths: readonly string[]): AsmCheck {
+  if (isIncludeOnly(uri)) return { diagnostics: [], symbols: [] };
   const file = uriToPath(uri) ?? uri.slice(uri.lastIndexOf('/') + 1);
   const readFile = (p: string): string | undefined => (path.isAbsolute(p) ? read(pathToUri(p)) : undefined);
   const result = assemble(text, { file, readFile, includePaths, encode, isMnemonic });
@@ -70,5 +80,5 @@ export function asmDiagnostics(uri: string, text: string, read: ReadDocument, in
       relatedInformation: [{ location: Location.create(pathToUri(d.file), rangeAt(included, d.line, d.col)), message: d.message }],
     };
   };
-  return [...result.errors, ...result.warnings].map(convert);
+  return { diagnostics: [...result.errors, ...result.warnings].map(convert), symbols: result.symbols };
 }

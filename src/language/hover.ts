@@ -71,7 +71,20 @@ function symbolHover(uri: string, defUri: string, s: AsmSymbol, index: SourceInd
   return `(${what}) **${s.name}** — ${where}\n\n\`\`\`xen-asm\n${(lines[s.line] ?? '').trim()}\n\`\`\`${doc ? `\n\n${doc}` : ''}`;
 }
 
-export function asmHover(index: SourceIndex, uri: string, text: string, pos: Position): Hover | null {
+/** What the last assembly of a document knows of a symbol: a label's address, an equ's value. */
+export type AssembledLookup = (uri: string, name: string) => { address: number; kind: string; size?: number; section?: string } | undefined;
+
+function hex(n: number): string {
+  return `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+function assembledText(a: ReturnType<AssembledLookup>): string {
+  if (!a) return '';
+  if (a.kind === 'equ') return `\n\nValue: ${a.address} (0x${(a.address >>> 0).toString(16)})`;
+  return `\n\nAddress: ${hex(a.address)}${a.section ? ` in ${a.section}` : ''}${a.size !== undefined ? `, ${a.size} bytes` : ''}`;
+}
+
+export function asmHover(index: SourceIndex, uri: string, text: string, pos: Position, assembled: AssembledLookup = () => undefined): Hover | null {
   const line = splitLines(text)[pos.line] ?? '';
   const word = asmWordAt(line, pos.character);
   if (!word) return null;
@@ -83,7 +96,7 @@ export function asmHover(index: SourceIndex, uri: string, text: string, pos: Pos
     const hc = hypercall(word.text);
     if (defs.length) {
       const d = defs[0];
-      const text = symbolHover(uri, d.uri, d.symbol, index);
+      const text = symbolHover(uri, d.uri, d.symbol, index) + assembledText(assembled(uri, d.symbol.name));
       return md(hc && /^(?:__HYPERVISOR_|HYPERCALL_)/i.test(word.text) ? `${text}\n\n---\n\n${hypercallHover(hc)}` : text, range);
     }
     if (hc) return md(hypercallHover(hc), range);

@@ -18,8 +18,9 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { asmCompletion, xlCompletion } from './completion';
-import { asmDiagnostics, SOURCE, xlKeyDiagnostics } from './diagnostics';
-import { asmHover, xlHover } from './hover';
+import { AsmSymbol as AssembledSymbol } from '../asm';
+import { checkAsm, SOURCE, xlKeyDiagnostics } from './diagnostics';
+import { AssembledLookup, asmHover, xlHover } from './hover';
 import { findDefinition, findReferences } from './navigation';
 import { SourceIndex, uriToPath } from './sourceIndex';
 import { asmSignatureHelp } from './signature';
@@ -111,10 +112,26 @@ connection.onDidChangeConfiguration(async (change) => {
   for (const doc of documents.all()) validate(doc);
 });
 
+/** The assembler's symbols of each open guest's last assembly (for addresses in hover). */
+const assembled = new Map<string, AssembledSymbol[]>();
+
+/** A symbol's address or value, from the guest being edited or any open guest that includes its file. */
+const lookupAssembled: AssembledLookup = (uri, name) => {
+  for (const u of [uri, ...assembled.keys()]) {
+    const hit = assembled.get(u)?.find((s) => s.name === name);
+    if (hit) return hit;
+  }
+  return undefined;
+};
+
 function validate(doc: TextDocument): void {
   let diagnostics: Diagnostic[];
   try {
-    diagnostics = isAsm(doc) ? asmDiagnostics(doc.uri, doc.getText(), readDocument, index.includePaths) : xlKeyDiagnostics(doc.getText());
+    if (isAsm(doc)) {
+      const check = checkAsm(doc.uri, doc.getText(), readDocument, index.includePaths);
+      diagnostics = check.diagnostics;
+      assembled.set(doc.uri, check.symbols);
+    } else diagnostics = xlKeyDiagnostics(doc.getText());
   } catch (e) {
     // a bug in a checker must not silence the others or stop the server
     connection.console.error(`${SOURCE}: checking ${doc.uri} failed: ${(e as Error).stack ?? e}`);
@@ -132,6 +149,7 @@ documents.onDidChangeContent((e) => {
 });
 documents.onDidClose((e) => {
   index.forget(e.document.uri);
+  assembled.delete(e.document.uri);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
 });
 
@@ -150,7 +168,7 @@ function guarded<P extends { textDocument: { uri: string } }, R>(empty: R, fn: (
   };
 }
 
-connection.onHover(guarded(null, (doc, p) => (isAsm(doc) ? asmHover(index, doc.uri, doc.getText(), p.position) : xlHover(doc.getText(), p.position))));
+connection.onHover(guarded(null, (doc, p) => (isAsm(doc) ? asmHover(index, doc.uri, doc.getText(), p.position, lookupAssembled) : xlHover(doc.getText(), p.position))));
 connection.onCompletion(guarded([], (doc, p) => (isAsm(doc) ? asmCompletion(index, doc.uri, doc.getText(), p.position) : xlCompletion(doc.getText(), p.position))));
 connection.onSignatureHelp(guarded(null, (doc, p) => (isAsm(doc) ? asmSignatureHelp(doc.getText(), p.position) : null)));
 connection.onDefinition(guarded([], (doc, p) => (isAsm(doc) ? findDefinition(index, doc.uri, doc.getText(), p.position) : [])));

@@ -163,6 +163,11 @@ describe('language server over JSON-RPC', function () {
     assert.match(hc, /\| ebx \| `cmd: CONSOLEIO_\*` \|/);
     const label = hoverText(await client.request<Hover>('textDocument/hover', at('msg_len', 2)));
     assert.match(label, /msg_len equ \$ - msg/);
+    // the last assembly knows values and addresses: msg is "hello", 10 (6 bytes)
+    assert.match(label, /Value: 6 \(0x6\)/);
+    const start = hoverText(await client.request<Hover>('textDocument/hover', at('start:', 1)));
+    // lib.inc's `stack: times 64 dd 0` comes first in .text
+    assert.match(start, /Address: 0x00000100 in \.text, \d+ bytes/);
   });
 
   it('completes mnemonics and macros at the start of a line', async () => {
