@@ -1,5 +1,6 @@
 /** Hover text: instructions (summary and flags), registers, hypercalls, user names, directives; xl keys. */
 import { Hover, MarkupKind, Position, Range } from 'vscode-languageserver';
+import { parseNumber } from '../asm/lexer';
 import { register } from '../asm/registers';
 import { AsmSymbol } from './asmOutline';
 import { HYPERCALL_ARG_REGISTERS, hypercall, HypercallInfo } from './hypercalls';
@@ -103,6 +104,10 @@ export function asmHover(index: SourceIndex, uri: string, text: string, pos: Pos
   }
   const ins = instruction(lower);
   if (ins) return md(instructionHover(ins), range);
+  if (/^(?:\d|\$\d)/.test(word.text)) {
+    const n = parseNumber(word.text);
+    if (typeof n === 'bigint') return md(numberHover(n), range);
+  }
   const reg = register(lower);
   if (reg) {
     const cls = { gpr: 'general register', seg: 'segment register', cr: 'control register', dr: 'debug register' }[reg.cls];
@@ -111,6 +116,16 @@ export function asmHover(index: SourceIndex, uri: string, text: string, pos: Pos
   const dir = DIRECTIVES[lower];
   if (dir) return md(`**${lower}** — ${dir}`, range);
   return null;
+}
+
+/** A number in the radixes a guest author thinks in (and as characters when printable). */
+export function numberHover(n: bigint): string {
+  const u32 = BigInt.asUintN(32, n);
+  const bytes = [0, 1, 2, 3].map((i) => Number((u32 >> BigInt(8 * i)) & 0xffn));
+  while (bytes.length > 1 && bytes[bytes.length - 1] === 0) bytes.pop();
+  const chars = bytes.every((b) => b >= 0x20 && b < 0x7f) ? ` · '${String.fromCharCode(...bytes)}'` : '';
+  const signed = BigInt.asIntN(32, n) < 0n ? ` · ${BigInt.asIntN(32, n)} signed` : '';
+  return `${n} · 0x${u32.toString(16)} · 0o${u32.toString(8)} · 0b${u32.toString(2)}${signed}${chars}`;
 }
 
 export function xlKeyHover(k: XlKeyInfo): string {

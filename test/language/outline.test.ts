@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import { scanAsm } from '../../src/language/asmOutline';
 import { scanXl, settingAt } from '../../src/language/xlOutline';
 import { asmCodeEnd, asmWordAt, closest } from '../../src/language/text';
+import { numberHover } from '../../src/language/hover';
 
 const defs = (src: string) => scanAsm(src).symbols.map((s) => `${s.kind}:${s.name}`);
 const refs = (src: string) => scanAsm(src).references.map((r) => r.name);
@@ -49,6 +50,10 @@ describe('text helpers', () => {
   });
   it('takes .local, %%local and ..@ names as one word', () => {
     for (const w of ['.loop', '%%again', '..@x1', 'start.loop']) assert.strictEqual(asmWordAt(` jmp ${w}`, 6)!.text, w);
+  });
+  it('shows numbers as NASM character constants (little-endian) and signed when negative', () => {
+    assert.strictEqual(numberHover(0x44434241n), "1145258561 · 0x44434241 · 0o10420641101 · 0b1000100010000110100001001000001 · 'ABCD'");
+    assert.match(numberHover(0xfffffffen), /· -2 signed$/);
   });
   it('suggests close names only', () => {
     assert.strictEqual(closest('memroy', ['memory', 'maxmem']), 'memory');

@@ -170,6 +170,11 @@ describe('language server over JSON-RPC', function () {
     assert.match(start, /Address: 0x00000100 in \.text, \d+ bytes/);
   });
 
+  it('shows a number in every radix', async () => {
+    const doc = { textDocument: { uri: guestUri }, position: positionOf(GUEST, ', 10', 3) };
+    assert.strictEqual(hoverText(await client.request<Hover>('textDocument/hover', doc)), '10 · 0xa · 0o12 · 0b1010');
+  });
+
   it('completes mnemonics and macros at the start of a line', async () => {
     const items = await client.request<CompletionItem[]>('textDocument/completion', at('        add eax', 8));
     const labels = new Set(items.map((i) => i.label));
