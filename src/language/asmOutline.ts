@@ -9,14 +9,14 @@ import { instruction } from './instructions';
 import { register } from '../asm/registers';
 import { asmCodeEnd, splitLines } from './text';
 
-export type AsmSymbolKind = 'label' | 'local' | 'equ' | 'define' | 'macro' | 'struc' | 'field' | 'macro-local';
+export type SourceSymbolKind = 'label' | 'local' | 'equ' | 'define' | 'macro' | 'struc' | 'field' | 'macro-local';
 
-export interface AsmSymbol {
+export interface SourceSymbol {
   /** resolved name: `start`, `start.loop`, `point.x`, `STACK_SIZE`, `print%%again` */
   readonly name: string;
   /** as written at the definition: `.loop`, `%%again` */
   readonly written: string;
-  readonly kind: AsmSymbolKind;
+  readonly kind: SourceSymbolKind;
   /** position of the name */
   readonly line: number;
   readonly start: number;
@@ -48,7 +48,7 @@ export interface AsmInclude {
 }
 
 export interface AsmOutline {
-  readonly symbols: AsmSymbol[];
+  readonly symbols: SourceSymbol[];
   readonly references: AsmReference[];
   readonly includes: AsmInclude[];
   /** per line: the enclosing global label and macro, to resolve a name written there */
@@ -102,17 +102,17 @@ export interface AsmScope {
 }
 
 export function scanAsm(text: string): AsmOutline {
-  const symbols: AsmSymbol[] = [];
+  const symbols: SourceSymbol[] = [];
   const references: AsmReference[] = [];
   const includes: AsmInclude[] = [];
   const scopes: AsmScope[] = [];
   let parent: string | undefined;
-  let macro: AsmSymbol | undefined;
-  let struc: AsmSymbol | undefined;
+  let macro: SourceSymbol | undefined;
+  let struc: SourceSymbol | undefined;
 
-  const define = (kind: AsmSymbolKind, written: string, line: number, start: number, detail: string, caseless = false): AsmSymbol => {
+  const define = (kind: SourceSymbolKind, written: string, line: number, start: number, detail: string, caseless = false): SourceSymbol => {
     const owner = kind === 'macro-local' ? macro?.name : kind === 'local' || kind === 'field' ? parent : undefined;
-    const sym: AsmSymbol = {
+    const sym: SourceSymbol = {
       name: resolveName(written, parent, macro?.name),
       written,
       kind,
@@ -128,7 +128,7 @@ export function scanAsm(text: string): AsmOutline {
   };
 
   const labelDefinition = (written: string, line: number, start: number, detail: string, isEqu: boolean): void => {
-    let kind: AsmSymbolKind;
+    let kind: SourceSymbolKind;
     if (written.startsWith('%%')) kind = 'macro-local';
     else if (isEqu) kind = 'equ';
     else if (written.startsWith('.') && !written.startsWith('..')) kind = struc ? 'field' : 'local';

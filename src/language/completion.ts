@@ -1,7 +1,7 @@
 /** Completion: mnemonics, registers, directives, user names, macros (asm); keys and values (xl). */
 import { CompletionItem, CompletionItemKind, InsertTextFormat, MarkupKind, Position } from 'vscode-languageserver';
 import { REGISTERS } from '../asm/registers';
-import { AsmSymbol } from './asmOutline';
+import { SourceSymbol } from './asmOutline';
 import { hypercallHover, instructionHover, xlKeyHover } from './hover';
 import { HYPERCALL_MACROS, HYPERCALLS } from './hypercalls';
 import { INSTRUCTIONS } from './instructions';
@@ -14,7 +14,7 @@ const DIRECTIVE_WORDS = 'bits org section segment align alignb times equ db dw d
 const SIZE_WORDS = 'byte word dword qword tword short near far strict'.split(' ');
 const PREPROCESSOR = 'define xdefine idefine undef assign macro imacro endmacro include if ifdef ifndef ifidn ifmacro elif elifdef else endif rep endrep exitrep error warning fatal local push pop rotate strlen substr'.split(' ');
 
-function symbolItem(s: AsmSymbol, label: string): CompletionItem {
+function symbolItem(s: SourceSymbol, label: string): CompletionItem {
   const kind = {
     label: /^(?:d[bwdqto]|res[bwdqto]|times)\b/i.test(s.detail) ? CompletionItemKind.Variable : CompletionItemKind.Function,
     local: CompletionItemKind.Function,

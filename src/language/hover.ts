@@ -2,7 +2,7 @@
 import { Hover, MarkupKind, Position, Range } from 'vscode-languageserver';
 import { parseNumber } from '../asm/lexer';
 import { register } from '../asm/registers';
-import { AsmSymbol } from './asmOutline';
+import { SourceSymbol } from './asmOutline';
 import { HYPERCALL_ARG_REGISTERS, hypercall, HypercallInfo } from './hypercalls';
 import { instruction, InstructionInfo } from './instructions';
 import { definitionsOf, nameAt } from './navigation';
@@ -64,7 +64,7 @@ function leadingComment(lines: readonly string[], line: number): string {
   return out.join('\n');
 }
 
-function symbolHover(uri: string, defUri: string, s: AsmSymbol, index: SourceIndex): string {
+function symbolHover(uri: string, defUri: string, s: SourceSymbol, index: SourceIndex): string {
   const what = { label: 'label', local: 'local label', equ: 'constant', define: 'single-line macro', macro: 'macro', struc: 'structure', field: 'structure field', 'macro-local': 'macro-local label' }[s.kind];
   const lines = splitLines(index.text(defUri) ?? '');
   const where = defUri === uri ? `line ${s.line + 1}` : `${defUri.slice(defUri.lastIndexOf('/') + 1)}:${s.line + 1}`;

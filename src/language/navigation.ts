@@ -1,6 +1,6 @@
 /** Go to definition and find references for assembler names (labels, locals, equs, macros, defines, strucs). */
 import { Location, Position, Range } from 'vscode-languageserver';
-import { AsmSymbol, isReservedWord, resolveName } from './asmOutline';
+import { SourceSymbol, isReservedWord, resolveName } from './asmOutline';
 import { definesName, SourceIndex } from './sourceIndex';
 import { asmWordAt, splitLines } from './text';
 
@@ -18,7 +18,7 @@ export function symbolLocation(uri: string, s: { line: number; start: number; en
 }
 
 /** The definitions of a resolved name visible from a document. */
-export function definitionsOf(index: SourceIndex, uri: string, name: string): { uri: string; symbol: AsmSymbol }[] {
+export function definitionsOf(index: SourceIndex, uri: string, name: string): { uri: string; symbol: SourceSymbol }[] {
   return index.visibleSymbols(uri).filter((d) => definesName(d.symbol, name));
 }
 

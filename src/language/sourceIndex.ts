@@ -4,7 +4,7 @@
  */
 import * as path from 'path';
 import { fileURLToPath, pathToFileURL } from 'url';
-import { AsmOutline, AsmSymbol, scanAsm } from './asmOutline';
+import { AsmOutline, SourceSymbol, scanAsm } from './asmOutline';
 
 /** Reads a document by URI: the open buffer's text, else the file's, else undefined. */
 export type ReadDocument = (uri: string) => string | undefined;
@@ -99,8 +99,8 @@ export class SourceIndex {
   }
 
   /** Every definition visible from a document (its own first, then its includes'). */
-  visibleSymbols(uri: string): { uri: string; symbol: AsmSymbol }[] {
-    const out: { uri: string; symbol: AsmSymbol }[] = [];
+  visibleSymbols(uri: string): { uri: string; symbol: SourceSymbol }[] {
+    const out: { uri: string; symbol: SourceSymbol }[] = [];
     for (const u of this.closure(uri)) {
       for (const symbol of this.outline(u)?.symbols ?? []) out.push({ uri: u, symbol });
     }
@@ -109,6 +109,6 @@ export class SourceIndex {
 }
 
 /** Whether a definition is the one a resolved name refers to (honouring %idefine / %imacro). */
-export function definesName(symbol: AsmSymbol, name: string): boolean {
+export function definesName(symbol: SourceSymbol, name: string): boolean {
   return symbol.caseless ? symbol.name.toLowerCase() === name.toLowerCase() : symbol.name === name;
 }

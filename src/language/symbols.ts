@@ -1,10 +1,10 @@
 /** Document symbols (the Outline view and breadcrumbs) of assembler sources and xl configs. */
 import { DocumentSymbol, Range, SymbolKind } from 'vscode-languageserver';
-import { AsmOutline, AsmSymbol } from './asmOutline';
+import { AsmOutline, SourceSymbol } from './asmOutline';
 import { xlKey } from './xlKeys';
 import { XlSetting } from './xlOutline';
 
-function kindOf(s: AsmSymbol): SymbolKind {
+function kindOf(s: SourceSymbol): SymbolKind {
   switch (s.kind) {
     case 'macro':
       return SymbolKind.Operator;
@@ -30,7 +30,7 @@ export function asmDocumentSymbols(outline: AsmOutline, lines: readonly string[]
   const top: DocumentSymbol[] = [];
   const owners = new Map<string, DocumentSymbol>();
   const globals = outline.symbols.filter((s) => s.kind === 'label').map((s) => s.line);
-  const rangeEnd = (s: AsmSymbol): number => {
+  const rangeEnd = (s: SourceSymbol): number => {
     if (s.endLine !== undefined) return s.endLine;
     if (s.kind !== 'label') return s.line;
     const next = globals.find((l) => l > s.line);
