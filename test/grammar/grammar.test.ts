@@ -54,6 +54,32 @@ describe('grammar', function () {
     }
   });
 
+  it('matches what syntaxes/generate.js writes (edit the script, not the JSON)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xensim-grammar-gen-'));
+    try {
+      const r = spawnSync(process.execPath, ['-r', 'esbuild-register', path.join(root, 'syntaxes', 'generate.js'), dir], { cwd: root, encoding: 'utf8' });
+      assert.strictEqual(r.status, 0, r.stderr);
+      for (const f of ['xen-asm.tmLanguage.json', 'xl-cfg.tmLanguage.json']) {
+        assert.strictEqual(fs.readFileSync(path.join(dir, f), 'utf8'), fs.readFileSync(path.join(root, 'syntaxes', f), 'utf8'), f);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('highlights every constant and hypercall macro guest/include/xen.inc defines', () => {
+    const asm = grammar('xen-asm.tmLanguage.json');
+    const inc = fs.readFileSync(path.join(root, 'guest', 'include', 'xen.inc'), 'utf8');
+    const support = asm.repository.hypercall.patterns!.map((p) => jsRegex(p.match!, true));
+    const names = [...inc.matchAll(/^([A-Z_][A-Za-z0-9_]*)\s+equ\b/gm)].map((m) => m[1]);
+    const macros = [...inc.matchAll(/^%macro\s+(\w+)/gm)].map((m) => m[1]);
+    assert.ok(names.length > 300 && macros.length >= 10, `${names.length} names, ${macros.length} macros`);
+    for (const n of [...names, ...macros]) {
+      if (n.startsWith('XEN_HYPERCALL_STUB') || n === 'XENSIM_XEN_INC') continue;
+      assert.ok(support.some((re) => re.test(n)), `grammar does not highlight ${n}`);
+    }
+  });
+
   it('highlights every mnemonic the language server knows, and no register as one', () => {
     const asm = grammar('xen-asm.tmLanguage.json');
     const mnemonic = jsRegex(asm.repository.instruction.begin!, true);

@@ -30,10 +30,15 @@
 ;                ^^^^^^^^^^^^^^^^^^^^^^^ support.function.hypercall.xen-asm
         mov ebx, CONSOLEIO_write
 ;                ^^^^^^^^^^^^^^^ support.constant.xen.xen-asm
-        HYPERCALL_sched_op SCHEDOP_shutdown, DOMID_SELF
-;       ^^^^^^^^^^^^^^^^^^ support.function.hypercall.xen-asm
-;                          ^^^^^^^^^^^^^^^^ support.constant.xen.xen-asm
-;                                            ^^^^^^^^^^ support.constant.xen.xen-asm
+        HYPERCALL2 sched_op, SCHEDOP_shutdown, esp
+;       ^^^^^^^^^^ support.function.macro.hypercall.xen-asm
+;                  ^^^^^^^^ support.function.hypercall.xen-asm
+;                            ^^^^^^^^^^^^^^^^ support.constant.xen.xen-asm
+;                                              ^^^ variable.language.register.general.xen-asm
+        INT82_3 event_channel_op, EVTCHNOP_send, DOMID_SELF, FLAT_RING1_DS
+;       ^^^^^^^ support.function.macro.hypercall.xen-asm
+;                                                ^^^^^^^^^^ support.constant.xen.xen-asm
+;                                                            ^^^^^^^^^^^^^ support.constant.xen.xen-asm
         hypercall event_channel_op, EVTCHNOP_send
 ;                 ^^^^^^^^^^^^^^^^ support.function.hypercall.xen-asm
 ;                                   ^^^^^^^^^^^^^ support.constant.xen.xen-asm

@@ -1,0 +1,84 @@
+/**
+ * Diagnostics as the user types. Assembler sources: every error and warning of the project's
+ * assembler (src/asm), which reads unsaved buffers and resolves %include like the CLI does.
+ * xl configs: keys xl.cfg(5) does not define (warning, with the likely intended key).
+ */
+import * as path from 'path';
+import { Diagnostic, DiagnosticSeverity, Location, Range } from 'vscode-languageserver';
+import { assemble, AsmSymbol as AssembledSymbol, Diagnostic as AsmDiagnostic } from '../asm';
+import { encode, isMnemonic } from '../asm/encoder';
+import { scanAsm } from './asmOutline';
+import { pathToUri, ReadDocument, uriToPath } from './sourceIndex';
+import { asmWordAt, closest, splitLines } from './text';
+import { XL_KEYS, xlKey } from './xlKeys';
+import { scanXl } from './xlOutline';
+
+export const SOURCE = 'xensim';
+
+export function xlKeyDiagnostics(text: string): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const s of scanXl(text)) {
+    if (xlKey(s.key)) continue;
+    const guess = closest(s.key, XL_KEYS.map((k) => k.key));
+    out.push({
+      range: Range.create(s.line, s.start, s.line, s.end),
+      severity: DiagnosticSeverity.Warning,
+      source: SOURCE,
+      message: `unknown xl.cfg key '${s.key}'${guess ? ` (did you mean '${guess}'?)` : ''}`,
+    });
+  }
+  return out;
+}
+
+/**
+ * Include files (`.inc`) are not assembled on their own: they name labels their includers
+ * define. Their errors show in each open guest that includes them, on the %include line.
+ */
+export function isIncludeOnly(uri: string): boolean {
+  return /\.inc$/i.test(uri);
+}
+
+/** The range a diagnostic at 1-based line/col covers: the word there, else one character. */
+function rangeAt(lines: readonly string[], line: number, col: number): Range {
+  const text = lines[line - 1] ?? '';
+  const start = Math.max(0, Math.min(col - 1, text.length));
+  const word = asmWordAt(text, start);
+  const end = word && word.start === start ? word.end : Math.min(start + 1, Math.max(text.length, start));
+  return Range.create(line - 1, start, line - 1, end);
+}
+
+export interface AsmCheck {
+  diagnostics: Diagnostic[];
+  /** the assembler's symbols (addresses of labels, values of equs) from this run */
+  symbols: AssembledSymbol[];
+}
+
+export function asmDiagnostics(uri: string, text: string, read: ReadDocument, includePaths: readonly string[]): Diagnostic[] {
+  return checkAsm(uri, text, read, includePaths).diagnostics;
+}
+
+export function checkAsm(uri: string, text: string, read: ReadDocument, includePaths: readonly string[]): AsmCheck {
+  if (isIncludeOnly(uri)) return { diagnostics: [], symbols: [] };
+  const file = uriToPath(uri) ?? uri.slice(uri.lastIndexOf('/') + 1);
+  const readFile = (p: string): string | undefined => (path.isAbsolute(p) ? read(pathToUri(p)) : undefined);
+  const result = assemble(text, { file, readFile, includePaths, encode, isMnemonic });
+  const lines = splitLines(text);
+  const includes = scanAsm(text).includes;
+  const convert = (d: AsmDiagnostic): Diagnostic => {
+    const severity = d.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning;
+    if (d.file === file) return { range: rangeAt(lines, d.line, d.col), severity, source: SOURCE, message: d.message };
+    // in an included file: show it on the %include line that brought that file in
+    const direct = includes.find((i) => path.resolve(path.dirname(file), i.path) === d.file || d.file.endsWith(`/${i.path}`));
+    const via = direct ?? includes[0];
+    const where = via ? Range.create(via.line, via.start, via.line, via.end) : Range.create(0, 0, 0, 0);
+    const included = splitLines(read(pathToUri(d.file)) ?? '');
+    return {
+      range: where,
+      severity,
+      source: SOURCE,
+      message: `${path.basename(d.file)}:${d.line}:${d.col}: ${d.message}`,
+      relatedInformation: [{ location: Location.create(pathToUri(d.file), rangeAt(included, d.line, d.col)), message: d.message }],
+    };
+  };
+  return { diagnostics: [...result.errors, ...result.warnings].map(convert), symbols: result.symbols };
+}

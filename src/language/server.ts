@@ -1,0 +1,187 @@
+/**
+ * The xensim language server: NASM guest sources (`xen-asm`) and xl domain configs
+ * (`xl-cfg`). Each feature lives in its own module; this file only wires them to LSP.
+ * Transport comes from the command line (--node-ipc from the VS Code client, --stdio for
+ * other editors and the tests).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  createConnection,
+  Diagnostic,
+  DidChangeConfigurationNotification,
+  InitializeParams,
+  InitializeResult,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { asmCompletion, xlCompletion } from './completion';
+import { AsmSymbol as AssembledSymbol } from '../asm';
+import { checkAsm, SOURCE, xlKeyDiagnostics } from './diagnostics';
+import { AssembledLookup, asmHover, xlHover } from './hover';
+import { findDefinition, findReferences } from './navigation';
+import { SourceIndex, uriToPath } from './sourceIndex';
+import { asmSignatureHelp } from './signature';
+import { asmDocumentSymbols, xlDocumentSymbols } from './symbols';
+import { splitLines } from './text';
+import { scanXl } from './xlOutline';
+
+/** Settings the client may pass (initializationOptions or the `xensim` configuration section). */
+export interface ServerSettings {
+  /** directories searched for %include after the including file's own */
+  includePaths?: string[];
+}
+
+const connection = createConnection(ProposedFeatures.all);
+const documents = new TextDocuments(TextDocument);
+
+function readDocument(uri: string): string | undefined {
+  const open = documents.get(uri);
+  if (open) return open.getText();
+  const file = uriToPath(uri);
+  if (!file) return undefined;
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The guest include files shipped with xensim (guest/include/xen.inc), next to dist/ in the
+ * extension and the repository: `%include "xen.inc"` works in any workspace.
+ */
+const bundledInclude = [path.resolve(__dirname, '..', 'guest', 'include')].filter((d) => fs.existsSync(d));
+
+function listDirectory(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? `${e.name}/` : e.name));
+  } catch {
+    return [];
+  }
+}
+
+const index = new SourceIndex(readDocument, bundledInclude, listDirectory);
+let canPullConfiguration = false;
+
+function isAsm(doc: TextDocument): boolean {
+  return doc.languageId === 'xen-asm' || /\.(asm|nasm|inc)$/i.test(doc.uri);
+}
+
+/** The workspace folder relative include paths are resolved against. */
+let workspaceRoot: string | undefined;
+
+function applySettings(settings: ServerSettings | undefined): void {
+  if (!Array.isArray(settings?.includePaths)) return;
+  index.includePaths = [
+    ...settings.includePaths
+      .filter((p): p is string => typeof p === 'string')
+      .map((p) => (workspaceRoot && !path.isAbsolute(p) ? path.resolve(workspaceRoot, p) : p)),
+    ...bundledInclude,
+  ];
+}
+
+connection.onInitialize((params: InitializeParams): InitializeResult => {
+  const folder = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
+  workspaceRoot = folder ? uriToPath(folder) : undefined;
+  applySettings(params.initializationOptions as ServerSettings | undefined);
+  canPullConfiguration = !!params.capabilities.workspace?.configuration;
+  return {
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      hoverProvider: true,
+      definitionProvider: true,
+      referencesProvider: true,
+      documentSymbolProvider: true,
+      completionProvider: { triggerCharacters: ['.', '%', '=', '"', '/'] },
+      signatureHelpProvider: { triggerCharacters: [' ', ','] },
+    },
+    serverInfo: { name: 'xensim-language-server' },
+  };
+});
+
+connection.onInitialized(() => {
+  if (canPullConfiguration) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'xensim' });
+});
+
+connection.onDidChangeConfiguration(async (change) => {
+  const pushed = (change.settings as { xensim?: ServerSettings } | undefined)?.xensim;
+  applySettings(pushed ?? (canPullConfiguration ? await connection.workspace.getConfiguration('xensim') : undefined));
+  for (const doc of documents.all()) validate(doc);
+});
+
+/** The assembler's symbols of each open guest's last assembly (for addresses in hover). */
+const assembled = new Map<string, AssembledSymbol[]>();
+
+/** A symbol's address or value, from the guest being edited or any open guest that includes its file. */
+const lookupAssembled: AssembledLookup = (uri, name) => {
+  for (const u of [uri, ...assembled.keys()]) {
+    const hit = assembled.get(u)?.find((s) => s.name === name);
+    if (hit) return hit;
+  }
+  return undefined;
+};
+
+function validate(doc: TextDocument): void {
+  let diagnostics: Diagnostic[];
+  try {
+    if (isAsm(doc)) {
+      const check = checkAsm(doc.uri, doc.getText(), readDocument, index.includePaths);
+      diagnostics = check.diagnostics;
+      assembled.set(doc.uri, check.symbols);
+    } else diagnostics = xlKeyDiagnostics(doc.getText());
+  } catch (e) {
+    // a bug in a checker must not silence the others or stop the server
+    connection.console.error(`${SOURCE}: checking ${doc.uri} failed: ${(e as Error).stack ?? e}`);
+    diagnostics = [];
+  }
+  void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
+}
+
+documents.onDidChangeContent((e) => {
+  validate(e.document);
+  // guests that include the changed file see its new text at once
+  for (const other of documents.all()) {
+    if (other.uri !== e.document.uri && isAsm(other) && index.closure(other.uri).includes(e.document.uri)) validate(other);
+  }
+});
+documents.onDidClose((e) => {
+  index.forget(e.document.uri);
+  assembled.delete(e.document.uri);
+  void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+});
+
+// Every handler answers from the document it is asked about; an exception becomes an empty
+// answer rather than taking the server down (a half-typed file is the normal case).
+function guarded<P extends { textDocument: { uri: string } }, R>(empty: R, fn: (doc: TextDocument, p: P) => R): (p: P) => R {
+  return (p) => {
+    const doc = documents.get(p.textDocument.uri);
+    if (!doc) return empty;
+    try {
+      return fn(doc, p);
+    } catch (e) {
+      connection.console.error(`${SOURCE}: ${(e as Error).message}`);
+      return empty;
+    }
+  };
+}
+
+connection.onHover(guarded(null, (doc, p) => (isAsm(doc) ? asmHover(index, doc.uri, doc.getText(), p.position, lookupAssembled) : xlHover(doc.getText(), p.position))));
+connection.onCompletion(guarded([], (doc, p) => (isAsm(doc) ? asmCompletion(index, doc.uri, doc.getText(), p.position) : xlCompletion(doc.getText(), p.position))));
+connection.onSignatureHelp(guarded(null, (doc, p) => (isAsm(doc) ? asmSignatureHelp(doc.getText(), p.position) : null)));
+connection.onDefinition(guarded([], (doc, p) => (isAsm(doc) ? findDefinition(index, doc.uri, doc.getText(), p.position) : [])));
+connection.onReferences(
+  guarded([], (doc, p) =>
+    isAsm(doc)
+      ? findReferences(index, doc.uri, doc.getText(), p.position, p.context.includeDeclaration, documents.keys().filter((u) => isAsm(documents.get(u)!)))
+      : [],
+  ),
+);
+connection.onDocumentSymbol(
+  guarded([], (doc) => (isAsm(doc) ? asmDocumentSymbols(index.outline(doc.uri)!, splitLines(doc.getText())) : xlDocumentSymbols(scanXl(doc.getText())))),
+);
+
+documents.listen(connection);
+connection.listen();

@@ -1,0 +1,97 @@
+/** Test helper: the bundled language server on stdio, driven by vscode-jsonrpc's client side. */
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import * as path from 'path';
+import { createMessageConnection, MessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import type { Diagnostic, PublishDiagnosticsParams } from 'vscode-languageserver';
+
+export const repoRoot = path.resolve(__dirname, '..', '..');
+export const serverBundle = path.join(repoRoot, 'dist', 'languageServer.js');
+
+let built = false;
+/** Bundles dist/ once per run, so the tests always drive the current sources. */
+export function buildOnce(): void {
+  if (built) return;
+  const r = spawnSync(process.execPath, ['esbuild.js'], { cwd: repoRoot, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
+  built = true;
+}
+
+export class LspClient {
+  readonly connection: MessageConnection;
+  private readonly diagnostics = new Map<string, PublishDiagnosticsParams>();
+  private readonly waiters: { uri: string; resolve: (d: Diagnostic[]) => void }[] = [];
+  private versions = new Map<string, number>();
+  readonly stderr: string[] = [];
+
+  private constructor(private readonly proc: ChildProcess) {
+    this.connection = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
+    proc.stderr!.on('data', (d: Buffer) => this.stderr.push(d.toString()));
+    this.connection.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
+      this.diagnostics.set(p.uri, p);
+      for (const w of this.waiters.filter((x) => x.uri === p.uri)) {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        w.resolve(p.diagnostics);
+      }
+    });
+    // the server may ask for configuration or register capabilities; answer like a plain client
+    this.connection.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => null));
+    this.connection.onRequest('client/registerCapability', () => null);
+    this.connection.onNotification('window/logMessage', () => undefined);
+    this.connection.listen();
+  }
+
+  static async start(rootUri: string | null = null, initializationOptions: unknown = {}): Promise<{ client: LspClient; capabilities: Record<string, unknown> }> {
+    const proc = spawn(process.execPath, [serverBundle, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const client = new LspClient(proc);
+    const result = await client.request<{ capabilities: Record<string, unknown> }>('initialize', {
+      processId: process.pid,
+      rootUri,
+      capabilities: {},
+      initializationOptions,
+    });
+    client.connection.sendNotification('initialized', {});
+    return { client, capabilities: result.capabilities };
+  }
+
+  request<R>(method: string, params: unknown): Promise<R> {
+    return this.connection.sendRequest(method, params) as Promise<R>;
+  }
+
+  open(uri: string, languageId: string, text: string): void {
+    this.versions.set(uri, 1);
+    this.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId, version: 1, text } });
+  }
+
+  change(uri: string, text: string): void {
+    const version = (this.versions.get(uri) ?? 1) + 1;
+    this.versions.set(uri, version);
+    this.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ text }] });
+  }
+
+  /** The next diagnostics published for uri (call before the edit that causes them). */
+  nextDiagnostics(uri: string): Promise<Diagnostic[]> {
+    return new Promise((resolve) => this.waiters.push({ uri, resolve }));
+  }
+
+  async stop(): Promise<void> {
+    try {
+      await this.request('shutdown', null);
+      this.connection.sendNotification('exit');
+    } finally {
+      this.connection.dispose();
+      this.proc.kill();
+    }
+  }
+}
+
+/** Position of the n-th (0-based) occurrence of needle in text, plus an offset into it. */
+export function positionOf(text: string, needle: string, offset = 0, n = 0): { line: number; character: number } {
+  let at = -1;
+  for (let i = 0; i <= n; i++) {
+    at = text.indexOf(needle, at + 1);
+    if (at < 0) throw new Error(`'${needle}' #${n} not in text`);
+  }
+  const before = text.slice(0, at + offset);
+  const line = before.split('\n').length - 1;
+  return { line, character: before.length - before.lastIndexOf('\n') - 1 };
+}
