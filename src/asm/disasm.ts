@@ -5,6 +5,7 @@
  * an instruction that disassembles to the same text.
  */
 import { Form, FORMS, FORMS_BY_MNEMONIC, Pattern } from './table';
+import { noWait, X87_ENV, X87_MEM, x87Reg } from './x87';
 
 export interface Decoded {
   address: number;
@@ -199,6 +200,59 @@ interface Rendered {
   nasm?: string;
 }
 
+/** The prefix words objdump prints (those the instruction did not use) and their NASM spelling. */
+function unusedPrefixes(ps: PrefixState, names: string[], nasmNames: string[], bits: 16 | 32): { words: string[]; nasmWords: string[]; nasmOrder: boolean } {
+  const words: string[] = [];
+  const nasmWords: string[] = [];
+  let lastRank = -1;
+  let nasmOrder = true;
+  ps.list.forEach(({ byte, index }) => {
+    const rank = NASM_PREFIX_RANK[byte];
+    if (rank <= lastRank) nasmOrder = false;
+    lastRank = rank;
+    if (SEG_PREFIX[byte] && ps.segUsed && index === ps.segAt) return;
+    if (byte === 0x66 && ps.dataUsed && index === ps.dataAt) return;
+    if (byte === 0x67 && ps.addrUsed && index === ps.addrAt) return;
+    if (byte === 0xf3 && ps.mandatoryUsed && index === ps.repzAt) return;
+    words.push(names[index]);
+    nasmWords.push(byte === 0x66 ? (bits === 32 ? 'o16' : 'o32') : byte === 0x67 ? (bits === 32 ? 'a16' : 'a32') : nasmNames[index]);
+  });
+  return { words, nasmWords, nasmOrder };
+}
+
+/** An x87 instruction (d8–df, after an optional merged fwait), as objdump prints it. */
+function decodeX87(r: Reader, ps: PrefixState, op: number, afterWait: boolean, bits: 16 | 32): { head: string; operands: string } {
+  const b = r.u8();
+  const mod = b >> 6;
+  const reg = (b >> 3) & 7;
+  const rm = b & 7;
+  if (mod === 3) {
+    const t = x87Reg(op, reg, rm, afterWait) ?? '(bad)';
+    const sp = t.indexOf(' ');
+    return sp < 0 ? { head: t, operands: '' } : { head: t.slice(0, sp), operands: t.slice(sp).trim() };
+  }
+  const m = ps.adsize === 32 ? mem32(r, mod, rm) : mem16(r, mod, rm);
+  ps.addrUsed = true;
+  const segName = ps.seg !== undefined ? SEG_PREFIX[ps.seg] : undefined;
+  ps.segUsed = segName !== undefined;
+  const [raw, label] = X87_MEM[op - 0xd8][reg];
+  let name = raw ? noWait(raw, afterWait) : '(bad)';
+  if (X87_ENV.has(raw) && ps.opsize !== bits) {
+    name += 'w'; // the 14-byte (16-bit) environment layout
+    ps.dataUsed = true;
+  }
+  const where = m.text.replace('{seg}', segName ? `${segName}:` : m.text.startsWith('{seg}[') ? '' : 'ds:');
+  return { head: name, operands: (label ? `${label} PTR ` : '') + where };
+}
+
+/** In 32-bit code c4/c5 (les/lds) and 8f (pop) followed by a register-form ModRM are VEX/XOP prefixes. */
+function isVexLike(op: number, r: Reader, bits: 16 | 32): boolean {
+  if (bits !== 32 || r.pos >= r.end) return false;
+  const next = r.bytes[r.pos];
+  if (op === 0xc5) return next >> 6 === 3; // (c4's three-byte VEX lengths depend on the map: left as (bad) + 1)
+  return op === 0x8f && next >> 6 === 3 && (next & 0x1f) >= 8 && (next & 0x1f) <= 10; // XOP maps 8-10
+}
+
 function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 16 | 32, end: number): Decoded {
   const r = new Reader(bytes, offset, end);
   const ps: PrefixState = {
@@ -206,8 +260,13 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
     segUsed: false, dataUsed: false, addrUsed: false, mandatoryUsed: false,
   };
   let lastRep: number | undefined;
-  while (PREFIX_BYTES.has(r.peek()) && ps.list.length < 14) {
+  // binutils reads fwait as a prefix of a following x87 opcode (fstsw, not fwait + fnstsw)
+  let scan = offset;
+  while (scan < end && (PREFIX_BYTES.has(bytes[scan]) || bytes[scan] === 0x9b)) scan++;
+  const afterWait = scan < end && bytes[scan] >= 0xd8 && bytes[scan] <= 0xdf && bytes.subarray(offset, scan).includes(0x9b);
+  while ((PREFIX_BYTES.has(r.peek()) || (afterWait && r.peek() === 0x9b)) && ps.list.length < 14) {
     const b = r.u8();
+    if (b === 0x9b) continue;
     const index = ps.list.length;
     ps.list.push({ byte: b, index });
     if (SEG_PREFIX[b]) {
@@ -226,6 +285,19 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
   }
   let key = r.u8();
   let keyLen = 1;
+  if (isVexLike(key, r, bits)) {
+    // AVX (VEX) and AMD XOP: outside the integer set; objdump's length for an invalid one
+    r.pos += key === 0xc5 ? 2 : 3;
+    return bad(bytes, offset, address, Math.min(r.pos, end) - offset);
+  }
+  if (key >= 0xd8 && key <= 0xdf) {
+    const x = decodeX87(r, ps, key, afterWait, bits);
+    const names = ps.list.map(({ byte }) => PREFIX_NAME[byte]);
+    const { words } = unusedPrefixes(ps, names, names, bits);
+    const head = [...words, x.head].join(' ');
+    const length = r.pos - offset;
+    return { address, length, bytes: bytes.slice(offset, offset + length), text: x.operands ? `${head.padEnd(6)} ${x.operands}` : head };
+  }
   if (key === 0x0f) {
     key = 0x100 | r.u8();
     keyLen = 2;
@@ -368,20 +440,8 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
   }
   if (repnzAt >= 0 && isBndBranch(form)) names[repnzAt] = 'bnd';
   if (notrack) names[ps.segAt] = 'notrack';
-  const words: string[] = [];
-  const nasmWords: string[] = [];
-  let lastRank = -1;
-  ps.list.forEach(({ byte, index }) => {
-    const rank = NASM_PREFIX_RANK[byte];
-    if (rank <= lastRank) nasmOk = false;
-    lastRank = rank;
-    if (SEG_PREFIX[byte] && ps.segUsed && index === ps.segAt) return;
-    if (byte === 0x66 && ps.dataUsed && index === ps.dataAt) return;
-    if (byte === 0x67 && ps.addrUsed && index === ps.addrAt) return;
-    if (byte === 0xf3 && ps.mandatoryUsed && index === ps.repzAt) return;
-    words.push(names[index]);
-    nasmWords.push(byte === 0x66 ? (bits === 32 ? 'o16' : 'o32') : byte === 0x67 ? (bits === 32 ? 'a16' : 'a32') : nasmNames[index]);
-  });
+  const { words, nasmWords, nasmOrder } = unusedPrefixes(ps, names, nasmNames, bits);
+  if (!nasmOrder) nasmOk = false;
   const head = [...words, form.disName].join(' ');
   const operandText = ops.map((o) => o.text).join(',');
   const text = operandText ? `${head.padEnd(6)} ${operandText}` : head;

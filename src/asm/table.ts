@@ -226,11 +226,11 @@ function lines(): string[] {
   }
   // control transfer
   L.push(
-    'jmp rel8 : eb rb : J', 'jmp rel16 : o16 e9 rw', 'jmp rel32 : o32 e9 rd',
+    'jmp rel8 : eb rb : J', 'jmp rel16 : o16 e9 rw : @jmpw', 'jmp rel32 : o32 e9 rd',
     'jmp rm16 : o16 ff /4 : S', 'jmp rm32 : o32 ff /4 : S',
     'jmp far16 : o16 ea ptr', 'jmp far32 : o32 ea ptr',
     'jmp mfar16 : o16 ff /5 : @jmp', 'jmp mfar32 : o32 ff /5 : @jmp',
-    'call rel16 : o16 e8 rw', 'call rel32 : o32 e8 rd',
+    'call rel16 : o16 e8 rw : @callw', 'call rel32 : o32 e8 rd',
     'call rm16 : o16 ff /2 : S', 'call rm32 : o32 ff /2 : S',
     'call far16 : o16 9a ptr', 'call far32 : o32 9a ptr',
     'call mfar16 : o16 ff /3', 'call mfar32 : o32 ff /3',
