@@ -245,12 +245,12 @@ function decodeX87(r: Reader, ps: PrefixState, op: number, afterWait: boolean, b
   return { head: name, operands: (label ? `${label} PTR ` : '') + where };
 }
 
-/** In 32-bit code c4/c5 (les/lds) and 8f (pop) followed by a register-form ModRM are VEX/XOP prefixes. */
+/** In 32-bit code c5 (lds) before a register-form ModRM is VEX, and 8f (pop) before an XOP map select is XOP. */
 function isVexLike(op: number, r: Reader, bits: 16 | 32): boolean {
   if (bits !== 32 || r.pos >= r.end) return false;
   const next = r.bytes[r.pos];
   if (op === 0xc5) return next >> 6 === 3; // (c4's three-byte VEX lengths depend on the map: left as (bad) + 1)
-  return op === 0x8f && next >> 6 === 3 && (next & 0x1f) >= 8 && (next & 0x1f) <= 10; // XOP maps 8-10
+  return op === 0x8f && (next & 0x1f) >= 8 && (next & 0x1f) <= 10; // XOP map select 8-10 (so ModRM.reg is not 0)
 }
 
 function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 16 | 32, end: number): Decoded {
