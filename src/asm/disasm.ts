@@ -120,7 +120,8 @@ interface ModRM {
 const isMemOnly = (p: Pattern): boolean => /^m(\d|far|$)/.test(p);
 const isRegOnly = (p: Pattern): boolean => p === 'rr16' || p === 'rr32';
 
-function formFits(f: Form, r: Reader, keyLen: number, ps: PrefixState, lastRep: number | undefined): boolean {
+function formFits(f: Form, r: Reader, keyLen: number, ps: PrefixState, lastRep: number | undefined, bits: 16 | 32): boolean {
+  if (f.modeDefault && f.osize !== bits) return false;
   if (f.mandatory !== undefined && lastRep !== f.mandatory) return false;
   if (f.asize !== undefined && f.asize !== ps.adsize) return false;
   const extra = f.opcode.length - keyLen;
@@ -302,7 +303,7 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
     key = 0x100 | r.u8();
     keyLen = 2;
   }
-  const cands = (INDEX.get(key) ?? []).filter((f) => formFits(f, r, keyLen, ps, lastRep));
+  const cands = (INDEX.get(key) ?? []).filter((f) => formFits(f, r, keyLen, ps, lastRep, bits));
   const form = cands.find((f) => f.mandatory !== undefined) ?? cands.find((f) => f.osize === undefined || f.osize === ps.opsize);
   if (!form) {
     const words = ps.list.map(({ byte }) => PREFIX_NAME[byte]);
@@ -442,7 +443,8 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
   if (notrack) names[ps.segAt] = 'notrack';
   const { words, nasmWords, nasmOrder } = unusedPrefixes(ps, names, nasmNames, bits);
   if (!nasmOrder) nasmOk = false;
-  const head = [...words, form.disName].join(' ');
+  const suffix = form.sizeSuffix && form.osize !== bits ? (form.osize === 16 ? 'w' : 'd') : '';
+  const head = [...words, form.disName + suffix].join(' ');
   const operandText = ops.map((o) => o.text).join(',');
   const text = operandText ? `${head.padEnd(6)} ${operandText}` : head;
 

@@ -117,13 +117,14 @@ function matchOperand(f: Form, pi: number, o: Operand, ctx: Ctx): boolean {
   }
   if (p === 'm') return o.size === undefined;
   const farJump = f.mnemonic === 'jmp' || f.mnemonic === 'call';
-  if (p === 'mfar32') return farJump ? o.size === 6 : o.size === undefined && f.osize === ctx.wanted;
-  if (p === 'mfar16') return !farJump && o.size === undefined;
+  // `jmp far [x]` (size 6 from the front end) is the mode's m16:16 or m16:32
+  if (p === 'mfar32' || p === 'mfar16') return farJump ? o.size === 6 && f.osize === ctx.wanted : o.size === undefined;
   const n = MEM_SIZE[p];
   if (n === undefined || p.startsWith('rr') || p === 'rx32') return false;
   if (o.size === undefined) {
     // NASM: a memory operand without a size fits any size; ambiguity is checked in encode()
-    if (f.sizeless) return f.osize === undefined || f.osize === ctx.wanted;
+    // (a register operand fixes the operand size of lar/lsl; otherwise the mode's size applies)
+    if (f.sizeless) return f.osize === undefined || f.osize === ctx.wanted || f.ops.some((q) => /^r(8|16|32)$/.test(q));
     ctx.wild = true;
     return true;
   }
