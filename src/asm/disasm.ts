@@ -201,6 +201,31 @@ interface Rendered {
   nasm?: string;
 }
 
+/**
+ * What objdump calls each prefix byte: its plain name, renamed by binutils' fixups (rep on
+ * string moves, bnd on near branches, xacquire/xrelease on HLE-capable writes, notrack).
+ */
+function prefixNames(ps: PrefixState, form: Form, modrm: ModRM | undefined, notrack: boolean): { names: string[]; nasmNames: string[] } {
+  const names = ps.list.map(({ byte }) => PREFIX_NAME[byte]);
+  const nasmNames = ps.list.map(({ byte }) => NASM_PREFIX[byte] ?? PREFIX_NAME[byte]);
+  const repnzAt = ps.list.map((p) => p.byte).lastIndexOf(0xf2);
+  if (ps.repzAt >= 0 && REP_STRING.has(form.disName)) {
+    names[ps.repzAt] = 'rep';
+    nasmNames[ps.repzAt] = 'rep';
+  }
+  const memFirst = modrm !== undefined && modrm.mod !== 3 && /^(rm|m)/.test(form.ops[0] ?? '');
+  const lock = ps.list.some((p) => p.byte === 0xf0);
+  if (memFirst && ((lock && HLE_LOCKED.has(form.mnemonic)) || form.mnemonic === 'xchg')) {
+    if (ps.repzAt >= 0) names[ps.repzAt] = 'xrelease';
+    if (repnzAt >= 0) names[repnzAt] = 'xacquire';
+  } else if (memFirst && form.mnemonic === 'mov' && /^(r|imm)/.test(form.ops[1]) && ps.repzAt > repnzAt) {
+    names[ps.repzAt] = 'xrelease';
+  }
+  if (repnzAt >= 0 && isBndBranch(form)) names[repnzAt] = 'bnd';
+  if (notrack) names[ps.segAt] = 'notrack';
+  return { names, nasmNames };
+}
+
 /** The prefix words objdump prints (those the instruction did not use) and their NASM spelling. */
 function unusedPrefixes(ps: PrefixState, names: string[], nasmNames: string[], bits: 16 | 32): { words: string[]; nasmWords: string[]; nasmOrder: boolean } {
   const words: string[] = [];
@@ -350,9 +375,11 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
     }
   }
 
-  let immNext = 0;
   let nasmOk = true;
-  const render = (p: Pattern, fi: number): Rendered => {
+  /** operand `i` of `list` (the printed operands, or NASM's when they differ) */
+  const render = (list: readonly Pattern[], i: number): Rendered => {
+    const p = list[i];
+    const imm = (): number => imms[list.slice(0, i).filter((q) => /^(imm|sbyte)/.test(q)).length];
     switch (p) {
       case 'r8': return { text: R8[plusOrReg()] };
       case 'r16': return { text: R16[plusOrReg()] };
@@ -371,12 +398,10 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
       case 'dr': return { text: `dr${modrm!.reg}` };
       case 'tr': return { text: `tr${modrm!.reg}` };
       case 'one': return { text: '1' };
-      case 'imm8': case 'imm16': case 'imm32': {
-        const v = imms[immNext++];
-        return { text: hex(v) };
-      }
+      case 'imm8': case 'imm16': case 'imm32':
+        return { text: hex(imm()) };
       case 'sbyte16': case 'sbyte32': {
-        const v = (imms[immNext++] << 24) >> 24;
+        const v = (imm() << 24) >> 24;
         return { text: hex(p === 'sbyte16' ? v & 0xffff : v) };
       }
       case 'rel8': case 'rel16': case 'rel32':
@@ -401,7 +426,7 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
           const size = p.endsWith('8') ? R8 : p.endsWith('16') ? R16 : R32;
           return { text: size[modrm!.rm] };
         }
-        const label = MEM_LABEL[fi < form.ops.length && p === form.ops[fi] ? p : p];
+        const label = MEM_LABEL[p];
         ps.segUsed = segName !== undefined;
         const m = modrm!.mem!;
         const text = (label ? `${label} PTR ` : '') + m.text.replace('{seg}', segName ? `${segName}:` : m.text.startsWith('{seg}[') ? '' : 'ds:');
@@ -419,28 +444,10 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
     return form!.plusReg ? lastOpcode & 7 : modrm!.reg;
   }
 
-  const ops = form.disOps.map((p, i) => render(p, i));
+  const ops = form.disOps.map((_, i) => render(form.disOps, i));
   const length = r.pos - offset;
 
-  // prefixes objdump prints as words: everything the instruction did not use, renamed by
-  // binutils' fixups (rep on string moves, bnd on branches, xacquire/xrelease, notrack)
-  const names = ps.list.map(({ byte }) => PREFIX_NAME[byte]);
-  const nasmNames = ps.list.map(({ byte }) => NASM_PREFIX[byte] ?? PREFIX_NAME[byte]);
-  const repnzAt = ps.list.map((p) => p.byte).lastIndexOf(0xf2);
-  if (ps.repzAt >= 0 && REP_STRING.has(form.disName)) {
-    names[ps.repzAt] = 'rep';
-    nasmNames[ps.repzAt] = 'rep';
-  }
-  const memFirst = modrm !== undefined && modrm.mod !== 3 && /^(rm|m)/.test(form.ops[0] ?? '');
-  const lock = ps.list.some((p) => p.byte === 0xf0);
-  if (memFirst && ((lock && HLE_LOCKED.has(form.mnemonic)) || form.mnemonic === 'xchg')) {
-    if (ps.repzAt >= 0) names[ps.repzAt] = 'xrelease';
-    if (repnzAt >= 0) names[repnzAt] = 'xacquire';
-  } else if (memFirst && form.mnemonic === 'mov' && /^(r|imm)/.test(form.ops[1]) && ps.repzAt > repnzAt) {
-    names[ps.repzAt] = 'xrelease';
-  }
-  if (repnzAt >= 0 && isBndBranch(form)) names[repnzAt] = 'bnd';
-  if (notrack) names[ps.segAt] = 'notrack';
+  const { names, nasmNames } = prefixNames(ps, form, modrm, notrack);
   const { words, nasmWords, nasmOrder } = unusedPrefixes(ps, names, nasmNames, bits);
   if (!nasmOrder) nasmOk = false;
   const suffix = form.sizeSuffix && form.osize !== bits ? (form.osize === 16 ? 'w' : 'd') : '';
@@ -450,8 +457,8 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
 
   let nasm: string | undefined;
   if (nasmOk) {
-    const nasmOps = form.ops.map((p, i) => {
-      const o = form.disOps === form.ops ? ops[i] : render(p, i);
+    const nasmOps = form.ops.map((_, i) => {
+      const o = form.disOps === form.ops ? ops[i] : render(form.ops, i);
       return o.nasm ?? o.text;
     });
     nasm = nasmSpelling({ form, nasmOps, nasmWords, segName, ps, bits, modrm, imms });
