@@ -15,6 +15,8 @@ export interface Decoded {
   text: string;
   /** NASM syntax for the same instruction, when NASM can say it (not for `(bad)`) */
   nasm?: string;
+  /** the destination of a relative jump, call or loop (for symbols and stepping over calls) */
+  target?: number;
 }
 
 const R8 = ['al', 'cl', 'dl', 'bl', 'ah', 'ch', 'dh', 'bh'];
@@ -463,7 +465,7 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
     });
     nasm = nasmSpelling({ form, nasmOps, nasmWords, segName, ps, bits, modrm, imms });
   }
-  return { address, length, bytes: bytes.slice(offset, offset + length), text, nasm };
+  return { address, length, bytes: bytes.slice(offset, offset + length), text, nasm, ...(rel !== undefined ? { target: rel } : {}) };
 }
 
 interface SpellingContext {
