@@ -670,7 +670,8 @@ export class Assembler {
     let index: Register | undefined;
     let scale = 1;
     for (const r of o.regs) {
-      if (r.mul === 1 && !base) base = r.reg;
+      // `[nosplit eax*1]` keeps eax as an index (SIB + disp32), as NASM's hint does
+      if (r.mul === 1 && !base && !(o.nosplit && r.scaled && o.regs.length === 1)) base = r.reg;
       else if (!index) {
         index = r.reg;
         scale = r.mul;
@@ -691,7 +692,8 @@ export class Assembler {
     const d = o.disp ? this.eval(o.disp) : { v: 0n, known: true, reloc: 0 };
     return {
       kind: 'mem',
-      size: o.size,
+      // `jmp far [x]`: a far pointer is seg:off32 (6 bytes) in 32-bit code, seg:off16 in 16-bit
+      size: o.size ?? (o.far ? (this.bits === 16 ? 4 : 6) : undefined),
       seg: o.seg,
       base,
       index,
@@ -701,6 +703,7 @@ export class Assembler {
       hasDisp: o.disp !== undefined,
       dispSize: o.dispSize,
       nosplit: o.nosplit || undefined,
+      far: o.far || undefined,
     };
   }
 }

@@ -20,14 +20,20 @@ export type OperandAst =
       k: 'mem';
       size?: MemSize;
       seg?: Register;
-      /** registers with their multipliers, in source order */
-      regs: { reg: Register; mul: number }[];
+      /** registers with their multipliers, in source order (`scaled`: written with `*`) */
+      regs: AddressReg[];
       disp?: Expr;
       dispSize?: 1 | 2 | 4;
       nosplit: boolean;
       far: boolean;
       col: number;
     };
+
+export interface AddressReg {
+  reg: Register;
+  mul: number;
+  scaled: boolean;
+}
 
 export type DataItem = { k: 'expr'; e: Expr; col: number } | { k: 'str'; bytes: number[] } | { k: 'undef' };
 
@@ -359,7 +365,7 @@ export class Parser {
     const inner = c.toks.slice(start, c.i);
     c.i++; // ']'
     const { regs, disp } = this.splitAddress(inner, c.col());
-    return { k: 'mem', size: size ?? (far ? 6 : undefined), seg, regs, disp, dispSize, nosplit, far, col };
+    return { k: 'mem', size, seg, regs, disp, dispSize, nosplit, far, col };
   }
 
   /**
@@ -367,8 +373,8 @@ export class Parser {
    * Terms are separated by top-level `+`/`-`; a term holding a register must be `reg`,
    * `reg*n` or `n*reg`. Everything else forms the displacement, signs kept.
    */
-  private splitAddress(toks: Token[], endCol: number): { regs: { reg: Register; mul: number }[]; disp?: Expr } {
-    const regs: { reg: Register; mul: number }[] = [];
+  private splitAddress(toks: Token[], endCol: number): { regs: AddressReg[]; disp?: Expr } {
+    const regs: AddressReg[] = [];
     const dispToks: Token[] = [];
     let depth = 0;
     let termStart = 0;
@@ -396,7 +402,7 @@ export class Parser {
       if (reg.cls !== 'gpr' || reg.size === 1) throw new ExprSyntaxError('invalid effective address', term[regAt].col);
       const prev = regs.find((r) => r.reg === reg);
       if (prev) prev.mul += sign * mul;
-      else regs.push({ reg, mul: sign * mul });
+      else regs.push({ reg, mul: sign * mul, scaled: rest.length > 0 });
     };
     for (let i = 0; i < toks.length; i++) {
       const t = toks[i];
