@@ -131,10 +131,12 @@ export class Parser {
       const alone = second === undefined;
       const labelLike =
         colon ||
-        (!isKeyword(lower) && register(lower) === undefined && (nextIsKeyword || nextIsMnemonic || (alone && isMn !== undefined && !isMn(lower))));
+        ((first.esc || (!isKeyword(lower) && register(lower) === undefined)) &&
+          (nextIsKeyword || nextIsMnemonic || (alone && isMn !== undefined && !isMn(lower))));
       if (labelLike) {
         c.i += colon ? 2 : 1;
-        const local = first.s.startsWith('.') && !first.s.startsWith('..');
+        // `.x` and macro-local `..@n.x` labels are local: they do not end the previous label's scope
+        const local = first.s.startsWith('.') && (!first.s.startsWith('..') || first.s.startsWith('..@'));
         const name = this.localize(first.s);
         const isEqu = c.isId('equ');
         if (!local && !isEqu && !first.s.startsWith('..')) this.lastGlobal = first.s;
@@ -309,7 +311,7 @@ export class Parser {
     if (!t) c.fail('operand expected');
     // register, or segment override before brackets (`es:[ebx]`)
     if (t.k === 'id') {
-      const reg = register(t.s);
+      const reg = t.esc ? undefined : register(t.s);
       if (reg) {
         const after = c.toks[c.i + 1];
         if (reg.cls === 'seg' && after?.k === 'op' && after.s === ':' && c.toks[c.i + 2]?.s === '[') {
@@ -387,7 +389,7 @@ export class Parser {
         sign = term[0].s === '-' ? -1 : 1;
         term = term.slice(1);
       }
-      const regAt = term.findIndex((t) => t.k === 'id' && register(t.s) !== undefined);
+      const regAt = term.findIndex((t) => t.k === 'id' && !t.esc && register(t.s) !== undefined);
       if (regAt < 0) {
         if (signTok) dispToks.push(signTok);
         dispToks.push(...term);

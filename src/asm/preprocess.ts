@@ -77,6 +77,11 @@ export function dirname(p: string): string {
   return i < 0 ? '' : i === 0 ? p.slice(0, 1) : p.slice(0, i);
 }
 
+/** Where an include or incbin file may be: beside the including file, then each include path. */
+export function searchPath(target: string, from: string, includePaths: readonly string[] = []): string[] {
+  return [joinPath(dirname(from), target), ...includePaths.map((d) => joinPath(d, target))];
+}
+
 export function joinPath(dir: string, file: string): string {
   if (!dir || file.startsWith('/') || /^[A-Za-z]:[\\/]/.test(file)) return file;
   return dir.endsWith('/') || dir.endsWith('\\') ? dir + file : `${dir}/${file}`;
@@ -105,6 +110,8 @@ export class Preprocessor {
   private readonly macros = new Map<string, MMacro[]>();
   private readonly imacros = new Map<string, MMacro[]>();
   private conds: Cond[] = [];
+  /** the line being processed (for __FILE__ and __LINE__) */
+  private here: SourceLocation = { file: '', line: 0 };
   private uniq = 0;
   private depth = 0;
   private fatal = false;
@@ -160,6 +167,7 @@ export class Preprocessor {
       }
       const toks = this.toks(l);
       if (toks.length === 0) continue;
+      this.here = l; // NASM's __LINE__ in a macro body is the body's line
       const first = toks[0];
       if (first.k === 'pp' && /^%[A-Za-z]/.test(first.s)) {
         const d = first.s.toLowerCase();
@@ -363,6 +371,28 @@ export class Preprocessor {
         this.include(target, l, at, col);
         return;
       }
+      case '%defstr':
+      case '%strlen': {
+        if (!name || name.k !== 'id') {
+          this.diag.error(at, name?.col ?? col, `\`${d}' expects a macro identifier`);
+          return;
+        }
+        const rest = this.expandSingle(toks.slice(2), new Set());
+        let body: Token[];
+        if (d === '%defstr') {
+          const text = untokenize(rest);
+          body = [{ k: 'str', s: JSON.stringify(text), col: name.col, b: [...Buffer.from(text, 'utf8')] }];
+        } else {
+          if (rest.length !== 1 || rest[0].k !== 'str') {
+            this.diag.error(at, rest[0]?.col ?? col, '`%strlen\' expects a string');
+            return;
+          }
+          const n = BigInt(rest[0].b!.length);
+          body = [{ k: 'num', s: n.toString(), col: name.col, v: n }];
+        }
+        this.defs.set(name.s, { params: null, body });
+        return;
+      }
       case '%error':
       case '%fatal':
       case '%warning': {
@@ -410,7 +440,7 @@ export class Preprocessor {
   }
 
   private include(target: string, l: RawLine, at: SourceLocation, col: number): void {
-    const candidates = [joinPath(dirname(l.file), target), ...(this.fs.includePaths ?? []).map((d) => joinPath(d, target))];
+    const candidates = searchPath(target, l.file, this.fs.includePaths);
     for (const p of candidates) {
       const text = this.fs.readFile(p);
       if (text !== undefined) {
@@ -539,12 +569,21 @@ export class Preprocessor {
   // ---- single-line macros ----
 
   private lookup(name: string): SMacro | undefined {
-    return this.defs.get(name) ?? this.idefs.get(name.toLowerCase());
+    const m = this.defs.get(name) ?? this.idefs.get(name.toLowerCase());
+    if (m || !name.startsWith('__')) return m;
+    // NASM's built-in single-line macros for the current position
+    const at = this.here;
+    if (name === '__FILE__' || name === '__?FILE?__') {
+      return { params: null, body: [{ k: 'str', s: JSON.stringify(at.file), col: 0, b: [...Buffer.from(at.file, 'utf8')] }] };
+    }
+    if (name === '__LINE__' || name === '__?LINE?__') {
+      return { params: null, body: [{ k: 'num', s: String(at.line), col: 0, v: BigInt(at.line) }] };
+    }
+    return undefined;
   }
 
   /** Expand %define'd names. `active` holds the macros being expanded (no self-recursion). */
   private expandSingle(toks: Token[], active: Set<SMacro>): Token[] {
-    if (this.defs.size === 0 && this.idefs.size === 0) return toks;
     let out: Token[] | undefined;
     for (let i = 0; i < toks.length; i++) {
       const t = toks[i];

@@ -157,6 +157,24 @@ const CASES: Record<string, string> = {
     popall eax, ebx, ecx
     opt 1
     opt 1, 2`,
+  '__LINE__, __FILE__, %defstr, %strlen': `
+    db __LINE__, __?LINE?__
+    db __FILE__
+    %defstr S hello world
+    db S
+    %strlen N "abc"
+    %strlen M S
+    db N, M
+    %macro where 0
+      db __LINE__
+    %endmacro
+    where`,
+  '$-escaped names that spell registers': `
+    bits 32
+    $eax: dd $eax
+    mov eax, $eax
+    $ebx dd 1
+    mov eax, [$ebx+ebx]`,
   'line continuation': `
     db 1, \\
        2, \\
