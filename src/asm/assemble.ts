@@ -14,6 +14,9 @@ import { OutputBuffer } from './buffer';
 
 export type Encoder = (ins: Instruction) => Uint8Array;
 
+/** The bytes of an `incbin` file named in `from`, or undefined when it cannot be read. */
+export type BinaryReader = (name: string, from: string) => Uint8Array | undefined;
+
 export type SymbolKind = 'label' | 'local' | 'equ';
 
 export interface AsmSymbol {
@@ -114,6 +117,7 @@ export class Assembler {
     private readonly encode: Encoder,
     private readonly finalDiag: Diagnostics,
     private readonly wantListing: boolean,
+    private readonly readBinary: BinaryReader = () => undefined,
   ) {
     this.section('.text');
   }
@@ -526,6 +530,9 @@ export class Assembler {
         if (b.body) this.body(b.body, st);
         return;
       }
+      case 'incbin':
+        this.incbin(b);
+        return;
       case 'iend': {
         if (!this.istruc) {
           this.diag.error(this.loc, b.col, '`iend\' without `istruc\'');
@@ -539,6 +546,21 @@ export class Assembler {
         return;
       }
     }
+  }
+
+  private readonly binaries = new Map<string, Uint8Array | undefined>();
+
+  private incbin(b: Extract<Body, { k: 'incbin' }>): void {
+    const key = `${this.loc.file}\0${b.file}`;
+    if (!this.binaries.has(key)) this.binaries.set(key, this.readBinary(b.file, this.loc.file));
+    const data = this.binaries.get(key);
+    if (!data) {
+      this.diag.error(this.loc, b.col, `\`incbin': unable to open file \`${b.file}'`);
+      return;
+    }
+    const skip = b.skip ? Math.max(0, this.critical(b.skip, b.col, 'INCBIN')) : 0;
+    const len = b.len ? Math.max(0, this.critical(b.len, b.col, 'INCBIN')) : Infinity;
+    this.emit(data.subarray(Math.min(skip, data.length), Math.min(data.length, skip + len)), b.col);
   }
 
   private align(b: Extract<Body, { k: 'align' }>, st: Statement): void {

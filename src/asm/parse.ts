@@ -54,6 +54,7 @@ export type Body =
   | { k: 'istruc'; name: string; col: number }
   | { k: 'at'; field: Expr; body?: Body; col: number }
   | { k: 'iend'; col: number }
+  | { k: 'incbin'; file: string; skip?: Expr; len?: Expr; col: number }
   | { k: 'none' };
 
 export interface Statement {
@@ -70,7 +71,7 @@ export const PREFIXES = new Set(['lock', 'rep', 'repe', 'repz', 'repne', 'repnz'
 const IGNORED = new Set(['global', 'extern', 'common', 'cpu', 'default', 'static', 'required', 'map', 'float', 'warning', 'list']);
 const DIRECTIVES = new Set([
   'bits', 'use16', 'use32', 'org', 'section', 'segment', 'absolute', 'align', 'alignb', 'sectalign',
-  'struc', 'endstruc', 'istruc', 'at', 'iend', 'times', 'equ', ...IGNORED,
+  'struc', 'endstruc', 'istruc', 'at', 'iend', 'times', 'equ', 'incbin', ...IGNORED,
 ]);
 
 /** Names that start a statement (so a first word followed by one of these is a label). */
@@ -246,6 +247,14 @@ export class Parser {
       case 'iend':
         c.i++;
         return { k: 'iend', col };
+      case 'incbin': {
+        c.i++;
+        const f = c.next();
+        if (!f || f.k !== 'str') throw new ExprSyntaxError('`incbin\' expects a file name in quotes', f?.col ?? c.col());
+        const skip = c.eatOp(',') ? this.expr(c) : undefined;
+        const len = skip && c.eatOp(',') ? this.expr(c) : undefined;
+        return { k: 'incbin', file: Buffer.from(f.b!).toString('utf8'), skip, len, col };
+      }
     }
     if (IGNORED.has(word)) {
       c.i = c.toks.length;

@@ -204,6 +204,17 @@ describe('asm: preprocessor against nasm -f bin', () => {
     );
   });
 
+  it('incbin, whole and in part, searched like %include', () => {
+    const files = { 'data.bin': 'ABCDEFGH', 'blobs/x.bin': 'xyz' };
+    const src = 'db 1\nincbin "data.bin"\nincbin "data.bin", 2\nincbin "data.bin", 2, 3\nincbin "x.bin", 1\n';
+    const want = nasm(src, files, ['-Iblobs/']);
+    assert.ok(want.bytes, want.messages);
+    const got = ours(src, files, { includePaths: ['blobs'] });
+    assert.deepStrictEqual(got.errors, []);
+    assert.strictEqual(hex(got.image), hex(want.bytes));
+    assert.deepStrictEqual(ours('incbin "gone.bin"\n').errors.map((e) => `${e.line}:${e.col}: ${e.message}`), ["1:1: `incbin': unable to open file `gone.bin'"]);
+  });
+
   it('macro expansions map to the line that invoked them', () => {
     const r = ours('%macro two 0\ndb 1\ndb 2\n%endmacro\n\ntwo\nx: two\n');
     assert.deepStrictEqual(r.lineMap.entries.map((e) => `${e.address}+${e.size}:${e.line}`), ['0+1:6', '1+1:6', '2+1:7', '3+1:7']);
