@@ -194,13 +194,38 @@ export class Assembler {
     if (st.times) {
       const n = this.critical(st.times.e, st.times.col, 'TIMES');
       if (n < 0) this.diag.error(st.src, st.times.col, `TIMES value ${n} is negative`);
-      for (let k = 0; k < n; k++) this.body(st.body, st);
+      this.times(n, st);
     } else this.body(st.body, st);
     if (this.cur === startSec && this.absolute === undefined && this.cur.progbits) {
       const size = this.here() - startOff;
       if (size > 0) this.lines.push({ address: this.cur.vma + startOff, size, file: st.src.file, line: st.src.line });
     }
     if (this.listing) this.listLine(st, startAddr);
+  }
+
+  /**
+   * TIMES: `$` stays the statement's start in every copy, so a copy differs from the first only
+   * in a relative branch's displacement; everything else is assembled once and repeated.
+   */
+  private times(n: number, st: Statement): void {
+    const b = st.body;
+    const repeatable = b.k === 'data' || b.k === 'res' || b.k === 'prefix' || (b.k === 'insn' && !BRANCHES.test(b.mnemonic));
+    if (!repeatable) {
+      for (let k = 0; k < n; k++) this.body(b, st);
+      return;
+    }
+    if (n <= 0) return;
+    const sec = this.cur;
+    const first = this.here();
+    this.body(b, st);
+    const size = this.here() - first;
+    if (this.cur !== sec || size <= 0) return;
+    const rest = size * (n - 1);
+    if (this.absolute !== undefined) this.absolute += rest;
+    else {
+      if (sec.progbits) sec.out.repeat(first, size, n - 1);
+      sec.length += rest;
+    }
   }
 
   private listLine(st: Statement, address: number): void {
