@@ -101,7 +101,10 @@ export class Parser {
     return out;
   }
 
+  private src: SourceLine | undefined;
+
   parseLine(src: SourceLine): Statement | undefined {
+    this.src = src;
     let toks = src.toks;
     // NASM's primitive form `[bits 32]`, `[section .text]`
     if (toks.length >= 2 && toks[0].s === '[' && toks[toks.length - 1].s === ']' && toks[1].k === 'id' && DIRECTIVES.has(toks[1].s.toLowerCase())) {
@@ -265,7 +268,10 @@ export class Parser {
 
   private dataItems(c: Cursor): DataItem[] {
     const items: DataItem[] = [];
-    if (c.atEnd()) c.fail('no operand for data declaration');
+    if (c.atEnd()) {
+      this.diag.warning(this.src!, c.col(), 'no operand for data declaration'); // NASM: a warning
+      return items;
+    }
     do {
       const t = c.peek();
       if (!t) c.fail('expression expected after `,\'');
