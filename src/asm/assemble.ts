@@ -152,7 +152,7 @@ export class Assembler {
     for (const s of this.sections) {
       s.length = 0;
       s.out.reset();
-      s.start = s.vstart = s.align = s.valign = s.sectAlign = undefined;
+      s.start = s.vstart = s.align = s.valign = s.sectAlign = s.follows = s.vfollows = undefined;
     }
     this.cur = this.byName.get('.text')!;
     this.absolute = undefined;
@@ -450,8 +450,19 @@ export class Assembler {
           continue;
         }
         if (key === 'follows' || key === 'vfollows') {
-          c.next();
-          this.diag.warning(this.loc, t.col, `section attribute \`${key}' is not supported`);
+          // the section name runs to the next blank: `.a`, `foo.bar`
+          const parts: string[] = [];
+          let end = c.peek()?.col;
+          while (!c.atEnd() && c.peek()!.col === end) {
+            const p = c.next()!;
+            parts.push(p.s);
+            end = p.col + p.s.length;
+          }
+          const target = parts.join('');
+          if (!target) this.diag.error(this.loc, t.col, `expecting section name for \`${key}' attribute`);
+          else if (!this.byName.has(target)) this.diag.error(this.loc, t.col, `section ${b.name} ${key} an unknown section (${target})`);
+          else if (key === 'follows') s.follows = target;
+          else s.vfollows = target;
           continue;
         }
         const v = this.eval(parseExpr(c, (n) => n));
