@@ -54,9 +54,10 @@ export interface AssembleResult {
 export function assemble(source: string, options: AssembleOptions = {}): AssembleResult {
   const file = options.file ?? 'input.asm';
   const diag = new Diagnostics();
-  const fs = { readFile: options.readFile ?? (() => undefined), includePaths: options.includePaths };
+  const mnemonic = options.isMnemonic ?? isMnemonic;
+  const fs = { readFile: options.readFile ?? (() => undefined), includePaths: options.includePaths, isInstruction: mnemonic };
   const lines = preprocess(source, file, fs, diag, options.defines);
-  const stmts = new Parser(diag, { isMnemonic: options.isMnemonic ?? isMnemonic }).parseAll(lines);
+  const stmts = new Parser(diag, { isMnemonic: mnemonic }).parseAll(lines);
   const readBinary = options.readBinary;
   const incbin = (name: string, from: string): Uint8Array | undefined => {
     if (!readBinary) return undefined;

@@ -17,6 +17,8 @@ export interface SourceLine extends SourceLocation {
 }
 
 export interface FileAccess {
+  /** an instruction of that name exists: a macro call with the wrong count falls back to it */
+  isInstruction?: (lower: string) => boolean;
   /** the text of a file, or undefined when it cannot be read */
   readFile(path: string): string | undefined;
   includePaths?: readonly string[];
@@ -110,6 +112,7 @@ export class Preprocessor {
   private readonly macros = new Map<string, MMacro[]>();
   private readonly imacros = new Map<string, MMacro[]>();
   private conds: Cond[] = [];
+  private readonly expanding = new Set<MMacro>();
   /** the line being processed (for __FILE__ and __LINE__) */
   private here: SourceLocation = { file: '', line: 0 };
   private uniq = 0;
@@ -193,12 +196,9 @@ export class Preprocessor {
     if (toks.length >= 2 && toks[0].k === 'id' && toks[1].k === 'op' && toks[1].s === ':') k = 2;
     const t = toks[k];
     if (t && t.k === 'id') {
-      const cands = this.macros.get(t.s) ?? this.imacros.get(t.s.toLowerCase());
-      if (cands) {
-        if (k === 2) this.out.push({ toks: toks.slice(0, 2), file: at.file, line: at.line, macro: at.macro, text: fromMacro ? undefined : l.text, fromMacro });
-        this.invoke(cands, toks.slice(k + 1), t, { file: at.file, line: at.line });
-        return;
-      }
+      // a macro is not expanded inside its own expansion (NASM's macros are not recursive)
+      const cands = (this.macros.get(t.s) ?? this.imacros.get(t.s.toLowerCase()))?.filter((m) => !this.expanding.has(m));
+      if (cands?.length && this.invoke(cands, toks, k, at, l, fromMacro)) return;
     }
     this.out.push({ toks, file: at.file, line: at.line, macro: at.macro, text: fromMacro ? undefined : l.text, fromMacro });
   }
@@ -532,17 +532,30 @@ export class Preprocessor {
     return end;
   }
 
-  private invoke(cands: MMacro[], argToks: Token[], nameTok: Token, at: SourceLocation): void {
+  /**
+   * Expand a macro call (`toks[k]` names the macro); false when the line is to be assembled as
+   * it stands: no overload takes that many parameters but an instruction has the name (NASM warns).
+   */
+  private invoke(cands: MMacro[], toks: Token[], k: number, at: SourceLocation, l: RawLine, fromMacro: boolean): boolean {
+    const nameTok = toks[k];
+    const argToks = toks.slice(k + 1);
     const given = argToks.length ? splitArgs(argToks, true) : [];
     const mac = cands.find((m) => given.length >= m.min && (given.length <= m.max || m.greedy));
     if (!mac) {
       const n = given.length;
-      this.diag.error(at, nameTok.col, `multi-line macro \`${nameTok.s}' exists, but not taking ${n} parameter${n === 1 ? '' : 's'}`);
-      return;
+      const message = `multi-line macro \`${nameTok.s}' exists, but not taking ${n} parameter${n === 1 ? '' : 's'}`;
+      if (this.fs.isInstruction?.(nameTok.s.toLowerCase())) {
+        this.diag.warning(at, nameTok.col, message);
+        return false;
+      }
+      this.diag.error(at, nameTok.col, message);
+      return true;
     }
+    if (k === 2) this.out.push({ toks: toks.slice(0, 2), file: at.file, line: at.line, macro: at.macro, text: fromMacro ? undefined : l.text, fromMacro });
+    at = { file: at.file, line: at.line };
     if (this.depth >= MAX_DEPTH) {
       this.diag.error(at, nameTok.col, `macro \`${nameTok.s}' nested too deeply (recursive?)`);
-      return;
+      return true;
     }
     let args = given;
     if (mac.greedy && given.length > mac.max) {
@@ -562,8 +575,11 @@ export class Preprocessor {
       frame,
     }));
     this.depth++;
+    this.expanding.add(mac);
     this.processLines(expanded, at);
+    this.expanding.delete(mac);
     this.depth--;
+    return true;
   }
 
   // ---- single-line macros ----

@@ -175,6 +175,14 @@ const CASES: Record<string, string> = {
     mov eax, $eax
     $ebx dd 1
     mov eax, [$ebx+ebx]`,
+  'a macro named like an instruction: other counts and its own body use the instruction': `
+    bits 32
+    %macro push 2
+      push %1
+      push %2
+    %endmacro
+    push eax, ebx
+    push ecx`,
   'line continuation': `
     db 1, \\
        2, \\
