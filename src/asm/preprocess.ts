@@ -103,7 +103,7 @@ function fileLines(file: string, text: string): RawLine[] {
   return out;
 }
 
-const IF_RE = /^%(el)?if(n)?(def|idni|idn|num|str|id|empty|macro)?$/i;
+const IF_RE = /^%(el)?if(n)?(def|idni|idn|num|str|id|empty|macro|ctx)?$/i;
 
 export class Preprocessor {
   private readonly out: SourceLine[] = [];
@@ -112,6 +112,8 @@ export class Preprocessor {
   private readonly macros = new Map<string, MMacro[]>();
   private readonly imacros = new Map<string, MMacro[]>();
   private conds: Cond[] = [];
+  /** %push/%pop contexts, innermost last */
+  private readonly contexts: { name: string; id: number }[] = [];
   private readonly expanding = new Set<MMacro>();
   /** the line being processed (for __FILE__ and __LINE__) */
   private here: SourceLocation = { file: '', line: 0 };
@@ -130,9 +132,31 @@ export class Preprocessor {
     return this.out;
   }
 
-  private toks(l: RawLine): Token[] {
+  /** the line's tokens as written (cached) */
+  private rawToks(l: RawLine): Token[] {
     if (!l.toks) l.toks = tokenize(l.text, (col, m) => this.diag.error(l, col, m));
-    return l.frame ? substitute(l.toks, l.frame) : l.toks;
+    return l.toks;
+  }
+
+  /** the line's tokens as processed now: macro parameters and context-local names replaced */
+  private toks(l: RawLine): Token[] {
+    const raw = this.rawToks(l);
+    const toks = l.frame ? substitute(raw, l.frame) : raw;
+    return toks.some((t) => t.k === 'pp' && t.s.startsWith('%$')) ? this.contextLocal(toks, l) : toks;
+  }
+
+  /** `%$name` → a label private to the innermost %push context (`%$$name`: the one below it). */
+  private contextLocal(toks: Token[], l: RawLine): Token[] {
+    return toks.map((t) => {
+      if (t.k !== 'pp' || !t.s.startsWith('%$')) return t;
+      const depth = /^%(\$+)/.exec(t.s)![1].length;
+      const ctx = this.contexts[this.contexts.length - depth];
+      if (!ctx) {
+        this.diag.error(l, t.col, `\`${t.s}': context stack is ${this.contexts.length ? 'not that deep' : 'empty'}`);
+        return t;
+      }
+      return { k: 'id', s: `..@${ctx.id}.${t.s.slice(1 + depth)}`, col: t.col };
+    });
   }
 
   private get active(): boolean {
@@ -253,6 +277,9 @@ export class Preprocessor {
         break;
       case 'macro':
         r = args.length > 0 && (this.macros.has(args[0].s) || this.imacros.has(args[0].s.toLowerCase()));
+        break;
+      case 'ctx':
+        r = this.contexts.length > 0 && args.some((a) => a.s === this.contexts[this.contexts.length - 1].name);
         break;
       case 'idn':
       case 'idni': {
@@ -414,6 +441,20 @@ export class Preprocessor {
         frame.args = [...frame.args.slice(k), ...frame.args.slice(0, k)];
         return;
       }
+      case '%push':
+        this.contexts.push({ name: name?.s ?? '', id: ++this.uniq });
+        return;
+      case '%repl':
+      case '%pop': {
+        const top = this.contexts[this.contexts.length - 1];
+        if (!top) this.diag.error(at, col, `\`${d}': context stack is empty`);
+        else if (d === '%repl') top.name = name?.s ?? '';
+        else {
+          if (name && name.s !== top.name) this.diag.error(at, name.col, `\`%pop ${name.s}': context stack top is \`${top.name}'`);
+          this.contexts.pop();
+        }
+        return;
+      }
       case '%exitrep':
         this.exitRep = true;
         return;
@@ -570,7 +611,7 @@ export class Preprocessor {
       file: b.file,
       line: b.line,
       text: b.text,
-      toks: this.toks(b),
+      toks: this.rawToks(b),
       fromMacro: true,
       frame,
     }));
@@ -714,7 +755,14 @@ function substitute(body: Token[], frame: MacroFrame): Token[] {
     let isParam = false;
     if (t.k === 'pp') {
       const m = /^%\{?(\d+)\}?$/.exec(t.s);
-      if (t.s === '%+') {
+      const neg = /^%-(\d+)$/.exec(t.s);
+      if (neg) {
+        // %-n: the condition code in parameter n, inverted (`e` → `ne`)
+        const arg = args[Number(neg[1]) - 1] ?? [];
+        const cc = arg.length === 1 ? INVERSE_CC[arg[0].s.toLowerCase()] : undefined;
+        repl = cc ? [{ k: 'id', s: cc, col }] : arg;
+        isParam = true;
+      } else if (t.s === '%+') {
         pasteNext = true;
         continue;
       } else if (m) {
@@ -753,6 +801,13 @@ function paste(toks: Token[]): Token[] {
     } else out.push(t);
   }
   return out;
+}
+
+const INVERSE_CC: Record<string, string> = {};
+for (const [a, b] of [['o', 'no'], ['b', 'nb'], ['c', 'nc'], ['ae', 'nae'], ['e', 'ne'], ['z', 'nz'], ['be', 'nbe'], ['a', 'na'],
+  ['s', 'ns'], ['p', 'np'], ['pe', 'po'], ['l', 'nl'], ['ge', 'nge'], ['le', 'nle'], ['g', 'ng']]) {
+  INVERSE_CC[a] = b;
+  INVERSE_CC[b] = a;
 }
 
 function retoken(s: string, col: number): Token {

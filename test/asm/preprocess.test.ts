@@ -183,6 +183,38 @@ const CASES: Record<string, string> = {
     %endmacro
     push eax, ebx
     push ecx`,
+  'context stack: %push, %repl, %pop, %$local, %ifctx, %-1 (structured if/else macros)': `
+    bits 32
+    %macro if 1
+      %push if
+      j%-1 %$ifnot
+    %endmacro
+    %macro else 0
+      %ifctx if
+        %repl else
+        jmp %$ifend
+        %$ifnot:
+      %else
+        %error "expected if"
+      %endif
+    %endmacro
+    %macro endif 0
+      %ifctx if
+        %$ifnot:
+        %pop
+      %elifctx else
+        %$ifend:
+        %pop
+      %else
+        %error "expected if or else"
+      %endif
+    %endmacro
+    cmp eax, 1
+    if e
+      mov ebx, 2
+    else
+      mov ebx, 3
+    endif`,
   'line continuation': `
     db 1, \\
        2, \\
