@@ -486,6 +486,22 @@ export class Cpu {
     return this.read32(lin);
   }
 
+  /** The RAM frame backing `lin` for reading (filling the TLB), or null (MMIO). */
+  readFrame(lin: number): Uint8Array | null {
+    const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
+    const i = tag & TLB_MASK;
+    if (this.rTag[i] !== tag) this.fillRead(lin);
+    return this.rTag[i] === tag ? this.rFrame[i] : null;
+  }
+
+  /** The RAM frame backing `lin` for fast writing, or null (MMIO, or a frame holding decoded code). */
+  writeFrame(lin: number): Uint8Array | null {
+    const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
+    const i = tag & TLB_MASK;
+    if (this.wTag[i] !== tag) this.fillWrite(lin);
+    return this.wTag[i] === tag ? this.wFrame[i] : null;
+  }
+
   /** Check a write to [lin, lin+size) would succeed (for instructions that must not half-complete). */
   probeWrite(lin: number, size: number): void {
     this.fillWrite(lin);
