@@ -16,7 +16,10 @@ export const PF_W = 2;
 export const PF_U = 4;
 export const PF_I = 16;
 
-export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean, fetch: boolean): number {
+/**
+ * `probe`: a look-up for inspection — no accessed/dirty bit updates (faults still throw).
+ */
+export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean, fetch: boolean, probe = false): number {
   if (!(cpu.cr0 & CR0_PG)) return lin >>> 0;
   const err = (write ? PF_W : 0) | (user ? PF_U : 0) | (fetch && cpu.efer & 0x800 ? PF_I : 0);
   const pdeAddr = ((cpu.cr3 & ~0xfff) | ((lin >>> 22) << 2)) >>> 0;
@@ -25,13 +28,14 @@ export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean, 
   if (pde & 0x80 && cpu.cr4 & CR4_PSE) {
     checkAccess(cpu, pde, lin, write, user, err);
     const want = pde | 0x20 | (write ? 0x40 : 0);
-    if (want !== pde) writePhys32(cpu, pdeAddr, want);
+    if (want !== pde && !probe) writePhys32(cpu, pdeAddr, want);
     return ((pde & 0xffc00000) | (lin & 0x3fffff)) >>> 0;
   }
   const pteAddr = ((pde & ~0xfff) | (((lin >>> 12) & 0x3ff) << 2)) >>> 0;
   const pte = readPhys32(cpu, pteAddr);
   if (!(pte & 1)) throw new CpuFault(Vec.PF, err, lin);
   checkAccess(cpu, pde & pte, lin, write, user, err);
+  if (probe) return ((pte & ~0xfff) | (lin & 0xfff)) >>> 0;
   if (!(pde & 0x20)) writePhys32(cpu, pdeAddr, pde | 0x20);
   const want = pte | 0x20 | (write ? 0x40 : 0);
   if (want !== pte) writePhys32(cpu, pteAddr, want);
