@@ -130,7 +130,8 @@ export function numberHover(n: bigint): string {
 
 export function xlKeyHover(k: XlKeyInfo): string {
   const values = k.values ? `\n\nValues: ${k.values.map((v) => `\`${v}\``).join(', ')}` : '';
-  return `**${k.key}** (${k.kind}) — ${k.summary}${values}\n\nSee xl.cfg(5).`;
+  const simulated = k.simulated ? '' : '\n\nxensim does not simulate this key: a config may carry it, and it is ignored.';
+  return `**${k.key}** (${k.kind}) — ${k.summary}${values}${simulated}\n\nSee xl.cfg(5).`;
 }
 
 export function xlHover(text: string, pos: Position): Hover | null {

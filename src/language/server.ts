@@ -19,10 +19,10 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { asmCompletion, xlCompletion } from './completion';
 import { AsmSymbol as AssembledSymbol } from '../asm';
-import { checkAsm, SOURCE, xlKeyDiagnostics } from './diagnostics';
+import { checkAsm, SOURCE, xlConfigDiagnostics } from './diagnostics';
 import { AssembledLookup, asmHover, xlHover } from './hover';
 import { findDefinition, findReferences } from './navigation';
-import { SourceIndex, uriToPath } from './sourceIndex';
+import { pathToUri, SourceIndex, uriToPath } from './sourceIndex';
 import { asmSignatureHelp } from './signature';
 import { asmDocumentSymbols, xlDocumentSymbols } from './symbols';
 import { splitLines } from './text';
@@ -61,6 +61,10 @@ function listDirectory(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+function fileExists(file: string): boolean {
+  return documents.get(pathToUri(file)) !== undefined || fs.existsSync(file);
 }
 
 const index = new SourceIndex(readDocument, bundledInclude, listDirectory);
@@ -131,7 +135,7 @@ function validate(doc: TextDocument): void {
       const check = checkAsm(doc.uri, doc.getText(), readDocument, index.includePaths);
       diagnostics = check.diagnostics;
       assembled.set(doc.uri, check.symbols);
-    } else diagnostics = xlKeyDiagnostics(doc.getText());
+    } else diagnostics = xlConfigDiagnostics(doc.uri, doc.getText(), fileExists);
   } catch (e) {
     // a bug in a checker must not silence the others or stop the server
     connection.console.error(`${SOURCE}: checking ${doc.uri} failed: ${(e as Error).stack ?? e}`);

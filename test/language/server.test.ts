@@ -280,19 +280,36 @@ describe('language server over JSON-RPC', function () {
   });
 
   describe('xl configs', () => {
-    it('warns about unknown keys with the likely one', async () => {
+    it('reports the config parser\'s errors and warnings, value by value', async () => {
       const diags = client.nextDiagnostics(cfgUri);
       client.open(cfgUri, 'xl-cfg', CONFIG);
       const d = await diags;
-      assert.strictEqual(d.length, 1);
-      assert.strictEqual(d[0].message, "unknown xl.cfg key 'memroy' (did you mean 'memory'?)");
-      assert.deepStrictEqual(d[0].range.start, positionOf(CONFIG, 'memroy'));
+      assert.deepStrictEqual(
+        d.map((x) => [x.severity, x.range.start, x.range.end.character, x.source]),
+        [
+          [2, positionOf(CONFIG, 'memroy'), positionOf(CONFIG, 'memroy').character + 6, 'xensim'],
+          [1, positionOf(CONFIG, '"guest.bin"'), positionOf(CONFIG, '"guest.bin"').character + 11, 'xensim'],
+        ],
+      );
+      assert.match(d[0].message, /unknown key 'memroy'; did you mean 'memory'\?/);
+      assert.match(d[1].message, /kernel: file not found: .*guest\.bin/);
+      // once the kernel exists only the typo remains
+      fs.writeFileSync(path.join(dir, 'guest.bin'), '');
+      const again = client.nextDiagnostics(cfgUri);
+      client.change(cfgUri, CONFIG);
+      assert.deepStrictEqual((await again).map((x) => x.severity), [2]);
     });
 
     it('explains keys on hover', async () => {
       const h = await client.request<Hover>('textDocument/hover', { textDocument: { uri: cfgUri }, position: positionOf(CONFIG, 'on_crash', 3) });
-      assert.match(hoverText(h), /\*\*on_crash\*\* \(string\)/);
+      assert.match(hoverText(h), /\*\*on_crash\*\* \(string\) — Action when the guest crashes \(default destroy\)/);
       assert.match(hoverText(h), /`coredump-restart`/);
+      assert.doesNotMatch(hoverText(h), /not simulate/);
+      const other = `${CONFIG}vnc = 1\n`;
+      client.change(cfgUri, other);
+      const vnc = await client.request<Hover>('textDocument/hover', { textDocument: { uri: cfgUri }, position: positionOf(other, 'vnc', 1) });
+      assert.match(hoverText(vnc), /xensim does not simulate this key/);
+      client.change(cfgUri, CONFIG);
     });
 
     it('completes keys, and the values of an enumerated key', async () => {
