@@ -23,6 +23,7 @@ import { checkAsm, SOURCE, xlConfigDiagnostics } from './diagnostics';
 import { AssembledLookup, asmHover, xlHover } from './hover';
 import { findDefinition, findReferences } from './navigation';
 import { pathToUri, SourceIndex, uriToPath } from './sourceIndex';
+import { asmDocumentLinks, xlDocumentLinks } from './links';
 import { asmSignatureHelp } from './signature';
 import { asmDocumentSymbols, xlDocumentSymbols } from './symbols';
 import { splitLines } from './text';
@@ -101,6 +102,7 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
       documentSymbolProvider: true,
       completionProvider: { triggerCharacters: ['.', '%', '=', '"', '/'] },
       signatureHelpProvider: { triggerCharacters: [' ', ','] },
+      documentLinkProvider: { resolveProvider: false },
     },
     serverInfo: { name: 'xensim-language-server' },
   };
@@ -173,8 +175,9 @@ function guarded<P extends { textDocument: { uri: string } }, R>(empty: R, fn: (
 }
 
 connection.onHover(guarded(null, (doc, p) => (isAsm(doc) ? asmHover(index, doc.uri, doc.getText(), p.position, lookupAssembled) : xlHover(doc.getText(), p.position))));
-connection.onCompletion(guarded([], (doc, p) => (isAsm(doc) ? asmCompletion(index, doc.uri, doc.getText(), p.position) : xlCompletion(doc.getText(), p.position))));
+connection.onCompletion(guarded([], (doc, p) => (isAsm(doc) ? asmCompletion(index, doc.uri, doc.getText(), p.position) : xlCompletion(index, doc.uri, doc.getText(), p.position))));
 connection.onSignatureHelp(guarded(null, (doc, p) => (isAsm(doc) ? asmSignatureHelp(doc.getText(), p.position) : null)));
+connection.onDocumentLinks(guarded([], (doc) => (isAsm(doc) ? asmDocumentLinks(index, doc.uri) : xlDocumentLinks(doc.uri, doc.getText()))));
 connection.onDefinition(guarded([], (doc, p) => (isAsm(doc) ? findDefinition(index, doc.uri, doc.getText(), p.position) : [])));
 connection.onReferences(
   guarded([], (doc, p) =>

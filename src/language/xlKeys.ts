@@ -16,6 +16,8 @@ export interface XlKeyInfo {
   readonly values?: readonly string[];
   /** xensim acts on the key (else the config parser accepts it with a warning, or not at all) */
   readonly simulated: boolean;
+  /** the value names a file, relative to the config's folder */
+  readonly path: boolean;
 }
 
 /** Stands for "the parser's one-line doc" in the table below. */
@@ -26,7 +28,7 @@ const ACTIONS: readonly string[] = XL_ACTIONS;
 const table: XlKeyInfo[] = [];
 function key(name: string, kind: XlValueKind, summary: string, values?: readonly string[]): void {
   const spec = KEYS[name];
-  const info = { key: name, kind, summary: spec?.doc ?? summary, simulated: spec !== undefined };
+  const info = { key: name, kind, summary: spec?.doc ?? summary, simulated: spec !== undefined, path: spec?.kind === 'path' };
   table.push(values ? { ...info, values } : info);
 }
 

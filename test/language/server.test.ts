@@ -69,6 +69,8 @@ describe('language server over JSON-RPC', function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xensim-lsp-'));
     // the guest is an unsaved buffer; lib.inc is only on disk, reached through %include
     fs.writeFileSync(path.join(dir, 'lib.inc'), LIB);
+    fs.mkdirSync(path.join(dir, 'sub'));
+    fs.writeFileSync(path.join(dir, 'sub', 'deep.inc'), '');
     guestUri = pathToFileURL(path.join(dir, 'guest.asm')).toString();
     libUri = pathToFileURL(path.join(dir, 'lib.inc')).toString();
     cfgUri = pathToFileURL(path.join(dir, 'hello.xl')).toString();
@@ -265,8 +267,6 @@ describe('language server over JSON-RPC', function () {
   });
 
   it('completes %include file names from the file\'s folder and the include paths', async () => {
-    fs.mkdirSync(path.join(dir, 'sub'), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'sub', 'deep.inc'), '');
     const u = pathToFileURL(path.join(dir, 'inc.asm')).toString();
     const src = '%include "';
     client.open(u, 'xen-asm', src);
@@ -320,6 +320,23 @@ describe('language server over JSON-RPC', function () {
       const values = await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri: cfgUri }, position: positionOf(CONFIG, '"destroy"', 1) });
       assert.deepStrictEqual(values.map((v) => v.label), ['destroy', 'restart', 'rename-restart', 'preserve', 'coredump-destroy', 'coredump-restart', 'soft-reset']);
       assert.strictEqual(values[0].insertText, 'destroy');
+    });
+
+    it('links file names to files and completes them relative to the config', async () => {
+      const links = await client.request<{ range: { start: { line: number; character: number } }; target: string }[]>('textDocument/documentLink', { textDocument: { uri: cfgUri } });
+      assert.deepStrictEqual(links.map((l) => [l.range.start, l.target]), [[positionOf(CONFIG, 'guest.bin'), pathToFileURL(path.join(dir, 'guest.bin')).toString()]]);
+      const typed = `${CONFIG}ramdisk = "g`;
+      client.change(cfgUri, typed);
+      const end = { line: typed.split('\n').length - 1, character: 'ramdisk = "g'.length };
+      const files = await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri: cfgUri }, position: end });
+      const labels = files.map((f) => f.label);
+      for (const f of ['guest.bin', 'lib.inc', 'sub/']) assert.ok(labels.includes(f), `${f} in ${labels}`);
+      client.change(cfgUri, CONFIG);
+    });
+
+    it('links %include lines to the file they include', async () => {
+      const links = await client.request<{ target: string }[]>('textDocument/documentLink', { textDocument: { uri: guestUri } });
+      assert.deepStrictEqual(links.map((l) => l.target), [libUri]);
     });
 
     it('lists settings as document symbols', async () => {
