@@ -73,7 +73,7 @@ function symbolHover(uri: string, defUri: string, s: SourceSymbol, index: Source
 }
 
 /** What the last assembly of a document knows of a symbol: a label's address, an equ's value. */
-export type AssembledLookup = (uri: string, name: string) => { address: number; kind: string; size?: number; section?: string } | undefined;
+export type AssembledLookup = (uri: string, name: string, definedIn: string) => { address: number; kind: string; size?: number; section?: string } | undefined;
 
 function hex(n: number): string {
   return `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
@@ -97,7 +97,7 @@ export function asmHover(index: SourceIndex, uri: string, text: string, pos: Pos
     const hc = hypercall(word.text);
     if (defs.length) {
       const d = defs[0];
-      const text = symbolHover(uri, d.uri, d.symbol, index) + assembledText(assembled(uri, d.symbol.name));
+      const text = symbolHover(uri, d.uri, d.symbol, index) + assembledText(assembled(uri, d.symbol.name, d.uri));
       return md(hc && /^(?:__HYPERVISOR_|HYPERCALL_)/i.test(word.text) ? `${text}\n\n---\n\n${hypercallHover(hc)}` : text, range);
     }
     if (hc) return md(hypercallHover(hc), range);

@@ -121,10 +121,14 @@ connection.onDidChangeConfiguration(async (change) => {
 /** The assembler's symbols of each open guest's last assembly (for addresses in hover). */
 const assembled = new Map<string, AssembledSymbol[]>();
 
-/** A symbol's address or value, from the guest being edited or any open guest that includes its file. */
-const lookupAssembled: AssembledLookup = (uri, name) => {
+/**
+ * A symbol's address or value: from the guest being edited, else from any open guest whose
+ * assembly defined it in the same file (a label of a shared include).
+ */
+const lookupAssembled: AssembledLookup = (uri, name, definedIn) => {
+  const file = uriToPath(definedIn);
   for (const u of [uri, ...assembled.keys()]) {
-    const hit = assembled.get(u)?.find((s) => s.name === name);
+    const hit = assembled.get(u)?.find((s) => s.name === name && (file === undefined || s.file === file));
     if (hit) return hit;
   }
   return undefined;

@@ -170,6 +170,8 @@ describe('language server over JSON-RPC', function () {
     const start = hoverText(await client.request<Hover>('textDocument/hover', at('start:', 1)));
     // lib.inc's `stack: times 64 dd 0` comes first in .text
     assert.match(start, /Address: 0x00000100 in \.text, \d+ bytes/);
+    const stack = hoverText(await client.request<Hover>('textDocument/hover', at('stack +', 1)));
+    assert.match(stack, /\(label\) \*\*stack\*\* — lib\.inc:7[^]*Address: 0x00000000 in \.text, 256 bytes/);
   });
 
   it('shows a number in every radix', async () => {
