@@ -9,6 +9,7 @@ import { Diagnostic, DiagnosticSeverity, Location, Range } from 'vscode-language
 import { assemble, AsmSymbol as AssembledSymbol, Diagnostic as AsmDiagnostic } from '../asm';
 import { encode, isMnemonic } from '../asm/encoder';
 import { scanAsm } from './asmOutline';
+import { Replacement } from './codeActions';
 import { pathToUri, ReadDocument, uriToPath } from './sourceIndex';
 import { loadDomainConfigText } from '../xen/config';
 import { asmWordAt, splitLines, xlValueEnd } from './text';
@@ -26,11 +27,15 @@ export function xlConfigDiagnostics(uri: string, text: string, exists: FileExist
     const start = d.col - 1;
     // the parser gives 1 when it does not know the length: cover the value written there
     const end = d.length > 1 ? start + d.length : Math.max(start + 1, xlValueEnd(lines[line] ?? '', start));
+    // the parser's "did you mean 'memory'?" becomes a quick fix (codeActions.ts)
+    const fix = /did you mean '([^']+)'/.exec(d.message);
+    const data: Replacement | undefined = fix ? { replaceWith: fix[1] } : undefined;
     return {
       range: Range.create(line, start, line, end),
       severity: d.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,
       source: SOURCE,
       message: d.message,
+      ...(data ? { data } : {}),
     };
   });
 }

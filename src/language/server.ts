@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
+  CodeActionKind,
   createConnection,
   Diagnostic,
   DidChangeConfigurationNotification,
@@ -17,6 +18,7 @@ import {
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { quickFixes } from './codeActions';
 import { asmCompletion, xlCompletion } from './completion';
 import { AsmSymbol as AssembledSymbol } from '../asm';
 import { checkAsm, SOURCE, xlConfigDiagnostics } from './diagnostics';
@@ -103,6 +105,7 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
       completionProvider: { triggerCharacters: ['.', '%', '=', '"', '/'] },
       signatureHelpProvider: { triggerCharacters: [' ', ','] },
       documentLinkProvider: { resolveProvider: false },
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
     },
     serverInfo: { name: 'xensim-language-server' },
   };
@@ -182,6 +185,7 @@ connection.onHover(guarded(null, (doc, p) => (isAsm(doc) ? asmHover(index, doc.u
 connection.onCompletion(guarded([], (doc, p) => (isAsm(doc) ? asmCompletion(index, doc.uri, doc.getText(), p.position) : xlCompletion(index, doc.uri, doc.getText(), p.position))));
 connection.onSignatureHelp(guarded(null, (doc, p) => (isAsm(doc) ? asmSignatureHelp(doc.getText(), p.position) : null)));
 connection.onDocumentLinks(guarded([], (doc) => (isAsm(doc) ? asmDocumentLinks(index, doc.uri) : xlDocumentLinks(doc.uri, doc.getText()))));
+connection.onCodeAction(guarded([], (doc, p) => quickFixes(doc.uri, p.context.diagnostics)));
 connection.onDefinition(guarded([], (doc, p) => (isAsm(doc) ? findDefinition(index, doc.uri, doc.getText(), p.position) : [])));
 connection.onReferences(
   guarded([], (doc, p) =>

@@ -295,6 +295,14 @@ describe('language server over JSON-RPC', function () {
       );
       assert.match(d[0].message, /unknown key 'memroy'; did you mean 'memory'\?/);
       assert.match(d[1].message, /kernel: file not found: .*guest\.bin/);
+      // the typo's diagnostic offers the fix
+      const actions = await client.request<{ title: string; edit: { changes: Record<string, { newText: string; range: unknown }[]> } }[]>('textDocument/codeAction', {
+        textDocument: { uri: cfgUri },
+        range: d[0].range,
+        context: { diagnostics: d },
+      });
+      assert.deepStrictEqual(actions.map((a) => a.title), ["Change to 'memory'"]);
+      assert.deepStrictEqual(actions[0].edit.changes[cfgUri], [{ range: d[0].range, newText: 'memory' }]);
       // once the kernel exists only the typo remains
       fs.writeFileSync(path.join(dir, 'guest.bin'), '');
       const again = client.nextDiagnostics(cfgUri);
