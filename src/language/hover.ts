@@ -27,6 +27,23 @@ const DIRECTIVES: Record<string, string> = {
   endstruc: 'End a structure definition (defines `name_size`)',
   istruc: 'Begin an instance of a structure in data', at: 'Give a field of an `istruc` instance its value', iend: 'End an `istruc` instance',
   global: 'Export a symbol', extern: 'Import a symbol', incbin: 'Include a binary file verbatim',
+  $: 'The address of the start of this line (`jmp $` loops forever)',
+  $$: 'The address of the start of the current section (`$-$$` is the offset into it)',
+};
+
+/** Preprocessor directives, hovered on the word after `%`. */
+const PREPROCESSOR: Record<string, string> = {
+  define: 'Single-line macro: `%define NAME(args) body` (case-sensitive; `%idefine` is not)',
+  xdefine: 'Single-line macro whose body is expanded when defined, not when used',
+  undef: 'Forget a single-line macro',
+  assign: 'Single-line macro holding a number, evaluated now: `%assign i i+1`',
+  macro: 'Multi-line macro: `%macro NAME nparams` … `%endmacro`; `%1`… are the arguments, `%%label` is local to each expansion',
+  endmacro: 'End of a multi-line macro',
+  include: 'Insert another source file (searched next to this one, then in the include paths)',
+  if: 'Assemble what follows when the expression is non-zero', ifdef: 'Assemble what follows when the macro is defined',
+  ifndef: 'Assemble what follows when the macro is not defined (include guards)', elif: 'Else-if of %if', else: 'Else of %if',
+  endif: 'End of %if', rep: 'Repeat the lines up to %endrep N times', endrep: 'End of %rep',
+  error: 'Stop with an error message', warning: 'Print a warning', local: 'Context-local names in a macro',
 };
 
 function md(value: string, range: Range): Hover {
@@ -115,6 +132,8 @@ export function asmHover(index: SourceIndex, uri: string, text: string, pos: Pos
   }
   const dir = DIRECTIVES[lower];
   if (dir) return md(`**${lower}** — ${dir}`, range);
+  const pre = line[word.start - 1] === '%' ? PREPROCESSOR[lower] : undefined;
+  if (pre) return md(`**%${lower}** — ${pre}`, Range.create(pos.line, word.start - 1, pos.line, word.end));
   return null;
 }
 

@@ -174,6 +174,14 @@ describe('language server over JSON-RPC', function () {
     assert.match(stack, /\(label\) \*\*stack\*\* — lib\.inc:7[^]*Address: 0x00000000 in \.text, 256 bytes/);
   });
 
+  it('explains directives, preprocessor directives and $', async () => {
+    const inc = await client.request<Hover>('textDocument/hover', at('%include', 3));
+    assert.match(hoverText(inc), /^\*\*%include\*\* — Insert another source file/);
+    assert.deepStrictEqual(inc!.range!.start, positionOf(GUEST, '%include'));
+    assert.match(hoverText(await client.request<Hover>('textDocument/hover', at('section .text', 2))), /^\*\*section\*\*/);
+    assert.match(hoverText(await client.request<Hover>('textDocument/hover', at('$ - msg'))), /start of this line/);
+  });
+
   it('shows a number in every radix', async () => {
     const doc = { textDocument: { uri: guestUri }, position: positionOf(GUEST, ', 10', 3) };
     assert.strictEqual(hoverText(await client.request<Hover>('textDocument/hover', doc)), '10 · 0xa · 0o12 · 0b1010');
