@@ -363,3 +363,27 @@ describe('language server over JSON-RPC', function () {
     });
   });
 });
+
+describe('language server over node IPC (the VS Code client\'s transport)', function () {
+  this.timeout(30000);
+
+  it('answers hover with xensim.includePaths from initializationOptions', async () => {
+    buildOnce();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xensim-ipc-'));
+    fs.mkdirSync(path.join(dir, 'inc'));
+    fs.writeFileSync(path.join(dir, 'inc', 'consts.inc'), 'ANSWER equ 42\n');
+    const { client } = await LspClient.start(pathToFileURL(dir).toString(), { includePaths: ['inc'] }, 'ipc');
+    try {
+      const uri = pathToFileURL(path.join(dir, 'g.asm')).toString();
+      const src = '%include "consts.inc"\n        mov eax, ANSWER\n';
+      const diags = client.nextDiagnostics(uri);
+      client.open(uri, 'xen-asm', src);
+      assert.deepStrictEqual(await diags, [], 'the include path (relative to the workspace) was used');
+      const h = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(src, 'ANSWER', 1) });
+      assert.match(hoverText(h), /\(constant\) \*\*ANSWER\*\* — consts\.inc:1[^]*Value: 42/);
+    } finally {
+      await client.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
