@@ -5,10 +5,12 @@ import type { HypercallHandler } from './types';
 import { consoleIo } from './console';
 import { xenVersion } from './version';
 import { schedOp, setTimerOp } from './sched';
+import { grantTableOp } from './grant_table';
 
 export const HYPERCALL_TABLE: Record<number, HypercallHandler> = {
   [HYPERCALL.console_io]: consoleIo,
   [HYPERCALL.xen_version]: xenVersion,
   [HYPERCALL.sched_op]: schedOp,
   [HYPERCALL.set_timer_op]: setTimerOp,
+  [HYPERCALL.grant_table_op]: grantTableOp,
 };
