@@ -270,7 +270,9 @@ function failure(ins: Instruction, forms: readonly Form[], ctx: Ctx): EncodeErro
     const unsized: Ctx = { ...ctx, ins: { ...ins, operands: ins.operands.map((o, i) => (i === ii ? { ...o, size: undefined, jump: undefined } : o)) } };
     if (forms.some((f) => matches(f, unsized))) return new EncodeError('mismatch in operand sizes', ii);
   }
-  return new EncodeError('invalid combination of opcode and operands');
+  // point at the first operand no form takes in its position, when there is one
+  const culprit = forms.length === 0 ? -1 : ins.operands.findIndex((o, i) => !forms.some((f) => matchOperand(f, i, o, { ...ctx })));
+  return new EncodeError('invalid combination of opcode and operands', culprit >= 0 ? culprit : undefined);
 }
 
 const BY_COUNT = new Map<string, readonly Form[]>();
