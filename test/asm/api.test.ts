@@ -72,6 +72,16 @@ describe('asm: assemble() results beyond the bytes', () => {
     assert.deepStrictEqual([...out.image], [42]);
   });
 
+  it('turns an internal failure into an error diagnostic instead of throwing', () => {
+    const out = assemble('bits 32\nnop\n', {
+      file: 'x.asm',
+      encode: () => {
+        throw new TypeError('boom');
+      },
+    });
+    assert.deepStrictEqual(out.errors.map((e) => `${e.file}:${e.line}:${e.col}: ${e.message}`), ['x.asm:1:1: internal assembler error: boom (please report)']);
+  });
+
   it('takes predefined macros (-D)', () => {
     assert.deepStrictEqual([...assemble('%ifdef DEBUG\ndb LEVEL\n%endif\n', { defines: { DEBUG: '', LEVEL: '3' } }).image], [3]);
   });
