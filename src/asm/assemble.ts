@@ -113,7 +113,6 @@ export class Assembler {
   private istruc: Istruc | undefined;
   private lines: LineMapEntry[] = [];
   private listing: string[] | undefined;
-  private listBytes: number[] = [];
 
   constructor(
     private readonly stmts: readonly Statement[],
@@ -191,12 +190,13 @@ export class Assembler {
     const startSec = this.cur;
     const startOff = this.here();
     this.stmtStart = startOff;
-    const startAddr = this.absolute ?? this.cur.vma + startOff;
+    const startAbs = this.absolute;
     if (st.label && st.body.k !== 'equ') this.defineLabel(st.label.name, st.label.col, st.label.local ? 'local' : 'label');
-    if (this.listing) this.listBytes = [];
+    let copies = 1;
     try {
       if (st.times) {
         const n = this.critical(st.times.e, st.times.col, 'TIMES');
+        copies = n;
         if (n < 0) this.diag.error(st.src, st.times.col, `TIMES value ${n} is negative`);
         else if (n > MAX_SECTION_BYTES) this.diag.error(st.src, st.times.col, `TIMES value ${n} is too large`);
         else this.times(n, st);
@@ -209,7 +209,7 @@ export class Assembler {
       const size = this.here() - startOff;
       if (size > 0) this.lines.push({ address: this.cur.vma + startOff, size, file: st.src.file, line: st.src.line });
     }
-    if (this.listing) this.listLine(st, startAddr);
+    if (this.listing) this.listLine(st, startSec, startAbs ?? startOff, startAbs !== undefined, copies);
   }
 
   /**
@@ -239,12 +239,33 @@ export class Assembler {
     }
   }
 
-  private listLine(st: Statement, address: number): void {
+  /**
+   * One statement in NASM's listing layout: line, offset in the section, up to 9 bytes a row
+   * (`-` when more follow), `<1>` on lines from macros (with the macro body's line number).
+   */
+  private listLine(st: Statement, sec: SectionState, start: number, absolute: boolean, copies: number): void {
     const text = st.src.text ?? untokenize(st.src.toks);
-    const addr = address.toString(16).toUpperCase().padStart(8, '0');
-    const hex = this.listBytes.slice(0, 16).map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join('');
-    const more = this.listBytes.length > 16 ? '-' : ' ';
-    this.listing!.push(`${String(st.src.line).padStart(6)} ${addr} ${hex.padEnd(32)}${more} ${st.src.fromMacro ? '<macro> ' : ''}${text}`);
+    const line = String(st.src.macro?.line ?? st.src.line).padStart(6);
+    const mark = st.src.macro ? '<1> ' : '    ';
+    const size = (absolute ? this.absolute ?? start : sec === this.cur ? this.cur.length : sec.length) - start;
+    const addr = (n: number): string => (n >>> 0).toString(16).toUpperCase().padStart(8, '0');
+    const hex = (b: ArrayLike<number>): string => Array.from(b, (x) => x.toString(16).toUpperCase().padStart(2, '0')).join('');
+    if (size <= 0 || absolute || !sec.progbits || sec !== this.cur) {
+      const res = size > 0 ? `<res ${size.toString(16).toUpperCase()}h>` : '';
+      this.listing!.push(`${line} ${size > 0 ? addr(start) : ''.padEnd(8)} ${res.padEnd(18)}  ${mark}${text}`);
+      return;
+    }
+    const bytes = sec.out.bytes(start + size).subarray(start);
+    if (copies > 1 && size % copies === 0) {
+      const one = hex(bytes.subarray(0, size / copies)) + `<rep ${copies.toString(16).toUpperCase()}h>`;
+      this.listing!.push(`${line} ${addr(start)} ${one.padEnd(18)}  ${mark}${text}`);
+      return;
+    }
+    for (let i = 0; i < size; i += 9) {
+      const row = hex(bytes.subarray(i, Math.min(size, i + 9)));
+      const more = i + 9 < size ? '-' : ' ';
+      this.listing!.push(`${line} ${addr(start + i)} ${row.padEnd(18)}${more}${i === 0 ? ` ${mark}${text}` : ''}`);
+    }
   }
 
   /** offset in the current section, or the absolute address in absolute space */
@@ -351,7 +372,6 @@ export class Assembler {
     }
     this.cur.out.write(this.cur.length, bytes);
     this.cur.length += bytes.length;
-    if (this.listing) for (let i = 0; i < bytes.length && this.listBytes.length <= 16; i++) this.listBytes.push(bytes[i]);
   }
 
   /** `n` copies of one byte (padding), without building them first */
@@ -364,7 +384,6 @@ export class Assembler {
     }
     this.cur.out.fill(this.cur.length, n, value);
     this.cur.length += n;
-    if (this.listing) for (let i = 0; i < n && this.listBytes.length <= 16; i++) this.listBytes.push(value);
   }
 
   private reserve(n: number, col: number): void {
