@@ -49,6 +49,9 @@ describe('asm encoder: choices nasm makes that the oracle corpus cannot show', (
     assert.strictEqual(err('inc [eax]').message, 'operation size not specified');
     assert.strictEqual(err('inc [eax]').operand, 0);
     assert.strictEqual(err('mov eax, bl').message, 'invalid combination of opcode and operands');
+    assert.strictEqual(err('mov eax, cr0, 1').operand, undefined);
+    assert.strictEqual(err('push cr0').operand, 0);
+    assert.strictEqual(err('mov eax, 0x08:0x10').operand, 1);
     assert.strictEqual(err('mov byte [eax], ebx').message, 'mismatch in operand sizes');
     assert.strictEqual(err('mov eax, [esp*2]').message, 'invalid effective address');
     assert.strictEqual(err('frob eax').message, "unknown instruction 'frob'");
