@@ -167,6 +167,8 @@ export class Cpu {
   private runRetired = 0;
   /** Set false to run everything through the interpreter (tests compare both paths). */
   blocksEnabled = true;
+  /** Blocks compiled so far (a statistic). */
+  blocksCompiled = 0;
   private tripleFault = false;
   private intercepted: CpuEvent | null = null;
 
@@ -209,6 +211,8 @@ export class Cpu {
     this.sysenterCs = this.sysenterEsp = this.sysenterEip = 0;
     this.cpl = 0;
     this.halted = false;
+    this.tripleFault = false;
+    this.intercepted = null;
     this.irqPending = false;
     this.shadow = 0;
     this.modeChanged();
@@ -704,7 +708,9 @@ export class Cpu {
       if (ins.kind === InsnKind.BRANCH) break;
       o += ins.len;
     }
-    return compileBlock(this, eip, insns);
+    const block = compileBlock(this, eip, insns);
+    if (block) this.blocksCompiled++;
+    return block;
   }
 
   /** Execute exactly one instruction (or deliver one pending event). */

@@ -8,8 +8,8 @@
  */
 import type { Cpu } from './cpu';
 import { CS, DS, ES, FS, GS, SS, CR0_EM, CR0_TS } from './cpu';
-import { CpuFault, Vec, fault, gp, ud } from './fault';
-import { AF, CC, CF, DF, IF, SF, ZF, cond, lazyCF, settle } from './flags';
+import { CpuFault, Vec, fault, ud } from './fault';
+import { CC, CF, DF, ZF, cond, lazyCF, settle } from './flags';
 import { Alu, alu, dec, imulTrunc, inc, logicFlags, mulDiv, neg, sext, shift } from './alu';
 import { Opnd, getReg, memOpnd, regOpnd, setReg } from './operands';
 import { adjustSp, pop, probePush, push } from './stack';
@@ -931,5 +931,3 @@ function enter(cpu: Cpu, size: number, alloc: number, level: number): void {
   else R[4] = (R[4] & ~0xffff) | sp;
 }
 
-export { IF, SF, AF };
-void gp;

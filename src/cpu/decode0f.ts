@@ -13,13 +13,9 @@ import * as sys from './system-ops';
 const LOCKABLE_0F = new Set([0xab, 0xb3, 0xbb, 0xba, 0xb0, 0xb1, 0xc0, 0xc1, 0xc7]);
 
 export function decode0F(d: Dec): Exec {
-  const cpu = d.cpu;
-  const R = d.R;
   const op = d.b();
   const exec = decode0FMain(d, op);
   if (d.lock && (!LOCKABLE_0F.has(op) || d.mod === 3 || (op === 0xba && d.regf < 5))) ud();
-  void cpu;
-  void R;
   return exec;
 }
 
@@ -28,7 +24,7 @@ function decode0FMain(d: Dec, op: number): Exec {
   const R = d.R;
   if (op >= 0x80 && op < 0x90) {
     const disp = d.imm(d.sv);
-    return jcc(d, op & 15, d.op32 ? disp : disp);
+    return jcc(d, op & 15, disp);
   }
   if (op >= 0x90 && op < 0xa0) {
     d.modrm();
@@ -97,7 +93,10 @@ function decode0FMain(d: Dec, op: number): Exec {
       };
     }
     case 0xa2: return sys.cpuid(d);
-    case 0xa3: case 0xab: case 0xb3: case 0xbb: return bitOp(d, [0, 0, 0, 0xa3, 0xab, 0xb3, 0xbb].indexOf(op) - 3, false);
+    case 0xa3: case 0xab: case 0xb3: case 0xbb: {
+      d.modrm();
+      return bitOpModrm(d, (op >> 3) & 3, false); // a3 bt, ab bts, b3 btr, bb btc
+    }
     case 0xba: {
       d.modrm();
       if (d.regf < 4) ud();
@@ -207,12 +206,6 @@ function decode0FMain(d: Dec, op: number): Exec {
   }
   // MMX/SSE and everything else unassigned: #UD (#NM for the FPU-state users is not modelled).
   return () => ud();
-}
-
-/** bt/bts/btr/btc Ev,Gv (kind 0-3). */
-function bitOp(d: Dec, kind: number, _imm: boolean): Exec {
-  d.modrm();
-  return bitOpModrm(d, kind, false);
 }
 
 function bitOpModrm(d: Dec, kind: number, imm: boolean): Exec {
