@@ -762,6 +762,18 @@ export class Cpu {
     deliverEvent(this, ev);
   }
 
+  /**
+   * Deliver an event through the guest's own IDT/IVT now, without offering it to the platform
+   * (a hypervisor injecting an interrupt or exception, as VM entry with event injection does).
+   * EIP must already be where the handler should return to.
+   */
+  inject(vector: number, kind: EventKind, errorCode?: number): void {
+    const ev: CpuEvent = { vector, kind, errorCode: hasErrorCode(vector) && (kind === 'fault' || kind === 'trap') ? errorCode ?? 0 : undefined, instructionLength: 0, eip: this.eip >>> 0 };
+    this.insnEip = this.eip;
+    deliverEvent(this, ev);
+    this.attention = true;
+  }
+
   /** Enter the shutdown state (triple fault). */
   shutdown(reason: string): void {
     this.tripleFault = true;

@@ -1,8 +1,8 @@
 /** The two-byte (0F xx) opcode map. */
 import type { Dec, Exec } from './decode';
 import { jcc, loadFarPointer } from './decode';
-import { FS, GS, SS } from './cpu';
-import { ud } from './fault';
+import { CR0_EM, CR0_TS, FS, GS, SS } from './cpu';
+import { Vec, fault, ud } from './fault';
 import { CC, CF, ZF, cond, settle, SIZE_MASK, SIZE_BITS } from './flags';
 import { Alu, alu, imulTrunc, logicFlags, shiftDouble, sext } from './alu';
 import { getReg, memOpnd, regOpnd, setReg } from './operands';
@@ -204,8 +204,23 @@ function decode0FMain(d: Dec, op: number): Exec {
       };
     }
   }
-  // MMX/SSE and everything else unassigned: #UD (#NM for the FPU-state users is not modelled).
+  if (isMmxSse(op)) {
+    // No MMX/SSE unit (CPUID says so): #UD, except #NM first when CR0.TS (and EM clear), as the
+    // SDM orders the checks for instructions that use the FPU/SSE state.
+    d.modrm();
+    if (d.mod !== 3) d.addr();
+    return () => {
+      if (!(cpu.cr0 & CR0_EM) && cpu.cr0 & CR0_TS) fault(Vec.NM);
+      ud();
+    };
+  }
+  // Everything else unassigned: #UD.
   return () => ud();
+}
+
+/** Two-byte opcodes of the MMX/SSE (and fxsave/ldmxcsr group) space. */
+function isMmxSse(op: number): boolean {
+  return (op >= 0x10 && op <= 0x17) || (op >= 0x28 && op <= 0x2f) || (op >= 0x50 && op <= 0x7f) || (op >= 0xc2 && op <= 0xc6) || op >= 0xd0 || op === 0xae;
 }
 
 function bitOpModrm(d: Dec, kind: number, imm: boolean): Exec {
