@@ -7,38 +7,25 @@
  * returns them unsigned.
  */
 import { AccessSize, CpuEvent, EventKind, FRAME_SHIFT, MemoryBus, Platform } from './platform';
-import { ARITH, CC, FIXED1, IF, TF, arithFlags, settle } from './flags';
-import { CpuFault, Vec, hasErrorCode } from './fault';
-import { translate } from './paging';
-import { deliverEvent } from './exceptions';
+import * as flagsM from './flags';
+import * as faultM from './fault';
+import * as pagingM from './paging';
+import * as exceptionsM from './exceptions';
 import { decodeInstruction, Insn, InsnKind } from './decode';
 import { Block, MAX_BLOCK, compileBlock } from './jit';
-import { SegmentCache, checkSegmentAccess } from './segments';
+import type { SegmentCache } from './segments';
+import * as segmentsM from './segments';
 import { emptyCpuState, CpuState } from './state';
 
-export const ES = 0;
-export const CS = 1;
-export const SS = 2;
-export const DS = 3;
-export const FS = 4;
-export const GS = 5;
-export const SEG_NAMES = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
-export const REG_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'] as const;
-
-export const CR0_PE = 0x1;
-export const CR0_MP = 0x2;
-export const CR0_EM = 0x4;
-export const CR0_TS = 0x8;
-export const CR0_ET = 0x10;
-export const CR0_NE = 0x20;
-export const CR0_WP = 0x10000;
-export const CR0_AM = 0x40000;
-export const CR0_NW = 0x20000000;
-export const CR0_CD = 0x40000000;
-export const CR0_PG = 0x80000000 | 0;
-export const CR4_PSE = 0x10;
-export const CR4_PAE = 0x20;
-export const CR4_PGE = 0x80;
+export * from './consts';
+import * as constsM from './consts';
+// Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
+const { ARITH, CC, FIXED1, IF, TF, arithFlags, settle } = flagsM;
+const { CpuFault, Vec, hasErrorCode } = faultM;
+const { translate } = pagingM;
+const { deliverEvent } = exceptionsM;
+const { checkSegmentAccess } = segmentsM;
+const { CS, SS, CR0_PE, TLB_USER } = constsM;
 
 export type StopReason =
   | 'budget'
@@ -62,8 +49,6 @@ const HOT_BLOCK = 32;
 /** Direct-mapped TLB size (entries); a power of two. */
 const TLB_SIZE = 1024;
 const TLB_MASK = TLB_SIZE - 1;
-/** Tag bit distinguishing user-mode (CPL 3) translations from supervisor ones. */
-export const TLB_USER = 0x100000;
 
 /** Decoded instructions of one physical frame. */
 interface CodePage {

@@ -1,14 +1,22 @@
 /** The two-byte (0F xx) opcode map. */
 import type { Dec, Exec } from './decode';
 import { jcc, loadFarPointer } from './decode';
-import { CR0_EM, CR0_TS, FS, GS, SS } from './cpu';
-import { Vec, fault, ud } from './fault';
-import { CC, CF, ZF, cond, settle, SIZE_MASK, SIZE_BITS } from './flags';
-import { Alu, alu, imulTrunc, logicFlags, shiftDouble, sext } from './alu';
-import { getReg, memOpnd, regOpnd, setReg } from './operands';
-import { adjustSp, push } from './stack';
-import { loadSegment } from './segments';
+import * as constsM from './consts';
+import * as faultM from './fault';
+import * as flagsM from './flags';
+import * as aluM from './alu';
+import * as operandsM from './operands';
+import * as stackM from './stack';
+import * as segmentsM from './segments';
 import * as sys from './system-ops';
+// Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
+const { CR0_EM, CR0_TS, FS, GS, SS } = constsM;
+const { Vec, fault, ud } = faultM;
+const { CC, CF, ZF, cond, settle, SIZE_MASK, SIZE_BITS } = flagsM;
+const { Alu, alu, imulTrunc, logicFlags, shiftDouble, sext } = aluM;
+const { getReg, memOpnd, regOpnd, setReg } = operandsM;
+const { adjustSp, push } = stackM;
+const { loadSegment } = segmentsM;
 
 const LOCKABLE_0F = new Set([0xab, 0xb3, 0xbb, 0xba, 0xb0, 0xb1, 0xc0, 0xc1, 0xc7]);
 
