@@ -141,7 +141,7 @@ function validate(doc: TextDocument): void {
   let diagnostics: Diagnostic[];
   try {
     if (isAsm(doc)) {
-      const check = checkAsm(doc.uri, doc.getText(), readDocument, index.includePaths);
+      const check = checkAsm(index, doc.uri);
       diagnostics = check.diagnostics;
       assembled.set(doc.uri, check.symbols);
     } else diagnostics = xlConfigDiagnostics(doc.uri, doc.getText(), fileExists);
