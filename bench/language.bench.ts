@@ -6,22 +6,12 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { performance } from 'perf_hooks';
 import { asmCompletion } from '../src/language/completion';
 import { checkAsm } from '../src/language/diagnostics';
 import { asmHover } from '../src/language/hover';
 import { pathToUri, SourceIndex } from '../src/language/sourceIndex';
 import { generate } from './asm.bench';
-
-function best(n: number, f: () => void): number {
-  let min = Infinity;
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    f();
-    min = Math.min(min, performance.now() - t0);
-  }
-  return min;
-}
+import { best } from './timing';
 
 export default async function bench(): Promise<void> {
   const include = path.resolve(__dirname, '..', 'guest', 'include');
