@@ -283,6 +283,10 @@ describe('language server over JSON-RPC', function () {
       assert.strictEqual(help.activeParameter, 1);
       const [from, to] = help.signatures[0].parameters![1].label as [number, number];
       assert.strictEqual(help.signatures[0].label.slice(from, to), 'ebx: cmd: SCHEDOP_*');
+      // the sub-op argument offers its own family's constants first
+      const args = await client.request<CompletionItem[]>('textDocument/completion', pos('SCHEDOP_shutdown', 0));
+      const sorted = [...args].sort((a, b) => (a.sortText ?? String(a.label)).localeCompare(b.sortText ?? String(b.label)));
+      assert.ok(sorted.slice(0, 5).every((i) => String(i.label).startsWith('SCHEDOP_')), sorted.slice(0, 5).map((i) => i.label).join());
       const names = await client.request<CompletionItem[]>('textDocument/completion', pos('sched_op,', 0));
       assert.strictEqual(names[0].label, 'set_trap_table');
       assert.ok(names.some((n) => n.label === 'event_channel_op' && n.detail === 'hypercall 32'));
