@@ -7,6 +7,7 @@ import type { Hypervisor } from '../hypervisor';
 import type { Domain } from '../domain';
 import { buildFromConfig } from '../system';
 import { resolveCpuSet } from '../config';
+import { attachConsole } from './console';
 
 export class Toolstack {
   /** configs by the name they were created under */
@@ -32,10 +33,21 @@ export class Toolstack {
         v.affinity = resolveCpuSet(set, hv.pcpus.length);
       });
     }
-    buildFromConfig(hv, d, cfg);
+    // xenstore and console rings, each with a port offered to dom0 (their back ends)
+    const storeEvtchn = this.offer(d);
+    const consoleEvtchn = this.offer(d);
+    buildFromConfig(hv, d, cfg, { storeEvtchn, consoleEvtchn });
+    attachConsole(hv, d, d.consoleMfn, d.consolePort);
     hv.vcpuUp(d.vcpus[0]);
     hv.unpause(d);
     return d;
+  }
+
+  /** an unbound port in `d` that dom0 may bind */
+  private offer(d: Domain): number {
+    const port = this.hv.events.alloc(d);
+    Object.assign(d.evtchns[port], { state: 'unbound', vcpu: 0, remoteDom: 0, remotePort: 0, virq: 0 });
+    return port;
   }
 
   private onShutdown(d: Domain, ev: 'shutdown' | 'crashed'): void {
