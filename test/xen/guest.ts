@@ -39,7 +39,7 @@ export function configFor(name: string, source: string, extra = ''): string {
   const file = path.join(dir, `${name}-${n++}.asm`);
   fs.writeFileSync(file, source);
   const cfg = path.join(dir, `${name}-${n++}.cfg`);
-  fs.writeFileSync(cfg, `name = "${name}"\ntype = "pv"\nkernel = "${path.basename(file)}"\nmemory = 16\n${extra}\n`);
+  fs.writeFileSync(cfg, `name = "${name}"\ntype = "pv"\nkernel = "${path.basename(file)}"\nmemory = 16\non_poweroff = "preserve"\non_crash = "preserve"\n${extra}\n`);
   return cfg;
 }
 
