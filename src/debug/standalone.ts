@@ -1,0 +1,8 @@
+/**
+ * The standalone adapter (bundled to dist/debugAdapter.js): DAP on stdin/stdout, one session,
+ * the process ends with it.
+ */
+import { defaultMachine } from './runtime';
+import { serveStreams } from './server';
+
+void serveStreams(process.stdin, process.stdout, { machine: defaultMachine }).then(() => process.exit(0));
