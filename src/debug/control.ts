@@ -167,6 +167,24 @@ export class RunControl {
     if (this.byAddress.has(`${t.domid}:${eip}`)) this.ins.step(t.domid, t.vcpu);
   }
 
+  /**
+   * The first run. Domains the toolstack built before it are stopped here, before their
+   * first instruction, when stopOnEntry asks for it; later ones stop as they are unpaused.
+   */
+  async start(): Promise<void> {
+    if (this.stopOnEntry) {
+      const domUs = this.ins.domains().filter((d) => d.id !== 0 && !this.entered.has(d.id));
+      for (const d of domUs) this.entered.add(d.id);
+      if (domUs.length) {
+        const d = domUs[0];
+        const others = domUs.length > 1 ? ` (and ${domUs.slice(1).map((x) => `d${x.id} ${x.name}`).join(', ')})` : '';
+        this.emit({ reason: 'entry', domid: d.id, vcpu: 0, description: `d${d.id} ${d.name}: before its first instruction${others}` });
+        return;
+      }
+    }
+    await this.resume();
+  }
+
   /** continue: runs until something stops it, then says so. */
   async resume(from?: ThreadRef): Promise<void> {
     this.report(await this.drive(from ?? this.last));
@@ -295,7 +313,23 @@ export class RunControl {
     }
   }
 
+  /**
+   * A vCPU steps only while it has a pCPU: run the machine until the scheduler gives it one
+   * (user breakpoints do not stop this; it is part of the step). False when it never will.
+   */
+  private ensureRunning(t: ThreadRef): boolean {
+    for (let i = 0; i < 100; i++) {
+      const v = this.ins.vcpus(t.domid).find((x) => x.vcpu === t.vcpu);
+      if (!v) return false;
+      if (v.runstate === 'running') return true;
+      const stop = this.ins.run({ maxInstructions: SLICE, stopOn: (r) => r.kind === 'schedule' && r.domid === t.domid && r.vcpu === t.vcpu });
+      if (stop.reason === 'finished' || stop.reason === 'idle') return false;
+    }
+    return false;
+  }
+
   async stepIn(t: ThreadRef, byLine: boolean): Promise<void> {
+    if (!this.ensureRunning(t)) return this.stepped(t);
     const start = this.lineKey(t);
     this.stepInstructionIn(t);
     if (byLine) {
@@ -314,6 +348,7 @@ export class RunControl {
    * action of the handling.
    */
   async next(t: ThreadRef, byLine: boolean): Promise<void> {
+    if (!this.ensureRunning(t)) return this.stepped(t);
     if (this.inXen(t)) {
       this.ins.step(t.domid, t.vcpu);
       this.stepped(t);
@@ -339,6 +374,7 @@ export class RunControl {
 
   /** Out of the hypervisor back to the guest, or out of the current guest function. */
   async stepOut(t: ThreadRef): Promise<void> {
+    if (!this.ensureRunning(t)) return this.stepped(t);
     if (this.inXen(t)) {
       for (let i = 0; i < MAX_XEN_STEPS && this.inXen(t); i++) this.ins.step(t.domid, t.vcpu);
       this.stepped(t);

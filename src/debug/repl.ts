@@ -7,7 +7,7 @@ import type { ThreadRef } from './control';
 import { compile } from './expr';
 import { inspectableContext, vcpuEnv } from './stops';
 
-export const REPL_COMMANDS = ['xl list', 'xl vcpu-list', 'info threads', 'x/16xw ', 'x/16xb '];
+export const REPL_COMMANDS = ['xl list', 'xl vcpu-list', 'info threads', 'info pt ', 'x/16xw ', 'x/16xb '];
 
 function pad(s: string | number, n: number, right = false): string {
   const t = String(s);
@@ -33,6 +33,14 @@ export function replCommand(ins: Inspectable, line: string, t: ThreadRef): strin
       }
     }
     return rows.join('\n');
+  }
+  const pt = /^info\s+pt\s+(.+)$/.exec(cmd);
+  if (pt) {
+    const va = compile(pt[1]).evaluate(vcpuEnv(inspectableContext(ins), t.domid, t.vcpu));
+    const where = ins.translate(t.domid, t.vcpu, va);
+    const hex = (v: number) => `0x${(v >>> 0).toString(16)}`;
+    // one line a reader and a test can both parse: gva -> gpa -> ma
+    return where ? `d${t.domid} vcpu${t.vcpu} gva ${hex(va)} -> gpa ${hex(where.gpa)} -> ma ${hex(where.ma)}` : `d${t.domid} vcpu${t.vcpu} gva ${hex(va)}: not mapped`;
   }
   const x = /^x\/(\d*)([xdu]?)([bhwi]?)\s+(.+)$/.exec(cmd);
   if (x) {

@@ -1,7 +1,9 @@
 /**
- * The machine factory the front ends use by default: the hypervisor's, once it is linked in.
- * Kept in one place so the standalone adapter, `xensim dap` and the extension agree.
+ * The machine factory the front ends use by default: the hypervisor's XenSystem (dom0, whose
+ * toolstack creates the configured domUs). Kept in one place so the standalone adapter,
+ * `xensim dap` and the extension agree.
  */
-import { MachineFactory, unavailableMachine } from './machine';
+import { XenSystem } from '../xen/system';
+import type { MachineFactory } from './machine';
 
-export const defaultMachine: MachineFactory = unavailableMachine;
+export const defaultMachine: MachineFactory = (req) => new XenSystem(req.configs, { pcpus: req.pcpus, memoryMiB: req.memoryMiB });

@@ -232,7 +232,7 @@ export class XenDebugSession extends LoggingDebugSession {
       this.sendEvent(new InitializedEvent());
       await this.configurationDone;
       // Answer launch first, then run: the client sees the response before the first stop.
-      setImmediate(() => void this.control?.resume());
+      setImmediate(() => void this.control?.start());
       return undefined;
     });
   }
@@ -291,7 +291,7 @@ export class XenDebugSession extends LoggingDebugSession {
       for (const id of this.knownThreads) this.sendEvent(new ThreadEvent('exited', id));
       this.knownThreads.clear();
       this.boot(config);
-      setImmediate(() => void this.control?.resume());
+      setImmediate(() => void this.control?.start());
       return undefined;
     });
   }
@@ -443,7 +443,7 @@ export class XenDebugSession extends LoggingDebugSession {
         const b = ins.readMemory(t.domid, 'gva', a, 4, t.vcpu);
         return b.every((x) => x !== undefined) ? ((b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0) : undefined;
       };
-      for (const g of guestFrames(s.eip, s.r[5], read32, image, MAX_FRAMES)) {
+      for (const g of guestFrames(s.eip, s.r[5], read32, image, MAX_FRAMES, s.r[4])) {
         const f = new StackFrame(this.frames.create({ ...t, pc: g.pc, xen: false }), g.name) as DebugProtocol.StackFrame;
         if (g.source) {
           f.source = this.sourceFor(g.source.file);

@@ -24,9 +24,18 @@ export function symbolName(image: ImageInfo | undefined, address: number): strin
   return off ? `${s.name}+0x${off.toString(16)}` : s.name;
 }
 
-export function guestFrames(eip: number, ebp: number, read32: (gva: number) => number | undefined, image: ImageInfo | undefined, max = MAX_FRAMES): GuestFrame[] {
+/** Hypercall-page stubs (`mov eax, nr; int 0x82; ret`) make no frame: their caller's return address is at [esp]. */
+const FRAMELESS = new Set(['hypercall_page']);
+
+export function guestFrames(eip: number, ebp: number, read32: (gva: number) => number | undefined, image: ImageInfo | undefined, max = MAX_FRAMES, esp?: number): GuestFrame[] {
   const frame = (pc: number, lineAddress: number): GuestFrame => ({ pc, lineAddress, name: symbolName(image, pc), source: image?.lineAt(lineAddress) });
   const frames = [frame(eip >>> 0, eip >>> 0)];
+  const sym = image?.symbolAt(eip >>> 0);
+  if (esp !== undefined && sym && FRAMELESS.has(sym.name)) {
+    frames[0].name = `${sym.name}[${Math.floor(((eip >>> 0) - sym.address) / 32)}]`;
+    const ret = read32(esp >>> 0);
+    if (ret !== undefined && ret !== 0) frames.push(frame(ret >>> 0, (ret - 1) >>> 0));
+  }
   let bp = ebp >>> 0;
   while (frames.length < max && bp !== 0) {
     const ret = read32((bp + 4) >>> 0);
