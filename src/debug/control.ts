@@ -164,7 +164,38 @@ export class RunControl {
   private stepOff(t: ThreadRef | undefined): void {
     if (!t || this.inXen(t)) return;
     const eip = this.state(t).eip >>> 0;
-    if (this.byAddress.has(`${t.domid}:${eip}`)) this.ins.step(t.domid, t.vcpu);
+    if (this.byAddress.has(`${t.domid}:${eip}`)) this.stepGuest(t);
+  }
+
+  /**
+   * One guest instruction of `t`. A software interrupt (int 0x82, int 0x80) goes through run
+   * instead of Inspectable.step, which retires the `int` without Xen taking it; the run stops
+   * as soon as Xen takes the vCPU (its record) or at the next instruction.
+   */
+  private stepGuest(t: ThreadRef): void {
+    const s = this.state(t);
+    const eip = s.eip >>> 0;
+    const insn = this.instructionAt(t, eip);
+    if (!insn || !isSoftwareInterrupt(insn.bytes)) {
+      this.ins.step(t.domid, t.vcpu);
+      return;
+    }
+    const next = (eip + insn.length) >>> 0;
+    const breakpoints = [...this.addressList.filter((b) => b.domid !== t.domid || b.eip !== eip), { domid: t.domid, eip: next }];
+    let entered = false;
+    const stopOn = (r: TraceRecord): boolean => {
+      if (r.domid !== t.domid || r.vcpu !== t.vcpu) return false;
+      entered = r.kind === 'hypercall-entry' || r.kind === 'trap-bounce' || r.kind === 'ring-transition' || r.kind === 'fault';
+      return entered;
+    };
+    for (let i = 0; i < 1000; i++) {
+      const stop = this.ins.run({ maxInstructions: SLICE, breakpoints, stopOn });
+      if (entered || stop.reason === 'finished' || stop.reason === 'idle') return;
+      if (stop.reason === 'breakpoint' && stop.domid !== undefined && stop.vcpu !== undefined) {
+        if (stop.domid === t.domid && stop.vcpu === t.vcpu && this.state(t).eip >>> 0 === next) return;
+        this.ins.step(stop.domid, stop.vcpu);
+      }
+    }
   }
 
   /**
@@ -255,7 +286,7 @@ export class RunControl {
         }
         if (hit) return { ...hit, hitBreakpointIds: ids };
         // Not for us (another vCPU at the temp address, a false condition): go past it.
-        this.ins.step(t.domid, t.vcpu);
+        this.stepGuest(t);
         return 'continue';
       }
     }
@@ -297,7 +328,7 @@ export class RunControl {
     }
     const before = this.state(t);
     const insn = this.instructionAt(t, before.eip >>> 0);
-    this.ins.step(t.domid, t.vcpu);
+    this.stepGuest(t);
     const isCall = insn !== undefined && isCallInstruction(insn.bytes);
     if (!isCall || this.inXen(t)) return;
     // The hypercall page's stub is `mov eax, nr; int 0x82` (PV): walk it to reach the hypervisor.
@@ -309,7 +340,7 @@ export class RunControl {
       const isInt82 = b[0] === 0xcd && b[1] === 0x82;
       const isVmcall = b[0] === 0x0f && b[1] === 0x01 && b[2] === 0xc1;
       if (!(isMovEax || isInt82 || (i > 0 && isVmcall) || (i === 0 && b[0] === 0xb8 && b[5] === 0x0f && b[6] === 0x01 && b[7] === 0xc1))) return;
-      this.ins.step(t.domid, t.vcpu);
+      this.stepGuest(t);
     }
   }
 
@@ -385,7 +416,7 @@ export class RunControl {
     const ret = this.ctx.readBytes(t.domid, t.vcpu, (ebp + 4) >>> 0, 4);
     if (!ret || ret.length < 4 || ebp === 0) {
       // No frame to return through: behave as a single step rather than running away.
-      this.ins.step(t.domid, t.vcpu);
+      this.stepGuest(t);
       this.stepped(t);
       return;
     }

@@ -122,7 +122,6 @@ export class XenDebugSession extends LoggingDebugSession {
   private functionBps: FunctionBp[] = [];
   private instructionBps: InstructionBp[] = [];
   private filters = new Map<FilterId, StopRule>();
-  private consoleLines = new Map<number, string>();
   private sourceRefs = new Handles<string>();
 
   constructor(options: SessionOptions = {}) {
@@ -280,7 +279,6 @@ export class XenDebugSession extends LoggingDebugSession {
     this.traceFd = undefined;
     this.control = undefined;
     this.ins = undefined;
-    this.consoleLines.clear();
   }
 
   protected restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): void {
@@ -323,7 +321,6 @@ export class XenDebugSession extends LoggingDebugSession {
   }
 
   private onFinished(): void {
-    for (const [domid] of this.consoleLines) this.flushConsole(domid);
     this.syncThreads();
     this.sendEvent(new OutputEvent('every domain has shut down\n', 'console'));
     this.sendEvent(new TerminatedEvent());
@@ -333,25 +330,12 @@ export class XenDebugSession extends LoggingDebugSession {
     return this.ins?.domains().find((d) => d.id === domid)?.name ?? `d${domid}`;
   }
 
-  /** Console text per domain, a line at a time, prefixed with the domain's name. */
+  /** Console lines (the hypervisor emits whole lines) prefixed with the domain's name. */
   private onConsole(r: TraceRecord): void {
     if (r.kind !== 'console') return;
-    const text = (this.consoleLines.get(r.domid) ?? '') + r.text;
-    const cut = text.lastIndexOf('\n');
-    if (cut < 0) {
-      this.consoleLines.set(r.domid, text);
-      return;
-    }
     const name = this.domainName(r.domid);
-    const lines = text.slice(0, cut).split('\n').map((l) => `[${name}] ${l}\n`);
-    this.sendEvent(new OutputEvent(lines.join(''), 'stdout'));
-    this.consoleLines.set(r.domid, text.slice(cut + 1));
-  }
-
-  private flushConsole(domid: number): void {
-    const rest = this.consoleLines.get(domid);
-    if (rest) this.sendEvent(new OutputEvent(`[${this.domainName(domid)}] ${rest}\n`, 'stdout'));
-    this.consoleLines.delete(domid);
+    const lines = r.text.replace(/\n$/, '').split('\n');
+    this.sendEvent(new OutputEvent(lines.map((l) => `[${name}] ${l}\n`).join(''), 'stdout'));
   }
 
   /** thread started/exited events for vCPUs that came or went since the last look. */
