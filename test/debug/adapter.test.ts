@@ -2,22 +2,9 @@
 // DebugClient, and `xensim dap --port` over TCP: the parts that need no running hypervisor.
 import * as assert from 'assert';
 import { ChildProcess, execFileSync, spawn } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { launchFixture } from './launch.test';
-
-const root = path.resolve(__dirname, '..', '..');
-const adapter = path.join(root, 'dist', 'debugAdapter.js');
-const cli = path.join(root, 'dist', 'cli.js');
-
-/** Builds dist/ when a test run starts without it (npm test builds first). */
-export function ensureBuilt(): void {
-  const newest = ['src/debug', 'src/cli'].flatMap((d) => fs.readdirSync(path.join(root, d)).map((f) => fs.statSync(path.join(root, d, f)).mtimeMs));
-  const stale = (out: string) => !fs.existsSync(out) || fs.statSync(out).mtimeMs < Math.max(...newest);
-  if (stale(adapter) || stale(cli)) execFileSync('node', ['esbuild.js'], { cwd: root, stdio: 'inherit' });
-}
+import { adapter, cli, ensureBuilt, launchFixture } from './helpers';
 
 async function expectError(p: Promise<unknown>, pattern: RegExp): Promise<void> {
   await assert.rejects(p, (e: Error) => {

@@ -1,17 +1,7 @@
 import * as assert from 'assert';
-import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { LaunchError, parseLaunchArguments } from '../../src/debug/launch';
-
-/** A folder with a kernel and configs good and bad (the bad one has its error at line 3, column 10). */
-export function launchFixture(): { dir: string; good: string; bad: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xensim-launch-'));
-  fs.writeFileSync(path.join(dir, 'kernel.bin'), Buffer.from([0xf4]));
-  fs.writeFileSync(path.join(dir, 'good.cfg'), 'name = "web"\nkernel = "kernel.bin"\nmemory = 16\n');
-  fs.writeFileSync(path.join(dir, 'bad.cfg'), 'name = "db"\nkernel = "kernel.bin"\nmemory = "lots"\n');
-  return { dir, good: path.join(dir, 'good.cfg'), bad: path.join(dir, 'bad.cfg') };
-}
+import { launchFixture } from './helpers';
 
 function fails(args: unknown, attribute: string, message: RegExp, cwd = '/'): void {
   assert.throws(

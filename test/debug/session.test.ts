@@ -4,28 +4,13 @@ import * as assert from 'assert';
 import * as path from 'path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { ensureBuilt } from './adapter.test';
+import { launchTo, root, useAdapter } from './helpers';
 import { CONSOLEIO, HYPERCALL } from '../../src/xen/abi';
 
-const root = path.resolve(__dirname, '..', '..');
-const adapter = path.join(root, 'dist', 'debugAdapter.js');
 const HELLO_CFG = path.join(root, 'examples', 'hello', 'hello.cfg');
 const HELLO_ASM = path.join(root, 'examples', 'hello', 'hello.asm');
 const MESSAGE = 'Hello from a PV guest on xensim!\n';
 
-type Setup = (dc: DebugClient) => Promise<unknown>;
-
-/** initialize → launch → (initialized) setup → configurationDone → the first stop. */
-async function launchTo(dc: DebugClient, args: Record<string, unknown>, setup: Setup = async () => undefined): Promise<DebugProtocol.StoppedEvent> {
-  await dc.initializeRequest();
-  const stopped = dc.waitForEvent('stopped', 15000) as Promise<DebugProtocol.StoppedEvent>;
-  const configured = dc.waitForEvent('initialized', 15000).then(async () => {
-    await setup(dc);
-    await dc.configurationDoneRequest();
-  });
-  await Promise.all([dc.launchRequest(args as DebugProtocol.LaunchRequestArguments), configured]);
-  return stopped;
-}
 
 async function registers(dc: DebugClient, frameId: number): Promise<Record<string, DebugProtocol.Variable>> {
   const scopes = await dc.scopesRequest({ frameId });
@@ -45,12 +30,8 @@ async function stepAndWait(dc: DebugClient, step: Promise<unknown>): Promise<Deb
 describe('debug/session on examples/hello (adapter process)', function () {
   this.timeout(30000);
   let dc: DebugClient;
-  before(ensureBuilt);
-  beforeEach(async () => {
-    dc = new DebugClient('node', adapter, 'xensim');
-    await dc.start();
-  });
-  afterEach(() => dc.stop());
+  const adapterProcess = useAdapter();
+  beforeEach(() => (dc = adapterProcess.dc));
 
   it('stops on hypercall:console_io with Xen\'s arguments in ebx, ecx, edx', async () => {
     const s = await launchTo(dc, { domains: [HELLO_CFG] }, (c) => c.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'hypercall:console_io' }] }));
