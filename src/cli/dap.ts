@@ -14,7 +14,8 @@ export const dapCommand: Command = async (args: string[], io: CliIO) => {
     } else throw new UsageError(`unknown argument '${a}'\n${USAGE}`);
   }
   // Loaded here so other subcommands do not pay for the debugger.
-  const { defaultMachine, listenTcp, serveStreams } = require('../debug') as typeof import('../debug');
+  const { defaultMachine, keepAlive, listenTcp, serveStreams } = require('../debug') as typeof import('../debug');
+  keepAlive();
   const options = { machine: defaultMachine, cwd: io.cwd };
   if (port === undefined) {
     await serveStreams(process.stdin, process.stdout, options);

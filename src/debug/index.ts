@@ -2,7 +2,7 @@
 // for in-process use), the transports and the pieces other layers may reuse.
 export { XenDebugSession, threadIdOf, threadOfId } from './session';
 export type { SessionOptions } from './session';
-export { serveStreams, listenTcp } from './server';
+export { keepAlive, serveStreams, listenTcp } from './server';
 export { defaultMachine } from './runtime';
 export type { MachineFactory, BootRequest } from './machine';
 export { parseMemoryReference, formatMemoryReference } from './memref';

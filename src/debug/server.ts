@@ -7,6 +7,15 @@ import * as net from 'net';
 import type { Readable, Writable } from 'stream';
 import { XenDebugSession, SessionOptions } from './session';
 
+/**
+ * Last resort for a standalone adapter: a bug must not end the editor's debug session, and
+ * stdout carries the protocol, so the report goes to stderr.
+ */
+export function keepAlive(): void {
+  process.on('uncaughtException', (e) => process.stderr.write(`xensim debug adapter: internal error: ${e?.stack ?? e}\n`));
+  process.on('unhandledRejection', (e) => process.stderr.write(`xensim debug adapter: internal error: ${(e as Error)?.stack ?? e}\n`));
+}
+
 /** Serves one session on a pair of streams; resolves when the input ends. */
 export function serveStreams(input: Readable, output: Writable, options: SessionOptions = {}, server = false): Promise<void> {
   const session = new XenDebugSession(options);

@@ -170,6 +170,27 @@ export class XenDebugSession extends LoggingDebugSession {
       );
   }
 
+  /**
+   * Runs the machine after the current response is sent. A simulator error is reported and
+   * shown as a stop (the state is there to inspect), never an unhandled rejection.
+   */
+  private background(work: (c: RunControl) => Promise<void>): void {
+    const c = this.control;
+    if (!c) return;
+    // Busy from now: a second continue or step before this one starts is refused.
+    c.running = true;
+    setImmediate(() => {
+      if (this.control !== c) return;
+      work(c)
+        .finally(() => (c.running = false))
+        .catch((e) => {
+          this.sendEvent(new OutputEvent(`xensim: simulator error: ${(e as Error)?.stack ?? e}\n`, 'stderr'));
+          const t = c.lastStop ?? { domid: 0, vcpu: 0 };
+          this.onStopped({ reason: 'exception', domid: t.domid, vcpu: t.vcpu, description: `simulator error: ${(e as Error)?.message ?? e}` });
+        });
+    });
+  }
+
   private machine(): Inspectable {
     if (!this.ins) throw new RequestError(ERR.notRunning, 'no simulation is running (launch first)');
     return this.ins;
@@ -231,7 +252,7 @@ export class XenDebugSession extends LoggingDebugSession {
       this.sendEvent(new InitializedEvent());
       await this.configurationDone;
       // Answer launch first, then run: the client sees the response before the first stop.
-      setImmediate(() => void this.control?.start());
+      this.background((c) => c.start());
       return undefined;
     });
   }
@@ -289,7 +310,7 @@ export class XenDebugSession extends LoggingDebugSession {
       for (const id of this.knownThreads) this.sendEvent(new ThreadEvent('exited', id));
       this.knownThreads.clear();
       this.boot(config);
-      setImmediate(() => void this.control?.start());
+      this.background((c) => c.start());
       return undefined;
     });
   }
@@ -368,7 +389,7 @@ export class XenDebugSession extends LoggingDebugSession {
   protected continueRequest(response: DebugProtocol.ContinueResponse): void {
     this.answer(response, () => {
       const c = this.stoppedControl();
-      setImmediate(() => void c.resume());
+      this.background(() => c.resume());
       return { allThreadsContinued: true };
     });
   }
@@ -383,9 +404,9 @@ export class XenDebugSession extends LoggingDebugSession {
 
   private step(response: DebugProtocol.Response, threadId: number, run: (c: RunControl, t: ThreadRef) => Promise<void>): void {
     this.answer(response, () => {
-      const c = this.stoppedControl();
+      this.stoppedControl();
       const t = this.threadOf(threadId);
-      setImmediate(() => run(c, t).catch((e) => this.sendEvent(new OutputEvent(`step failed: ${(e as Error).message}\n`, 'stderr'))));
+      this.background((ctl) => run(ctl, t));
       return undefined;
     });
   }

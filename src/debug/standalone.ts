@@ -3,6 +3,7 @@
  * the process ends with it.
  */
 import { defaultMachine } from './runtime';
-import { serveStreams } from './server';
+import { keepAlive, serveStreams } from './server';
 
+keepAlive();
 void serveStreams(process.stdin, process.stdout, { machine: defaultMachine }).then(() => process.exit(0));
