@@ -78,6 +78,7 @@ const MAX_PASSES = 64;
 const MAX_BRANCH_COPIES = 1_000_000;
 const BRANCHES = /^(j[a-z]+|call|loop[a-z]*)$/;
 const NOP = 0x90;
+const SBYTE_FORMS = /^(add|or|adc|sbb|and|sub|xor|cmp|imul|push)$/;
 const PREFIX_BYTES: Record<string, number> = {
   lock: 0xf0, rep: 0xf3, repe: 0xf3, repz: 0xf3, repne: 0xf2, repnz: 0xf2,
   es: 0x26, cs: 0x2e, ss: 0x36, ds: 0x3e, fs: 0x64, gs: 0x65,
@@ -749,10 +750,17 @@ export class Assembler {
       if (o.kind !== 'imm' || !o.known || o.jump || BRANCHES.test(b.mnemonic)) return;
       const size = o.size ?? width;
       if (size !== 1 && size !== 2 && size !== 4) return;
+      if (o.size === 1 && width !== 1) {
+        // an explicit byte that the CPU sign-extends to the operand size (push byte, add eax, byte)
+        if (o.value < -128 || o.value > 127) this.diag.warning(this.loc, b.ops[i].col, 'signed byte value exceeds bounds');
+        return;
+      }
       const bits = size * 8;
       if (o.value < -(2 ** bits) || o.value >= 2 ** bits) {
         const name = size === 1 ? 'byte' : size === 2 ? 'word' : 'dword';
-        this.diag.warning(this.loc, b.ops[i].col, `${name} data exceeds bounds`);
+        // NASM words it differently where a sign-extended imm8 form exists for the dword
+        const kind = size === 4 && SBYTE_FORMS.test(b.mnemonic) ? 'value' : 'data';
+        this.diag.warning(this.loc, b.ops[i].col, `${name} ${kind} exceeds bounds`);
       }
     });
   }
