@@ -564,9 +564,12 @@ export class Assembler {
       case 'res':
         this.reserve(this.critical(b.count, b.col, 'RESx') * b.size, b.col);
         return;
-      case 'equ':
-        this.defineEqu(st.label!.name, st.label!.col, this.eval(b.e));
+      case 'equ': {
+        const v = this.eval(b.e);
+        if (v.across) this.diag.error(this.loc, b.col, 'invalid operand type');
+        this.defineEqu(st.label!.name, st.label!.col, v);
         return;
+      }
       case 'org': {
         const n = this.critical(b.e, b.col, 'ORG');
         if (this.orgSet && n !== this.org) this.diag.error(this.loc, b.col, 'program origin redefined');
@@ -771,6 +774,7 @@ export class Assembler {
         return { kind: 'reg', reg: o.reg };
       case 'imm': {
         const v = this.eval(o.e);
+        if (v.across) throw new ExprSyntaxError('invalid operand type', o.col);
         // A label address stays full-size (NASM relocates it), except as a branch target,
         // where only the distance matters; a target in another section is never short.
         let jump = o.jump;
@@ -812,7 +816,8 @@ export class Assembler {
     }
     if (index && base && scale === 1 && index.name === 'esp') [base, index] = [index, base];
     if (index && scale !== 1 && scale !== 2 && scale !== 4 && scale !== 8) throw new ExprSyntaxError('invalid effective address: impossible scale factor', o.col);
-    const d = o.disp ? this.eval(o.disp) : { v: 0n, known: true, reloc: 0 };
+    const d: Value = o.disp ? this.eval(o.disp) : { v: 0n, known: true, reloc: 0 };
+    if (d.across || (d.complex && d.reloc !== 0)) throw new ExprSyntaxError('invalid effective address: impossible segment base multiplier', o.col);
     return {
       kind: 'mem',
       // `jmp far [x]`: a far pointer is seg:off32 (6 bytes) in 32-bit code, seg:off16 in 16-bit

@@ -7,10 +7,15 @@ import { hex, nasm, ours } from './nasm-run';
  * by NASM and by us: the bytes must agree. Each seed is one test, so a failure names it.
  */
 function program(seed: number): string {
-  let s = seed;
+  // xorshift32: an LCG's low bits repeat in short cycles and would starve some branches
+  let s = seed * 2654435761 >>> 0 || 1;
   const rnd = (n: number): number => {
-    s = (s * 1103515245 + 12345) & 0x7fffffff;
-    return (s >> 4) % n;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s % n;
   };
   const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)];
   const regs = ['eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'esp'];
