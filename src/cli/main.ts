@@ -8,6 +8,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   // one line per subcommand: name: { summary, load: async () => (await import('./<module>')).<export> },
   // require, not import(): esbuild-register (mocha) leaves import() to node, which cannot load .ts
   disasm: { summary: 'disassemble a flat binary (objdump -M intel syntax)', load: async () => (require('./disasm') as typeof import('./disasm')).disasmCommand },
+  run: { summary: 'boot PV domains from xl configs on a simulated Xen', load: async () => (require('./run') as typeof import('./run')).runCommand },
   asm: { summary: 'assemble NASM source into a flat binary (as nasm -f bin)', load: async () => (require('./asm') as typeof import('./asm')).asmCommand },
 };
 
