@@ -4,7 +4,21 @@
  * ops modules; segmentation, paging and event delivery in their own modules.
  *
  * Internal representation: GPRs, EIP and segment bases are int32 (`| 0`); the inspection API
- * returns them unsigned.
+ * (snapshot(), inspect.ts) returns them unsigned.
+ *
+ * Extending it (protection, paging, debug): the hook points are
+ *  - paging.ts `translate` — the only linear → physical step; its result is cached in the TLB
+ *    (tags include CPL 3 as TLB_USER), so call flushTlb()/flushTlbPage() whenever a translation
+ *    may change (CR0/CR3/CR4 writes, invlpg, EFER);
+ *  - segments.ts `checkSegmentAccess` — run for segments whose bit is set in `segCheck`
+ *    (segmentsChanged() recomputes it after every segment load);
+ *  - exceptions.ts `deliverEvent` — IDT/IVT delivery, double/triple fault rules;
+ *  - system-ops.ts — privileged and far-transfer instructions;
+ *  - the run loop below — compiled blocks (jit.ts) skip per-instruction checks, so `blocks` must
+ *    be false whenever something has to be checked between every two instructions (armed
+ *    breakpoints, TF, 16-bit code today; DR7 breakpoints next), and state changes that compiled
+ *    code must notice bump `exitGen` (modeChanged, flushTlb, flushCode and invalidateCode do).
+ * Modules copy the imports they use at load time (see consts.ts): keep that for new hot code.
  */
 import { AccessSize, CpuEvent, EventKind, FRAME_SHIFT, MemoryBus, Platform } from './platform';
 import * as flagsM from './flags';
