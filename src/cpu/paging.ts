@@ -80,7 +80,11 @@ function checkAccess(cpu: Cpu, flags: number, lin: number, write: boolean, user:
   if (write && !(flags & 2) && (user || cpu.cr0 & CR0_WP)) throw new CpuFault(Vec.PF, err | PF_P, lin);
 }
 
+/** Page-table entries are naturally aligned, so one frame look-up serves all four bytes. */
 function readPhys32(cpu: Cpu, a: number): number {
+  const f = cpu.bus.frame(a >>> 12, false);
+  const o = a & 0xffc;
+  if (f) return f[o] | (f[o + 1] << 8) | (f[o + 2] << 16) | (f[o + 3] << 24);
   return cpu.physRead8(a) | (cpu.physRead8(a + 1) << 8) | (cpu.physRead8(a + 2) << 16) | (cpu.physRead8(a + 3) << 24);
 }
 
