@@ -93,7 +93,7 @@ export class Cpu {
   readonly segBase = new Int32Array(6);
   readonly segLimit = new Float64Array(6);
   readonly segAttr = new Int32Array(6);
-  /** Bit n set: segment n needs limit/usability checks on access (not flat 4 GiB expand-up). */
+  /** Bit n set: segment n needs checks on access (anything but flat writable data, e.g. CS). */
   segCheck = 0;
 
   gdtrBase = 0;
@@ -265,8 +265,9 @@ export class Cpu {
     let chk = 0;
     for (let s = 0; s < 6; s++) {
       const attr = this.segAttr[s];
-      const flatData = (attr & 0x1000c) === 0 || (attr & 0x18) === 0x18; // expand-up data or code
-      if (this.segBase[s] !== 0 || this.segLimit[s] !== 0xffffffff || !flatData || (attr & 0x10000) !== 0) {
+      // Unchecked only when nothing can fault: usable, writable expand-up data, base 0, 4 GiB.
+      const flatData = (attr & 0x1001e) === 0x12;
+      if (this.segBase[s] !== 0 || this.segLimit[s] !== 0xffffffff || !flatData) {
         chk |= 1 << s;
       }
     }
