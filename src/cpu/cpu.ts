@@ -16,7 +16,7 @@
  *  - system-ops.ts — privileged and far-transfer instructions;
  *  - the run loop below — compiled blocks (jit.ts) skip per-instruction checks, so `blocks` must
  *    be false whenever something has to be checked between every two instructions (armed
- *    breakpoints, TF, 16-bit code today; DR7 breakpoints next), and state changes that compiled
+ *    breakpoint pages, TF, 16-bit code today; DR7 breakpoints next), and state changes that compiled
  *    code must notice bump `exitGen` (modeChanged, flushTlb, flushCode and invalidateCode do).
  * Modules copy the imports they use at load time (see consts.ts): keep that for new hot code.
  */
@@ -618,8 +618,11 @@ export class Cpu {
     this.bpResume = -1;
     const breakpoints = this.breakpoints;
     // Compiled blocks skip the per-instruction checks, so they are off while anything needs
-    // them: armed breakpoints, single-stepping (TF), 16-bit code.
+    // them: single-stepping (TF), 16-bit code, and pages holding an armed breakpoint (a block
+    // never leaves its page, so elsewhere breakpoints cannot be missed).
     let blocks = false;
+    const bpPages = new Set<number>();
+    for (const b of breakpoints) bpPages.add(b >>> FRAME_SHIFT);
     let inBlock = false;
     this.runRetired = 0;
     outer: for (;;) {
@@ -631,7 +634,7 @@ export class Cpu {
               stop = s;
               break outer;
             }
-            blocks = this.blocksEnabled && breakpoints.size === 0 && (this.eflags & TF) === 0 && this.code32;
+            blocks = this.blocksEnabled && (this.eflags & TF) === 0 && this.code32;
           }
           const eip = this.eip;
           const lin = (this.segBase[1] + eip) | 0;
@@ -642,7 +645,7 @@ export class Cpu {
           }
           this.insnEip = eip;
           const ins = this.fetch(lin);
-          if (blocks) {
+          if (blocks && (bpPages.size === 0 || !bpPages.has(lin >>> FRAME_SHIFT))) {
             let blk = ins.block;
             if (blk === null && ins.kind !== InsnKind.OTHER && ++ins.hits >= HOT_BLOCK) blk = ins.block = this.buildBlock(lin, eip) ?? false;
             if (blk && maxInstructions - retired >= blk.len) {
