@@ -8,9 +8,9 @@ import * as path from 'path';
 import { Diagnostic, DiagnosticSeverity, Location, Range } from 'vscode-languageserver';
 import { assemble, AsmSymbol as AssembledSymbol, Diagnostic as AsmDiagnostic } from '../asm';
 import { encode, isMnemonic } from '../asm/encoder';
-import { scanAsm } from './asmOutline';
+import { asmSuggestion } from './suggest';
 import { Replacement } from './codeActions';
-import { pathToUri, ReadDocument, uriToPath } from './sourceIndex';
+import { pathToUri, SourceIndex, uriToPath } from './sourceIndex';
 import { loadDomainConfigText } from '../xen/config';
 import { asmWordAt, splitLines, xlValueEnd } from './text';
 
@@ -63,20 +63,26 @@ export interface AsmCheck {
   symbols: AssembledSymbol[];
 }
 
-export function asmDiagnostics(uri: string, text: string, read: ReadDocument, includePaths: readonly string[]): Diagnostic[] {
-  return checkAsm(uri, text, read, includePaths).diagnostics;
-}
-
-export function checkAsm(uri: string, text: string, read: ReadDocument, includePaths: readonly string[]): AsmCheck {
-  if (isIncludeOnly(uri)) return { diagnostics: [], symbols: [] };
+/** Assembles a guest as the index sees it (open buffers first, its include paths). */
+export function checkAsm(index: SourceIndex, uri: string): AsmCheck {
+  const text = index.text(uri);
+  if (text === undefined || isIncludeOnly(uri)) return { diagnostics: [], symbols: [] };
+  const read = (u: string): string | undefined => index.text(u);
+  const includePaths = index.includePaths;
   const file = uriToPath(uri) ?? uri.slice(uri.lastIndexOf('/') + 1);
   const readFile = (p: string): string | undefined => (path.isAbsolute(p) ? read(pathToUri(p)) : undefined);
   const result = assemble(text, { file, readFile, includePaths, encode, isMnemonic });
   const lines = splitLines(text);
-  const includes = scanAsm(text).includes;
+  const includes = index.outline(uri)!.includes;
   const convert = (d: AsmDiagnostic): Diagnostic => {
     const severity = d.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning;
-    if (d.file === file) return { range: rangeAt(lines, d.line, d.col), severity, source: SOURCE, message: d.message };
+    if (d.file === file) {
+      const range = rangeAt(lines, d.line, d.col);
+      const written = (lines[range.start.line] ?? '').slice(range.start.character, range.end.character);
+      const fix = asmSuggestion(index, uri, d.message, written, range.start.line);
+      const data: Replacement | undefined = fix ? { replaceWith: fix } : undefined;
+      return { range, severity, source: SOURCE, message: fix ? `${d.message} (did you mean '${fix}'?)` : d.message, ...(data ? { data } : {}) };
+    }
     // in an included file: show it on the %include line that brought that file in
     const direct = includes.find((i) => path.resolve(path.dirname(file), i.path) === d.file || d.file.endsWith(`/${i.path}`));
     const via = direct ?? includes[0];

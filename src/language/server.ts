@@ -118,7 +118,7 @@ connection.onInitialized(() => {
 connection.onDidChangeConfiguration(async (change) => {
   const pushed = (change.settings as { xensim?: ServerSettings } | undefined)?.xensim;
   applySettings(pushed ?? (canPullConfiguration ? await connection.workspace.getConfiguration('xensim') : undefined));
-  for (const doc of documents.all()) validate(doc);
+  for (const doc of documents.all()) schedule(doc.uri);
 });
 
 /** The assembler's symbols of each open guest's last assembly (for addresses in hover). */
@@ -141,7 +141,7 @@ function validate(doc: TextDocument): void {
   let diagnostics: Diagnostic[];
   try {
     if (isAsm(doc)) {
-      const check = checkAsm(doc.uri, doc.getText(), readDocument, index.includePaths);
+      const check = checkAsm(index, doc.uri);
       diagnostics = check.diagnostics;
       assembled.set(doc.uri, check.symbols);
     } else diagnostics = xlConfigDiagnostics(doc.uri, doc.getText(), fileExists);
@@ -153,11 +153,32 @@ function validate(doc: TextDocument): void {
   void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
 }
 
+/**
+ * Documents waiting to be checked. Changes that arrive together (fast typing, a paste, an
+ * include and its guests) are checked once, at their latest text, when the messages already
+ * received have been handled: no wall-clock delay decides anything.
+ */
+const pending = new Set<string>();
+
+function schedule(uri: string): void {
+  if (pending.size === 0) setImmediate(flush);
+  pending.add(uri);
+}
+
+function flush(): void {
+  const uris = [...pending];
+  pending.clear();
+  for (const uri of uris) {
+    const doc = documents.get(uri);
+    if (doc) validate(doc);
+  }
+}
+
 documents.onDidChangeContent((e) => {
-  validate(e.document);
+  schedule(e.document.uri);
   // guests that include the changed file see its new text at once
   for (const other of documents.all()) {
-    if (other.uri !== e.document.uri && isAsm(other) && index.closure(other.uri).includes(e.document.uri)) validate(other);
+    if (other.uri !== e.document.uri && isAsm(other) && index.closure(other.uri).includes(e.document.uri)) schedule(other.uri);
   }
 });
 documents.onDidClose((e) => {

@@ -238,6 +238,19 @@ describe('language server over JSON-RPC', function () {
       assert.deepStrictEqual(await fixed, []);
     });
 
+    it('suggests the nearest mnemonic, macro or name, as a quick fix', async () => {
+      const src = 'bits 32\n%macro print 1\n%endmacro\nstart: nop\n.loop: jmp .lop\n  movv eax, 1\n  MOVV eax, strat\n  prnt 1\nother:\n.lap: jmp .lop\n';
+      const diags = client.nextDiagnostics(uri());
+      client.change(uri(), src);
+      const d = await diags;
+      const fixes = d.map((x) => [x.range.start.line, (x.data as { replaceWith?: string } | undefined)?.replaceWith]);
+      // in other's scope .lop is nearest to other's own .lap, never to start's .loop
+      assert.deepStrictEqual(fixes, [[4, '.loop'], [5, 'mov'], [6, 'MOV'], [6, 'start'], [7, 'print'], [9, '.lap']]);
+      assert.match(d[0].message, /\(did you mean '\.loop'\?\)$/);
+      const actions = await client.request<{ title: string }[]>('textDocument/codeAction', { textDocument: { uri: uri() }, range: d[3].range, context: { diagnostics: [d[3]] } });
+      assert.deepStrictEqual(actions.map((a) => a.title), ["Change to 'start'"]);
+    });
+
     it('shows an error inside an included file on the %include line', async () => {
       fs.writeFileSync(path.join(dir, 'broken.inc'), '; fine\n        mov eax, nowhere\n');
       const diags = client.nextDiagnostics(uri());
@@ -270,6 +283,10 @@ describe('language server over JSON-RPC', function () {
       assert.strictEqual(help.activeParameter, 1);
       const [from, to] = help.signatures[0].parameters![1].label as [number, number];
       assert.strictEqual(help.signatures[0].label.slice(from, to), 'ebx: cmd: SCHEDOP_*');
+      // the sub-op argument offers its own family's constants first
+      const args = await client.request<CompletionItem[]>('textDocument/completion', pos('SCHEDOP_shutdown', 0));
+      const sorted = [...args].sort((a, b) => (a.sortText ?? String(a.label)).localeCompare(b.sortText ?? String(b.label)));
+      assert.ok(sorted.slice(0, 5).every((i) => String(i.label).startsWith('SCHEDOP_')), sorted.slice(0, 5).map((i) => i.label).join());
       const names = await client.request<CompletionItem[]>('textDocument/completion', pos('sched_op,', 0));
       assert.strictEqual(names[0].label, 'set_trap_table');
       assert.ok(names.some((n) => n.label === 'event_channel_op' && n.detail === 'hypercall 32'));
