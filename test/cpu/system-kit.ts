@@ -7,7 +7,7 @@
  *   0x080000 LOG (see Guest.log), 0x080100 RESULT (test results, dwords)
  *   0x08f000 ring-0 stack top, 0x09f000 ring-1 stack top, 0x0af000 ring-3 stack top
  *   0x100000 the guest image (prelude, then the test body at `test:`)
- *   0x200000 and up: page tables the tests build
+ *   0x200000 (PT) and up: page tables the tests build
  */
 import { Cpu } from '../../src/cpu/cpu';
 import { BarePlatform, enterFlatProtectedMode } from '../../src/cpu/bare';
@@ -45,6 +45,7 @@ bits 32
 org ${LOAD}
 LOG equ ${LOG}
 RESULT equ ${OUT}
+PT equ 0x200000
 LOG_VEC equ LOG+0
 LOG_ERR equ LOG+4
 LOG_EIP equ LOG+8
@@ -61,6 +62,7 @@ RING0_CONT equ LOG+48
 LOG_HCS equ LOG+52
 LOG_VECS equ LOG+64     ; the first 16 vectors, in order (byte each)
 LOG_ERRS equ LOG+128    ; their error codes (dword each)
+LOG_CR2S equ LOG+192    ; CR2 at each (dword each)
 STACK0 equ ${STACK0}
 STACK1 equ ${STACK1}
 STACK3 equ ${STACK3}
@@ -129,6 +131,8 @@ exc_common:
   cmp ecx, 16
   jae .full
   mov [LOG_ERRS + ecx*4], eax
+  mov eax, cr2
+  mov [LOG_CR2S + ecx*4], eax
   mov eax, [esp+12]
   mov [LOG_VECS + ecx], al
 .full:
@@ -237,7 +241,7 @@ export interface Guest {
   /** Dword at a physical address. */
   d(addr: number): number;
   /** The handler's log. */
-  log(): { vec: number; err: number; eip: number; cs: number; eflags: number; oesp: number; oss: number; cr2: number; hesp: number; count: number; ds: number; hcs: number; vecs: number[]; errs: number[] };
+  log(): { vec: number; err: number; eip: number; cs: number; eflags: number; oesp: number; oss: number; cr2: number; hesp: number; count: number; ds: number; hcs: number; vecs: number[]; errs: number[]; cr2s: number[] };
   /** Offset of a label: the test source must `dd label` it into OUT+4·k (see `out`). */
   out(k: number): number;
   poke(addr: number, bytes: Uint8Array | number[]): void;
@@ -260,13 +264,15 @@ export function guest(body: string): Guest {
       const count = d(LOG + 36);
       const vecs: number[] = [];
       const errs: number[] = [];
+      const cr2s: number[] = [];
       for (let k = 0; k < Math.min(count, 16); k++) {
         vecs.push(p.bus.bytes[LOG + 64 + k]);
         errs.push(d(LOG + 128 + 4 * k));
+        cr2s.push(d(LOG + 192 + 4 * k));
       }
       return {
         vec: d(LOG), err: d(LOG + 4), eip: d(LOG + 8), cs: d(LOG + 12), eflags: d(LOG + 16), oesp: d(LOG + 20),
-        oss: d(LOG + 24), cr2: d(LOG + 28), hesp: d(LOG + 32), count, ds: d(LOG + 40), hcs: d(LOG + 52), vecs, errs,
+        oss: d(LOG + 24), cr2: d(LOG + 28), hesp: d(LOG + 32), count, ds: d(LOG + 40), hcs: d(LOG + 52), vecs, errs, cr2s,
       };
     },
     out: (k: number) => d(OUT + 4 * k),
