@@ -82,6 +82,13 @@ STACK3 equ ${STACK3}
   mov word [idt + eax*8 + 2], %3
 %endmacro
 
+%macro SETHANDLER 2      ; vector, label: point the vector's gate at the test's own handler
+  mov eax, %2
+  mov [idt + %1*8], ax
+  shr eax, 16
+  mov [idt + %1*8 + 6], ax
+%endmacro
+
 start:
   lgdt [gdt_ptr]
   mov ax, 0x10
