@@ -231,7 +231,7 @@ tss:
   dd STACK0, 0x10         ; esp0, ss0
   dd STACK1, 0x21         ; esp1, ss1
   dd 0, 0                 ; esp2, ss2
-  times 19 dd 0
+  times 18 dd 0           ; cr3 … ldt
   dw 0, iomap - tss       ; I/O map base
 iomap:
   times 8192 db 0xff
