@@ -14,6 +14,9 @@ import { OutputBuffer } from './buffer';
 
 export type Encoder = (ins: Instruction) => Uint8Array;
 
+/** The bytes of an `incbin` file named in `from`, or undefined when it cannot be read. */
+export type BinaryReader = (name: string, from: string) => Uint8Array | undefined;
+
 export type SymbolKind = 'label' | 'local' | 'equ';
 
 export interface AsmSymbol {
@@ -114,6 +117,7 @@ export class Assembler {
     private readonly encode: Encoder,
     private readonly finalDiag: Diagnostics,
     private readonly wantListing: boolean,
+    private readonly readBinary: BinaryReader = () => undefined,
   ) {
     this.section('.text');
   }
@@ -148,7 +152,7 @@ export class Assembler {
     for (const s of this.sections) {
       s.length = 0;
       s.out.reset();
-      s.start = s.vstart = s.align = s.valign = s.sectAlign = undefined;
+      s.start = s.vstart = s.align = s.valign = s.sectAlign = s.follows = s.vfollows = undefined;
     }
     this.cur = this.byName.get('.text')!;
     this.absolute = undefined;
@@ -190,13 +194,38 @@ export class Assembler {
     if (st.times) {
       const n = this.critical(st.times.e, st.times.col, 'TIMES');
       if (n < 0) this.diag.error(st.src, st.times.col, `TIMES value ${n} is negative`);
-      for (let k = 0; k < n; k++) this.body(st.body, st);
+      this.times(n, st);
     } else this.body(st.body, st);
     if (this.cur === startSec && this.absolute === undefined && this.cur.progbits) {
       const size = this.here() - startOff;
       if (size > 0) this.lines.push({ address: this.cur.vma + startOff, size, file: st.src.file, line: st.src.line });
     }
     if (this.listing) this.listLine(st, startAddr);
+  }
+
+  /**
+   * TIMES: `$` stays the statement's start in every copy, so a copy differs from the first only
+   * in a relative branch's displacement; everything else is assembled once and repeated.
+   */
+  private times(n: number, st: Statement): void {
+    const b = st.body;
+    const repeatable = b.k === 'data' || b.k === 'res' || b.k === 'prefix' || (b.k === 'insn' && !BRANCHES.test(b.mnemonic));
+    if (!repeatable) {
+      for (let k = 0; k < n; k++) this.body(b, st);
+      return;
+    }
+    if (n <= 0) return;
+    const sec = this.cur;
+    const first = this.here();
+    this.body(b, st);
+    const size = this.here() - first;
+    if (this.cur !== sec || size <= 0) return;
+    const rest = size * (n - 1);
+    if (this.absolute !== undefined) this.absolute += rest;
+    else {
+      if (sec.progbits) sec.out.repeat(first, size, n - 1);
+      sec.length += rest;
+    }
   }
 
   private listLine(st: Statement, address: number): void {
@@ -421,8 +450,19 @@ export class Assembler {
           continue;
         }
         if (key === 'follows' || key === 'vfollows') {
-          c.next();
-          this.diag.warning(this.loc, t.col, `section attribute \`${key}' is not supported`);
+          // the section name runs to the next blank: `.a`, `foo.bar`
+          const parts: string[] = [];
+          let end = c.peek()?.col;
+          while (!c.atEnd() && c.peek()!.col === end) {
+            const p = c.next()!;
+            parts.push(p.s);
+            end = p.col + p.s.length;
+          }
+          const target = parts.join('');
+          if (!target) this.diag.error(this.loc, t.col, `expecting section name for \`${key}' attribute`);
+          else if (!this.byName.has(target)) this.diag.error(this.loc, t.col, `section ${b.name} ${key} an unknown section (${target})`);
+          else if (key === 'follows') s.follows = target;
+          else s.vfollows = target;
           continue;
         }
         const v = this.eval(parseExpr(c, (n) => n));
@@ -526,6 +566,9 @@ export class Assembler {
         if (b.body) this.body(b.body, st);
         return;
       }
+      case 'incbin':
+        this.incbin(b);
+        return;
       case 'iend': {
         if (!this.istruc) {
           this.diag.error(this.loc, b.col, '`iend\' without `istruc\'');
@@ -539,6 +582,21 @@ export class Assembler {
         return;
       }
     }
+  }
+
+  private readonly binaries = new Map<string, Uint8Array | undefined>();
+
+  private incbin(b: Extract<Body, { k: 'incbin' }>): void {
+    const key = `${this.loc.file}\0${b.file}`;
+    if (!this.binaries.has(key)) this.binaries.set(key, this.readBinary(b.file, this.loc.file));
+    const data = this.binaries.get(key);
+    if (!data) {
+      this.diag.error(this.loc, b.col, `\`incbin': unable to open file \`${b.file}'`);
+      return;
+    }
+    const skip = b.skip ? Math.max(0, this.critical(b.skip, b.col, 'INCBIN')) : 0;
+    const len = b.len ? Math.max(0, this.critical(b.len, b.col, 'INCBIN')) : Infinity;
+    this.emit(data.subarray(Math.min(skip, data.length), Math.min(data.length, skip + len)), b.col);
   }
 
   private align(b: Extract<Body, { k: 'align' }>, st: Statement): void {
@@ -670,7 +728,8 @@ export class Assembler {
     let index: Register | undefined;
     let scale = 1;
     for (const r of o.regs) {
-      if (r.mul === 1 && !base) base = r.reg;
+      // `[nosplit eax*1]` keeps eax as an index (SIB + disp32), as NASM's hint does
+      if (r.mul === 1 && !base && !(o.nosplit && r.scaled && o.regs.length === 1)) base = r.reg;
       else if (!index) {
         index = r.reg;
         scale = r.mul;
@@ -691,7 +750,8 @@ export class Assembler {
     const d = o.disp ? this.eval(o.disp) : { v: 0n, known: true, reloc: 0 };
     return {
       kind: 'mem',
-      size: o.size,
+      // `jmp far [x]`: a far pointer is seg:off32 (6 bytes) in 32-bit code, seg:off16 in 16-bit
+      size: o.size ?? (o.far ? (this.bits === 16 ? 4 : 6) : undefined),
       seg: o.seg,
       base,
       index,
@@ -701,6 +761,7 @@ export class Assembler {
       hasDisp: o.disp !== undefined,
       dispSize: o.dispSize,
       nosplit: o.nosplit || undefined,
+      far: o.far || undefined,
     };
   }
 }

@@ -25,6 +25,20 @@ export class OutputBuffer {
     this.buf.fill(value, at, at + n);
   }
 
+  /** Append `times` copies of the `size` bytes at `from` right after them. */
+  repeat(from: number, size: number, times: number): void {
+    let end = from + size;
+    this.ensure(end + size * times);
+    // doubling copies: log(times) calls instead of one per copy
+    let done = 1;
+    while (done < times + 1) {
+      const n = Math.min(done, times + 1 - done);
+      this.buf.copyWithin(end, from, from + n * size);
+      end += n * size;
+      done += n;
+    }
+  }
+
   bytes(length: number): Uint8Array {
     this.ensure(length);
     return this.buf.subarray(0, length);

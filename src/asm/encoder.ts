@@ -89,8 +89,21 @@ function relEnd(f: Form, ctx: Ctx): number {
   return prefixBytes(ctx.ins, f, ctx, undefined).length + f.opcode.length + (f.mandatory ? 1 : 0) + 1;
 }
 
+/** Which operand kinds a pattern can take at all: a quick filter before the real test. */
+function kindsOf(p: Pattern): ReadonlySet<Operand['kind']> {
+  if (p.startsWith('rel') || isImmPattern(p) || p === 'one') return new Set(['imm']);
+  if (p === 'far16' || p === 'far32') return new Set(['far']);
+  if (p.startsWith('rm')) return new Set(['reg', 'mem']);
+  if (p === 'm' || /^m\d/.test(p) || p.startsWith('mfar') || p.startsWith('moffs')) return new Set(['mem']);
+  return new Set(['reg']);
+}
+const KINDS = new Map<Pattern, ReadonlySet<Operand['kind']>>();
+
 function matchOperand(f: Form, pi: number, o: Operand, ctx: Ctx): boolean {
   const p = f.ops[pi];
+  let kinds = KINDS.get(p);
+  if (!kinds) KINDS.set(p, (kinds = kindsOf(p)));
+  if (!kinds.has(o.kind)) return false;
   const fixed = FIXED_REG[p];
   if (fixed) return o.kind === 'reg' && o.reg.name === fixed;
   if (p.startsWith('rel')) return matchRel(p, o, f, ctx);
@@ -117,13 +130,14 @@ function matchOperand(f: Form, pi: number, o: Operand, ctx: Ctx): boolean {
   }
   if (p === 'm') return o.size === undefined;
   const farJump = f.mnemonic === 'jmp' || f.mnemonic === 'call';
-  if (p === 'mfar32') return farJump ? o.size === 6 : o.size === undefined && f.osize === ctx.wanted;
-  if (p === 'mfar16') return !farJump && o.size === undefined;
+  // `jmp far [x]` (size 6 from the front end) is the mode's m16:16 or m16:32
+  if (p === 'mfar32' || p === 'mfar16') return farJump ? o.size === 6 && f.osize === ctx.wanted : o.size === undefined;
   const n = MEM_SIZE[p];
   if (n === undefined || p.startsWith('rr') || p === 'rx32') return false;
   if (o.size === undefined) {
     // NASM: a memory operand without a size fits any size; ambiguity is checked in encode()
-    if (f.sizeless) return f.osize === undefined || f.osize === ctx.wanted;
+    // (a register operand fixes the operand size of lar/lsl; otherwise the mode's size applies)
+    if (f.sizeless) return f.osize === undefined || f.osize === ctx.wanted || f.ops.some((q) => /^r(8|16|32)$/.test(q));
     ctx.wild = true;
     return true;
   }
@@ -248,6 +262,16 @@ function failure(ins: Instruction, forms: readonly Form[], ctx: Ctx): EncodeErro
   return new EncodeError('invalid combination of opcode and operands');
 }
 
+const BY_COUNT = new Map<string, readonly Form[]>();
+
+/** A mnemonic's forms with that many operands (cached: the encoder runs once per line per pass). */
+function formsWithOperands(mnemonic: string, all: readonly Form[], count: number): readonly Form[] {
+  const key = `${mnemonic}/${count}`;
+  let list = BY_COUNT.get(key);
+  if (!list) BY_COUNT.set(key, (list = all.filter((f) => f.ops.length === count)));
+  return list;
+}
+
 /** The memory size a form gives the instruction's memory operand. */
 function sizeOfMem(f: Form, ins: Instruction): number | undefined {
   const i = ins.operands.findIndex((o) => o.kind === 'mem');
@@ -256,8 +280,9 @@ function sizeOfMem(f: Form, ins: Instruction): number | undefined {
 
 /** The bytes NASM produces for one instruction; throws EncodeError when it cannot be encoded. */
 export function encode(ins: Instruction): Uint8Array {
-  const forms = FORMS_BY_MNEMONIC.get(ins.mnemonic);
-  if (!forms) throw new EncodeError(`unknown instruction '${ins.mnemonic}'`);
+  const all = FORMS_BY_MNEMONIC.get(ins.mnemonic);
+  if (!all) throw new EncodeError(`unknown instruction '${ins.mnemonic}'`);
+  const forms = formsWithOperands(ins.mnemonic, all, ins.operands.length);
   for (const p of ins.prefixes) if (!KNOWN_PREFIXES.has(p)) throw new EncodeError(`unknown prefix '${p}'`);
   const wanted: 16 | 32 = ins.prefixes.includes('o16') ? 16 : ins.prefixes.includes('o32') ? 32 : ins.bits;
   const ctx: Ctx = { ins, wanted };

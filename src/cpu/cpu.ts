@@ -9,9 +9,10 @@
 import { AccessSize, CpuEvent, EventKind, FRAME_SHIFT, MemoryBus, Platform } from './platform';
 import { ARITH, CC, FIXED1, IF, RF, TF, arithFlags, settle } from './flags';
 import { CpuFault, Vec, hasErrorCode } from './fault';
-import { translate } from './paging';
+import { reloadPdptes, translate } from './paging';
 import { deliverEvent } from './exceptions';
-import { decodeInstruction, Insn } from './decode';
+import { decodeInstruction, Insn, InsnKind } from './decode';
+import { Block, MAX_BLOCK, compileBlock } from './jit';
 import { SegmentCache, checkSegmentAccess } from './segments';
 import { emptyCpuState, CpuState } from './state';
 import { DR6_BS, dataBreakpoints, debugChanged, instructionBreakpoints } from './debug';
@@ -55,6 +56,9 @@ export interface RunResult {
   /** For 'intercept': the event the platform took. */
   event?: CpuEvent;
 }
+
+/** Executions of a block start before it is compiled. */
+const HOT_BLOCK = 32;
 
 /** Direct-mapped TLB size (entries); a power of two. */
 const TLB_SIZE = 1024;
@@ -170,6 +174,14 @@ export class Cpu {
   /** EIP and length of the instruction executing (for fault reporting). */
   insnEip = 0;
   insnLen = 0;
+  /** Inside a compiled block: instructions completed before the one executing. */
+  blockDone = 0;
+  /** Bumped whenever compiled blocks must stop and look again (code, TLB, mode, platform). */
+  exitGen = 0;
+  /** Instructions retired so far in the current run (for the TSC). */
+  private runRetired = 0;
+  /** Set false to run everything through the interpreter (tests compare both paths). */
+  blocksEnabled = true;
   private tripleFault = false;
   private intercepted: CpuEvent | null = null;
 
@@ -258,6 +270,7 @@ export class Cpu {
       this.tlbUser = user;
       this.curPage = -1;
     }
+    this.exitGen++;
   }
 
   /** Recompute which segments need checks on access (flat = base 0, limit 4G, usable). */
@@ -276,8 +289,14 @@ export class Cpu {
 
   // ------------------------------------------------------------------ TLB and memory
 
-  /** Drop every translation (CR3 load, paging mode change). */
+  /**
+   * Drop every translation (CR3 load, paging mode change). With PAE paging on, the PDPTE
+   * registers are reloaded from CR3's table too, so a host that sets `cr3` directly and then
+   * flushes gets the same state as a guest's mov to CR3.
+   */
   flushTlb(): void {
+    if (this.cr0 & CR0_PG && this.cr4 & CR4_PAE) reloadPdptes(this);
+    this.exitGen++;
     this.rTag.fill(-1);
     this.wTag.fill(-1);
     this.rFrame.fill(null);
@@ -311,6 +330,7 @@ export class Cpu {
 
   /** Drop translations for one linear page (invlpg). */
   flushTlbPage(lin: number): void {
+    this.exitGen++;
     const p = lin >>> FRAME_SHIFT;
     for (const tag of [p, p | TLB_USER]) {
       const i = tag & TLB_MASK;
@@ -516,6 +536,22 @@ export class Cpu {
     return this.read32(lin);
   }
 
+  /** The RAM frame backing `lin` for reading (filling the TLB), or null (MMIO). */
+  readFrame(lin: number): Uint8Array | null {
+    const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
+    const i = tag & TLB_MASK;
+    if (this.rTag[i] !== tag) this.fillRead(lin);
+    return this.rTag[i] === tag ? this.rFrame[i] : null;
+  }
+
+  /** The RAM frame backing `lin` for fast writing, or null (MMIO, or a frame holding decoded code). */
+  writeFrame(lin: number): Uint8Array | null {
+    const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
+    const i = tag & TLB_MASK;
+    if (this.wTag[i] !== tag) this.fillWrite(lin);
+    return this.wTag[i] === tag ? this.wFrame[i] : null;
+  }
+
   /** Check a write to [lin, lin+size) would succeed (for instructions that must not half-complete). */
   probeWrite(lin: number, size: number): void {
     this.fillWrite(lin);
@@ -532,6 +568,7 @@ export class Cpu {
 
   /** Forget all decoded code (mode change, restore). */
   flushCode(): void {
+    this.exitGen++;
     this.codePages.clear();
     this.curPage = -1;
     this.curCode = null;
@@ -539,6 +576,7 @@ export class Cpu {
 
   /** Forget decoded code of one physical frame (it was written). */
   invalidateCode(pfn: number): void {
+    this.exitGen++;
     this.codePages.delete(pfn);
     if (this.curCode && this.curCode.pfn === pfn) {
       this.curCode = null;
@@ -548,6 +586,7 @@ export class Cpu {
 
   /** Something outside may have written memory: re-validate cached code before using it. */
   afterPlatformCall(): void {
+    this.exitGen++;
     this.epoch++;
     this.curPage = -1;
     if (this.stopRequested) this.attention = true;
@@ -624,6 +663,11 @@ export class Cpu {
     const bpResume = this.bpResume;
     this.bpResume = -1;
     const breakpoints = this.breakpoints;
+    // Compiled blocks skip the per-instruction checks, so they are off while anything needs
+    // them: armed breakpoints, single-stepping (TF), 16-bit code.
+    let blocks = false;
+    let inBlock = false;
+    this.runRetired = 0;
     outer: for (;;) {
       try {
         while (retired < maxInstructions) {
@@ -633,6 +677,7 @@ export class Cpu {
               stop = s;
               break outer;
             }
+            blocks = this.blocksEnabled && breakpoints.size === 0 && (this.eflags & TF) === 0 && this.code32 && (this.execBp | this.dataBp) === 0;
           }
           const eip = this.eip;
           const lin = (this.segBase[1] + eip) | 0;
@@ -643,17 +688,33 @@ export class Cpu {
           }
           this.insnEip = eip;
           const ins = this.fetch(lin);
+          if (blocks) {
+            let blk = ins.block;
+            if (blk === null && ins.kind !== InsnKind.OTHER && ++ins.hits >= HOT_BLOCK) blk = ins.block = this.buildBlock(lin, eip) ?? false;
+            if (blk && maxInstructions - retired >= blk.len) {
+              inBlock = true;
+              retired += blk.run(maxInstructions - retired);
+              inBlock = false;
+              continue;
+            }
+          }
           this.insnLen = ins.len;
           this.eip = (eip + ins.len) & this.eipMask;
+          if (ins.kind === InsnKind.OTHER) this.runRetired = retired;
           ins.exec();
           retired++;
         }
         break;
       } catch (e) {
         if (!(e instanceof CpuFault)) throw e;
+        if (inBlock) {
+          retired += this.blockDone;
+          inBlock = false;
+        }
         this.eip = this.insnEip;
         this.stepPending = false;
         this.pendingDr6 = 0;
+        this.runRetired = retired;
         this.raiseEvent(e.vector, 'fault', e.errorCode, 0, e.cr2);
         if (this.tripleFault) {
           stop = 'triple-fault';
@@ -666,9 +727,36 @@ export class Cpu {
       }
     }
     this.retiredTotal += retired;
+    this.runRetired = 0;
     const result: RunResult = { retired, stop };
     if (stop === 'intercept' && this.intercepted) result.event = this.intercepted;
     return result;
+  }
+
+  /** Collect the instructions of a block starting at `lin` (same frame) and compile them. */
+  private buildBlock(lin: number, eip: number): Block | null {
+    const page = this.curCode;
+    if (!page) return null;
+    const insns: Insn[] = [];
+    let o = lin & 0xfff;
+    while (insns.length < MAX_BLOCK && o <= 0x1000 - 16) {
+      let ins = page.insns[o];
+      if (ins === undefined) {
+        try {
+          ins = decodeInstruction(this, (lin - (lin & 0xfff) + o) | 0);
+        } catch (e) {
+          if (e instanceof CpuFault) break;
+          throw e;
+        }
+        if (this.curCode !== page) return null;
+        page.insns[o] = ins;
+      }
+      if (ins.kind === InsnKind.OTHER) break;
+      insns.push(ins);
+      if (ins.kind === InsnKind.BRANCH) break;
+      o += ins.len;
+    }
+    return compileBlock(this, eip, insns);
   }
 
   /** Execute exactly one instruction (or deliver one pending event). */
@@ -859,7 +947,7 @@ export class Cpu {
 
   /** Current timestamp counter. */
   tsc(): bigint {
-    const base = this.platform.tsc ? this.platform.tsc() : BigInt(this.retiredTotal);
+    const base = this.platform.tsc ? this.platform.tsc() : BigInt(this.retiredTotal + this.runRetired);
     return (base + this.tscOffset) & 0xffffffffffffffffn;
   }
 }

@@ -53,15 +53,24 @@ export function paeOn(cpu: Cpu): boolean {
   return (cpu.cr0 & CR0_PG) !== 0 && (cpu.cr4 & CR4_PAE) !== 0;
 }
 
-export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean, fetch: boolean): number {
+/** `probe`: a look-up for inspection — no accessed/dirty bit updates (faults still throw). */
+export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean, fetch: boolean, probe = false): number {
   cpu.walkGlobal = false;
   cpu.walkNx = false;
   if (!(cpu.cr0 & CR0_PG)) return lin >>> 0;
   const pae = (cpu.cr4 & CR4_PAE) !== 0;
   const nxe = pae && (cpu.efer & EFER_NXE) !== 0;
   const err = (write ? PF_W : 0) | (user ? PF_U : 0) | (fetch && nxe ? PF_I : 0);
-  return pae ? walkPae(cpu, lin, write, user, fetch, nxe, err) : walk32(cpu, lin, write, user, err);
+  noWrites = probe;
+  try {
+    return pae ? walkPae(cpu, lin, write, user, fetch, nxe, err) : walk32(cpu, lin, write, user, err);
+  } finally {
+    noWrites = false;
+  }
 }
+
+/** Set during a probe walk: accessed/dirty bits are left alone. */
+let noWrites = false;
 
 function walk32(cpu: Cpu, lin: number, write: boolean, user: boolean, err: number): number {
   const pdeAddr = ((cpu.cr3 & ~0xfff) | ((lin >>> 22) << 2)) >>> 0;
@@ -134,6 +143,12 @@ export function loadPdptes(cpu: Cpu, cr3: number): void {
   cpu.pdpte.set(v);
 }
 
+/** Load the PDPTE registers without the CR3-load checks (a host-side CR3 change: Cpu.flushTlb). */
+export function reloadPdptes(cpu: Cpu): void {
+  const base = (cpu.cr3 & ~0x1f) >>> 0;
+  for (let k = 0; k < 8; k++) cpu.pdpte[k] = readPhys32(cpu, base + 4 * k);
+}
+
 /** `flags` is the AND of the levels' U/S and R/W bits (SDM §4.6). */
 function checkAccess(cpu: Cpu, flags: number, lin: number, write: boolean, user: boolean, err: number): void {
   if (user && !(flags & PTE_US)) throw new CpuFault(Vec.PF, err | PF_P, lin);
@@ -155,5 +170,6 @@ function readPhys32(cpu: Cpu, a: number): number {
 }
 
 function writePhys32(cpu: Cpu, a: number, v: number): void {
+  if (noWrites) return;
   for (let k = 0; k < 4; k++) cpu.physWrite8(a + k, v >> (8 * k));
 }

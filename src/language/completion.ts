@@ -42,20 +42,22 @@ function wordItems(words: readonly string[], kind: CompletionItemKind, detail: s
   return words.map((w) => ({ label: w, kind, detail, sortText: `${rank}${w}` }));
 }
 
+/** Completion items for path candidates, replacing what was typed of the path. */
+function pathItems(candidates: readonly string[], typed: string, pos: Position): CompletionItem[] {
+  return candidates.map((p) => ({
+    label: p.slice(p.lastIndexOf('/', p.length - 2) + 1),
+    kind: p.endsWith('/') ? CompletionItemKind.Folder : CompletionItemKind.File,
+    filterText: p,
+    textEdit: { range: { start: { line: pos.line, character: pos.character - typed.length }, end: pos }, newText: p },
+  }));
+}
+
 export function asmCompletion(index: SourceIndex, uri: string, text: string, pos: Position): CompletionItem[] {
   const line = splitLines(text)[pos.line] ?? '';
   const before = line.slice(0, pos.character);
   if (asmCodeEnd(before) < before.length) return []; // in a comment
   const include = /^\s*%include\s+["'<]([^"'>]*)$/i.exec(before);
-  if (include) {
-    const typed = include[1];
-    return index.includeCandidates(uri, typed).map((p) => ({
-      label: p.slice(p.lastIndexOf('/', p.length - 2) + 1),
-      kind: p.endsWith('/') ? CompletionItemKind.Folder : CompletionItemKind.File,
-      filterText: p,
-      textEdit: { range: { start: { line: pos.line, character: pos.character - typed.length }, end: pos }, newText: p },
-    }));
-  }
+  if (include) return pathItems(index.includeCandidates(uri, include[1]), include[1], pos);
   if (/(["'`])[^"'`]*$/.test(before) && (before.match(/["'`]/g) ?? []).length % 2 === 1) return []; // in a string
 
   if (/^\s*%\w*$/.test(before)) {
@@ -102,7 +104,7 @@ export function asmCompletion(index: SourceIndex, uri: string, text: string, pos
   return [...names.filter((n) => n.kind !== CompletionItemKind.Snippet), ...registers, ...wordItems(SIZE_WORDS, CompletionItemKind.Keyword, 'size', '2')];
 }
 
-export function xlCompletion(text: string, pos: Position): CompletionItem[] {
+export function xlCompletion(index: SourceIndex, uri: string, text: string, pos: Position): CompletionItem[] {
   const line = splitLines(text)[pos.line] ?? '';
   const before = line.slice(0, pos.character);
   if (xlCodeEnd(before) < before.length) return [];
@@ -129,6 +131,8 @@ export function xlCompletion(text: string, pos: Position): CompletionItem[] {
   if (!info) return [];
   const inQuotes = (current.match(/["']/g) ?? []).length % 2 === 1;
   if (info.kind === 'boolean') return wordItems(['0', '1'], CompletionItemKind.Value, info.key, '0');
+  const typedPath = /["']([^"']*)$/.exec(current);
+  if (info.path && inQuotes && typedPath) return pathItems(index.siblingCandidates(uri, typedPath[1]), typedPath[1], pos);
   return (info.values ?? []).map((v) => ({
     label: v,
     kind: CompletionItemKind.EnumMember,

@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
+  CodeActionKind,
   createConnection,
   Diagnostic,
   DidChangeConfigurationNotification,
@@ -17,12 +18,14 @@ import {
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { quickFixes } from './codeActions';
 import { asmCompletion, xlCompletion } from './completion';
 import { AsmSymbol as AssembledSymbol } from '../asm';
-import { checkAsm, SOURCE, xlKeyDiagnostics } from './diagnostics';
+import { checkAsm, SOURCE, xlConfigDiagnostics } from './diagnostics';
 import { AssembledLookup, asmHover, xlHover } from './hover';
 import { findDefinition, findReferences } from './navigation';
-import { SourceIndex, uriToPath } from './sourceIndex';
+import { pathToUri, SourceIndex, uriToPath } from './sourceIndex';
+import { asmDocumentLinks, xlDocumentLinks } from './links';
 import { asmSignatureHelp } from './signature';
 import { asmDocumentSymbols, xlDocumentSymbols } from './symbols';
 import { splitLines } from './text';
@@ -63,6 +66,10 @@ function listDirectory(dir: string): string[] {
   }
 }
 
+function fileExists(file: string): boolean {
+  return documents.get(pathToUri(file)) !== undefined || fs.existsSync(file);
+}
+
 const index = new SourceIndex(readDocument, bundledInclude, listDirectory);
 let canPullConfiguration = false;
 
@@ -97,6 +104,8 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
       documentSymbolProvider: true,
       completionProvider: { triggerCharacters: ['.', '%', '=', '"', '/'] },
       signatureHelpProvider: { triggerCharacters: [' ', ','] },
+      documentLinkProvider: { resolveProvider: false },
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
     },
     serverInfo: { name: 'xensim-language-server' },
   };
@@ -115,10 +124,14 @@ connection.onDidChangeConfiguration(async (change) => {
 /** The assembler's symbols of each open guest's last assembly (for addresses in hover). */
 const assembled = new Map<string, AssembledSymbol[]>();
 
-/** A symbol's address or value, from the guest being edited or any open guest that includes its file. */
-const lookupAssembled: AssembledLookup = (uri, name) => {
+/**
+ * A symbol's address or value: from the guest being edited, else from any open guest whose
+ * assembly defined it in the same file (a label of a shared include).
+ */
+const lookupAssembled: AssembledLookup = (uri, name, definedIn) => {
+  const file = uriToPath(definedIn);
   for (const u of [uri, ...assembled.keys()]) {
-    const hit = assembled.get(u)?.find((s) => s.name === name);
+    const hit = assembled.get(u)?.find((s) => s.name === name && (file === undefined || s.file === file));
     if (hit) return hit;
   }
   return undefined;
@@ -131,7 +144,7 @@ function validate(doc: TextDocument): void {
       const check = checkAsm(doc.uri, doc.getText(), readDocument, index.includePaths);
       diagnostics = check.diagnostics;
       assembled.set(doc.uri, check.symbols);
-    } else diagnostics = xlKeyDiagnostics(doc.getText());
+    } else diagnostics = xlConfigDiagnostics(doc.uri, doc.getText(), fileExists);
   } catch (e) {
     // a bug in a checker must not silence the others or stop the server
     connection.console.error(`${SOURCE}: checking ${doc.uri} failed: ${(e as Error).stack ?? e}`);
@@ -169,8 +182,10 @@ function guarded<P extends { textDocument: { uri: string } }, R>(empty: R, fn: (
 }
 
 connection.onHover(guarded(null, (doc, p) => (isAsm(doc) ? asmHover(index, doc.uri, doc.getText(), p.position, lookupAssembled) : xlHover(doc.getText(), p.position))));
-connection.onCompletion(guarded([], (doc, p) => (isAsm(doc) ? asmCompletion(index, doc.uri, doc.getText(), p.position) : xlCompletion(doc.getText(), p.position))));
+connection.onCompletion(guarded([], (doc, p) => (isAsm(doc) ? asmCompletion(index, doc.uri, doc.getText(), p.position) : xlCompletion(index, doc.uri, doc.getText(), p.position))));
 connection.onSignatureHelp(guarded(null, (doc, p) => (isAsm(doc) ? asmSignatureHelp(doc.getText(), p.position) : null)));
+connection.onDocumentLinks(guarded([], (doc) => (isAsm(doc) ? asmDocumentLinks(index, doc.uri) : xlDocumentLinks(doc.uri, doc.getText()))));
+connection.onCodeAction(guarded([], (doc, p) => quickFixes(doc.uri, p.context.diagnostics)));
 connection.onDefinition(guarded([], (doc, p) => (isAsm(doc) ? findDefinition(index, doc.uri, doc.getText(), p.position) : [])));
 connection.onReferences(
   guarded([], (doc, p) =>

@@ -68,31 +68,19 @@ export function splitLines(text: string): string[] {
   return text.split(/\r\n|\r|\n/);
 }
 
-/** Edit distance, for "did you mean" suggestions. */
-export function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
+/** Where the xl.cfg value starting at `start` ends: a quoted string, a list on this line, or a word. */
+export function xlValueEnd(line: string, start: number): number {
+  const c = line[start];
+  if (c === '"' || c === "'") {
+    for (let i = start + 1; i < line.length; i++) {
+      if (line[i] === '\\') i++;
+      else if (line[i] === c) return i + 1;
     }
+    return line.length;
   }
-  return row[b.length];
-}
-
-/** The candidate closest to word, when it is close enough to be a likely typo. */
-export function closest(word: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(1, Math.floor(word.length / 3)) + 1;
-  for (const c of candidates) {
-    const d = editDistance(word, c);
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
+  if (c === '[') {
+    const close = line.indexOf(']', start);
+    return close < 0 ? line.length : close + 1;
   }
-  return best;
+  return start + (/^[^\s,;#\]]*/.exec(line.slice(start))?.[0].length ?? 0);
 }

@@ -53,6 +53,22 @@ describe('asm: errors name file, line and column', () => {
       "main.asm:2:5: error: non-constant value given to `%if' (symbol `x' is not a preprocessor value)",
     ]);
   });
+  it('directive misuse', () => {
+    const src = ['times -1 db 0', 'align 3', 'org 5', 'org 6', '%endif', '%endmacro', 'bits 64', 'dd 1/0', '%foo', 'mov eax, [ebx+ecx+edx]'].join('\n');
+    assert.deepStrictEqual(errors(src), [
+      'main.asm:1:1: error: TIMES value -1 is negative',
+      'main.asm:2:1: error: alignment 3 is not a power of two',
+      'main.asm:4:1: error: program origin redefined',
+      "main.asm:5:1: error: `%endif': no matching `%if'",
+      "main.asm:6:1: error: `%endmacro': not defining a macro",
+      'main.asm:7:6: error: 64-bit code is not supported (IA-32 only)',
+      'main.asm:8:5: error: division by zero',
+      "main.asm:9:1: error: unknown preprocessor directive `%foo'",
+      'main.asm:10:10: error: invalid effective address: too many registers',
+    ]);
+    assert.deepStrictEqual(ours('db\n').warnings.map(formatDiagnostic), ['main.asm:1:3: warning: no operand for data declaration']);
+  });
+
   it('every error of a file in one run, in line order', () => {
     const src = ['bits 32', 'frob 1', 'mov eax, bx', 'dd nosuch', 'y: db 1', 'y: db 2', '%include "gone.inc"', 'db (', 'nop'].join('\n');
     assert.deepStrictEqual(

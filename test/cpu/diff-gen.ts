@@ -460,6 +460,26 @@ function genBcd(rng: Rng): Ins {
   }
 }
 
+/** Labels are unique within a generated file: case index + a counter. */
+let labelPrefix = '';
+let labelSeq = 0;
+
+/** Forward branches over one instruction: jcc (short and near), jmp, loop/loopz/loopnz, jecxz. */
+function genBranch(rng: Rng): Ins {
+  const label = `${labelPrefix}${labelSeq++}`;
+  const filler = rng.pick(['inc eax', 'not ebx', 'add esi, 7', 'xor edx, 0x55aa', 'dec edi']);
+  const k = rng.int(4);
+  if (k === 0) {
+    const undef = filler.startsWith('xor') ? A : 0;
+    return { text: `${rng.pick(['loop', 'loopz', 'loopnz', 'jecxz'])} ${label}\n${filler}\n${label}:`, def: 0, undef, reads: true };
+  }
+  if (k === 1) return { text: `jmp ${rng.pick(['short ', 'near '])}${label}\n${filler}\n${label}:`, def: 0, undef: 0 };
+
+  // The filler may be skipped; its flags are all defined except xor's AF, marked undefined.
+  const undef = filler.startsWith('xor') ? A : 0;
+  return { text: `j${rng.pick(CONDS)} ${rng.pick(['short ', 'near '])}${label}\n${filler}\n${label}:`, def: 0, undef, reads: true };
+}
+
 function genXlat(rng: Rng): Ins {
   return { text: 'xlatb', def: 0, undef: 0, pre: [{ text: `lea ebx, [ebp-${rng.int(128)}]`, def: 0, undef: 0 }] };
 }
@@ -481,6 +501,7 @@ const GENERATORS: [number, (rng: Rng) => Ins][] = [
   [5, genString],
   [3, genBcd],
   [1, genXlat],
+  [6, genBranch],
 ];
 const TOTAL_WEIGHT = GENERATORS.reduce((a, [w]) => a + w, 0);
 
@@ -500,6 +521,8 @@ function randomReg(rng: Rng): number {
 /** Case `index` of the stream with `seed`. */
 export function generateCase(seed: number, index: number): DiffCase {
   const rng = new Rng((seed * 0x9e3779b1 + index * 0x85ebca6b + 1) >>> 0);
+  labelPrefix = `L${index}_`;
+  labelSeq = 0;
   const regs = [0, 1, 2, 3, 4, 5].map(() => randomReg(rng));
   const flags = (rng.u32() & ALL) | (rng.chance(0.1) ? D : 0);
   const n = 1 + rng.int(6);

@@ -1,0 +1,624 @@
+/**
+ * The hypervisor: domains and vCPUs on the Machine's pCPUs, the run loop, and every Xen action
+ * as a resumable step. A hypercall, trap bounce or event upcall becomes the vCPU's
+ * PendingAction; its trace records are emitted (and the caller's stopOn asked) before Xen acts,
+ * so a debugger can stop at a hypercall's entry, step through it and stop at its exit.
+ *
+ * Time: pCPUs run in rounds of QUANTUM instructions each (a pCPU whose vCPU blocks idles out the
+ * round); a round advances virtual time by QUANTUM × ns-per-instruction; timers fire and the
+ * scheduler ticks at round boundaries; when every pCPU is idle, time skips to the next timer.
+ */
+import { Cpu, CS, DS, ES, FS, GS, SS, CR0_PG, CR0_WP, CR4_PAE } from '../cpu/cpu';
+import { setSegment } from '../cpu/segments';
+import type { CpuEvent } from '../cpu/platform';
+import { Trace } from '../trace/trace';
+import { CLASS_BIT, CLASS_OF, TraceRecord } from '../trace/records';
+import { DOMID, decodeHypercall, formatResult, VIRQ } from './abi';
+import { Machine, MachineOptions, PAGE_SIZE } from './machine';
+import { MemoryManager, XenError, GDT_L2_SLOT, PTE_P, PTE_RW, PTE_US, PTE_A, OWNER_XEN } from './mm';
+import { GuestMemory } from './guestmem';
+import { Domain, Vcpu, PendingAction } from './domain';
+import { PvPlatform, bounce, fillReservedGdtPage, installGdt, loadSegment, xenCpuid, FLAT_RING1_CS, FLAT_RING1_DS } from './pv';
+import { SharedInfo } from './shared';
+import { CreditScheduler, TICK_NS } from './sched';
+import { HYPERCALL_TABLE } from './hypercalls';
+import { HypercallContext } from './hypercalls/types';
+import { EventChannels } from './events';
+import type { DomainInfo, StopInfo, RunOptions, VcpuInfo } from './inspect';
+
+export const QUANTUM = 10_000;
+/** virtual instructions a Xen action (one step of a hypercall, bounce or upcall) is charged */
+const ACTION_COST = 1;
+
+export interface HypervisorOptions extends MachineOptions {
+  quantum?: number;
+}
+
+interface Pcpu {
+  id: number;
+  current: Vcpu | null;
+  /** instructions (and action costs) used in the current round */
+  used: number;
+}
+
+export type DomainListener = (d: Domain, event: 'shutdown' | 'crashed') => void;
+
+export class Hypervisor {
+  readonly machine: Machine;
+  readonly mm: MemoryManager;
+  readonly trace = new Trace();
+  readonly domains = new Map<number, Domain>();
+  readonly cpus = new Map<Vcpu, Cpu>();
+  readonly platforms = new Map<Vcpu, PvPlatform>();
+  readonly pcpus: Pcpu[];
+  readonly sched: CreditScheduler;
+  readonly events: EventChannels;
+  readonly quantum: number;
+  /** virtual ns at the start of the current round */
+  roundStart = 0;
+  cursor = 0;
+  instructions = 0;
+  nextTick = TICK_NS;
+  nextDomid = 1;
+  private stopOn?: (r: TraceRecord) => boolean;
+  private stopHit: TraceRecord | null = null;
+  /** who the records of the current step are attributed to */
+  private ctxPcpu = 0;
+  readonly domainListeners: DomainListener[] = [];
+
+  constructor(opts: HypervisorOptions = {}) {
+    this.machine = new Machine(opts);
+    this.mm = new MemoryManager(this.machine);
+    this.quantum = opts.quantum ?? QUANTUM;
+    this.pcpus = Array.from({ length: this.machine.pcpus }, (_, id) => ({ id, current: null, used: 0 }));
+    this.mm.xenArea = {
+      xenL2Entry: (domid, slot) => {
+        const d = this.domains.get(domid);
+        if (!d || slot !== GDT_L2_SLOT) return 0;
+        return (d.gdtL1 * PAGE_SIZE + (PTE_P | PTE_RW | PTE_US | PTE_A)) >>> 0;
+      },
+    };
+    this.sched = new CreditScheduler({
+      nrPcpus: this.pcpus.length,
+      now: (p) => this.pcpuNow(p),
+      vcpus: () => [...this.domains.values()].flatMap((d) => d.vcpus),
+      current: (p) => this.pcpus[p].current,
+      setCurrent: (p, v, reason) => this.setCurrent(p, v, reason),
+    });
+    this.events = new EventChannels(this);
+  }
+
+  // ------------------------------------------------------------------ time
+
+  pcpuNow(p: number): number {
+    return this.roundStart + this.pcpus[p].used * this.machine.nsPerInstruction;
+  }
+
+  /** system time as the running context sees it */
+  now(): number {
+    return this.pcpuNow(this.ctxPcpu);
+  }
+
+  // ------------------------------------------------------------------ trace
+
+  /** Record base for the current context. */
+  base(v: Vcpu | null): { time: number; pcpu: number; domid: number; vcpu: number } {
+    const pcpu = v ? v.pcpu : this.ctxPcpu;
+    return { time: this.pcpuNow(pcpu), pcpu, domid: v ? v.domain.id : DOMID.XEN, vcpu: v ? v.id : 0 };
+  }
+
+  /** Whether a record of this kind is wanted by a listener or the stop predicate (build it only then). */
+  wants(kind: TraceRecord['kind']): boolean {
+    return (this.trace.mask & CLASS_BIT[CLASS_OF[kind]]) !== 0 || this.stopOn !== undefined;
+  }
+
+  emit(r: TraceRecord): void {
+    this.trace.emit(r);
+    if (this.stopOn && !this.stopHit && this.stopOn(r)) this.stopHit = r;
+  }
+
+  // ------------------------------------------------------------------ domains
+
+  shared(d: Domain): SharedInfo {
+    return new SharedInfo(this.machine, d);
+  }
+
+  memOf(v: Vcpu): GuestMemory {
+    const cpu = this.cpus.get(v)!;
+    return new GuestMemory(this.machine, () => cpu.cr3 >>> 0);
+  }
+
+  cpuOf(v: Vcpu): Cpu {
+    return this.cpus.get(v)!;
+  }
+
+  /** createdomain: the Domain, its Xen frames (shared_info, GDT area) and vCPU objects. */
+  createDomain(name: string, opts: { privileged?: boolean; maxPages: number; vcpus: number; domid?: number; config?: Domain['config'] }): Domain {
+    const id = opts.domid ?? this.nextDomid++;
+    if (this.domains.has(id)) throw new XenError(-17, `domain ${id} exists`);
+    const d = new Domain(id, name, 'pv', opts.privileged ?? false, opts.config, opts.maxPages);
+    this.domains.set(id, d);
+    d.sharedInfoMfn = this.mm.alloc(OWNER_XEN);
+    // shared_info starts with every vCPU's events masked, as Xen leaves it
+    const si = this.shared(d);
+    d.gdtL1 = this.mm.alloc(OWNER_XEN);
+    d.xenGdtPage = this.mm.alloc(OWNER_XEN);
+    fillReservedGdtPage(this.machine.writable(d.xenGdtPage));
+    for (let i = 0; i < opts.vcpus; i++) this.addVcpu(d, i);
+    for (let i = 0; i < opts.vcpus && i < 32; i++) si.setUpcallMask(i, 1);
+    this.events.initDomain(d);
+    if (this.wants('domain')) this.emit({ kind: 'domain', ...this.base(null), domid: d.id, event: 'created', name });
+    return d;
+  }
+
+  private addVcpu(d: Domain, id: number): Vcpu {
+    const v = new Vcpu(d, id);
+    const platform = new PvPlatform(this.machine, () => this.pcpuNow(v.pcpu));
+    const cpu = new Cpu(platform);
+    d.vcpus.push(v);
+    this.cpus.set(v, cpu);
+    this.platforms.set(v, platform);
+    this.refreshGdtMapping(v);
+    return v;
+  }
+
+  /** Map vCPU `v`'s GDT area: the guest's set_gdt frames read-only, Xen's reserved page, zeros elsewhere. */
+  refreshGdtMapping(v: Vcpu): void {
+    const d = v.domain;
+    const f = this.machine.writable(d.gdtL1);
+    const dv = new DataView(f.buffer, f.byteOffset, PAGE_SIZE);
+    for (let page = 0; page < 16; page++) {
+      let mfn = this.mm.zeroFrame;
+      if (page < 14 && page < v.gdtFrames.length) mfn = v.gdtFrames[page];
+      if (page === 14) mfn = d.xenGdtPage;
+      dv.setUint32((v.id * 16 + page) * 8, (mfn * PAGE_SIZE + (PTE_P | PTE_US | PTE_A)) >>> 0, true);
+      dv.setUint32((v.id * 16 + page) * 8 + 4, 0, true);
+    }
+    for (const [vv, cpu] of this.cpus) if (vv.domain === d) cpu.flushTlb();
+  }
+
+  /** Put a vCPU into the PV initial state: ring 1, flat selectors, PAE paging on `l3mfn`. */
+  initVcpuContext(v: Vcpu, ctx: { eip: number; esp: number; esi: number; l3mfn: number }): void {
+    const cpu = this.cpuOf(v);
+    cpu.reset();
+    cpu.cr0 = (0x80000000 | CR0_WP | 0x11 | 0x20) | 0; // PG WP NE ET PE
+    cpu.cr4 = CR4_PAE;
+    cpu.cr3 = (ctx.l3mfn * PAGE_SIZE) | 0;
+    cpu.cpl = 1;
+    installGdt(v, cpu);
+    cpu.idtrBase = 0;
+    cpu.idtrLimit = 0;
+    // No I/O bitmap: in/out from the guest raise #GP.
+    Object.assign(cpu.tr, { sel: 0, base: 0, limit: 0, attr: 0x8b });
+    const ok = loadSegment(this.machine, v, cpu, CS, FLAT_RING1_CS) && [SS, DS, ES, FS, GS].every((s) => loadSegment(this.machine, v, cpu, s, FLAT_RING1_DS));
+    if (!ok) throw new Error('internal: Xen flat selectors did not load');
+    cpu.setEflags(0x202);
+    cpu.eip = ctx.eip | 0;
+    cpu.r.fill(0);
+    cpu.r[4] = ctx.esp | 0;
+    cpu.r[6] = ctx.esi | 0;
+    cpu.modeChanged();
+    cpu.flushTlb();
+    void CR0_PG;
+    void setSegment;
+  }
+
+  /** Make a vCPU runnable (VCPUOP_up, unpause). */
+  vcpuUp(v: Vcpu): void {
+    v.up = true;
+    if (v.domain.state === 'running' || v.domain.state === 'blocked') this.sched.wake(v, false);
+  }
+
+  unpause(d: Domain): void {
+    if (d.state !== 'paused') return;
+    d.state = 'running';
+    if (this.wants('domain')) this.emit({ kind: 'domain', ...this.base(null), domid: d.id, event: 'unpaused', name: d.name });
+    for (const v of d.vcpus) if (v.up && !v.blocked) this.sched.wake(v, false);
+  }
+
+  /** SCHEDOP_shutdown / a crash: stop every vCPU, tell the toolstack. */
+  shutdown(d: Domain, reason: string, code: number): void {
+    if (!d.alive) return;
+    d.state = reason === 'crash' ? 'crashed' : 'shutdown';
+    d.shutdownReason = reason;
+    d.shutdownCode = code;
+    for (const v of d.vcpus) {
+      this.timerStop(v);
+      if (v.runstate !== 'offline') this.sched.sleep(v, 'offline');
+    }
+    if (this.wants('domain')) this.emit({ kind: 'domain', ...this.base(null), domid: d.id, event: reason === 'crash' ? 'crashed' : 'shutdown', name: d.name, reason: `SHUTDOWN_${reason}` });
+    for (const l of this.domainListeners) l(d, reason === 'crash' ? 'crashed' : 'shutdown');
+  }
+
+  crash(d: Domain, why: string): void {
+    this.consoleWrite(d, `(XEN) domain_crash called: ${why}\n`, 'serial');
+    this.shutdown(d, 'crash', 3);
+  }
+
+  consoleWrite(d: Domain, text: string, source: 'console_io' | 'serial' = 'console_io'): void {
+    d.consoleLine += text;
+    let nl: number;
+    while ((nl = d.consoleLine.indexOf('\n')) >= 0) {
+      const line = d.consoleLine.slice(0, nl).replace(/\r$/, '');
+      d.consoleLine = d.consoleLine.slice(nl + 1);
+      d.consoleLines.push(line);
+      if (this.wants('console')) {
+        const v = d.vcpus.find((x) => x.runstate === 'running') ?? null;
+        this.emit({ kind: 'console', ...this.base(v), domid: d.id, text: line, source });
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ timers
+
+  timerSet(v: Vcpu, deadline: number): void {
+    // a deadline already passed fires at once (Xen's set_timer_op)
+    if (deadline <= this.now()) {
+      v.timer.deadline = -1;
+      this.events.sendVirq(v, VIRQ.TIMER);
+      return;
+    }
+    v.timer.deadline = deadline;
+  }
+
+  timerStop(v: Vcpu): void {
+    v.timer.deadline = -1;
+  }
+
+  private fireTimers(now: number): void {
+    for (const d of this.domains.values()) {
+      if (!d.alive) continue;
+      for (const v of d.vcpus) {
+        if (v.timer.deadline >= 0 && v.timer.deadline <= now) {
+          v.timer.deadline = -1;
+          this.events.sendVirq(v, VIRQ.TIMER);
+        }
+        if (v.periodicNext >= 0 && v.periodicNext <= now) {
+          v.periodicNext += v.periodicNs;
+          this.events.sendVirq(v, VIRQ.TIMER);
+        }
+        if (v.pollDeadline >= 0 && v.pollDeadline <= now && v.blocked) this.wakeFromBlock(v);
+      }
+    }
+  }
+
+  private nextTimer(): number {
+    let t = Infinity;
+    for (const d of this.domains.values()) {
+      if (!d.alive) continue;
+      for (const v of d.vcpus) {
+        if (v.timer.deadline >= 0) t = Math.min(t, v.timer.deadline);
+        if (v.periodicNext >= 0) t = Math.min(t, v.periodicNext);
+        if (v.pollDeadline >= 0 && v.blocked) t = Math.min(t, v.pollDeadline);
+      }
+    }
+    return t;
+  }
+
+  // ------------------------------------------------------------------ blocking
+
+  block(v: Vcpu): void {
+    v.blocked = true;
+    this.sched.sleep(v, 'blocked');
+  }
+
+  wakeFromBlock(v: Vcpu): void {
+    if (!v.blocked) return;
+    v.blocked = false;
+    v.pollPorts = null;
+    v.pollDeadline = -1;
+    if (v.domain.alive && v.domain.state !== 'paused' && v.up) this.sched.wake(v, true);
+  }
+
+  private setCurrent(p: number, v: Vcpu | null, reason: string): void {
+    const pc = this.pcpus[p];
+    const prev = pc.current;
+    pc.current = v;
+    if (v) this.shared(v.domain).updateTime(v.id, this.pcpuNow(p), this.pcpuNow(p));
+    if (this.wants('schedule')) {
+      this.emit({
+        kind: 'schedule',
+        time: this.pcpuNow(p),
+        pcpu: p,
+        domid: v ? v.domain.id : DOMID.IDLE,
+        vcpu: v ? v.id : p,
+        prevDomid: prev ? prev.domain.id : DOMID.IDLE,
+        prevVcpu: prev ? prev.id : p,
+        reason,
+        priority: v ? v.sched.pri : 'idle',
+        credit: v ? Math.round(v.sched.credit) : undefined,
+      });
+    }
+  }
+
+  // ------------------------------------------------------------------ the run loop
+
+  private allDone(): boolean {
+    for (const d of this.domains.values()) if (!d.privileged && d.alive) return false;
+    return this.toolstackIdle();
+  }
+
+  /** Overridden by the toolstack: true when it has nothing left to do. */
+  toolstackIdle: () => boolean = () => true;
+
+  run(options: RunOptions): StopInfo {
+    const end = this.instructions + Math.max(0, options.maxInstructions);
+    this.stopOn = options.stopOn;
+    this.stopHit = null;
+    const bps = options.breakpoints ?? [];
+    for (const [v, cpu] of this.cpus) {
+      cpu.breakpoints.clear();
+      for (const b of bps) if (b.domid === v.domain.id) cpu.breakpoints.add(b.eip >>> 0);
+    }
+    try {
+      for (;;) {
+        if (this.allDone()) return { reason: 'finished' };
+        if (options.untilTimeNs !== undefined && this.roundStart >= options.untilTimeNs) return { reason: 'time-limit' };
+        if (this.instructions >= end) return { reason: 'budget' };
+        if (this.cursor >= this.pcpus.length) {
+          const idle = this.endRound(options.untilTimeNs);
+          if (idle) return idle;
+          continue;
+        }
+        const p = this.pcpus[this.cursor];
+        const v = p.current;
+        if (!v || p.used >= this.quantum) {
+          p.used = this.quantum;
+          this.cursor++;
+          continue;
+        }
+        this.ctxPcpu = p.id;
+        const stop = this.stepVcpu(v, p, Math.min(this.quantum - p.used, end - this.instructions), true);
+        if (stop) return stop;
+      }
+    } finally {
+      this.stopOn = undefined;
+    }
+  }
+
+  step(domid: number, vcpu: number): StopInfo {
+    const v = this.domains.get(domid)?.vcpus[vcpu];
+    if (!v) return { reason: 'step' };
+    if (v.runstate !== 'running') return { reason: 'step', domid, vcpu };
+    const p = this.pcpus[v.pcpu];
+    this.ctxPcpu = p.id;
+    const stop = this.stepVcpu(v, p, 1, false);
+    return stop && stop.reason !== 'budget' ? stop : { reason: 'step', domid, vcpu };
+  }
+
+  /** One slice of a vCPU's progress: a pending Xen action step, an upcall, or guest instructions. */
+  private stepVcpu(v: Vcpu, p: Pcpu, budget: number, honourBreakpoints: boolean): StopInfo | null {
+    if (v.pending) {
+      this.stepAction(v);
+      p.used += ACTION_COST;
+      this.instructions += ACTION_COST;
+      return this.checkStop(v);
+    }
+    if (this.events.upcallDeliverable(v)) {
+      this.startAction(v, { kind: 'event-delivery', phase: 'entry', ring: this.cpuOf(v).cpl, eip: this.cpuOf(v).eip >>> 0 });
+      return this.checkStop(v);
+    }
+    const cpu = this.cpuOf(v);
+    const saved = honourBreakpoints ? null : new Set(cpu.breakpoints);
+    if (saved) cpu.breakpoints.clear();
+    const res = cpu.run(budget);
+    if (saved) for (const b of saved) cpu.breakpoints.add(b);
+    p.used += res.retired;
+    this.instructions += res.retired;
+    switch (res.stop) {
+      case 'intercept': {
+        const ev = res.event ?? this.platforms.get(v)!.taken;
+        if (ev) this.intercepted(v, ev);
+        return this.checkStop(v);
+      }
+      case 'breakpoint':
+        return { reason: 'breakpoint', domid: v.domain.id, vcpu: v.id };
+      case 'triple-fault':
+        this.crash(v.domain, 'triple fault');
+        return this.checkStop(v);
+      case 'hlt':
+        // Ring 1 cannot hlt (it faults); a halted PV vCPU can only come from a bad restore.
+        this.crash(v.domain, 'vCPU halted');
+        return this.checkStop(v);
+      default:
+        return null;
+    }
+  }
+
+  private checkStop(v: Vcpu): StopInfo | null {
+    if (!this.stopHit) return null;
+    const r = this.stopHit;
+    this.stopHit = null;
+    return { reason: 'trace', record: r, domid: r.domid === v.domain.id ? v.domain.id : r.domid, vcpu: r.domid === v.domain.id ? v.id : r.vcpu };
+  }
+
+  /** End of a round: advance time, fire timers, tick the scheduler; skip idle time. */
+  private endRound(until?: number): StopInfo | null {
+    this.cursor = 0;
+    let next = this.roundStart + this.quantum * this.machine.nsPerInstruction;
+    const allIdle = this.pcpus.every((p) => p.current === null);
+    if (allIdle) {
+      const t = Math.min(this.nextTimer(), this.nextTick);
+      if (t === Infinity) return this.allDone() ? { reason: 'finished' } : { reason: 'idle' };
+      // jump to the round containing the next event
+      const q = this.quantum * this.machine.nsPerInstruction;
+      next = Math.max(next, Math.ceil(t / q) * q);
+      if (until !== undefined && next > until) next = Math.max(this.roundStart + q, Math.ceil(until / q) * q);
+    }
+    for (const p of this.pcpus) p.used = 0;
+    this.roundStart = next;
+    this.ctxPcpu = 0;
+    this.fireTimers(next);
+    while (this.nextTick <= next) {
+      this.sched.tick(this.nextTick);
+      this.nextTick += TICK_NS;
+    }
+    return null;
+  }
+
+  // ------------------------------------------------------------------ Xen actions
+
+  private intercepted(v: Vcpu, ev: CpuEvent): void {
+    const cpu = this.cpuOf(v);
+    const ring = cpu.cpl;
+    if (ev.kind === 'soft' && ev.vector === 0x82 && ring === 1) {
+      const nr = cpu.r[0] >>> 0;
+      const args = [cpu.r[3], cpu.r[1], cpu.r[2], cpu.r[6], cpu.r[7]].map((x) => x >>> 0);
+      const mem = this.memOf(v);
+      const dec = decodeHypercall(nr, args, (gva, size) => mem.tryRead(gva, size));
+      this.startAction(v, { kind: 'hypercall', nr, args, phase: 'entry', text: dec.text, name: dec.name, subop: dec.subop, ring, eip: cpu.eip >>> 0 });
+      return;
+    }
+    if (ev.kind === 'fault' && ev.vector === 6 && this.forcedEmulation(v, cpu)) return;
+    let vector = ev.vector;
+    let errorCode = ev.errorCode;
+    if (ev.kind === 'soft') {
+      const t = v.trapTable[vector];
+      if (!t || (t.flags & 3) < ring || vector === 0x82) {
+        // A gate the caller may not use: #GP with the IDT error code, at the int instruction.
+        errorCode = (vector << 3) | 2;
+        vector = 13;
+        cpu.eip = ev.eip | 0;
+        this.startAction(v, { kind: 'trap-bounce', vector, errorCode, soft: false, phase: 'entry', ring, eip: ev.eip });
+        return;
+      }
+    }
+    this.startAction(v, { kind: 'trap-bounce', vector, errorCode, cr2: ev.cr2, soft: ev.kind === 'soft', phase: 'entry', ring, eip: cpu.eip >>> 0 });
+  }
+
+  /** `ud2a; .ascii "xen"; cpuid`: Xen's forced-emulation prefix, CPUID with Xen's leaves. */
+  private forcedEmulation(v: Vcpu, cpu: Cpu): boolean {
+    const lin = (cpu.segBase[CS] + cpu.eip) >>> 0;
+    const b = this.memOf(v).tryRead(lin, 7);
+    if (!b || b[0] !== 0x0f || b[1] !== 0x0b || b[2] !== 0x78 || b[3] !== 0x65 || b[4] !== 0x6e || b[5] !== 0x0f || b[6] !== 0xa2) return false;
+    const r = xenCpuid(cpu.r[0] >>> 0, cpu.r[1] >>> 0);
+    cpu.r[0] = r.eax | 0;
+    cpu.r[3] = r.ebx | 0;
+    cpu.r[1] = r.ecx | 0;
+    cpu.r[2] = r.edx | 0;
+    cpu.eip = (cpu.eip + 7) | 0;
+    if (this.wants('fault')) this.emit({ kind: 'fault', ...this.base(v), vector: 6, name: '#UD', eip: lin, ring: cpu.cpl, outcome: 'xen' });
+    return true;
+  }
+
+  /** A new action: its entry records are emitted now (the stop point before Xen acts). */
+  private startAction(v: Vcpu, a: PendingAction): void {
+    v.pending = a;
+    const b = this.base(v);
+    if (a.kind === 'hypercall') {
+      v.domain.hypercalls++;
+      if (this.wants('ring-transition')) this.emit({ kind: 'ring-transition', ...b, from: a.ring, to: 0, cause: 'hypercall', fromEip: a.eip });
+      if (this.wants('hypercall-entry')) {
+        const mem = this.memOf(v);
+        const dec = decodeHypercall(a.nr, a.args, (gva, size) => mem.tryRead(gva, size));
+        this.emit({ kind: 'hypercall-entry', ...b, nr: a.nr, name: dec.name, subop: dec.subop, args: dec.args, text: dec.text });
+      }
+    } else if (a.kind === 'trap-bounce') {
+      if (this.wants('fault') && !a.soft) {
+        const handled = !!v.trapTable[a.vector]?.address;
+        this.emit({ kind: 'fault', ...b, vector: a.vector, name: VECTOR_NAMES[a.vector] ?? `#${a.vector}`, errorCode: a.errorCode, cr2: a.cr2, eip: a.eip, ring: a.ring, outcome: handled ? 'bounce' : 'crash' });
+      }
+    } else {
+      const si = this.shared(v.domain);
+      const port = si.firstPending(v.id, v.domain.evtchns.length);
+      if (this.wants('event-deliver')) this.emit({ kind: 'event-deliver', ...b, port, virq: this.events.virqName(v.domain, port), upcall: true });
+    }
+    a.phase = 'act';
+  }
+
+  private stepAction(v: Vcpu): void {
+    const a = v.pending!;
+    const cpu = this.cpuOf(v);
+    if (a.kind === 'hypercall') {
+      if (a.phase === 'act') {
+        const ctx: HypercallContext = { hv: this, vcpu: v, domain: v.domain, args: a.args, mem: this.memOf(v), noResult: false };
+        let result: number;
+        const h = HYPERCALL_TABLE[a.nr];
+        try {
+          result = h ? h(ctx) : -38;
+        } catch (e) {
+          if (!(e instanceof XenError)) throw e;
+          result = e.errno;
+        }
+        a.result = result | 0;
+        a.noResult = ctx.noResult;
+        a.phase = 'return';
+        if (this.wants('hypercall-exit')) this.emit({ kind: 'hypercall-exit', ...this.base(v), nr: a.nr, name: a.name, subop: a.subop, result: a.result, resultText: formatResult(a.result) });
+        return;
+      }
+      // return to the guest (after a block, when the vCPU runs again)
+      v.pending = null;
+      if (!a.noResult) cpu.r[0] = a.result! | 0;
+      cpu.afterPlatformCall();
+      if (this.wants('ring-transition')) this.emit({ kind: 'ring-transition', ...this.base(v), from: 0, to: cpu.cpl, cause: a.noResult ? 'iret' : 'hypercall-return', toEip: cpu.eip >>> 0 });
+      return;
+    }
+    v.pending = null;
+    const si = this.shared(v.domain);
+    const info = { upcallMask: () => si.upcallMask(v.id), setUpcallMask: (m: number) => si.setUpcallMask(v.id, m) };
+    const from = cpu.cpl;
+    const fromEip = cpu.eip >>> 0;
+    if (a.kind === 'trap-bounce') {
+      const t = v.trapTable[a.vector];
+      if (!t || !t.address) {
+        this.crash(v.domain, `unhandled ${VECTOR_NAMES[a.vector] ?? `vector ${a.vector}`} at eip 0x${a.eip.toString(16)} in ring ${a.ring}${a.cr2 !== undefined ? ` (cr2 0x${a.cr2.toString(16)})` : ''}`);
+        return;
+      }
+      if (a.vector === 14 && a.cr2 !== undefined) si.setCr2(v.id, a.cr2);
+      try {
+        bounce(this.machine, v, cpu, this.memOf(v), info, { cs: t.cs, eip: t.address }, a.errorCode, (t.flags & 4) !== 0);
+      } catch (e) {
+        if (!(e instanceof XenError)) throw e;
+        this.crash(v.domain, `cannot bounce ${VECTOR_NAMES[a.vector] ?? a.vector}: ${e.message}`);
+        return;
+      }
+      if (this.wants('trap-bounce')) this.emit({ kind: 'trap-bounce', ...this.base(v), vector: a.vector, errorCode: a.errorCode, cr2: a.cr2, cs: cpu.segSel[CS], eip: cpu.eip >>> 0 });
+      if (this.wants('ring-transition')) {
+        this.emit({ kind: 'ring-transition', ...this.base(v), from, to: cpu.cpl, cause: a.soft ? (a.vector === 0x80 ? 'syscall' : 'interrupt') : 'exception', fromEip, toEip: cpu.eip >>> 0 });
+      }
+    } else {
+      const cb = v.eventCallback;
+      if (!cb || si.upcallMask(v.id) || !si.upcallPending(v.id)) return;
+      try {
+        bounce(this.machine, v, cpu, this.memOf(v), info, cb, undefined, true);
+      } catch (e) {
+        if (!(e instanceof XenError)) throw e;
+        this.crash(v.domain, `cannot deliver an event upcall: ${e.message}`);
+        return;
+      }
+      if (this.wants('ring-transition')) this.emit({ kind: 'ring-transition', ...this.base(v), from, to: cpu.cpl, cause: 'event-upcall', fromEip, toEip: cpu.eip >>> 0 });
+    }
+  }
+
+  // ------------------------------------------------------------------ inspection helpers
+
+  domainInfo(d: Domain): DomainInfo {
+    const info: DomainInfo = { id: d.id, name: d.name, kind: d.kind, privileged: d.privileged, state: this.displayState(d), vcpus: d.vcpus.length, pages: d.pages, maxPages: d.maxPages };
+    if (d.shutdownReason) info.shutdownReason = d.shutdownReason;
+    if (d.config) info.configFile = d.config.file;
+    return info;
+  }
+
+  private displayState(d: Domain): DomainInfo['state'] {
+    if (d.state !== 'running') return d.state;
+    return d.vcpus.some((v) => v.runstate === 'running' || v.runstate === 'runnable') ? 'running' : 'blocked';
+  }
+
+  vcpuInfo(v: Vcpu): VcpuInfo {
+    const now = this.pcpuNow(v.pcpu);
+    const t = { ...v.runstateTime };
+    t[v.runstate] += Math.max(0, now - v.runstateEntry);
+    const info: VcpuInfo = { domid: v.domain.id, vcpu: v.id, runstate: v.runstate, pcpu: v.pcpu, runstateTime: t };
+    const a = v.pending;
+    if (a) {
+      if (a.kind === 'hypercall') info.activity = { kind: 'hypercall', description: a.phase === 'return' ? `${a.text} = ${formatResult(a.result ?? 0)}` : a.text, hypercall: { name: a.name, nr: a.nr, args: [...a.args] } };
+      else if (a.kind === 'trap-bounce') info.activity = { kind: 'trap-bounce', description: `bounce ${VECTOR_NAMES[a.vector] ?? `vector ${a.vector}`}${a.errorCode !== undefined ? ` (error 0x${a.errorCode.toString(16)})` : ''}` };
+      else info.activity = { kind: 'event-delivery', description: 'event upcall' };
+    }
+    return info;
+  }
+}
+
+export const VECTOR_NAMES: Record<number, string> = {
+  0: '#DE', 1: '#DB', 2: 'NMI', 3: '#BP', 4: '#OF', 5: '#BR', 6: '#UD', 7: '#NM', 8: '#DF', 10: '#TS', 11: '#NP', 12: '#SS', 13: '#GP', 14: '#PF', 16: '#MF', 17: '#AC', 18: '#MC', 19: '#XM', 0x80: 'int 0x80',
+};

@@ -1,0 +1,158 @@
+/**
+ * A whole simulated Xen system, as front ends see it: the hypervisor with its domains, built
+ * from xl configs, behind the Inspectable contract (inspect.ts) the debugger and CLI read.
+ */
+import type { CpuState } from '../cpu/state';
+import { CS } from '../cpu/cpu';
+import type { DomainConfig } from './config';
+import { Hypervisor, HypervisorOptions } from './hypervisor';
+import type { Domain, Vcpu } from './domain';
+import { loadKernel } from './kernel';
+import { buildPvDomain } from './builder';
+import { walkPae } from './guestmem';
+import { PAGE_SIZE } from './machine';
+import type { AddressSpace, DomainInfo, ImageInfo, Inspectable, MachineSnapshot, RunOptions, StopInfo, VcpuInfo, XenStateNode } from './inspect';
+import { xenStateOf } from './xenstate';
+import { Toolstack } from './dom0/toolstack';
+import { takeSnapshot, restoreSnapshot } from './snapshot';
+
+export interface SystemOptions extends HypervisorOptions {
+  /** start dom0 with its kernel and let its toolstack create the domains (default true) */
+  dom0?: boolean;
+}
+
+export class XenSystem implements Inspectable {
+  readonly hv: Hypervisor;
+  readonly toolstack: Toolstack;
+
+  constructor(configs: readonly DomainConfig[], opts: SystemOptions = {}) {
+    this.hv = new Hypervisor(opts);
+    this.toolstack = new Toolstack(this.hv, configs, opts.dom0 ?? true);
+  }
+
+  get trace() {
+    return this.hv.trace;
+  }
+
+  now(): number {
+    return this.hv.roundStart;
+  }
+
+  instructionsRetired(): number {
+    return this.hv.instructions;
+  }
+
+  pcpuCount(): number {
+    return this.hv.pcpus.length;
+  }
+
+  domain(domid: number): Domain {
+    const d = this.hv.domains.get(domid);
+    if (!d) throw new RangeError(`no domain ${domid}`);
+    return d;
+  }
+
+  private vcpu(domid: number, vcpu: number): Vcpu {
+    const v = this.domain(domid).vcpus[vcpu];
+    if (!v) throw new RangeError(`d${domid} has no vcpu ${vcpu}`);
+    return v;
+  }
+
+  domains(): DomainInfo[] {
+    return [...this.hv.domains.values()].map((d) => this.hv.domainInfo(d));
+  }
+
+  vcpus(domid: number): VcpuInfo[] {
+    return this.domain(domid).vcpus.map((v) => this.hv.vcpuInfo(v));
+  }
+
+  cpuState(domid: number, vcpu: number): CpuState {
+    return this.hv.cpuOf(this.vcpu(domid, vcpu)).snapshot();
+  }
+
+  setRegisters(domid: number, vcpu: number, regs: Partial<Pick<CpuState, 'r' | 'eip' | 'eflags'>>): void {
+    const cpu = this.hv.cpuOf(this.vcpu(domid, vcpu));
+    if (regs.r) regs.r.forEach((x, i) => i < 8 && x !== undefined && (cpu.r[i] = x | 0));
+    if (regs.eip !== undefined) cpu.eip = regs.eip | 0;
+    if (regs.eflags !== undefined) cpu.setEflags(regs.eflags);
+    cpu.afterPlatformCall();
+  }
+
+  /** machine address of one byte in a space, or undefined */
+  private ma(domid: number, space: AddressSpace, a: number, vcpu: number, write: boolean): number | undefined {
+    if (space === 'ma') return a < this.hv.machine.nrFrames * PAGE_SIZE ? a : undefined;
+    const d = this.domain(domid);
+    if (space === 'gpa') {
+      const mfn = d.p2m[Math.floor(a / PAGE_SIZE)];
+      return mfn === undefined || mfn < 0 ? undefined : mfn * PAGE_SIZE + (a & 0xfff);
+    }
+    const v = d.vcpus[vcpu] ?? d.vcpus[0];
+    if (!v) return undefined;
+    const cpu = this.hv.cpuOf(v);
+    void write;
+    return walkPae(this.hv.machine, cpu.cr3 >>> 0, a >>> 0);
+  }
+
+  readMemory(domid: number, space: AddressSpace, address: number, length: number, vcpu = 0): (number | undefined)[] {
+    const out: (number | undefined)[] = [];
+    for (let i = 0; i < length; i++) {
+      const ma = this.ma(domid, space, address + i, vcpu, false);
+      out.push(ma === undefined ? undefined : this.hv.machine.readable(Math.floor(ma / PAGE_SIZE))[ma & 0xfff]);
+    }
+    return out;
+  }
+
+  writeMemory(domid: number, space: AddressSpace, address: number, data: Uint8Array, vcpu = 0): number {
+    for (let i = 0; i < data.length; i++) {
+      const ma = this.ma(domid, space, address + i, vcpu, true);
+      if (ma === undefined) return i;
+      this.hv.machine.writable(Math.floor(ma / PAGE_SIZE))[ma & 0xfff] = data[i];
+    }
+    return data.length;
+  }
+
+  translate(domid: number, vcpu: number, gva: number): { gpa: number; ma: number } | undefined {
+    const v = this.vcpu(domid, vcpu);
+    const ma = walkPae(this.hv.machine, this.hv.cpuOf(v).cr3 >>> 0, gva >>> 0);
+    if (ma === undefined) return undefined;
+    const pfn = this.hv.mm.m2p(Math.floor(ma / PAGE_SIZE));
+    return { gpa: pfn * PAGE_SIZE + (ma & 0xfff), ma };
+  }
+
+  image(domid: number): ImageInfo | undefined {
+    return this.hv.domains.get(domid)?.image;
+  }
+
+  xenState(domid: number, vcpu: number): XenStateNode[] {
+    return xenStateOf(this.hv, this.vcpu(domid, vcpu));
+  }
+
+  run(options: RunOptions): StopInfo {
+    return this.hv.run(options);
+  }
+
+  step(domid: number, vcpu: number): StopInfo {
+    return this.hv.step(domid, vcpu);
+  }
+
+  snapshot(): MachineSnapshot {
+    return takeSnapshot(this.hv, this.toolstack);
+  }
+
+  restore(snapshot: MachineSnapshot): void {
+    restoreSnapshot(this.hv, this.toolstack, snapshot);
+  }
+
+  /** linear eip of a vCPU (for stop reports) */
+  eipOf(domid: number, vcpu: number): number {
+    const cpu = this.hv.cpuOf(this.vcpu(domid, vcpu));
+    return (cpu.segBase[CS] + cpu.eip) >>> 0;
+  }
+}
+
+/** Build a PV domain from its config straight away (the toolstack's build step). */
+export function buildFromConfig(hv: Hypervisor, d: Domain, cfg: DomainConfig): void {
+  if (!cfg.kernel) throw new Error(`${cfg.file}: no kernel`);
+  const k = loadKernel(cfg.kernel);
+  buildPvDomain(hv, d, k, cfg.memory * 256, cfg.cmdline);
+}
