@@ -17,12 +17,11 @@
  * of switching tasks; virtual-8086 mode is never entered, so its frame layout is not needed.
  */
 import type { Cpu } from './cpu';
-import { CS, CR0_PE } from './cpu';
+import { CS, SS, CR0_PE } from './consts';
 import { CpuEvent, EventKind } from './platform';
 import { CpuFault, Vec, hasErrorCode } from './fault';
 import { IF, NT, RF, TF, VM } from './flags';
 import { loadCodeSegment, parseDescriptor, readDescriptor, setAccessed, setSegment } from './segments';
-import { SS } from './cpu';
 import { currentStack, innerStack, pushFrame } from './privilege';
 
 /** Contributory exceptions (SDM table 6-4): #DE #TS #NP #SS #GP. */

@@ -10,7 +10,7 @@
  */
 import type { Dec, Exec } from './decode';
 import type { Cpu } from './cpu';
-import { CS, DS, ES, FS, GS, SS } from './cpu';
+import { CS, DS, ES, FS, GS, SS } from './consts';
 import { Vec, fault, gp } from './fault';
 import { AC, ID, IF, IOPL, NT, RF, VIF, VIP, VM } from './flags';
 import { adjustSp, peek, probePush, push } from './stack';

@@ -16,7 +16,7 @@
  * leaf with CR4.PGE) and `cpu.walkNx` whether it is execute-disabled, for the TLB.
  */
 import type { Cpu } from './cpu';
-import { CR0_PG, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE } from './cpu';
+import { CR0_PG, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE } from './consts';
 import { CpuFault, Vec, gp } from './fault';
 import { FRAME_SHIFT } from './platform';
 

@@ -3,7 +3,7 @@
  * fetching the inner stack from the TSS and writing a frame onto a (possibly new) stack.
  */
 import type { Cpu } from './cpu';
-import { SS } from './cpu';
+import { SS } from './consts';
 import { CpuFault, Vec } from './fault';
 import { ATTR_UNUSABLE, SegmentCache, parseDescriptor, readDescriptor, setAccessed } from './segments';
 

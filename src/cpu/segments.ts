@@ -6,7 +6,7 @@
  * codes; accesses through non-flat segments check the limit (expand-up and expand-down).
  */
 import type { Cpu } from './cpu';
-import { CS, SS, CR0_PE } from './cpu';
+import { CS, SS, CR0_PE } from './consts';
 import { Vec, fault } from './fault';
 
 /** A segment register's visible selector and hidden descriptor cache. */
@@ -37,7 +37,7 @@ export function parseDescriptor(lo: number, hi: number): { base: number; limit: 
  * Read the descriptor a selector names (GDT or LDT), as an implicit supervisor access;
  * `vector`(sel | ext) when the selector is outside the table.
  */
-export function readDescriptor(cpu: Cpu, sel: number, vector = Vec.GP, ext = 0): { lo: number; hi: number; addr: number } {
+export function readDescriptor(cpu: Cpu, sel: number, vector: number = Vec.GP, ext = 0): { lo: number; hi: number; addr: number } {
   const idx = sel & 0xfff8;
   let base: number;
   let limit: number;

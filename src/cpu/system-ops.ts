@@ -9,7 +9,7 @@
  */
 import type { Dec, Exec } from './decode';
 import type { Cpu } from './cpu';
-import { CS, SS, CR0_PE, CR0_PG, CR0_TS, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE } from './cpu';
+import { CS, SS, CR0_PE, CR0_PG, CR0_TS, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE } from './consts';
 import { CpuFault, Vec, fault, gp, ud } from './fault';
 import { AC, ID, IF, IOPL, RF, VM, ZF, settle } from './flags';
 import { getReg, regOpnd, setReg } from './operands';
