@@ -26,7 +26,7 @@ const { CpuFault, Vec, hasErrorCode } = faultM;
 const { reloadPdptes, translate } = pagingM;
 const { deliverEvent } = exceptionsM;
 const { checkSegmentAccess } = segmentsM;
-const { CS, SS, CR0_PE, CR0_PG, CR4_PAE, TLB_USER } = constsM;
+const { CS, SS, CR0_PE, CR0_PG, CR4_PAE, SHADOW_MOV_SS, TLB_USER } = constsM;
 
 export type StopReason =
   | 'budget'
@@ -763,7 +763,7 @@ export class Cpu {
       return 'stop-requested';
     }
     if (this.intercepted) return 'intercept';
-    if (this.stepPending || this.pendingDr6) {
+    if ((this.stepPending || this.pendingDr6) && this.shadow !== SHADOW_MOV_SS) {
       // Trap-class #DB for the instruction just completed (single-step, data breakpoints).
       this.dr[6] |= this.pendingDr6 | (this.stepPending ? DR6_BS : 0);
       this.stepPending = false;
