@@ -295,6 +295,7 @@ export class Cpu {
 
   /** Drop every translation except global ones (CR3 load with CR4.PGE). */
   flushTlbNonGlobal(): void {
+    this.exitGen++;
     for (let i = 0; i < TLB_SIZE; i++) {
       if (!this.rGlobal[i]) this.rTag[i] = -1;
       if (!this.wGlobal[i]) this.wTag[i] = -1;

@@ -1,9 +1,10 @@
 /**
  * Segmentation: descriptor parsing, segment-register loads and access checks.
  *
- * Phase-1 scope (the cpu-system work deepens this): real-mode loads; protected-mode loads read
- * the GDT/LDT descriptor and check presence, type and the null selector, with selector error
- * codes; accesses through non-flat segments check the limit (expand-up and expand-down).
+ * Real-mode loads; protected-mode loads read the GDT/LDT descriptor (an implicit supervisor
+ * access) and check presence, type, privilege and the null selector, raising #GP/#NP/#SS with
+ * the selector as error code (SDM vol. 2 MOV/POP, vol. 3 §5.5); accesses through non-flat
+ * segments check usability and the limit (expand-up and expand-down) with #GP(0)/#SS(0).
  */
 import type { Cpu } from './cpu';
 import { CS, SS, CR0_PE } from './consts';

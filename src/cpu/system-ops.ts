@@ -2,10 +2,11 @@
  * System and privileged instructions, far control transfers, flags transfers, port I/O and the
  * platform-facing instructions (cpuid, rdmsr/wrmsr, vmcall, hlt).
  *
- * Phase-1 scope (the cpu-system work deepens this): CPL/IOPL checks; far jmp/call/ret/iret to
- * code segments (same privilege, and ret/iret to an outer ring); call gates, task gates and
- * task switches are refused with #GP(selector); the I/O permission bitmap is consulted for
- * CPL > IOPL (32-bit TSS).
+ * Privileged instructions raise #GP(0) at CPL > 0 (SDM vol. 3 §5.9); cli/sti and port I/O
+ * follow IOPL, and for CPL > IOPL the TSS I/O permission bitmap (vol. 1 §19.5); popf/iret
+ * change IF only when CPL <= IOPL and IOPL only at CPL 0. CR0/CR3/CR4 writes keep the TLB and
+ * the PAE PDPTE registers coherent (paging.ts). Far transfers are in far-transfer.ts.
+ * Not modelled: virtual-8086 mode (VME/PVI accepted in CR4 but inert), task switches.
  */
 import type { Dec, Exec } from './decode';
 import type { Cpu } from './cpu';
