@@ -316,6 +316,36 @@ describe('cpu system: paging details', () => {
     assert.deepStrictEqual(g.log().errs, [0xb]);
   });
 
+  it('PAE at ring 1 (a Xen PV kernel): supervisor accesses — read-only page tables write-fault with error 3, user pages are usable', () => {
+    const { g } = pagedGuest({ pae: true, wp: true }, `
+      mov dword [RESUME], q1
+      TO_RING 1, 0x19, kernel
+    kernel:
+      mov ax, 0x21
+      mov ds, ax
+      mov eax, [${WIN}]                      ; read-only user page: readable from ring 1
+      mov [RESULT], eax
+      mov dword [${WIN}], 1                  ; … but not writable with WP: 3 (P|W, supervisor)
+    q1:
+      mov dword [RESUME], q2
+      mov eax, [${WIN + 0x9000}]             ; not present: 0
+    q2:
+      mov dword [RESUME], 0
+      mov eax, cs
+      mov [RESULT+4], eax
+      int 0x81`, (pt, g) => {
+      pt.map4k(WIN, F1, P | US);
+      g.poke32(F1, 0x51515151);
+    });
+    g.run();
+    const log = g.log();
+    assert.strictEqual(g.out(0), 0x51515151);
+    assert.deepStrictEqual(log.vecs, [14, 14, 0x81]);
+    assert.deepStrictEqual(log.errs.slice(0, 2), [3, 0]);
+    assert.deepStrictEqual(log.cr2s.slice(0, 2), [WIN, WIN + 0x9000]);
+    assert.strictEqual(g.out(1), 0x19);
+  });
+
   it('implicit supervisor accesses: a ring-3 int reads a supervisor-only IDT, GDT and TSS (§4.6)', () => {
     // Identity map of the image with 4 KiB pages, all supervisor-only except the user code and
     // stack pages, which the guest opens up itself before entering ring 3.
