@@ -21,7 +21,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { quickFixes } from './codeActions';
 import { asmCompletion, xlCompletion } from './completion';
 import { AsmSymbol as AssembledSymbol } from '../asm';
-import { checkAsm, SOURCE, xlConfigDiagnostics } from './diagnostics';
+import { checkAsm, isIncludeOnly, SOURCE, xlConfigDiagnostics } from './diagnostics';
 import { AssembledLookup, asmHover, xlHover } from './hover';
 import { findDefinition, findReferences } from './navigation';
 import { pathToUri, SourceIndex, uriToPath } from './sourceIndex';
@@ -137,13 +137,47 @@ const lookupAssembled: AssembledLookup = (uri, name, definedIn) => {
   return undefined;
 };
 
+/** For each open guest: the problems its last assembly found inside the files it includes. */
+const inIncludes = new Map<string, Map<string, Diagnostic[]>>();
+
+/**
+ * A file other open guests include is not checked on its own (it names their labels); it
+ * shows what their assemblies found in it.
+ */
+function includedByOpenGuest(uri: string): boolean {
+  return documents.all().some((o) => o.uri !== uri && isAsm(o) && index.closure(o.uri).includes(uri));
+}
+
+function publishIncluded(uri: string): void {
+  const doc = documents.get(uri);
+  if (!doc) return;
+  const seen = new Set<string>();
+  const diagnostics: Diagnostic[] = [];
+  for (const [guest, files] of inIncludes) {
+    if (guest === uri) continue;
+    for (const d of files.get(uri) ?? []) {
+      const key = `${d.range.start.line}:${d.range.start.character}:${d.message}`;
+      if (!seen.has(key)) diagnostics.push(d);
+      seen.add(key);
+    }
+  }
+  void connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
+}
+
 function validate(doc: TextDocument): void {
   let diagnostics: Diagnostic[];
   try {
+    if (isAsm(doc) && (isIncludeOnly(doc.uri) || includedByOpenGuest(doc.uri))) {
+      publishIncluded(doc.uri);
+      return;
+    }
     if (isAsm(doc)) {
       const check = checkAsm(index, doc.uri);
       diagnostics = check.diagnostics;
       assembled.set(doc.uri, check.symbols);
+      const before = [...(inIncludes.get(doc.uri)?.keys() ?? [])];
+      inIncludes.set(doc.uri, check.included);
+      for (const u of new Set([...before, ...check.included.keys()])) publishIncluded(u);
     } else diagnostics = xlConfigDiagnostics(doc.uri, doc.getText(), fileExists);
   } catch (e) {
     // a bug in a checker must not silence the others or stop the server
@@ -184,6 +218,9 @@ documents.onDidChangeContent((e) => {
 documents.onDidClose((e) => {
   index.forget(e.document.uri);
   assembled.delete(e.document.uri);
+  const files = [...(inIncludes.get(e.document.uri)?.keys() ?? [])];
+  inIncludes.delete(e.document.uri);
+  for (const u of files) publishIncluded(u);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
 });
 

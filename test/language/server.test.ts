@@ -259,8 +259,22 @@ describe('language server over JSON-RPC', function () {
       assert.strictEqual(d.length, 1);
       assert.deepStrictEqual(d[0].range.start, { line: 1, character: 10 });
       assert.match(d[0].message, /^broken\.inc:2:18: .*nowhere/);
-      assert.strictEqual(d[0].relatedInformation![0].location.uri, pathToFileURL(path.join(dir, 'broken.inc')).toString());
+      const incUri = pathToFileURL(path.join(dir, 'broken.inc')).toString();
+      assert.strictEqual(d[0].relatedInformation![0].location.uri, incUri);
       assert.strictEqual(d[0].relatedInformation![0].location.range.start.line, 1);
+      // opened, the include shows the problem in place, found by the guest's assembly
+      const inPlace = client.nextDiagnostics(incUri);
+      const guestOnOpen = client.nextDiagnostics(uri()); // the guest is checked again: its include changed hands
+      client.open(incUri, 'xen-asm', '; fine\n        mov eax, nowhere\n');
+      const own = await inPlace;
+      assert.strictEqual((await guestOnOpen).length, 1);
+      assert.deepStrictEqual(own.map((x) => [x.range.start, x.range.end.character]), [[{ line: 1, character: 17 }, 24]]);
+      assert.match(own[0].message, /nowhere.*\(assembling bad\.asm\)$/);
+      // fixing the include's buffer clears both
+      const guestAgain = client.diagnosticsUntil(uri(), (x) => x.length === 0);
+      const incAgain = client.diagnosticsUntil(incUri, (x) => x.length === 0);
+      client.change(incUri, '; fine\n        mov eax, 0\n');
+      await Promise.all([guestAgain, incAgain]);
     });
 
     it('finds xen.inc without configuration, and knows its hypercall macros', async () => {
