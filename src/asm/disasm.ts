@@ -26,6 +26,11 @@ const SREG = ['es', 'cs', 'ss', 'ds', 'fs', 'gs', '?', '?'];
 const IDX16 = ['bx+si', 'bx+di', 'bp+si', 'bp+di', 'si', 'di', 'bp', 'bx'];
 const SEG_PREFIX: Record<number, string> = { 0x26: 'es', 0x2e: 'cs', 0x36: 'ss', 0x3e: 'ds', 0x64: 'fs', 0x65: 'gs' };
 const PREFIX_NAME: Record<number, string> = { ...SEG_PREFIX, 0x66: 'data16', 0x67: 'addr16', 0xf0: 'lock', 0xf2: 'repnz', 0xf3: 'repz' };
+/** objdump names a size prefix after the size it selects: data16/addr16 in 32-bit code, data32/addr32 in 16-bit. */
+function prefixName(byte: number, bits: 16 | 32): string {
+  if (bits === 16 && (byte === 0x66 || byte === 0x67)) return byte === 0x66 ? 'data32' : 'addr32';
+  return PREFIX_NAME[byte];
+}
 const PREFIX_BYTES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]);
 /** NASM emits prefixes in this order; text with another order cannot round-trip through NASM. */
 const NASM_PREFIX_RANK: Record<number, number> = { 0xf2: 0, 0xf3: 0, 0xf0: 1, 0x26: 2, 0x2e: 2, 0x36: 2, 0x3e: 2, 0x64: 2, 0x65: 2, 0x66: 3, 0x67: 4 };
@@ -97,6 +102,7 @@ class Reader {
 }
 
 interface PrefixState {
+  bits: 16 | 32;
   list: { byte: number; index: number }[];
   seg?: number;
   segAt: number;
@@ -208,7 +214,7 @@ interface Rendered {
  * string moves, bnd on near branches, xacquire/xrelease on HLE-capable writes, notrack).
  */
 function prefixNames(ps: PrefixState, form: Form, modrm: ModRM | undefined, notrack: boolean): { names: string[]; nasmNames: string[] } {
-  const names = ps.list.map(({ byte }) => PREFIX_NAME[byte]);
+  const names = ps.list.map(({ byte }) => prefixName(byte, ps.bits));
   const nasmNames = ps.list.map(({ byte }) => NASM_PREFIX[byte] ?? PREFIX_NAME[byte]);
   const repnzAt = ps.list.map((p) => p.byte).lastIndexOf(0xf2);
   if (ps.repzAt >= 0 && REP_STRING.has(form.disName)) {
@@ -284,6 +290,7 @@ function isVexLike(op: number, r: Reader, bits: 16 | 32): boolean {
 function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 16 | 32, end: number): Decoded {
   const r = new Reader(bytes, offset, end);
   const ps: PrefixState = {
+    bits,
     list: [], segAt: -1, dataAt: -1, addrAt: -1, repzAt: -1, opsize: bits, adsize: bits,
     segUsed: false, dataUsed: false, addrUsed: false, mandatoryUsed: false,
   };
@@ -320,7 +327,7 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
   }
   if (key >= 0xd8 && key <= 0xdf) {
     const x = decodeX87(r, ps, key, afterWait, bits);
-    const names = ps.list.map(({ byte }) => PREFIX_NAME[byte]);
+    const names = ps.list.map(({ byte }) => prefixName(byte, bits));
     const { words } = unusedPrefixes(ps, names, names, bits);
     const head = [...words, x.head].join(' ');
     const length = r.pos - offset;
@@ -333,7 +340,7 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
   const cands = (INDEX.get(key) ?? []).filter((f) => formFits(f, r, keyLen, ps, lastRep, bits));
   const form = cands.find((f) => f.mandatory !== undefined) ?? cands.find((f) => f.osize === undefined || f.osize === ps.opsize);
   if (!form) {
-    const words = ps.list.map(({ byte }) => PREFIX_NAME[byte]);
+    const words = ps.list.map(({ byte }) => prefixName(byte, bits));
     // objdump consumes the prefixes and the opcode bytes (three for the 0f 38 / 0f 3a maps)
     const three = key === 0x138 || key === 0x13a ? 1 : 0;
     return bad(bytes, offset, address, r.pos - offset + three, [...words, '(bad)'].join(' '));

@@ -7,38 +7,25 @@
  * returns them unsigned.
  */
 import { AccessSize, CpuEvent, EventKind, FRAME_SHIFT, MemoryBus, Platform } from './platform';
-import { ARITH, CC, FIXED1, IF, TF, arithFlags, settle } from './flags';
-import { CpuFault, Vec, hasErrorCode } from './fault';
-import { translate } from './paging';
-import { deliverEvent } from './exceptions';
+import * as flagsM from './flags';
+import * as faultM from './fault';
+import * as pagingM from './paging';
+import * as exceptionsM from './exceptions';
 import { decodeInstruction, Insn, InsnKind } from './decode';
 import { Block, MAX_BLOCK, compileBlock } from './jit';
-import { SegmentCache, checkSegmentAccess } from './segments';
+import type { SegmentCache } from './segments';
+import * as segmentsM from './segments';
 import { emptyCpuState, CpuState } from './state';
 
-export const ES = 0;
-export const CS = 1;
-export const SS = 2;
-export const DS = 3;
-export const FS = 4;
-export const GS = 5;
-export const SEG_NAMES = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
-export const REG_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'] as const;
-
-export const CR0_PE = 0x1;
-export const CR0_MP = 0x2;
-export const CR0_EM = 0x4;
-export const CR0_TS = 0x8;
-export const CR0_ET = 0x10;
-export const CR0_NE = 0x20;
-export const CR0_WP = 0x10000;
-export const CR0_AM = 0x40000;
-export const CR0_NW = 0x20000000;
-export const CR0_CD = 0x40000000;
-export const CR0_PG = 0x80000000 | 0;
-export const CR4_PSE = 0x10;
-export const CR4_PAE = 0x20;
-export const CR4_PGE = 0x80;
+export * from './consts';
+import * as constsM from './consts';
+// Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
+const { ARITH, CC, FIXED1, IF, TF, arithFlags, settle } = flagsM;
+const { CpuFault, Vec, hasErrorCode } = faultM;
+const { translate } = pagingM;
+const { deliverEvent } = exceptionsM;
+const { checkSegmentAccess } = segmentsM;
+const { CS, SS, CR0_PE, TLB_USER } = constsM;
 
 export type StopReason =
   | 'budget'
@@ -62,8 +49,6 @@ const HOT_BLOCK = 32;
 /** Direct-mapped TLB size (entries); a power of two. */
 const TLB_SIZE = 1024;
 const TLB_MASK = TLB_SIZE - 1;
-/** Tag bit distinguishing user-mode (CPL 3) translations from supervisor ones. */
-export const TLB_USER = 0x100000;
 
 /** Decoded instructions of one physical frame. */
 interface CodePage {
@@ -167,6 +152,8 @@ export class Cpu {
   private runRetired = 0;
   /** Set false to run everything through the interpreter (tests compare both paths). */
   blocksEnabled = true;
+  /** Blocks compiled so far (a statistic). */
+  blocksCompiled = 0;
   private tripleFault = false;
   private intercepted: CpuEvent | null = null;
 
@@ -209,6 +196,8 @@ export class Cpu {
     this.sysenterCs = this.sysenterEsp = this.sysenterEip = 0;
     this.cpl = 0;
     this.halted = false;
+    this.tripleFault = false;
+    this.intercepted = null;
     this.irqPending = false;
     this.shadow = 0;
     this.modeChanged();
@@ -704,7 +693,9 @@ export class Cpu {
       if (ins.kind === InsnKind.BRANCH) break;
       o += ins.len;
     }
-    return compileBlock(this, eip, insns);
+    const block = compileBlock(this, eip, insns);
+    if (block) this.blocksCompiled++;
+    return block;
   }
 
   /** Execute exactly one instruction (or deliver one pending event). */
@@ -754,6 +745,18 @@ export class Cpu {
     }
     if (vector === Vec.PF && cr2 !== undefined) this.cr2 = cr2 | 0;
     deliverEvent(this, ev);
+  }
+
+  /**
+   * Deliver an event through the guest's own IDT/IVT now, without offering it to the platform
+   * (a hypervisor injecting an interrupt or exception, as VM entry with event injection does).
+   * EIP must already be where the handler should return to.
+   */
+  inject(vector: number, kind: EventKind, errorCode?: number): void {
+    const ev: CpuEvent = { vector, kind, errorCode: hasErrorCode(vector) && (kind === 'fault' || kind === 'trap') ? errorCode ?? 0 : undefined, instructionLength: 0, eip: this.eip >>> 0 };
+    this.insnEip = this.eip;
+    deliverEvent(this, ev);
+    this.attention = true;
   }
 
   /** Enter the shutdown state (triple fault). */

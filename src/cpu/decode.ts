@@ -7,30 +7,41 @@
  * decode0f.ts, string instructions in string.ts, system instructions in system-ops.ts.
  */
 import type { Cpu } from './cpu';
-import { CS, DS, ES, FS, GS, SS, CR0_EM, CR0_TS } from './cpu';
-import { CpuFault, Vec, fault, gp, ud } from './fault';
-import { AF, CC, CF, DF, IF, SF, ZF, cond, lazyCF, settle } from './flags';
-import { Alu, alu, dec, imulTrunc, inc, logicFlags, mulDiv, neg, sext, shift } from './alu';
-import { Opnd, getReg, memOpnd, regOpnd, setReg } from './operands';
-import { adjustSp, pop, probePush, push } from './stack';
-import { loadSegment } from './segments';
+import * as constsM from './consts';
+import * as faultM from './fault';
+import * as flagsM from './flags';
+import * as aluM from './alu';
+import type { Opnd } from './operands';
+import * as operandsM from './operands';
+import * as stackM from './stack';
+import * as segmentsM from './segments';
 import { decode0F } from './decode0f';
-import { stringOp } from './string';
+import * as stringM from './string';
 import * as sys from './system-ops';
 import * as bcd from './bcd';
 import type { Block } from './jit';
+// Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
+const { CS, DS, ES, FS, GS, SS, CR0_EM, CR0_TS } = constsM;
+const { CpuFault, Vec, fault, ud } = faultM;
+const { CC, CF, DF, ZF, cond, lazyCF, settle } = flagsM;
+const { Alu, alu, dec, imulTrunc, inc, logicFlags, mulDiv, neg, sext, shift } = aluM;
+const { getReg, memOpnd, regOpnd, setReg } = operandsM;
+const { adjustSp, pop, probePush, push } = stackM;
+const { loadSegment } = segmentsM;
+const { stringOp } = stringM;
 
 export type Exec = () => void;
 
 /** How an instruction interacts with block compilation (jit.ts). */
-export const enum InsnKind {
+export const InsnKind = {
   /** Falls through to the next instruction and changes no mode or interrupt state. */
-  SIMPLE = 0,
+  SIMPLE: 0,
   /** May change EIP (jumps, calls, returns, loops, repeated string chunks); ends a block. */
-  BRANCH = 1,
+  BRANCH: 1,
   /** Anything else (segment loads, system instructions, port I/O, interrupts): interpreted. */
-  OTHER = 2,
-}
+  OTHER: 2,
+} as const;
+export type InsnKind = (typeof InsnKind)[keyof typeof InsnKind];
 
 export class Insn {
   /** Executions seen while not yet compiled (block start candidates). */
@@ -57,7 +68,7 @@ export class Dec {
   /** 0, 0xF2 (repne) or 0xF3 (rep/repe). */
   rep = 0;
   lock = false;
-  kind = InsnKind.SIMPLE;
+  kind: InsnKind = InsnKind.SIMPLE;
   /** Last ModRM fields. */
   mod = 0;
   regf = 0;
@@ -931,5 +942,3 @@ function enter(cpu: Cpu, size: number, alloc: number, level: number): void {
   else R[4] = (R[4] & ~0xffff) | sp;
 }
 
-export { IF, SF, AF };
-void gp;

@@ -7,8 +7,11 @@
  * (CR0.WP), accessed/dirty bits written back, #PF with its error code.
  */
 import type { Cpu } from './cpu';
-import { CR0_PG, CR0_WP, CR4_PAE, CR4_PSE } from './cpu';
-import { CpuFault, Vec } from './fault';
+import * as constsM from './consts';
+import * as faultM from './fault';
+// Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
+const { CR0_PG, CR0_WP, CR4_PAE, CR4_PSE } = constsM;
+const { CpuFault, Vec } = faultM;
 
 /** #PF error code bits. */
 export const PF_P = 1;

@@ -262,3 +262,16 @@ describe('cpu events and platform hooks', () => {
     assert.strictEqual(v.cpl, 0);
   });
 });
+
+describe('cpu event injection', () => {
+  it('inject() vectors through the IDT without asking the platform', () => {
+    const events: CpuEvent[] = [];
+    const { cpu, dv } = setup(image('mov eax, 1\nhlt', 'pop ebx\nmov ecx, 0x42\niretd'), 0, events);
+    gate(dv, 14, handlerAt(0));
+    cpu.inject(14, 'fault', 6);
+    assert.strictEqual(cpu.run(100).stop, 'hlt');
+    assert.deepStrictEqual(events, []);
+    assert.strictEqual(cpu.r[3], 6, 'error code pushed');
+    assert.strictEqual(cpu.r[1], 0x42);
+  });
+});
