@@ -29,6 +29,7 @@ import { asmDocumentLinks, xlDocumentLinks } from './links';
 import { asmSignatureHelp } from './signature';
 import { asmDocumentSymbols, xlDocumentSymbols } from './symbols';
 import { splitLines } from './text';
+import { workspaceSources, workspaceSymbols } from './workspace';
 import { scanXl } from './xlOutline';
 
 /** Settings the client may pass (initializationOptions or the `xensim` configuration section). */
@@ -79,6 +80,12 @@ function isAsm(doc: TextDocument): boolean {
 
 /** The workspace folder relative include paths are resolved against. */
 let workspaceRoot: string | undefined;
+/** Every workspace folder, searched for sources that are not open (references, workspace symbols). */
+let workspaceFolders: string[] = [];
+
+function openSources(): string[] {
+  return documents.all().filter(isAsm).map((d) => d.uri);
+}
 
 function applySettings(settings: ServerSettings | undefined): void {
   if (!Array.isArray(settings?.includePaths)) return;
@@ -93,6 +100,8 @@ function applySettings(settings: ServerSettings | undefined): void {
 connection.onInitialize((params: InitializeParams): InitializeResult => {
   const folder = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
   workspaceRoot = folder ? uriToPath(folder) : undefined;
+  const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
+  workspaceFolders = folders.map(uriToPath).filter((f): f is string => f !== undefined);
   applySettings(params.initializationOptions as ServerSettings | undefined);
   canPullConfiguration = !!params.capabilities.workspace?.configuration;
   return {
@@ -106,6 +115,7 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
       signatureHelpProvider: { triggerCharacters: [' ', ','] },
       documentLinkProvider: { resolveProvider: false },
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      workspaceSymbolProvider: true,
     },
     serverInfo: { name: 'xensim-language-server' },
   };
@@ -248,13 +258,22 @@ connection.onDefinition(guarded([], (doc, p) => (isAsm(doc) ? findDefinition(ind
 connection.onReferences(
   guarded([], (doc, p) =>
     isAsm(doc)
-      ? findReferences(index, doc.uri, doc.getText(), p.position, p.context.includeDeclaration, documents.keys().filter((u) => isAsm(documents.get(u)!)))
+      ? findReferences(index, doc.uri, doc.getText(), p.position, p.context.includeDeclaration, [...openSources(), ...workspaceSources(workspaceFolders)])
       : [],
   ),
 );
 connection.onDocumentSymbol(
   guarded([], (doc) => (isAsm(doc) ? asmDocumentSymbols(index.outline(doc.uri)!, splitLines(doc.getText())) : xlDocumentSymbols(scanXl(doc.getText())))),
 );
+
+connection.onWorkspaceSymbol((p) => {
+  try {
+    return workspaceSymbols(index, [...new Set([...openSources(), ...workspaceSources(workspaceFolders)])], p.query);
+  } catch (e) {
+    connection.console.error(`${SOURCE}: ${(e as Error).message}`);
+    return [];
+  }
+});
 
 documents.listen(connection);
 connection.listen();

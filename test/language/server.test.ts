@@ -148,6 +148,21 @@ describe('language server over JSON-RPC', function () {
     assert.strictEqual(without.length, 2);
   });
 
+  it('finds references in workspace files that are not open, and names across the workspace', async () => {
+    const other = path.join(dir, 'other.asm');
+    fs.writeFileSync(other, '%include "lib.inc"\nfar_away: mov esi, stack\n');
+    try {
+      const refs = await client.request<Location[]>('textDocument/references', { ...at('stack +', 1), context: { includeDeclaration: false } });
+      assert.deepStrictEqual(refs.map((r) => [path.basename(new URL(r.uri).pathname), r.range.start.line]).sort(), [['guest.asm', positionOf(GUEST, 'stack +').line], ['other.asm', 1]]);
+      const found = await client.request<{ name: string; location: Location }[]>('workspace/symbol', { query: 'faraw' });
+      assert.deepStrictEqual(found.map((f) => [f.name, path.basename(new URL(f.location.uri).pathname)]), [['far_away', 'other.asm']]);
+      const all = await client.request<{ name: string }[]>('workspace/symbol', { query: 'msg' });
+      assert.ok(all.some((f) => f.name === 'msg_len'), 'open buffers count too');
+    } finally {
+      fs.rmSync(other);
+    }
+  });
+
   it('explains an instruction and the flags it affects', async () => {
     const text = hoverText(await client.request<Hover>('textDocument/hover', at('add eax', 1)));
     assert.match(text, /\*\*add\*\*/);
