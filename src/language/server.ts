@@ -8,6 +8,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import {
   CodeActionKind,
+  ErrorCodes,
+  Position,
+  RenameParams,
+  ResponseError,
   createConnection,
   Diagnostic,
   DidChangeConfigurationNotification,
@@ -26,6 +30,7 @@ import { AssembledLookup, asmHover, xlHover } from './hover';
 import { findDefinition, findReferences } from './navigation';
 import { pathToUri, SourceIndex, uriToPath } from './sourceIndex';
 import { asmDocumentLinks, xlDocumentLinks } from './links';
+import { insideFolders, prepareRename, rename, RenameError } from './rename';
 import { asmSignatureHelp } from './signature';
 import { asmDocumentSymbols, xlDocumentSymbols } from './symbols';
 import { splitLines } from './text';
@@ -116,6 +121,7 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
       documentLinkProvider: { resolveProvider: false },
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
       workspaceSymbolProvider: true,
+      renameProvider: { prepareProvider: true },
     },
     serverInfo: { name: 'xensim-language-server' },
   };
@@ -264,6 +270,29 @@ connection.onReferences(
 );
 connection.onDocumentSymbol(
   guarded([], (doc) => (isAsm(doc) ? asmDocumentSymbols(index.outline(doc.uri)!, splitLines(doc.getText())) : xlDocumentSymbols(scanXl(doc.getText())))),
+);
+
+/** Rename answers with the reason it cannot rename, shown by the editor. */
+function renameHandler<P extends { textDocument: { uri: string }; position: Position }, R>(fn: (doc: TextDocument, p: P) => R): (p: P) => R | ResponseError<void> | null {
+  return (p) => {
+    const doc = documents.get(p.textDocument.uri);
+    if (!doc || !isAsm(doc)) return null;
+    try {
+      return fn(doc, p);
+    } catch (e) {
+      if (e instanceof RenameError) return new ResponseError<void>(ErrorCodes.InvalidRequest, e.message);
+      connection.console.error(`${SOURCE}: ${(e as Error).message}`);
+      return null;
+    }
+  };
+}
+
+/** Rename edits the workspace's files (the open ones when no folder is open), never xensim's own includes. */
+const editable = (uri: string): boolean =>
+  !insideFolders(bundledInclude)(uri) && (workspaceFolders.length ? insideFolders(workspaceFolders)(uri) : documents.get(uri) !== undefined);
+connection.onPrepareRename(renameHandler((doc, p) => prepareRename(index, doc.uri, doc.getText(), p.position, editable)));
+connection.onRenameRequest(
+  renameHandler((doc, p: RenameParams) => rename(index, doc.uri, doc.getText(), p.position, p.newName, [...openSources(), ...workspaceSources(workspaceFolders)], editable)),
 );
 
 connection.onWorkspaceSymbol((p) => {

@@ -163,6 +163,40 @@ describe('language server over JSON-RPC', function () {
     }
   });
 
+  describe('rename', () => {
+    type Edit = { changes: Record<string, { range: { start: { line: number; character: number }; end: { line: number; character: number } }; newText: string }[]> };
+    const edits = (e: Edit, u: string, text: string): string[] =>
+      (e.changes[u] ?? []).map((c) => `${c.range.start.line}:${text.split('\n')[c.range.start.line].slice(c.range.start.character, c.range.end.character)}→${c.newText}`).sort();
+
+    it('offers the name as written', async () => {
+      const r = await client.request<{ placeholder: string }>('textDocument/prepareRename', at('jnz .loop', 5));
+      assert.strictEqual(r.placeholder, '.loop');
+    });
+
+    it('renames a local label in its own scope, short and qualified uses alike', async () => {
+      const e = await client.request<Edit>('textDocument/rename', { ...at('jnz .loop', 5), newName: '.again' });
+      const l = (needle: string, n = 0) => positionOf(GUEST, needle, 0, n).line;
+      assert.deepStrictEqual(edits(e, guestUri, GUEST), [`${l('.loop:')}:.loop→.again`, `${l('jnz .loop')}:.loop→.again`, `${l('start.loop')}:start.loop→start.again`].sort());
+    });
+
+    it('renames a label with the qualified uses of its locals, in every file that writes it', async () => {
+      const e = await client.request<Edit>('textDocument/rename', { ...at('start:'), newName: 'begin' });
+      assert.deepStrictEqual(edits(e, guestUri, GUEST), [`${positionOf(GUEST, 'start:').line}:start→begin`, `${positionOf(GUEST, 'start.loop').line}:start→begin`].sort());
+      const s = await client.request<Edit>('textDocument/rename', { ...at('stack +', 1), newName: 'kstack' });
+      assert.deepStrictEqual(edits(s, libUri, LIB), [`${positionOf(LIB, 'stack:').line}:stack→kstack`]);
+      assert.deepStrictEqual(edits(s, guestUri, GUEST), [`${positionOf(GUEST, 'stack +').line}:stack→kstack`]);
+    });
+
+    it('refuses bad names, clashes and names from xensim\'s own xen.inc', async () => {
+      await assert.rejects(client.request('textDocument/rename', { ...at('msg     db'), newName: '1abc' }), /not a name NASM accepts/);
+      await assert.rejects(client.request('textDocument/rename', { ...at('msg     db'), newName: 'msg_len' }), /already defined/);
+      const u = pathToFileURL(path.join(dir, 'uses-xen.asm')).toString();
+      const src = '%include "xen.inc"\n        mov eax, SCHEDOP_yield\n';
+      client.open(u, 'xen-asm', src);
+      await assert.rejects(client.request('textDocument/prepareRename', { textDocument: { uri: u }, position: positionOf(src, 'SCHEDOP_yield', 2) }), /xen\.inc, outside the workspace/);
+    });
+  });
+
   it('explains an instruction and the flags it affects', async () => {
     const text = hoverText(await client.request<Hover>('textDocument/hover', at('add eax', 1)));
     assert.match(text, /\*\*add\*\*/);
