@@ -25,7 +25,7 @@ export const PF_I = 16;
 export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean, fetch: boolean, probe = false): number {
   if (!(cpu.cr0 & CR0_PG)) return lin >>> 0;
   const err = (write ? PF_W : 0) | (user ? PF_U : 0) | (fetch && cpu.efer & 0x800 ? PF_I : 0);
-  if (cpu.cr4 & CR4_PAE) return translatePae(cpu, lin, write, user, err);
+  if (cpu.cr4 & CR4_PAE) return translatePae(cpu, lin, write, user, err, probe);
   const pdeAddr = ((cpu.cr3 & ~0xfff) | ((lin >>> 22) << 2)) >>> 0;
   const pde = readPhys32(cpu, pdeAddr);
   if (!(pde & 1)) throw new CpuFault(Vec.PF, err, lin);
@@ -51,7 +51,7 @@ export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean, 
  * (2 MiB pages when PDE.PS). Physical addresses above 4 GiB are not modelled (high dwords
  * ignored); the PDPTEs are read on each walk rather than cached at the CR3 load.
  */
-function translatePae(cpu: Cpu, lin: number, write: boolean, user: boolean, err: number): number {
+function translatePae(cpu: Cpu, lin: number, write: boolean, user: boolean, err: number, probe: boolean): number {
   const pdpte = readPhys32(cpu, ((cpu.cr3 & ~0x1f) + ((lin >>> 30) << 3)) >>> 0);
   if (!(pdpte & 1)) throw new CpuFault(Vec.PF, err, lin);
   const pdeAddr = ((pdpte & ~0xfff) | (((lin >>> 21) & 0x1ff) << 3)) >>> 0;
@@ -60,13 +60,14 @@ function translatePae(cpu: Cpu, lin: number, write: boolean, user: boolean, err:
   if (pde & 0x80) {
     checkAccess(cpu, pde, lin, write, user, err);
     const want = pde | 0x20 | (write ? 0x40 : 0);
-    if (want !== pde) writePhys32(cpu, pdeAddr, want);
+    if (want !== pde && !probe) writePhys32(cpu, pdeAddr, want);
     return ((pde & 0xffe00000) | (lin & 0x1fffff)) >>> 0;
   }
   const pteAddr = ((pde & ~0xfff) | (((lin >>> 12) & 0x1ff) << 3)) >>> 0;
   const pte = readPhys32(cpu, pteAddr);
   if (!(pte & 1)) throw new CpuFault(Vec.PF, err, lin);
   checkAccess(cpu, pde & pte, lin, write, user, err);
+  if (probe) return ((pte & ~0xfff) | (lin & 0xfff)) >>> 0;
   if (!(pde & 0x20)) writePhys32(cpu, pdeAddr, pde | 0x20);
   const want = pte | 0x20 | (write ? 0x40 : 0);
   if (want !== pte) writePhys32(cpu, pteAddr, want);
@@ -79,7 +80,11 @@ function checkAccess(cpu: Cpu, flags: number, lin: number, write: boolean, user:
   if (write && !(flags & 2) && (user || cpu.cr0 & CR0_WP)) throw new CpuFault(Vec.PF, err | PF_P, lin);
 }
 
+/** Page-table entries are naturally aligned, so one frame look-up serves all four bytes. */
 function readPhys32(cpu: Cpu, a: number): number {
+  const f = cpu.bus.frame(a >>> 12, false);
+  const o = a & 0xffc;
+  if (f) return f[o] | (f[o + 1] << 8) | (f[o + 2] << 16) | (f[o + 3] << 24);
   return cpu.physRead8(a) | (cpu.physRead8(a + 1) << 8) | (cpu.physRead8(a + 2) << 16) | (cpu.physRead8(a + 3) << 24);
 }
 
