@@ -29,6 +29,15 @@ describe('examples', () => {
     assert.match(r.out, /hello\s+\S+\s+poweroff/);
   });
 
+  it('timer ticks five times, 10 ms apart, then powers off', async () => {
+    const r = await run(['examples/timer/timer.cfg']);
+    assert.strictEqual(r.code, 0, r.err + r.out);
+    const want = expected(path.join(root, 'examples/timer/README.md'));
+    const got = r.out.split('\n').filter((l) => l.startsWith('(timer)'));
+    assert.deepStrictEqual(got, want);
+    assert.match(r.out, /virtual time 0\.05\d+ s/);
+  });
+
   const xtf = path.resolve(root, '..', 'shared', 'xtf');
   const xtfDir = fs.existsSync(xtf) ? xtf : '/work/shared/xtf';
   for (const t of ['example', 'xsa-317']) {
