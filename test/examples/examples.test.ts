@@ -50,6 +50,12 @@ describe('examples', () => {
     }
   });
 
+  it('crash: an unhandled #PF crashes only that domain; on_crash destroys or preserves it', async () => {
+    const r = await run(['examples/crash/crash-destroy.cfg', 'examples/crash/crash-preserve.cfg']);
+    assert.strictEqual(r.code, 1);
+    for (const line of expected(path.join(root, 'examples/crash/README.md'))) assert.ok(r.out.includes(line), `missing: ${line}\n${r.out}`);
+  });
+
   const xtf = path.resolve(root, '..', 'shared', 'xtf');
   const xtfDir = fs.existsSync(xtf) ? xtf : '/work/shared/xtf';
   for (const t of ['example', 'xsa-317']) {
