@@ -56,6 +56,13 @@ describe('examples', () => {
     for (const line of expected(path.join(root, 'examples/crash/README.md'))) assert.ok(r.out.includes(line), `missing: ${line}\n${r.out}`);
   });
 
+  it('syscalls: own page tables via mmu_update, ring 3 app, int 0x80 bounced to the kernel', async () => {
+    const r = await run(['examples/syscalls/syscalls.cfg']);
+    assert.strictEqual(r.code, 0, r.err + r.out);
+    const want = expected(path.join(root, 'examples/syscalls/README.md'));
+    assert.deepStrictEqual(r.out.split('\n').filter((l) => l.startsWith('(syscalls)')), want);
+  });
+
   const xtf = path.resolve(root, '..', 'shared', 'xtf');
   const xtfDir = fs.existsSync(xtf) ? xtf : '/work/shared/xtf';
   for (const t of ['example', 'xsa-317']) {
