@@ -119,8 +119,20 @@ export const runCommand: Command = async (args: string[], io: CliIO) => {
   const nameOf = (domid: number) => sys.hv.domains.get(domid)?.name ?? `d${domid}`;
   const width = Math.max(...[...configs.map((c) => c.name), 'Domain-0'].map((n) => n.length));
   if (!a.quiet) {
+    // A guest writing each line both through console_io and its console ring (as XTF does)
+    // shows it once: a ring line matching a recent console_io line of its domain is skipped.
+    const recent = new Map<number, string[]>();
     sys.trace.subscribe((r) => {
       const c = r as ConsoleRecord;
+      const list = recent.get(c.domid) ?? [];
+      recent.set(c.domid, list);
+      if (c.source === 'pv-ring') {
+        const i = list.indexOf(c.text);
+        if (i >= 0) {
+          list.splice(0, i + 1);
+          return;
+        }
+      } else if (list.push(c.text) > 64) list.shift();
       io.stdout(`${`(${nameOf(c.domid)})`.padEnd(width + 2)} ${c.text}\n`);
     }, { mask: CLASS_BIT.console, classes: ['console'] });
   }

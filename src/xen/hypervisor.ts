@@ -65,6 +65,8 @@ export class Hypervisor {
   /** who the records of the current step are attributed to */
   private ctxPcpu = 0;
   readonly domainListeners: DomainListener[] = [];
+  /** back ends in the toolstack notified when a guest sends on `${domid}:${port}` */
+  readonly portHooks = new Map<string, () => void>();
 
   constructor(opts: HypervisorOptions = {}) {
     this.machine = new Machine(opts);
@@ -139,6 +141,7 @@ export class Hypervisor {
     const d = new Domain(id, name, 'pv', opts.privileged ?? false, opts.config, opts.maxPages);
     this.domains.set(id, d);
     d.sharedInfoMfn = this.mm.alloc(OWNER_XEN);
+    this.mm.info[d.sharedInfoMfn].sharedWith = id;
     // shared_info starts with every vCPU's events masked, as Xen leaves it
     const si = this.shared(d);
     d.gdtL1 = this.mm.alloc(OWNER_XEN);
@@ -216,6 +219,28 @@ export class Hypervisor {
     for (const v of d.vcpus) if (v.up && !v.blocked) this.sched.wake(v, false);
   }
 
+  pause(d: Domain): void {
+    if (d.state !== 'running') return;
+    d.state = 'paused';
+    for (const v of d.vcpus) if (v.runstate === 'running' || v.runstate === 'runnable') this.sched.sleep(v, 'offline');
+    if (this.wants('domain')) this.emit({ kind: 'domain', ...this.base(null), domid: d.id, event: 'paused', name: d.name });
+  }
+
+  /** destroydomain: every vCPU stops, ports close, frames go back to the heap. */
+  destroyDomain(d: Domain): void {
+    if (d.state === 'destroyed') return;
+    for (const v of d.vcpus) {
+      this.timerStop(v);
+      if (v.runstate !== 'offline') this.sched.sleep(v, 'offline');
+      v.pending = null;
+    }
+    this.events.closeAll(d);
+    for (let mfn = 0; mfn < this.mm.info.length; mfn++) if (this.mm.info[mfn].owner === d.id) this.mm.free(mfn);
+    d.p2m = d.p2m.map(() => -1);
+    d.state = 'destroyed';
+    if (this.wants('domain')) this.emit({ kind: 'domain', ...this.base(null), domid: d.id, event: 'destroyed', name: d.name });
+  }
+
   /** SCHEDOP_shutdown / a crash: stop every vCPU, tell the toolstack. */
   shutdown(d: Domain, reason: string, code: number): void {
     if (!d.alive) return;
@@ -233,6 +258,20 @@ export class Hypervisor {
   crash(d: Domain, why: string): void {
     this.consoleWrite(d, `(XEN) domain_crash called: ${why}\n`, 'serial');
     this.shutdown(d, 'crash', 3);
+  }
+
+  /** Output of the domain's PV console ring (kept apart from console_io's). */
+  ringWrite(d: Domain, text: string): void {
+    d.ringLine += text;
+    let nl: number;
+    while ((nl = d.ringLine.indexOf('\n')) >= 0) {
+      const line = d.ringLine.slice(0, nl).replace(/\r$/, '');
+      d.ringLine = d.ringLine.slice(nl + 1);
+      if (this.wants('console')) {
+        const v = d.vcpus.find((x) => x.runstate === 'running') ?? null;
+        this.emit({ kind: 'console', ...this.base(v), domid: d.id, text: line, source: 'pv-ring' });
+      }
+    }
   }
 
   consoleWrite(d: Domain, text: string, source: 'console_io' | 'serial' = 'console_io'): void {
@@ -470,6 +509,7 @@ export class Hypervisor {
       return;
     }
     if (ev.kind === 'fault' && ev.vector === 6 && this.forcedEmulation(v, cpu)) return;
+    if (ev.kind === 'fault' && ev.vector === 13 && ring === 1 && this.emulatePrivileged(v, cpu)) return;
     let vector = ev.vector;
     let errorCode = ev.errorCode;
     if (ev.kind === 'soft') {
@@ -498,6 +538,25 @@ export class Hypervisor {
     cpu.r[2] = r.edx | 0;
     cpu.eip = (cpu.eip + 7) | 0;
     if (this.wants('fault')) this.emit({ kind: 'fault', ...this.base(v), vector: 6, name: '#UD', eip: lin, ring: cpu.cpl, outcome: 'xen' });
+    return true;
+  }
+
+  /** emulate_privileged_op's reads of control registers (`mov r32, crN`) for the guest kernel. */
+  private emulatePrivileged(v: Vcpu, cpu: Cpu): boolean {
+    const lin = (cpu.segBase[CS] + cpu.eip) >>> 0;
+    const b = this.memOf(v).tryRead(lin, 3);
+    if (!b || b[0] !== 0x0f || b[1] !== 0x20 || b[2] >> 6 !== 3) return false;
+    const crn = (b[2] >> 3) & 7;
+    const reg = b[2] & 7;
+    let val: number;
+    if (crn === 0) val = (cpu.cr0 & ~0x8) | (v.fpuTs ? 0x8 : 0);
+    else if (crn === 2) val = this.shared(v.domain).cr2(v.id);
+    else if (crn === 3) val = cpu.cr3;
+    else if (crn === 4) val = cpu.cr4;
+    else return false;
+    cpu.r[reg] = val | 0;
+    cpu.eip = (cpu.eip + 3) | 0;
+    if (this.wants('fault')) this.emit({ kind: 'fault', ...this.base(v), vector: 13, name: '#GP', errorCode: 0, eip: lin, ring: 1, outcome: 'xen' });
     return true;
   }
 

@@ -7,7 +7,7 @@ import { CS } from '../cpu/cpu';
 import type { DomainConfig } from './config';
 import { Hypervisor, HypervisorOptions } from './hypervisor';
 import type { Domain, Vcpu } from './domain';
-import { loadKernel } from './kernel';
+import { KernelError, loadKernel } from './kernel';
 import { buildPvDomain } from './builder';
 import { walkPae } from './guestmem';
 import { PAGE_SIZE } from './machine';
@@ -151,8 +151,8 @@ export class XenSystem implements Inspectable {
 }
 
 /** Build a PV domain from its config straight away (the toolstack's build step). */
-export function buildFromConfig(hv: Hypervisor, d: Domain, cfg: DomainConfig): void {
-  if (!cfg.kernel) throw new Error(`${cfg.file}: no kernel`);
+export function buildFromConfig(hv: Hypervisor, d: Domain, cfg: DomainConfig, ports: { storeEvtchn?: number; consoleEvtchn?: number } = {}): void {
+  if (!cfg.kernel) throw new KernelError(`${cfg.file}: no kernel given (kernel = "...")`);
   const k = loadKernel(cfg.kernel);
-  buildPvDomain(hv, d, k, cfg.memory * 256, cfg.cmdline);
+  buildPvDomain(hv, d, k, cfg.memory * 256, cfg.cmdline, ports);
 }
