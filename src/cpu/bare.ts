@@ -70,6 +70,8 @@ export class BarePlatform implements Platform {
   readonly console: number[] = [];
   /** Optional event interception (tests use it to observe exceptions). */
   intercept?: (event: CpuEvent) => boolean;
+  /** Optional: told when the CPU shuts down (triple fault). */
+  shutdown?: (reason: string) => void;
   constructor(ramSize = 16 << 20) {
     this.bus = new FlatRam(ramSize);
   }
@@ -88,7 +90,7 @@ export class BarePlatform implements Platform {
   cpuid(leaf: number): CpuidResult {
     return bareCpuid(leaf);
   }
-  vmcall(): VmcallResult {
+  vmcall(_kind: 'vmcall' | 'vmmcall'): VmcallResult {
     return 'ud';
   }
   consoleText(): string {

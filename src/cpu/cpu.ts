@@ -7,37 +7,25 @@
  * returns them unsigned.
  */
 import { AccessSize, CpuEvent, EventKind, FRAME_SHIFT, MemoryBus, Platform } from './platform';
-import { ARITH, CC, FIXED1, IF, TF, arithFlags, settle } from './flags';
-import { CpuFault, Vec, hasErrorCode } from './fault';
-import { translate } from './paging';
-import { deliverEvent } from './exceptions';
-import { decodeInstruction, Insn } from './decode';
-import { SegmentCache, checkSegmentAccess } from './segments';
+import * as flagsM from './flags';
+import * as faultM from './fault';
+import * as pagingM from './paging';
+import * as exceptionsM from './exceptions';
+import { decodeInstruction, Insn, InsnKind } from './decode';
+import { Block, MAX_BLOCK, compileBlock } from './jit';
+import type { SegmentCache } from './segments';
+import * as segmentsM from './segments';
 import { emptyCpuState, CpuState } from './state';
 
-export const ES = 0;
-export const CS = 1;
-export const SS = 2;
-export const DS = 3;
-export const FS = 4;
-export const GS = 5;
-export const SEG_NAMES = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
-export const REG_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'] as const;
-
-export const CR0_PE = 0x1;
-export const CR0_MP = 0x2;
-export const CR0_EM = 0x4;
-export const CR0_TS = 0x8;
-export const CR0_ET = 0x10;
-export const CR0_NE = 0x20;
-export const CR0_WP = 0x10000;
-export const CR0_AM = 0x40000;
-export const CR0_NW = 0x20000000;
-export const CR0_CD = 0x40000000;
-export const CR0_PG = 0x80000000 | 0;
-export const CR4_PSE = 0x10;
-export const CR4_PAE = 0x20;
-export const CR4_PGE = 0x80;
+export * from './consts';
+import * as constsM from './consts';
+// Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
+const { ARITH, CC, FIXED1, IF, TF, arithFlags, settle } = flagsM;
+const { CpuFault, Vec, hasErrorCode } = faultM;
+const { translate } = pagingM;
+const { deliverEvent } = exceptionsM;
+const { checkSegmentAccess } = segmentsM;
+const { CS, SS, CR0_PE, TLB_USER } = constsM;
 
 export type StopReason =
   | 'budget'
@@ -55,11 +43,12 @@ export interface RunResult {
   event?: CpuEvent;
 }
 
+/** Executions of a block start before it is compiled. */
+const HOT_BLOCK = 32;
+
 /** Direct-mapped TLB size (entries); a power of two. */
 const TLB_SIZE = 1024;
 const TLB_MASK = TLB_SIZE - 1;
-/** Tag bit distinguishing user-mode (CPL 3) translations from supervisor ones. */
-export const TLB_USER = 0x100000;
 
 /** Decoded instructions of one physical frame. */
 interface CodePage {
@@ -155,6 +144,16 @@ export class Cpu {
   /** EIP and length of the instruction executing (for fault reporting). */
   insnEip = 0;
   insnLen = 0;
+  /** Inside a compiled block: instructions completed before the one executing. */
+  blockDone = 0;
+  /** Bumped whenever compiled blocks must stop and look again (code, TLB, mode, platform). */
+  exitGen = 0;
+  /** Instructions retired so far in the current run (for the TSC). */
+  private runRetired = 0;
+  /** Set false to run everything through the interpreter (tests compare both paths). */
+  blocksEnabled = true;
+  /** Blocks compiled so far (a statistic). */
+  blocksCompiled = 0;
   private tripleFault = false;
   private intercepted: CpuEvent | null = null;
 
@@ -197,6 +196,8 @@ export class Cpu {
     this.sysenterCs = this.sysenterEsp = this.sysenterEip = 0;
     this.cpl = 0;
     this.halted = false;
+    this.tripleFault = false;
+    this.intercepted = null;
     this.irqPending = false;
     this.shadow = 0;
     this.modeChanged();
@@ -242,6 +243,7 @@ export class Cpu {
       this.tlbUser = user;
       this.curPage = -1;
     }
+    this.exitGen++;
   }
 
   /** Recompute which segments need checks on access (flat = base 0, limit 4G, usable). */
@@ -262,6 +264,7 @@ export class Cpu {
 
   /** Drop every translation (CR3 load, paging mode change). */
   flushTlb(): void {
+    this.exitGen++;
     this.rTag.fill(-1);
     this.wTag.fill(-1);
     this.rFrame.fill(null);
@@ -271,6 +274,7 @@ export class Cpu {
 
   /** Drop translations for one linear page (invlpg). */
   flushTlbPage(lin: number): void {
+    this.exitGen++;
     const p = lin >>> FRAME_SHIFT;
     for (const tag of [p, p | TLB_USER]) {
       const i = tag & TLB_MASK;
@@ -471,6 +475,22 @@ export class Cpu {
     return this.read32(lin);
   }
 
+  /** The RAM frame backing `lin` for reading (filling the TLB), or null (MMIO). */
+  readFrame(lin: number): Uint8Array | null {
+    const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
+    const i = tag & TLB_MASK;
+    if (this.rTag[i] !== tag) this.fillRead(lin);
+    return this.rTag[i] === tag ? this.rFrame[i] : null;
+  }
+
+  /** The RAM frame backing `lin` for fast writing, or null (MMIO, or a frame holding decoded code). */
+  writeFrame(lin: number): Uint8Array | null {
+    const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
+    const i = tag & TLB_MASK;
+    if (this.wTag[i] !== tag) this.fillWrite(lin);
+    return this.wTag[i] === tag ? this.wFrame[i] : null;
+  }
+
   /** Check a write to [lin, lin+size) would succeed (for instructions that must not half-complete). */
   probeWrite(lin: number, size: number): void {
     this.fillWrite(lin);
@@ -487,6 +507,7 @@ export class Cpu {
 
   /** Forget all decoded code (mode change, restore). */
   flushCode(): void {
+    this.exitGen++;
     this.codePages.clear();
     this.curPage = -1;
     this.curCode = null;
@@ -494,6 +515,7 @@ export class Cpu {
 
   /** Forget decoded code of one physical frame (it was written). */
   invalidateCode(pfn: number): void {
+    this.exitGen++;
     this.codePages.delete(pfn);
     if (this.curCode && this.curCode.pfn === pfn) {
       this.curCode = null;
@@ -503,6 +525,7 @@ export class Cpu {
 
   /** Something outside may have written memory: re-validate cached code before using it. */
   afterPlatformCall(): void {
+    this.exitGen++;
     this.epoch++;
     this.curPage = -1;
     if (this.stopRequested) this.attention = true;
@@ -579,6 +602,11 @@ export class Cpu {
     const bpResume = this.bpResume;
     this.bpResume = -1;
     const breakpoints = this.breakpoints;
+    // Compiled blocks skip the per-instruction checks, so they are off while anything needs
+    // them: armed breakpoints, single-stepping (TF), 16-bit code.
+    let blocks = false;
+    let inBlock = false;
+    this.runRetired = 0;
     outer: for (;;) {
       try {
         while (retired < maxInstructions) {
@@ -588,6 +616,7 @@ export class Cpu {
               stop = s;
               break outer;
             }
+            blocks = this.blocksEnabled && breakpoints.size === 0 && (this.eflags & TF) === 0 && this.code32;
           }
           const eip = this.eip;
           const lin = (this.segBase[1] + eip) | 0;
@@ -598,15 +627,31 @@ export class Cpu {
           }
           this.insnEip = eip;
           const ins = this.fetch(lin);
+          if (blocks) {
+            let blk = ins.block;
+            if (blk === null && ins.kind !== InsnKind.OTHER && ++ins.hits >= HOT_BLOCK) blk = ins.block = this.buildBlock(lin, eip) ?? false;
+            if (blk && maxInstructions - retired >= blk.len) {
+              inBlock = true;
+              retired += blk.run(maxInstructions - retired);
+              inBlock = false;
+              continue;
+            }
+          }
           this.insnLen = ins.len;
           this.eip = (eip + ins.len) & this.eipMask;
+          if (ins.kind === InsnKind.OTHER) this.runRetired = retired;
           ins.exec();
           retired++;
         }
         break;
       } catch (e) {
         if (!(e instanceof CpuFault)) throw e;
+        if (inBlock) {
+          retired += this.blockDone;
+          inBlock = false;
+        }
         this.eip = this.insnEip;
+        this.runRetired = retired;
         this.raiseEvent(e.vector, 'fault', e.errorCode, 0, e.cr2);
         if (this.tripleFault) {
           stop = 'triple-fault';
@@ -619,9 +664,38 @@ export class Cpu {
       }
     }
     this.retiredTotal += retired;
+    this.runRetired = 0;
     const result: RunResult = { retired, stop };
     if (stop === 'intercept' && this.intercepted) result.event = this.intercepted;
     return result;
+  }
+
+  /** Collect the instructions of a block starting at `lin` (same frame) and compile them. */
+  private buildBlock(lin: number, eip: number): Block | null {
+    const page = this.curCode;
+    if (!page) return null;
+    const insns: Insn[] = [];
+    let o = lin & 0xfff;
+    while (insns.length < MAX_BLOCK && o <= 0x1000 - 16) {
+      let ins = page.insns[o];
+      if (ins === undefined) {
+        try {
+          ins = decodeInstruction(this, (lin - (lin & 0xfff) + o) | 0);
+        } catch (e) {
+          if (e instanceof CpuFault) break;
+          throw e;
+        }
+        if (this.curCode !== page) return null;
+        page.insns[o] = ins;
+      }
+      if (ins.kind === InsnKind.OTHER) break;
+      insns.push(ins);
+      if (ins.kind === InsnKind.BRANCH) break;
+      o += ins.len;
+    }
+    const block = compileBlock(this, eip, insns);
+    if (block) this.blocksCompiled++;
+    return block;
   }
 
   /** Execute exactly one instruction (or deliver one pending event). */
@@ -671,6 +745,18 @@ export class Cpu {
     }
     if (vector === Vec.PF && cr2 !== undefined) this.cr2 = cr2 | 0;
     deliverEvent(this, ev);
+  }
+
+  /**
+   * Deliver an event through the guest's own IDT/IVT now, without offering it to the platform
+   * (a hypervisor injecting an interrupt or exception, as VM entry with event injection does).
+   * EIP must already be where the handler should return to.
+   */
+  inject(vector: number, kind: EventKind, errorCode?: number): void {
+    const ev: CpuEvent = { vector, kind, errorCode: hasErrorCode(vector) && (kind === 'fault' || kind === 'trap') ? errorCode ?? 0 : undefined, instructionLength: 0, eip: this.eip >>> 0 };
+    this.insnEip = this.eip;
+    deliverEvent(this, ev);
+    this.attention = true;
   }
 
   /** Enter the shutdown state (triple fault). */
@@ -774,7 +860,7 @@ export class Cpu {
 
   /** Current timestamp counter. */
   tsc(): bigint {
-    const base = this.platform.tsc ? this.platform.tsc() : BigInt(this.retiredTotal);
+    const base = this.platform.tsc ? this.platform.tsc() : BigInt(this.retiredTotal + this.runRetired);
     return (base + this.tscOffset) & 0xffffffffffffffffn;
   }
 }

@@ -9,11 +9,16 @@
  * limitation).
  */
 import type { Cpu } from './cpu';
-import { CS, SS, CR0_PE } from './cpu';
+import * as constsM from './consts';
 import { CpuEvent } from './platform';
-import { CpuFault, Vec, hasErrorCode } from './fault';
-import { IF, NT, RF, TF, VM } from './flags';
-import { loadCodeSegment, parseDescriptor, readDescriptor, setAccessed, setSegment } from './segments';
+import * as faultM from './fault';
+import * as flagsM from './flags';
+import * as segmentsM from './segments';
+// Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
+const { CS, SS, CR0_PE } = constsM;
+const { CpuFault, Vec, hasErrorCode } = faultM;
+const { IF, NT, RF, TF, VM } = flagsM;
+const { loadCodeSegment, parseDescriptor, readDescriptor, setAccessed, setSegment } = segmentsM;
 
 export function deliverEvent(cpu: Cpu, ev: CpuEvent): void {
   let vector = ev.vector;

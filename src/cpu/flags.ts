@@ -46,19 +46,20 @@ export const ID = 0x200000;
 export const ARITH = CF | PF | AF | ZF | SF | OF;
 
 /** Lazy operation kinds; the low two bits of a `ccOp` are the operand size (0 byte, 1 word, 2 dword). */
-export const enum CC {
-  NONE = 0,
-  ADD = 1 << 2,
-  ADC = 2 << 2,
-  SUB = 3 << 2,
-  SBB = 4 << 2,
-  LOGIC = 5 << 2,
-  INC = 6 << 2,
-  DEC = 7 << 2,
-  SHL = 8 << 2,
-  SHR = 9 << 2, // also SAR: CF from bit 0 of the value shifted by count-1
-  MUL = 10 << 2, // ccSrc1 != 0 means the high half is significant (CF = OF = 1)
-}
+export const CC = {
+  NONE: 0,
+  ADD: 1 << 2,
+  ADC: 2 << 2,
+  SUB: 3 << 2,
+  SBB: 4 << 2,
+  LOGIC: 5 << 2,
+  INC: 6 << 2,
+  DEC: 7 << 2,
+  SHL: 8 << 2,
+  SHR: 9 << 2, // also SAR: CF from bit 0 of the value shifted by count-1
+  MUL: 10 << 2, // ccSrc1 != 0 means the high half is significant (CF = OF = 1)
+} as const;
+export type CC = (typeof CC)[keyof typeof CC];
 
 /** Operand size index → bits, mask and sign bit. */
 export const SIZE_BITS = [8, 16, 32];

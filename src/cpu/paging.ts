@@ -7,8 +7,11 @@
  * (CR0.WP), accessed/dirty bits written back, #PF with its error code.
  */
 import type { Cpu } from './cpu';
-import { CR0_PG, CR0_WP, CR4_PAE, CR4_PSE } from './cpu';
-import { CpuFault, Vec } from './fault';
+import * as constsM from './consts';
+import * as faultM from './fault';
+// Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
+const { CR0_PG, CR0_WP, CR4_PAE, CR4_PSE } = constsM;
+const { CpuFault, Vec } = faultM;
 
 /** #PF error code bits. */
 export const PF_P = 1;
@@ -16,7 +19,10 @@ export const PF_W = 2;
 export const PF_U = 4;
 export const PF_I = 16;
 
-export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean, fetch: boolean): number {
+/**
+ * `probe`: a look-up for inspection — no accessed/dirty bit updates (faults still throw).
+ */
+export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean, fetch: boolean, probe = false): number {
   if (!(cpu.cr0 & CR0_PG)) return lin >>> 0;
   const err = (write ? PF_W : 0) | (user ? PF_U : 0) | (fetch && cpu.efer & 0x800 ? PF_I : 0);
   if (cpu.cr4 & CR4_PAE) return translatePae(cpu, lin, write, user, err);
@@ -26,13 +32,14 @@ export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean, 
   if (pde & 0x80 && cpu.cr4 & CR4_PSE) {
     checkAccess(cpu, pde, lin, write, user, err);
     const want = pde | 0x20 | (write ? 0x40 : 0);
-    if (want !== pde) writePhys32(cpu, pdeAddr, want);
+    if (want !== pde && !probe) writePhys32(cpu, pdeAddr, want);
     return ((pde & 0xffc00000) | (lin & 0x3fffff)) >>> 0;
   }
   const pteAddr = ((pde & ~0xfff) | (((lin >>> 12) & 0x3ff) << 2)) >>> 0;
   const pte = readPhys32(cpu, pteAddr);
   if (!(pte & 1)) throw new CpuFault(Vec.PF, err, lin);
   checkAccess(cpu, pde & pte, lin, write, user, err);
+  if (probe) return ((pte & ~0xfff) | (lin & 0xfff)) >>> 0;
   if (!(pde & 0x20)) writePhys32(cpu, pdeAddr, pde | 0x20);
   const want = pte | 0x20 | (write ? 0x40 : 0);
   if (want !== pte) writePhys32(cpu, pteAddr, want);

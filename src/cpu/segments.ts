@@ -6,8 +6,11 @@
  * codes; accesses through non-flat segments check the limit (expand-up and expand-down).
  */
 import type { Cpu } from './cpu';
-import { CS, SS, CR0_PE } from './cpu';
-import { Vec, fault } from './fault';
+import * as constsM from './consts';
+import * as faultM from './fault';
+// Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
+const { CS, SS, CR0_PE } = constsM;
+const { Vec, fault } = faultM;
 
 /** A segment register's visible selector and hidden descriptor cache. */
 export interface SegmentCache {
@@ -34,7 +37,7 @@ export function parseDescriptor(lo: number, hi: number): { base: number; limit: 
 }
 
 /** Read the descriptor a selector names (GDT or LDT); #GP(sel) when outside the table. */
-export function readDescriptor(cpu: Cpu, sel: number, vector = Vec.GP): { lo: number; hi: number; addr: number } {
+export function readDescriptor(cpu: Cpu, sel: number, vector: number = Vec.GP): { lo: number; hi: number; addr: number } {
   const idx = sel & 0xfff8;
   let base: number;
   let limit: number;

@@ -9,20 +9,20 @@
  */
 import type { Dec, Exec } from './decode';
 import type { Cpu } from './cpu';
-import { CS, DS, ES, FS, GS, SS, CR0_PE, CR0_PG, CR0_TS, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE } from './cpu';
-import { CpuFault, Vec, fault, gp, ud } from './fault';
-import { AC, ID, IF, IOPL, NT, RF, VIF, VIP, VM, ZF, settle } from './flags';
-import { getReg, regOpnd, setReg } from './operands';
-import { adjustSp, peek, pop, probePush, push } from './stack';
-import {
-  ATTR_UNUSABLE,
-  loadCodeSegment,
-  loadSegment,
-  parseDescriptor,
-  readDescriptor,
-  setSegment,
-} from './segments';
+import * as constsM from './consts';
+import * as faultM from './fault';
+import * as flagsM from './flags';
+import * as operandsM from './operands';
+import * as stackM from './stack';
+import * as segmentsM from './segments';
 import type { EventKind } from './platform';
+// Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
+const { CS, DS, ES, FS, GS, SS, CR0_PE, CR0_PG, CR0_TS, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE } = constsM;
+const { CpuFault, Vec, fault, gp, ud } = faultM;
+const { AC, ID, IF, IOPL, NT, RF, VIF, VIP, VM, ZF, settle } = flagsM;
+const { getReg, regOpnd, setReg } = operandsM;
+const { adjustSp, peek, pop, probePush, push } = stackM;
+const { ATTR_UNUSABLE, loadCodeSegment, loadSegment, parseDescriptor, readDescriptor, setSegment } = segmentsM;
 
 /** CF PF AF ZF SF TF DF OF NT: what popf/iret may always change. */
 const STATUS_AND_CONTROL = 0x4dd5;

@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
+  CodeActionKind,
   createConnection,
   Diagnostic,
   DidChangeConfigurationNotification,
@@ -17,12 +18,14 @@ import {
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { quickFixes } from './codeActions';
 import { asmCompletion, xlCompletion } from './completion';
 import { AsmSymbol as AssembledSymbol } from '../asm';
-import { checkAsm, SOURCE, xlKeyDiagnostics } from './diagnostics';
+import { checkAsm, SOURCE, xlConfigDiagnostics } from './diagnostics';
 import { AssembledLookup, asmHover, xlHover } from './hover';
 import { findDefinition, findReferences } from './navigation';
-import { SourceIndex, uriToPath } from './sourceIndex';
+import { pathToUri, SourceIndex, uriToPath } from './sourceIndex';
+import { asmDocumentLinks, xlDocumentLinks } from './links';
 import { asmSignatureHelp } from './signature';
 import { asmDocumentSymbols, xlDocumentSymbols } from './symbols';
 import { splitLines } from './text';
@@ -63,6 +66,10 @@ function listDirectory(dir: string): string[] {
   }
 }
 
+function fileExists(file: string): boolean {
+  return documents.get(pathToUri(file)) !== undefined || fs.existsSync(file);
+}
+
 const index = new SourceIndex(readDocument, bundledInclude, listDirectory);
 let canPullConfiguration = false;
 
@@ -97,6 +104,8 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
       documentSymbolProvider: true,
       completionProvider: { triggerCharacters: ['.', '%', '=', '"', '/'] },
       signatureHelpProvider: { triggerCharacters: [' ', ','] },
+      documentLinkProvider: { resolveProvider: false },
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
     },
     serverInfo: { name: 'xensim-language-server' },
   };
@@ -109,16 +118,20 @@ connection.onInitialized(() => {
 connection.onDidChangeConfiguration(async (change) => {
   const pushed = (change.settings as { xensim?: ServerSettings } | undefined)?.xensim;
   applySettings(pushed ?? (canPullConfiguration ? await connection.workspace.getConfiguration('xensim') : undefined));
-  for (const doc of documents.all()) validate(doc);
+  for (const doc of documents.all()) schedule(doc.uri);
 });
 
 /** The assembler's symbols of each open guest's last assembly (for addresses in hover). */
 const assembled = new Map<string, AssembledSymbol[]>();
 
-/** A symbol's address or value, from the guest being edited or any open guest that includes its file. */
-const lookupAssembled: AssembledLookup = (uri, name) => {
+/**
+ * A symbol's address or value: from the guest being edited, else from any open guest whose
+ * assembly defined it in the same file (a label of a shared include).
+ */
+const lookupAssembled: AssembledLookup = (uri, name, definedIn) => {
+  const file = uriToPath(definedIn);
   for (const u of [uri, ...assembled.keys()]) {
-    const hit = assembled.get(u)?.find((s) => s.name === name);
+    const hit = assembled.get(u)?.find((s) => s.name === name && (file === undefined || s.file === file));
     if (hit) return hit;
   }
   return undefined;
@@ -128,10 +141,10 @@ function validate(doc: TextDocument): void {
   let diagnostics: Diagnostic[];
   try {
     if (isAsm(doc)) {
-      const check = checkAsm(doc.uri, doc.getText(), readDocument, index.includePaths);
+      const check = checkAsm(index, doc.uri);
       diagnostics = check.diagnostics;
       assembled.set(doc.uri, check.symbols);
-    } else diagnostics = xlKeyDiagnostics(doc.getText());
+    } else diagnostics = xlConfigDiagnostics(doc.uri, doc.getText(), fileExists);
   } catch (e) {
     // a bug in a checker must not silence the others or stop the server
     connection.console.error(`${SOURCE}: checking ${doc.uri} failed: ${(e as Error).stack ?? e}`);
@@ -140,11 +153,32 @@ function validate(doc: TextDocument): void {
   void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
 }
 
+/**
+ * Documents waiting to be checked. Changes that arrive together (fast typing, a paste, an
+ * include and its guests) are checked once, at their latest text, when the messages already
+ * received have been handled: no wall-clock delay decides anything.
+ */
+const pending = new Set<string>();
+
+function schedule(uri: string): void {
+  if (pending.size === 0) setImmediate(flush);
+  pending.add(uri);
+}
+
+function flush(): void {
+  const uris = [...pending];
+  pending.clear();
+  for (const uri of uris) {
+    const doc = documents.get(uri);
+    if (doc) validate(doc);
+  }
+}
+
 documents.onDidChangeContent((e) => {
-  validate(e.document);
+  schedule(e.document.uri);
   // guests that include the changed file see its new text at once
   for (const other of documents.all()) {
-    if (other.uri !== e.document.uri && isAsm(other) && index.closure(other.uri).includes(e.document.uri)) validate(other);
+    if (other.uri !== e.document.uri && isAsm(other) && index.closure(other.uri).includes(e.document.uri)) schedule(other.uri);
   }
 });
 documents.onDidClose((e) => {
@@ -169,8 +203,10 @@ function guarded<P extends { textDocument: { uri: string } }, R>(empty: R, fn: (
 }
 
 connection.onHover(guarded(null, (doc, p) => (isAsm(doc) ? asmHover(index, doc.uri, doc.getText(), p.position, lookupAssembled) : xlHover(doc.getText(), p.position))));
-connection.onCompletion(guarded([], (doc, p) => (isAsm(doc) ? asmCompletion(index, doc.uri, doc.getText(), p.position) : xlCompletion(doc.getText(), p.position))));
+connection.onCompletion(guarded([], (doc, p) => (isAsm(doc) ? asmCompletion(index, doc.uri, doc.getText(), p.position) : xlCompletion(index, doc.uri, doc.getText(), p.position))));
 connection.onSignatureHelp(guarded(null, (doc, p) => (isAsm(doc) ? asmSignatureHelp(doc.getText(), p.position) : null)));
+connection.onDocumentLinks(guarded([], (doc) => (isAsm(doc) ? asmDocumentLinks(index, doc.uri) : xlDocumentLinks(doc.uri, doc.getText()))));
+connection.onCodeAction(guarded([], (doc, p) => quickFixes(doc.uri, p.context.diagnostics)));
 connection.onDefinition(guarded([], (doc, p) => (isAsm(doc) ? findDefinition(index, doc.uri, doc.getText(), p.position) : [])));
 connection.onReferences(
   guarded([], (doc, p) =>

@@ -38,6 +38,7 @@ export function ours(source: string, files: Record<string, string> = {}, options
   return assemble(source, {
     file: 'main.asm',
     readFile: (p) => files[p.replace(/^\.\//, '')],
+    readBinary: (p) => (files[p] === undefined ? undefined : new Uint8Array(Buffer.from(files[p], 'utf8'))),
     ...options,
   });
 }

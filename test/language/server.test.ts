@@ -69,6 +69,8 @@ describe('language server over JSON-RPC', function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xensim-lsp-'));
     // the guest is an unsaved buffer; lib.inc is only on disk, reached through %include
     fs.writeFileSync(path.join(dir, 'lib.inc'), LIB);
+    fs.mkdirSync(path.join(dir, 'sub'));
+    fs.writeFileSync(path.join(dir, 'sub', 'deep.inc'), '');
     guestUri = pathToFileURL(path.join(dir, 'guest.asm')).toString();
     libUri = pathToFileURL(path.join(dir, 'lib.inc')).toString();
     cfgUri = pathToFileURL(path.join(dir, 'hello.xl')).toString();
@@ -168,6 +170,16 @@ describe('language server over JSON-RPC', function () {
     const start = hoverText(await client.request<Hover>('textDocument/hover', at('start:', 1)));
     // lib.inc's `stack: times 64 dd 0` comes first in .text
     assert.match(start, /Address: 0x00000100 in \.text, \d+ bytes/);
+    const stack = hoverText(await client.request<Hover>('textDocument/hover', at('stack +', 1)));
+    assert.match(stack, /\(label\) \*\*stack\*\* — lib\.inc:7[^]*Address: 0x00000000 in \.text, 256 bytes/);
+  });
+
+  it('explains directives, preprocessor directives and $', async () => {
+    const inc = await client.request<Hover>('textDocument/hover', at('%include', 3));
+    assert.match(hoverText(inc), /^\*\*%include\*\* — Insert another source file/);
+    assert.deepStrictEqual(inc!.range!.start, positionOf(GUEST, '%include'));
+    assert.match(hoverText(await client.request<Hover>('textDocument/hover', at('section .text', 2))), /^\*\*section\*\*/);
+    assert.match(hoverText(await client.request<Hover>('textDocument/hover', at('$ - msg'))), /start of this line/);
   });
 
   it('shows a number in every radix', async () => {
@@ -226,6 +238,19 @@ describe('language server over JSON-RPC', function () {
       assert.deepStrictEqual(await fixed, []);
     });
 
+    it('suggests the nearest mnemonic, macro or name, as a quick fix', async () => {
+      const src = 'bits 32\n%macro print 1\n%endmacro\nstart: nop\n.loop: jmp .lop\n  movv eax, 1\n  MOVV eax, strat\n  prnt 1\nother:\n.lap: jmp .lop\n';
+      const diags = client.nextDiagnostics(uri());
+      client.change(uri(), src);
+      const d = await diags;
+      const fixes = d.map((x) => [x.range.start.line, (x.data as { replaceWith?: string } | undefined)?.replaceWith]);
+      // in other's scope .lop is nearest to other's own .lap, never to start's .loop
+      assert.deepStrictEqual(fixes, [[4, '.loop'], [5, 'mov'], [6, 'MOV'], [6, 'start'], [7, 'print'], [9, '.lap']]);
+      assert.match(d[0].message, /\(did you mean '\.loop'\?\)$/);
+      const actions = await client.request<{ title: string }[]>('textDocument/codeAction', { textDocument: { uri: uri() }, range: d[3].range, context: { diagnostics: [d[3]] } });
+      assert.deepStrictEqual(actions.map((a) => a.title), ["Change to 'start'"]);
+    });
+
     it('shows an error inside an included file on the %include line', async () => {
       fs.writeFileSync(path.join(dir, 'broken.inc'), '; fine\n        mov eax, nowhere\n');
       const diags = client.nextDiagnostics(uri());
@@ -258,6 +283,10 @@ describe('language server over JSON-RPC', function () {
       assert.strictEqual(help.activeParameter, 1);
       const [from, to] = help.signatures[0].parameters![1].label as [number, number];
       assert.strictEqual(help.signatures[0].label.slice(from, to), 'ebx: cmd: SCHEDOP_*');
+      // the sub-op argument offers its own family's constants first
+      const args = await client.request<CompletionItem[]>('textDocument/completion', pos('SCHEDOP_shutdown', 0));
+      const sorted = [...args].sort((a, b) => (a.sortText ?? String(a.label)).localeCompare(b.sortText ?? String(b.label)));
+      assert.ok(sorted.slice(0, 5).every((i) => String(i.label).startsWith('SCHEDOP_')), sorted.slice(0, 5).map((i) => i.label).join());
       const names = await client.request<CompletionItem[]>('textDocument/completion', pos('sched_op,', 0));
       assert.strictEqual(names[0].label, 'set_trap_table');
       assert.ok(names.some((n) => n.label === 'event_channel_op' && n.detail === 'hypercall 32'));
@@ -265,8 +294,6 @@ describe('language server over JSON-RPC', function () {
   });
 
   it('completes %include file names from the file\'s folder and the include paths', async () => {
-    fs.mkdirSync(path.join(dir, 'sub'), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'sub', 'deep.inc'), '');
     const u = pathToFileURL(path.join(dir, 'inc.asm')).toString();
     const src = '%include "';
     client.open(u, 'xen-asm', src);
@@ -280,19 +307,44 @@ describe('language server over JSON-RPC', function () {
   });
 
   describe('xl configs', () => {
-    it('warns about unknown keys with the likely one', async () => {
+    it('reports the config parser\'s errors and warnings, value by value', async () => {
       const diags = client.nextDiagnostics(cfgUri);
       client.open(cfgUri, 'xl-cfg', CONFIG);
       const d = await diags;
-      assert.strictEqual(d.length, 1);
-      assert.strictEqual(d[0].message, "unknown xl.cfg key 'memroy' (did you mean 'memory'?)");
-      assert.deepStrictEqual(d[0].range.start, positionOf(CONFIG, 'memroy'));
+      assert.deepStrictEqual(
+        d.map((x) => [x.severity, x.range.start, x.range.end.character, x.source]),
+        [
+          [2, positionOf(CONFIG, 'memroy'), positionOf(CONFIG, 'memroy').character + 6, 'xensim'],
+          [1, positionOf(CONFIG, '"guest.bin"'), positionOf(CONFIG, '"guest.bin"').character + 11, 'xensim'],
+        ],
+      );
+      assert.match(d[0].message, /unknown key 'memroy'; did you mean 'memory'\?/);
+      assert.match(d[1].message, /kernel: file not found: .*guest\.bin/);
+      // the typo's diagnostic offers the fix
+      const actions = await client.request<{ title: string; edit: { changes: Record<string, { newText: string; range: unknown }[]> } }[]>('textDocument/codeAction', {
+        textDocument: { uri: cfgUri },
+        range: d[0].range,
+        context: { diagnostics: d },
+      });
+      assert.deepStrictEqual(actions.map((a) => a.title), ["Change to 'memory'"]);
+      assert.deepStrictEqual(actions[0].edit.changes[cfgUri], [{ range: d[0].range, newText: 'memory' }]);
+      // once the kernel exists only the typo remains
+      fs.writeFileSync(path.join(dir, 'guest.bin'), '');
+      const again = client.nextDiagnostics(cfgUri);
+      client.change(cfgUri, CONFIG);
+      assert.deepStrictEqual((await again).map((x) => x.severity), [2]);
     });
 
     it('explains keys on hover', async () => {
       const h = await client.request<Hover>('textDocument/hover', { textDocument: { uri: cfgUri }, position: positionOf(CONFIG, 'on_crash', 3) });
-      assert.match(hoverText(h), /\*\*on_crash\*\* \(string\)/);
+      assert.match(hoverText(h), /\*\*on_crash\*\* \(string\) — Action when the guest crashes \(default destroy\)/);
       assert.match(hoverText(h), /`coredump-restart`/);
+      assert.doesNotMatch(hoverText(h), /not simulate/);
+      const other = `${CONFIG}vnc = 1\n`;
+      client.change(cfgUri, other);
+      const vnc = await client.request<Hover>('textDocument/hover', { textDocument: { uri: cfgUri }, position: positionOf(other, 'vnc', 1) });
+      assert.match(hoverText(vnc), /xensim does not simulate this key/);
+      client.change(cfgUri, CONFIG);
     });
 
     it('completes keys, and the values of an enumerated key', async () => {
@@ -305,9 +357,50 @@ describe('language server over JSON-RPC', function () {
       assert.strictEqual(values[0].insertText, 'destroy');
     });
 
+    it('links file names to files and completes them relative to the config', async () => {
+      const links = await client.request<{ range: { start: { line: number; character: number } }; target: string }[]>('textDocument/documentLink', { textDocument: { uri: cfgUri } });
+      assert.deepStrictEqual(links.map((l) => [l.range.start, l.target]), [[positionOf(CONFIG, 'guest.bin'), pathToFileURL(path.join(dir, 'guest.bin')).toString()]]);
+      const typed = `${CONFIG}ramdisk = "g`;
+      client.change(cfgUri, typed);
+      const end = { line: typed.split('\n').length - 1, character: 'ramdisk = "g'.length };
+      const files = await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri: cfgUri }, position: end });
+      const labels = files.map((f) => f.label);
+      for (const f of ['guest.bin', 'lib.inc', 'sub/']) assert.ok(labels.includes(f), `${f} in ${labels}`);
+      client.change(cfgUri, CONFIG);
+    });
+
+    it('links %include lines to the file they include', async () => {
+      const links = await client.request<{ target: string }[]>('textDocument/documentLink', { textDocument: { uri: guestUri } });
+      assert.deepStrictEqual(links.map((l) => l.target), [libUri]);
+    });
+
     it('lists settings as document symbols', async () => {
       const symbols = await client.request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri: cfgUri } });
       assert.deepStrictEqual(symbols.map((s) => s.name), ['name', 'memory', 'on_crash', 'memroy', 'kernel']);
     });
+  });
+});
+
+describe('language server over node IPC (the VS Code client\'s transport)', function () {
+  this.timeout(30000);
+
+  it('answers hover with xensim.includePaths from initializationOptions', async () => {
+    buildOnce();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xensim-ipc-'));
+    fs.mkdirSync(path.join(dir, 'inc'));
+    fs.writeFileSync(path.join(dir, 'inc', 'consts.inc'), 'ANSWER equ 42\n');
+    const { client } = await LspClient.start(pathToFileURL(dir).toString(), { includePaths: ['inc'] }, 'ipc');
+    try {
+      const uri = pathToFileURL(path.join(dir, 'g.asm')).toString();
+      const src = '%include "consts.inc"\n        mov eax, ANSWER\n';
+      const diags = client.nextDiagnostics(uri);
+      client.open(uri, 'xen-asm', src);
+      assert.deepStrictEqual(await diags, [], 'the include path (relative to the workspace) was used');
+      const h = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(src, 'ANSWER', 1) });
+      assert.match(hoverText(h), /\(constant\) \*\*ANSWER\*\* — consts\.inc:1[^]*Value: 42/);
+    } finally {
+      await client.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
