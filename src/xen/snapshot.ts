@@ -34,6 +34,7 @@ interface FullSnapshot extends MachineSnapshot {
   readonly pcpus: { current: VcpuRef; used: number }[];
   readonly sched: { runq: VcpuRef[][]; ticks: number; lastBurn: number[] };
   readonly domains: SavedDomain[];
+  readonly toolstack: { queue: Toolstack['queue']; inflight: boolean; created: Record<number, number> };
 }
 
 /** Fields that are references to shared, immutable things (not state). */
@@ -49,7 +50,6 @@ function fieldsOf(o: object, skip: Set<string>): Record<string, unknown> {
 const ref = (v: Vcpu | null): VcpuRef => (v ? [v.domain.id, v.id] : null);
 
 export function takeSnapshot(hv: Hypervisor, ts: Toolstack): MachineSnapshot {
-  void ts;
   const mmState = hv.mm.saveState();
   const snap: FullSnapshot = {
     timeNs: hv.roundStart,
@@ -61,6 +61,7 @@ export function takeSnapshot(hv: Hypervisor, ts: Toolstack): MachineSnapshot {
     scalars: { roundStart: hv.roundStart, cursor: hv.cursor, instructions: hv.instructions, nextTick: hv.nextTick, nextDomid: hv.nextDomid },
     pcpus: hv.pcpus.map((p) => ({ current: ref(p.current), used: p.used })),
     sched: { runq: hv.sched.runq.map((q) => q.map(ref)), ticks: hv.sched.ticks, lastBurn: [...hv.sched.lastBurn] },
+    toolstack: structuredClone({ queue: ts.queue, inflight: ts.inflight, created: ts.created }),
     domains: [...hv.domains.values()].map((d) => ({
       id: d.id,
       fields: fieldsOf(d, DOMAIN_REFS),
@@ -71,7 +72,6 @@ export function takeSnapshot(hv: Hypervisor, ts: Toolstack): MachineSnapshot {
 }
 
 export function restoreSnapshot(hv: Hypervisor, ts: Toolstack, s: MachineSnapshot): void {
-  void ts;
   const snap = s as FullSnapshot;
   if (!snap.memory || !snap.domains) throw new TypeError('not a snapshot of this machine');
   hv.machine.restoreMemory(snap.memory);
@@ -108,4 +108,5 @@ export function restoreSnapshot(hv: Hypervisor, ts: Toolstack, s: MachineSnapsho
   hv.sched.runq = snap.sched.runq.map((q) => q.map((r) => vcpuOf(r)!));
   hv.sched.ticks = snap.sched.ticks;
   hv.sched.lastBurn = [...snap.sched.lastBurn];
+  Object.assign(ts, structuredClone(snap.toolstack));
 }
