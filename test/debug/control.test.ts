@@ -62,7 +62,7 @@ describe('debug/control (adapter process)', function () {
   it('honours a condition on an exception filter', async () => {
     const cfg = guest('fault2', FAULT);
     const s = await launchTo(dc, { domains: [cfg] }, (c) =>
-      c.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'fault', condition: 'vector == 13' }, { filterId: 'hypercall' }, { filterId: 'crash', condition: 'domid == 1' }] }),
+      c.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'fault', condition: 'vector == 13' }, { filterId: 'hypercall', condition: 'domid == 1 && nr == 99' }, { filterId: 'crash', condition: 'domid == 1' }] }),
     );
     // #UD is vector 6, so the fault filter does not stop; the crash does
     assert.match(s.body.description!, /crashed/);

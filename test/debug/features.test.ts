@@ -43,8 +43,8 @@ describe('debug/features on examples/hello (adapter process)', function () {
     const s = await launchTo(dc, { domains: [HELLO_CFG] }, (c) =>
       c.setFunctionBreakpointsRequest({
         breakpoints: [
-          { name: 'hypercall:*', logMessage: 'hypercall {nr} from d{domid}' } as DebugProtocol.FunctionBreakpoint,
-          { name: 'hypercall:*', hitCondition: '2' },
+          { name: 'hypercall:*', condition: 'domid == 1', logMessage: 'hypercall {nr} from d{domid}' } as DebugProtocol.FunctionBreakpoint,
+          { name: 'hypercall:*', condition: 'domid == 1', hitCondition: '2' },
         ],
       }),
     );
