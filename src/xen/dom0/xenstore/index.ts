@@ -6,3 +6,4 @@ export * from './xenstored';
 export * from './client';
 export * from './domain-tree';
 export * from './xenbus';
+export * from './service';
