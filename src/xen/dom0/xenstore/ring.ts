@@ -54,6 +54,14 @@ export class ByteRing {
     return out;
   }
 
+  /**
+   * Consumer facing a lying producer: move cons to one ring's worth behind prod, so the next
+   * read takes at most the ring's current contents (what a console back end can still show).
+   */
+  resync(): void {
+    this.dv.setUint32(this.layout.cons, (this.prod - this.layout.size) >>> 0, true);
+  }
+
   /** Producer: free space; RingError when the consumer's index is impossible. */
   space(): number {
     return this.layout.size - this.available();
