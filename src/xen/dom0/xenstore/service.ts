@@ -37,6 +37,31 @@ function ringAccess(hv: Hypervisor, d: Domain, mfn: number, port: number) {
   };
 }
 
+const dom0Watches = new WeakMap<Hypervisor, Map<string, (path: string) => void>>();
+
+/**
+ * A watch of dom0's own services (back ends): `cb(path)` for each change under `path`. The
+ * first event (xenstored fires one on registration) is delivered too.
+ */
+export function watchAsDom0(hv: Hypervisor, path: string, cb: (path: string) => void): () => void {
+  const xs = xenstoreOf(hv);
+  let table = dom0Watches.get(hv);
+  if (!table) {
+    const t = new Map<string, (path: string) => void>();
+    dom0Watches.set(hv, t);
+    xs.onWatch.set(0, (p, token) => t.get(token)?.(p));
+    table = t;
+  }
+  const token = `dom0:${table.size}:${path}`;
+  table.set(token, cb);
+  const client = new XsClient(xs, 0);
+  client.watch(path, token);
+  return () => {
+    table!.delete(token);
+    client.unwatch(path, token);
+  };
+}
+
 /** The toolstack's xenstore part of creating a domain (libxl: domain tree, then xs_introduce_domain). */
 export function introduceDomain(hv: Hypervisor, d: Domain): void {
   const xs = xenstoreOf(hv);
