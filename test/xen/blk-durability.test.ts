@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { blkbacks } from '../../src/xen/dom0/blkback-service';
 import { boot } from './guest';
+import { prng } from '../asm/prng';
 
 const WRITES = 48;
 const TRIALS = Number(process.env.BLK_TRIALS ?? 50);
@@ -71,18 +72,6 @@ wbuf: times 4096 db 0
 align 4096
 hypercall_page: times 4096 db 0
 `;
-
-/** mulberry32: a small seeded PRNG (tests may not use Math.random). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('blkback durability', function () {
   this.timeout(120000);
