@@ -84,10 +84,10 @@ class BackRing {
     return new DataView(p.buffer, p.byteOffset, 4096);
   }
 
+  /** BACK_RING_ATTACH: requests the front end queued before we connected are still to serve. */
   reset(): void {
-    const dv = this.dv();
-    this.reqCons = dv.getUint32(RING.req_prod.offset, true);
-    this.rspProdPvt = dv.getUint32(RING.rsp_prod.offset, true);
+    this.rspProdPvt = this.dv().getUint32(RING.rsp_prod.offset, true);
+    this.reqCons = this.rspProdPvt;
   }
 
   /** Requests waiting; undefined when the front end's index is impossible. */
