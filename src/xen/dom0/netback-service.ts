@@ -10,7 +10,7 @@ import type { Domain } from '../domain';
 import type { Hypervisor } from '../hypervisor';
 import { backendGrantTables } from '../grant/xen-env';
 import { Bridge, Netback } from './netback';
-import { XsClient, addDevice, readState, switchState, watchAsDom0, xenstoreOf } from './xenstore';
+import { XsClient, addDevice, onDomainGone, readState, switchState, watchAsDom0, xenstoreOf } from './xenstore';
 
 const bridges = new WeakMap<Hypervisor, Map<string, Bridge>>();
 
@@ -46,12 +46,13 @@ export function attachVifs(hv: Hypervisor, d: Domain): void {
     });
     switchState(xs, be, XenbusState.InitWait);
     let nb: Netback | undefined;
-    watchAsDom0(hv, `${fe}/state`, () => {
+    let port = 0;
+    const unwatch = watchAsDom0(hv, `${fe}/state`, () => {
       const st = readState(xs, fe);
       if ((st === XenbusState.Initialised || st === XenbusState.Connected) && !nb) {
         const tx = Number(xs.tryRead(`${fe}/tx-ring-ref`));
         const rx = Number(xs.tryRead(`${fe}/rx-ring-ref`));
-        const port = Number(xs.tryRead(`${fe}/event-channel`));
+        port = Number(xs.tryRead(`${fe}/event-channel`));
         const ch = d.evtchns[port];
         if (!Number.isInteger(tx) || !Number.isInteger(rx) || !ch || ch.state !== 'unbound' || ch.remoteDom !== 0) {
           xs.write(`${be}/hotplug-error`, 'bad ring references or event-channel');
@@ -86,6 +87,13 @@ export function attachVifs(hv: Hypervisor, d: Domain): void {
         switchState(xs, be, XenbusState.Closing);
         switchState(xs, be, XenbusState.Closed);
       }
+    });
+    onDomainGone(hv, d.id, () => {
+      unwatch();
+      nb?.disconnect();
+      hv.portHooks.delete(`${d.id}:${port}`);
+      netbacks.get(hv)?.delete(`${d.id}/${devid}`);
+      xs.rm(`/local/domain/0/backend/vif/${d.id}`);
     });
   });
 }
