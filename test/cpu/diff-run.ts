@@ -114,7 +114,7 @@ function assembleSequences(cases: DiffCase[], dir: string): Uint8Array {
 const GDT = 0x1000;
 
 /** The selectors a Linux i386 process sees (CS 0x23, data 0x2b, FS null), with a matching GDT. */
-function linuxUserSegments(cpu: Cpu): void {
+export function linuxUserSegments(cpu: Cpu): void {
   const gdt = new Uint8Array(8 * 6);
   const dv = new DataView(gdt.buffer);
   dv.setUint32(4 * 8, 0x0000ffff, true);
