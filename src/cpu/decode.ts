@@ -21,7 +21,7 @@ import * as sys from './system-ops';
 import * as bcd from './bcd';
 import type { Block } from './jit';
 // Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
-const { CS, DS, ES, FS, GS, SS, CR0_EM, CR0_TS } = constsM;
+const { CS, DS, ES, FS, GS, SS, CR0_EM, CR0_TS, SHADOW_MOV_SS } = constsM;
 const { CpuFault, Vec, fault, ud } = faultM;
 const { CC, CF, DF, ZF, cond, lazyCF, settle } = flagsM;
 const { Alu, alu, dec, imulTrunc, inc, logicFlags, mulDiv, neg, sext, shift } = aluM;
@@ -285,7 +285,7 @@ function decodeMain(d: Dec, op: number): Exec {
         const v = popPreview(cpu, size);
         loadSegment(cpu, s, v & 0xffff);
         adjustSp(cpu, size === 2 ? 4 : 2);
-        if (s === SS) cpu.shadow = 1, (cpu.attention = true);
+        if (s === SS) cpu.shadow = SHADOW_MOV_SS, (cpu.attention = true);
       };
     }
     case 0x27: return () => bcd.daa(cpu);
@@ -489,7 +489,7 @@ function decodeMain(d: Dec, op: number): Exec {
       const e = d.E(1);
       return () => {
         loadSegment(cpu, s, e.get());
-        if (s === SS) cpu.shadow = 1, (cpu.attention = true);
+        if (s === SS) cpu.shadow = SHADOW_MOV_SS, (cpu.attention = true);
       };
     }
     case 0x8f: {
@@ -968,7 +968,6 @@ export function loadFarPointer(d: Dec, s: number): Exec {
     const sel = cpu.read16((a + bytes) | 0);
     loadSegment(cpu, s, sel);
     setReg(R, size, reg, off);
-    if (s === SS) cpu.shadow = 1, (cpu.attention = true);
   };
 }
 

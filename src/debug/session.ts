@@ -141,6 +141,8 @@ export class XenDebugSession extends LoggingDebugSession {
   // ---- plumbing: every request answers, whatever goes wrong ------------------------------
 
   protected dispatchRequest(request: DebugProtocol.Request): void {
+    // Clients leave out empty arguments; handlers then see {} and name what is missing.
+    if (request.arguments === undefined || request.arguments === null || typeof request.arguments !== 'object') request.arguments = {};
     try {
       super.dispatchRequest(request);
     } catch (e) {
@@ -342,7 +344,9 @@ export class XenDebugSession extends LoggingDebugSession {
   }
 
   private onFinished(): void {
-    this.syncThreads();
+    // The run is over: every vCPU's thread ends with it, whether Xen destroyed its domain yet or not.
+    for (const id of this.knownThreads) this.sendEvent(new ThreadEvent('exited', id));
+    this.knownThreads.clear();
     this.sendEvent(new OutputEvent('every domain has shut down\n', 'console'));
     this.sendEvent(new TerminatedEvent());
   }
@@ -373,7 +377,7 @@ export class XenDebugSession extends LoggingDebugSession {
     if (!ins) return [];
     const out: Thread[] = [];
     for (const d of ins.domains()) {
-      if (d.state === 'destroyed') continue;
+      if (d.state === 'destroyed' || d.state === 'dying') continue;
       for (let v = 0; v < d.vcpus; v++) out.push(new Thread(threadIdOf({ domid: d.id, vcpu: v }), `d${d.id} ${d.name} vcpu${v}`));
     }
     return out;

@@ -41,6 +41,8 @@ export type PendingAction =
       eip: number;
       /** set by iret: the guest frame was restored, do not write eax back */
       noResult?: boolean;
+      /** issued by the toolstack as dom0 (no guest registers involved) */
+      injected?: boolean;
     }
   | {
       kind: 'trap-bounce';

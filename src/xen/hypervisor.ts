@@ -337,6 +337,8 @@ export class Hypervisor {
   // ------------------------------------------------------------------ blocking
 
   block(v: Vcpu): void {
+    // dom0 serving the toolstack does not sleep while the toolstack has work for it
+    if (this.injector && v.domain.id === 0 && v.id === 0 && this.injector.hasWork()) return;
     v.blocked = true;
     this.sched.sleep(v, 'blocked');
   }
@@ -379,6 +381,12 @@ export class Hypervisor {
 
   /** Overridden by the toolstack: true when it has nothing left to do. */
   toolstackIdle: () => boolean = () => true;
+
+  /**
+   * The toolstack's hypercalls, issued as dom0's vCPU 0 while it runs: `next` gives the next
+   * one (its arguments already in dom0's memory) or null; `done` gets its result.
+   */
+  injector: { next(v: Vcpu): { nr: number; args: number[] } | null; done(result: number): void; hasWork(): boolean } | null = null;
 
   run(options: RunOptions): StopInfo {
     const end = this.instructions + Math.max(0, options.maxInstructions);
@@ -432,6 +440,15 @@ export class Hypervisor {
       p.used += ACTION_COST;
       this.instructions += ACTION_COST;
       return this.checkStop(v);
+    }
+    if (this.injector && v.domain.id === 0 && v.id === 0 && v.eventCallback) {
+      const req = this.injector.next(v);
+      if (req) {
+        const mem = this.memOf(v);
+        const dec = decodeHypercall(req.nr, req.args, (gva, size) => mem.tryRead(gva, size));
+        this.startAction(v, { kind: 'hypercall', nr: req.nr, args: req.args, phase: 'entry', text: dec.text, name: dec.name, subop: dec.subop, ring: 1, eip: this.cpuOf(v).eip >>> 0, injected: true });
+        return this.checkStop(v);
+      }
     }
     if (this.events.upcallDeliverable(v)) {
       this.startAction(v, { kind: 'event-delivery', phase: 'entry', ring: this.cpuOf(v).cpl, eip: this.cpuOf(v).eip >>> 0 });
@@ -566,7 +583,7 @@ export class Hypervisor {
     const b = this.base(v);
     if (a.kind === 'hypercall') {
       v.domain.hypercalls++;
-      if (this.wants('ring-transition')) this.emit({ kind: 'ring-transition', ...b, from: a.ring, to: 0, cause: 'hypercall', fromEip: a.eip });
+      if (!a.injected && this.wants('ring-transition')) this.emit({ kind: 'ring-transition', ...b, from: a.ring, to: 0, cause: 'hypercall', fromEip: a.eip });
       if (this.wants('hypercall-entry')) {
         const mem = this.memOf(v);
         const dec = decodeHypercall(a.nr, a.args, (gva, size) => mem.tryRead(gva, size));
@@ -607,6 +624,10 @@ export class Hypervisor {
       }
       // return to the guest (after a block, when the vCPU runs again)
       v.pending = null;
+      if (a.injected) {
+        this.injector?.done(a.result!);
+        return;
+      }
       if (!a.noResult) cpu.r[0] = a.result! | 0;
       cpu.afterPlatformCall();
       if (this.wants('ring-transition')) this.emit({ kind: 'ring-transition', ...this.base(v), from: 0, to: cpu.cpl, cause: a.noResult ? 'iret' : 'hypercall-return', toEip: cpu.eip >>> 0 });

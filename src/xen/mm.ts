@@ -117,6 +117,16 @@ export class MemoryManager {
     p.sharedWith = -1;
   }
 
+  saveState(): { info: PageInfo[]; freeList: number[]; nextFree: number } {
+    return { info: this.info.map((p) => ({ ...p })), freeList: [...this.freeList], nextFree: this.nextFree };
+  }
+
+  restoreState(s: { info: PageInfo[]; freeList: number[]; nextFree: number }): void {
+    s.info.forEach((p, i) => Object.assign(this.info[i], p));
+    this.freeList = [...s.freeList];
+    this.nextFree = s.nextFree;
+  }
+
   /** Xen L2 entry (slot XEN_L2_FIRST_SLOT + i) mapping the M2P, for every PV domain. */
   m2pL2Entry(slot: number): number {
     const i = slot - XEN_L2_FIRST_SLOT;

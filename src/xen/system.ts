@@ -27,6 +27,11 @@ export class XenSystem implements Inspectable {
 
   constructor(configs: readonly DomainConfig[], opts: SystemOptions = {}) {
     this.hv = new Hypervisor(opts);
+    // every kernel must load before anything starts (the toolstack builds them later, as dom0)
+    for (const c of configs) {
+      if (!c.kernel) throw new KernelError(`${c.file}: no kernel given (kernel = "...")`);
+      loadKernel(c.kernel);
+    }
     this.toolstack = new Toolstack(this.hv, configs, opts.dom0 ?? true);
   }
 

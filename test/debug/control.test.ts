@@ -2,7 +2,8 @@
 import * as assert from 'assert';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { launchTo, useAdapter } from './helpers';
+import * as path from 'path';
+import { launchTo, root, useAdapter } from './helpers';
 import { FAULT, guest, SPIN } from './guests';
 
 
@@ -61,9 +62,25 @@ describe('debug/control (adapter process)', function () {
   it('honours a condition on an exception filter', async () => {
     const cfg = guest('fault2', FAULT);
     const s = await launchTo(dc, { domains: [cfg] }, (c) =>
-      c.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'fault', condition: 'vector == 13' }, { filterId: 'hypercall' }, { filterId: 'crash', condition: 'domid == 1' }] }),
+      c.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'fault', condition: 'vector == 13' }, { filterId: 'hypercall', condition: 'domid == 1 && nr == 99' }, { filterId: 'crash', condition: 'domid == 1' }] }),
     );
     // #UD is vector 6, so the fault filter does not stop; the crash does
     assert.match(s.body.description!, /crashed/);
+  });
+
+  it('stops on event delivery with a condition on the port (examples/timer)', async () => {
+    const timer = path.join(root, 'examples', 'timer', 'timer.cfg');
+    const s = await launchTo(dc, { domains: [timer] }, (c) => c.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'event', condition: 'port == 3 && upcall' }] }));
+    assert.match(s.body.description!, /event delivery on port 3 \(VIRQ_TIMER\)/);
+    const frames = (await dc.stackTraceRequest({ threadId: s.body.threadId! })).body.stackFrames;
+    assert.strictEqual(frames[0].name, 'xen: event upcall');
+  });
+
+  it('stops on a ring transition from the guest kernel into Xen (examples/hello)', async () => {
+    const hello = path.join(root, 'examples', 'hello', 'hello.cfg');
+    const s = await launchTo(dc, { domains: [hello] }, (c) => c.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'ring', condition: 'from == 1 && to == 0' }] }));
+    assert.match(s.body.description!, /ring 1 → 0 \(hypercall\)/);
+    const info = await dc.exceptionInfoRequest({ threadId: s.body.threadId! });
+    assert.strictEqual(info.body.exceptionId, 'ring');
   });
 });

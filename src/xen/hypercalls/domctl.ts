@@ -33,6 +33,8 @@ export function domctl(ctx: HypercallContext): number {
       const maxVcpus = u32(b, U + 28);
       if (maxVcpus < 1 || maxVcpus > XEN_CONST.XEN_LEGACY_MAX_VCPUS) fail('EINVAL', `max_vcpus ${maxVcpus}`);
       const d = hv.createDomain(`domain${domid || hv.nextDomid}`, { maxPages: 0, vcpus: maxVcpus, domid: domid || undefined });
+      const maxPort = u32(b, U + 32);
+      if (maxPort > 0) d.maxEvtchns = Math.min(maxPort, 1023);
       b[8] = d.id & 0xff;
       b[9] = d.id >> 8;
       mem.write(ptr, b);
