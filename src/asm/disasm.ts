@@ -230,13 +230,18 @@ function prefixNames(ps: PrefixState, form: Form, modrm: ModRM | undefined, notr
   }
   const memFirst = modrm !== undefined && modrm.mod !== 3 && /^(rm|m)/.test(form.ops[0] ?? '');
   const lock = ps.list.some((p) => p.byte === 0xf0);
+  // NASM knows these prefixes by the same names (notrack it accepts but drops: spelled ds there)
+  const rename = (at: number, name: string): void => {
+    names[at] = name;
+    nasmNames[at] = name;
+  };
   if (memFirst && ((lock && HLE_LOCKED.has(form.mnemonic)) || form.mnemonic === 'xchg')) {
-    if (ps.repzAt >= 0) names[ps.repzAt] = 'xrelease';
-    if (repnzAt >= 0) names[repnzAt] = 'xacquire';
+    if (ps.repzAt >= 0) rename(ps.repzAt, 'xrelease');
+    if (repnzAt >= 0) rename(repnzAt, 'xacquire');
   } else if (memFirst && form.mnemonic === 'mov' && /^(r|imm)/.test(form.ops[1]) && ps.repzAt > repnzAt) {
-    names[ps.repzAt] = 'xrelease';
+    rename(ps.repzAt, 'xrelease');
   }
-  if (repnzAt >= 0 && isBndBranch(form)) names[repnzAt] = 'bnd';
+  if (repnzAt >= 0 && isBndBranch(form)) rename(repnzAt, 'bnd');
   if (notrack) names[ps.segAt] = 'notrack';
   return { names, nasmNames };
 }
@@ -507,6 +512,8 @@ function nasmSpelling(c: SpellingContext): string | undefined {
   const { form, ps, bits, modrm } = c;
   if (form.ops.includes('rel16') || form.ops.includes('tr') || !FORMS_BY_MNEMONIC.has(form.mnemonic)) return undefined;
   if (form.mnemonic === 'fwait' && c.nasmWords.length > 0) return undefined; // NASM treats wait as a prefix itself
+  // NASM drops bnd from a jump it makes short
+  if (c.nasmWords.includes('bnd') && form.ops.some((p) => p.startsWith('rel'))) return undefined;
   const shiftByOne = form.ops.length === 2 && form.ops[1] === 'imm8' && /^(rol|ror|rcl|rcr|shl|shr|sal|sar)$/.test(form.mnemonic) && c.imms[0] === 1;
   if (shiftByOne) return undefined;
   const direct = modrm !== undefined && modrm.mod === 0 && modrm.rm === (ps.adsize === 32 ? 5 : 6);
@@ -516,15 +523,20 @@ function nasmSpelling(c: SpellingContext): string | undefined {
   if (implicit && ps.segUsed && c.segName) words.push(c.segName);
   if (implicit && ps.adsize !== bits) words.push(bits === 32 ? 'a16' : 'a32');
   const pushImm = form.mnemonic === 'push' && /^(imm|sbyte)/.test(form.ops[0] ?? '');
-  const sizeShown = pushImm || form.ops.some((p) => /^(r8|r16|r32|rm|rr|rx|al|ax|eax|m16|m32|m64)/.test(p));
-  if (form.osize !== undefined && form.osize !== bits && !sizeShown && !mnemonicImpliesSize(form)) words.push(bits === 32 ? 'o16' : 'o32');
+  const farPtr = form.ops[0] === 'far16' || form.ops[0] === 'far32';
+  const sizeShown = pushImm || farPtr || form.ops.some((p) => /^(r8|r16|r32|rm|rr|rx|al|ax|eax|m16|m32|m64)/.test(p));
+  // mov to a segment register takes no 0x66 from NASM: the operand size must be asked for
+  const sregLoad = form.ops[0] === 'sreg';
+  if (form.osize !== undefined && form.osize !== bits && (sregLoad || (!sizeShown && !mnemonicImpliesSize(form)))) {
+    words.push(bits === 32 ? 'o16' : 'o32');
+  }
   let ops = c.nasmOps;
   // NASM puts xchg's first register in ModRM.reg; objdump prints ModRM.rm first
   if (form.mnemonic === 'xchg' && modrm?.mod === 3) {
     if (ops.some((o) => o === 'eax' || o === 'ax')) return undefined; // NASM would pick 90+r
     ops = [ops[1], ops[0]];
   }
-  if (pushImm) ops = [(form.osize === 16 ? 'word ' : 'dword ') + ops[0]];
+  if (pushImm || (farPtr && form.osize !== bits)) ops = [(form.osize === 16 ? 'word ' : 'dword ') + ops[0]];
   return [...words, form.mnemonic].join(' ') + (ops.length ? ' ' + ops.join(', ') : '');
 }
 

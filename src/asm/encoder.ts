@@ -7,7 +7,9 @@ import { Form, FORMS_BY_MNEMONIC, Pattern } from './table';
  * table order) whose patterns accept the operands.
  */
 
-const REP: Record<string, number> = { rep: 0xf3, repe: 0xf3, repz: 0xf3, repne: 0xf2, repnz: 0xf2 };
+const REP: Record<string, number> = {
+  rep: 0xf3, repe: 0xf3, repz: 0xf3, repne: 0xf2, repnz: 0xf2, xacquire: 0xf2, xrelease: 0xf3, bnd: 0xf2,
+};
 const SEG: Record<string, number> = { es: 0x26, cs: 0x2e, ss: 0x36, ds: 0x3e, fs: 0x64, gs: 0x65 };
 const KNOWN_PREFIXES = new Set([...Object.keys(REP), ...Object.keys(SEG), 'lock', 'o16', 'o32', 'a16', 'a32']);
 
@@ -116,7 +118,7 @@ function matchOperand(f: Form, pi: number, o: Operand, ctx: Ctx): boolean {
   if (p === 'far16' || p === 'far32') {
     if (o.kind !== 'far') return false;
     const n = p === 'far16' ? 2 : 4;
-    return o.size !== undefined ? o.size === n : f.osize === ctx.wanted;
+    return o.size !== undefined ? o.size === n : f.osize === ctx.ins.bits; // o16/o32 is only a prefix here too
   }
   if (o.kind === 'far') return false;
   if (o.kind === 'imm') return isImmPattern(p) || p === 'one' ? matchImm(p, o, f, ctx) : false;
