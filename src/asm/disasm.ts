@@ -202,7 +202,7 @@ function mem16(r: Reader, mod: number, rm: number): MemText {
   if (mod === 0 && rm === 6) disp = (r.u16() << 16) >> 16;
   else if (mod === 1) disp = r.s8();
   else if (mod === 2) disp = (r.u16() << 16) >> 16;
-  if (mod === 0 && rm === 6) return { text: `{seg}${hex(disp & 0xffff)}`, nasm: `[{nseg}word ${hex(disp & 0xffff)}]` };
+  if (mod === 0 && rm === 6) return { text: `{seg}${hex(disp & 0xffff)}`, nasm: `[word {nseg}${hex(disp & 0xffff)}]` };
   let t = '[' + IDX16[rm];
   if (disp !== 0 || mod !== 0) t += disp >= 0 ? '+' + hex(disp) : '-' + hex(-disp);
   t += ']';
@@ -353,9 +353,10 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
   const form = cands.find((f) => f.mandatory !== undefined) ?? cands.find((f) => f.osize === undefined || f.osize === ps.opsize);
   if (!form) {
     const words = ps.list.map(({ byte }) => prefixName(byte, bits));
-    // objdump consumes the prefixes and the opcode bytes (three for the 0f 38 / 0f 3a maps)
-    const three = key === 0x138 || key === 0x13a ? 1 : 0;
-    return bad(bytes, offset, address, r.pos - offset + three, [...words, '(bad)'].join(' '));
+    // objdump consumes the prefixes and the opcode bytes (three for the 0f 38 / 0f 3a maps;
+    // an unknown 3DNow! 0f 0f form, though, only its first byte)
+    const extra = key === 0x138 || key === 0x13a ? 1 : key === 0x10f ? -1 : 0;
+    return bad(bytes, offset, address, r.pos - offset + extra, [...words, '(bad)'].join(' '));
   }
   r.pos += form.opcode.length - keyLen;
   if (form.mandatory !== undefined) ps.mandatoryUsed = true;
