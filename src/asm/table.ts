@@ -416,3 +416,11 @@ export const MNEMONICS: readonly string[] = [...FORMS_BY_MNEMONIC.keys()].sort()
 
 /** Every mnemonic the disassembler prints. */
 export const DIS_NAMES: ReadonlySet<string> = new Set(FORMS.filter((f) => !f.encOnly).map((f) => f.disName));
+
+/** How a mnemonic can be written, for hover and completion: `rm32,imm32` beside `o32 81 /0 id`. */
+export function signatures(mnemonic: string): { operands: string; encoding: string }[] {
+  return (FORMS_BY_MNEMONIC.get(mnemonic.toLowerCase()) ?? []).map((f) => ({
+    operands: f.ops.join(','),
+    encoding: f.line.split(':')[1].trim(),
+  }));
+}
