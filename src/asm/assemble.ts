@@ -567,6 +567,9 @@ export class Assembler {
       case 'equ': {
         const v = this.eval(b.e);
         if (v.across) this.diag.error(this.loc, b.col, 'invalid operand type');
+        // NASM's equ keeps only the first label's section: the subtracted label's section base
+        // comes back when the value is used
+        if (v.selfRel && this.absolute === undefined) v.v += BigInt(this.cur.vma);
         this.defineEqu(st.label!.name, st.label!.col, v);
         return;
       }
@@ -779,7 +782,7 @@ export class Assembler {
         // where only the distance matters; a target in another section is never short.
         let jump = o.jump;
         if (branch && v.reloc !== 0 && v.section !== undefined && v.section !== this.cur.index && !jump) jump = 'near';
-        return { kind: 'imm', value: Number(v.v), known: v.known && (v.reloc === 0 || branch), size: o.size, strict: o.strict, jump };
+        return { kind: 'imm', value: Number(v.v), known: operandKnown(v, branch), size: o.size, strict: o.strict, jump };
       }
       case 'far': {
         const seg = this.eval(o.seg);
@@ -827,13 +830,24 @@ export class Assembler {
       index,
       scale: scale as 1 | 2 | 4 | 8,
       disp: Number(d.v),
-      dispKnown: d.known && d.reloc === 0,
+      dispKnown: operandKnown(d, false),
       hasDisp: o.disp !== undefined,
       dispSize: o.dispSize,
       nosplit: o.nosplit || undefined,
       far: o.far || undefined,
     };
   }
+}
+
+/**
+ * The `known` flag the encoder gets, chosen so it picks what NASM picks:
+ * - a branch target not yet defined: unknown (NASM assumes the short jump on its first pass);
+ * - any other value not yet defined: known, as 0 (NASM's first pass sizes it as a small number);
+ * - a label address (relocatable): unknown, so no imm8/disp8 form (NASM never shortens one).
+ */
+function operandKnown(v: Value, branch: boolean): boolean {
+  if (branch) return v.known;
+  return !(v.known && v.reloc !== 0);
 }
 
 export function diagnosticsOf(list: readonly Diagnostic[]): { errors: Diagnostic[]; warnings: Diagnostic[] } {
