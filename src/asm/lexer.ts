@@ -161,6 +161,15 @@ export function tokenize(line: string, err: LexError, colBase = 1): Token[] {
     if (isDigit(c) || (c === 36 && i + 1 < n && isDigit(line.charCodeAt(i + 1)))) {
       let j = i + 1;
       while (j < n && isNumChar(line.charCodeAt(j))) j++;
+      if (line[j] === '.' && isDigit(line.charCodeAt(j + 1))) {
+        // 1.5, 3.0e10: NASM floating-point constants (x87/SSE data is not supported here)
+        j++;
+        while (j < n && (isNumChar(line.charCodeAt(j)) || ((line[j] === '+' || line[j] === '-') && /[eEpP]/.test(line[j - 1])))) j++;
+        err(col, `floating-point constant '${line.slice(i, j)}' is not supported`);
+        toks.push({ k: 'num', s: line.slice(i, j), col, v: 0n });
+        i = j;
+        continue;
+      }
       const s = line.slice(i, j);
       const v = parseNumber(s);
       if (typeof v === 'string') {

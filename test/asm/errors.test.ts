@@ -69,6 +69,13 @@ describe('asm: errors name file, line and column', () => {
     assert.deepStrictEqual(ours('db\n').warnings.map(formatDiagnostic), ['main.asm:1:3: warning: no operand for data declaration']);
   });
 
+  it('floating-point constants are named as unsupported', () => {
+    assert.deepStrictEqual(errors('dd 1.5, 2.0e-3\n'), [
+      "main.asm:1:4: error: floating-point constant '1.5' is not supported",
+      "main.asm:1:9: error: floating-point constant '2.0e-3' is not supported",
+    ]);
+  });
+
   it('runaway sizes are errors, not crashes', () => {
     assert.deepStrictEqual(errors('db 1\ntimes 0x7fffffff db 0\n'), ['main.asm:2:1: error: TIMES value 2147483647 is too large']);
     assert.deepStrictEqual(errors('bits 32\ntimes 2000000 jmp $\n'), ['main.asm:2:1: error: TIMES value 2000000 is too large for a jump (at most 1000000)']);
