@@ -86,7 +86,8 @@ function matchRel(p: Pattern, o: Operand, f: Form, ctx: Ctx): boolean {
     return rel >= -128 && rel <= 127;
   }
   if (o.jump === 'short') return false;
-  return f.osize === ctx.wanted;
+  // an o16/o32 written on a jump is only a prefix to NASM: the displacement keeps the mode's size
+  return f.osize === ctx.ins.bits;
 }
 
 /** Length of the form's encoding (for a rel8 jump: no ModRM). */

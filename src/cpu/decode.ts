@@ -7,30 +7,41 @@
  * decode0f.ts, string instructions in string.ts, system instructions in system-ops.ts.
  */
 import type { Cpu } from './cpu';
-import { CS, DS, ES, FS, GS, SS, CR0_EM, CR0_TS } from './cpu';
-import { CpuFault, Vec, fault, gp, ud } from './fault';
-import { AF, CC, CF, DF, IF, SF, ZF, cond, lazyCF, settle } from './flags';
-import { Alu, alu, dec, imulTrunc, inc, logicFlags, mulDiv, neg, sext, shift } from './alu';
-import { Opnd, getReg, memOpnd, regOpnd, setReg } from './operands';
-import { adjustSp, pop, probePush, push } from './stack';
-import { loadSegment } from './segments';
+import * as constsM from './consts';
+import * as faultM from './fault';
+import * as flagsM from './flags';
+import * as aluM from './alu';
+import type { Opnd } from './operands';
+import * as operandsM from './operands';
+import * as stackM from './stack';
+import * as segmentsM from './segments';
 import { decode0F } from './decode0f';
-import { stringOp } from './string';
+import * as stringM from './string';
 import * as sys from './system-ops';
 import * as bcd from './bcd';
 import type { Block } from './jit';
+// Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
+const { CS, DS, ES, FS, GS, SS, CR0_EM, CR0_TS, SHADOW_MOV_SS } = constsM;
+const { CpuFault, Vec, fault, ud } = faultM;
+const { CC, CF, DF, ZF, cond, lazyCF, settle } = flagsM;
+const { Alu, alu, dec, imulTrunc, inc, logicFlags, mulDiv, neg, sext, shift } = aluM;
+const { getReg, memOpnd, regOpnd, setReg } = operandsM;
+const { adjustSp, pop, probePush, push } = stackM;
+const { loadSegment } = segmentsM;
+const { stringOp } = stringM;
 
 export type Exec = () => void;
 
 /** How an instruction interacts with block compilation (jit.ts). */
-export const enum InsnKind {
+export const InsnKind = {
   /** Falls through to the next instruction and changes no mode or interrupt state. */
-  SIMPLE = 0,
+  SIMPLE: 0,
   /** May change EIP (jumps, calls, returns, loops, repeated string chunks); ends a block. */
-  BRANCH = 1,
+  BRANCH: 1,
   /** Anything else (segment loads, system instructions, port I/O, interrupts): interpreted. */
-  OTHER = 2,
-}
+  OTHER: 2,
+} as const;
+export type InsnKind = (typeof InsnKind)[keyof typeof InsnKind];
 
 export class Insn {
   /** Executions seen while not yet compiled (block start candidates). */
@@ -57,7 +68,7 @@ export class Dec {
   /** 0, 0xF2 (repne) or 0xF3 (rep/repe). */
   rep = 0;
   lock = false;
-  kind = InsnKind.SIMPLE;
+  kind: InsnKind = InsnKind.SIMPLE;
   /** Last ModRM fields. */
   mod = 0;
   regf = 0;
@@ -274,7 +285,7 @@ function decodeMain(d: Dec, op: number): Exec {
         const v = popPreview(cpu, size);
         loadSegment(cpu, s, v & 0xffff);
         adjustSp(cpu, size === 2 ? 4 : 2);
-        if (s === SS) cpu.shadow = 1, (cpu.attention = true);
+        if (s === SS) cpu.shadow = SHADOW_MOV_SS, (cpu.attention = true);
       };
     }
     case 0x27: return () => bcd.daa(cpu);
@@ -406,6 +417,10 @@ function decodeMain(d: Dec, op: number): Exec {
       const e = d.E(size);
       const aop = d.regf;
       const imm = op === 0x81 ? d.imm(size) : op === 0x83 ? d.simm8(size) : d.b();
+      if (size === 2 && e.isReg) {
+        const fast = aluRegImm32(cpu, aop, e.reg, imm);
+        if (fast) return fast;
+      }
       if (aop === Alu.CMP) return () => void alu(cpu, Alu.CMP, size, e.get(), imm);
       return () => e.set(alu(cpu, aop, size, e.rmw(), imm));
     }
@@ -474,7 +489,7 @@ function decodeMain(d: Dec, op: number): Exec {
       const e = d.E(1);
       return () => {
         loadSegment(cpu, s, e.get());
-        if (s === SS) cpu.shadow = 1, (cpu.attention = true);
+        if (s === SS) cpu.shadow = SHADOW_MOV_SS, (cpu.attention = true);
       };
     }
     case 0x8f: {
@@ -770,6 +785,56 @@ function decodeMain(d: Dec, op: number): Exec {
   return ud();
 }
 
+const CC_ADD32 = CC.ADD | 2;
+const CC_SUB32 = CC.SUB | 2;
+const CC_LOGIC32 = CC.LOGIC | 2;
+
+/**
+ * The common `op r32, imm` forms as flat closures (same lazy-flag records as alu()); null for
+ * adc/sbb, which take the generic path.
+ */
+function aluRegImm32(cpu: Cpu, aop: number, rm: number, imm: number): Exec | null {
+  const R = cpu.r;
+  switch (aop) {
+    case Alu.ADD:
+      return () => {
+        const a = R[rm];
+        const r = (a + imm) | 0;
+        cpu.ccOp = CC_ADD32;
+        cpu.ccSrc1 = a;
+        cpu.ccSrc2 = imm;
+        cpu.ccDst = r;
+        R[rm] = r;
+      };
+    case Alu.SUB:
+    case Alu.CMP: {
+      const write = aop === Alu.SUB;
+      return () => {
+        const a = R[rm];
+        const r = (a - imm) | 0;
+        cpu.ccOp = CC_SUB32;
+        cpu.ccSrc1 = a;
+        cpu.ccSrc2 = imm;
+        cpu.ccDst = r;
+        if (write) R[rm] = r;
+      };
+    }
+    case Alu.AND:
+    case Alu.OR:
+    case Alu.XOR:
+      return () => {
+        const a = R[rm];
+        const r = aop === Alu.AND ? a & imm : aop === Alu.OR ? a | imm : a ^ imm;
+        cpu.ccOp = CC_LOGIC32;
+        cpu.ccSrc1 = a;
+        cpu.ccSrc2 = imm;
+        cpu.ccDst = r;
+        R[rm] = r;
+      };
+  }
+  return null;
+}
+
 function flagOp(cpu: Cpu, bit: number, value: number): Exec {
   if (bit === CF) {
     return () => {
@@ -903,7 +968,6 @@ export function loadFarPointer(d: Dec, s: number): Exec {
     const sel = cpu.read16((a + bytes) | 0);
     loadSegment(cpu, s, sel);
     setReg(R, size, reg, off);
-    if (s === SS) cpu.shadow = 1, (cpu.attention = true);
   };
 }
 
@@ -931,5 +995,3 @@ function enter(cpu: Cpu, size: number, alloc: number, level: number): void {
   else R[4] = (R[4] & ~0xffff) | sp;
 }
 
-export { IF, SF, AF };
-void gp;

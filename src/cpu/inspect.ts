@@ -4,11 +4,15 @@
  * into the live object. Also a side-effect-free linear → physical lookup.
  */
 import type { Cpu } from './cpu';
-import { REG_NAMES, SEG_NAMES } from './cpu';
+import * as constsM from './consts';
 import { CpuState } from './state';
-import { SegmentCache } from './segments';
-import { CpuFault } from './fault';
-import { translate } from './paging';
+import type { SegmentCache } from './segments';
+import * as faultM from './fault';
+import * as pagingM from './paging';
+// Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
+const { REG_NAMES, SEG_NAMES } = constsM;
+const { CpuFault } = faultM;
+const { translate } = pagingM;
 
 const FLAG_NAMES: [number, string][] = [
   [0x1, 'CF'],

@@ -7,11 +7,16 @@
  */
 import type { Dec, Exec } from './decode';
 import type { Cpu } from './cpu';
-import { ES } from './cpu';
-import { DF } from './flags';
-import { Alu, alu } from './alu';
-import { getReg, setReg } from './operands';
+import * as constsM from './consts';
+import * as flagsM from './flags';
+import * as aluM from './alu';
+import * as operandsM from './operands';
 import * as sys from './system-ops';
+// Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
+const { ES } = constsM;
+const { DF } = flagsM;
+const { Alu, alu } = aluM;
+const { getReg, setReg } = operandsM;
 
 export const REP_CHUNK = 4096;
 

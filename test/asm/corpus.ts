@@ -103,6 +103,7 @@ export function corpusLines(): string[] {
     'add [eax], byte 5', 'add [eax], word 5', 'mov [eax], word 5', 'mov [eax], dword 5', 'cmp [eax], byte -1',
     'push byte 0x80', 'add eax, byte 0x80', 'add ax, byte 0x80', 'imul eax, ebx, byte 0x80', 'imul eax, [eax], byte 5',
     'mov eax, [byte 0x10]', 'mov eax, [word 0x10]', 'mov eax, [dword 0x10]', 'add dword [eax], byte -200',
+    'call 0:0x7c00', 'jmp word 0x8:0x1234',
     'add eax, strict word 5', 'shl [eax], byte 3', 'shl [eax], byte 1', 'push [eax]', 'inc [eax]', 'test [eax], 1',
   ]) out.add(extra);
   return [...out];

@@ -262,3 +262,28 @@ describe('cpu events and platform hooks', () => {
     assert.strictEqual(v.cpl, 0);
   });
 });
+
+describe('cpu event injection', () => {
+  it('inject() vectors through the IDT without asking the platform', () => {
+    const events: CpuEvent[] = [];
+    const { cpu, dv } = setup(image('mov eax, 1\nhlt', 'pop ebx\nmov ecx, 0x42\niretd'), 0, events);
+    gate(dv, 14, handlerAt(0));
+    cpu.inject(14, 'fault', 6);
+    assert.strictEqual(cpu.run(100).stop, 'hlt');
+    assert.deepStrictEqual(events, []);
+    assert.strictEqual(cpu.r[3], 6, 'error code pushed');
+    assert.strictEqual(cpu.r[1], 0x42);
+  });
+});
+
+describe('cpu segment access checks', () => {
+  it('writing through CS (a code segment) is #GP(0); reading it is allowed', () => {
+    const events: CpuEvent[] = [];
+    const { cpu } = setup(image('mov eax, [cs:0x100000]\nmov [cs:0x200000], eax\nhlt'), 0, events);
+    const r = cpu.run(10);
+    assert.strictEqual(r.stop, 'intercept');
+    assert.strictEqual(events[0].vector, 13);
+    assert.strictEqual(events[0].errorCode, 0);
+    assert.strictEqual(cpu.eip, CODE + 6, 'the read (2E A1 imm32) succeeded, the write faulted');
+  });
+});
