@@ -5,9 +5,13 @@ export function dirname(p: string): string {
   return i < 0 ? '' : i === 0 ? p.slice(0, 1) : p.slice(0, i);
 }
 
-/** Where an include or incbin file may be: beside the including file, then each include path. */
+/**
+ * Where an include or incbin file may be: beside the including file, then each include path,
+ * then as named (relative to the working directory, where NASM itself looks first).
+ */
 export function searchPath(target: string, from: string, includePaths: readonly string[] = []): string[] {
-  return [joinPath(dirname(from), target), ...includePaths.map((d) => joinPath(d, target))];
+  const all = [joinPath(dirname(from), target), ...includePaths.map((d) => joinPath(d, target)), target];
+  return [...new Set(all)];
 }
 
 export function joinPath(dir: string, file: string): string {
