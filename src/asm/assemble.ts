@@ -626,6 +626,8 @@ export class Assembler {
   }
 
   private readonly binaries = new Map<string, Uint8Array | undefined>();
+  /** last encoding of each instruction statement, by statement index */
+  private readonly encodings: ({ key: string; bytes: Uint8Array } | undefined)[] = [];
 
   private incbin(b: Extract<Body, { k: 'incbin' }>): void {
     const key = `${this.loc.file}\0${b.file}`;
@@ -706,9 +708,16 @@ export class Assembler {
       this.diag.error(this.loc, e.col, e.message);
       return;
     }
+    // A statement whose evaluated operands did not change since the last pass encodes the same.
+    const key = encodingKey(ins, branch);
+    const cached = this.encodings[this.stmtIndex];
     let bytes: Uint8Array;
     try {
-      bytes = this.encode(ins);
+      if (cached && cached.key === key) bytes = cached.bytes;
+      else {
+        bytes = this.encode(ins);
+        this.encodings[this.stmtIndex] = { key, bytes };
+      }
     } catch (e) {
       if (!(e instanceof EncodeError)) throw e;
       const col = e.operand !== undefined && b.ops[e.operand] ? b.ops[e.operand].col : b.col;
@@ -718,6 +727,18 @@ export class Assembler {
     for (const w of immediateWarnings(b, ins)) this.diag.warning(this.loc, w.col, w.message);
     this.emit(bytes, b.col);
   }
+}
+
+/** What can change an instruction's bytes between passes: operand values, and a branch's address. */
+function encodingKey(ins: Instruction, branch: boolean): string {
+  let key = branch ? String(ins.address) : '';
+  for (const o of ins.operands) {
+    if (o.kind === 'imm') key += `|${o.value},${o.known ? 1 : 0},${o.jump ?? ''}`;
+    else if (o.kind === 'mem') key += `|${o.disp},${o.dispKnown ? 1 : 0}`;
+    else if (o.kind === 'far') key += `|${o.segment}:${o.offset},${o.known ? 1 : 0}`;
+    else key += '|r';
+  }
+  return key;
 }
 
 export function diagnosticsOf(list: readonly Diagnostic[]): { errors: Diagnostic[]; warnings: Diagnostic[] } {

@@ -89,7 +89,7 @@ export function substitute(body: Token[], frame: MacroFrame): Token[] {
       if (neg) {
         // %-n: the condition code in parameter n, inverted (`e` → `ne`)
         const arg = args[Number(neg[1]) - 1] ?? [];
-        const cc = arg.length === 1 ? INVERSE_CC[arg[0].s.toLowerCase()] : undefined;
+        const cc = arg.length === 1 ? INVERSE_CC.get(arg[0].s.toLowerCase()) : undefined;
         repl = cc ? [{ k: 'id', s: cc, col }] : arg;
         isParam = true;
       } else if (t.s === '%+') {
@@ -133,11 +133,11 @@ export function paste(toks: Token[]): Token[] {
   return out;
 }
 
-const INVERSE_CC: Record<string, string> = {};
+const INVERSE_CC = new Map<string, string>();
 for (const [a, b] of [['o', 'no'], ['b', 'nb'], ['c', 'nc'], ['ae', 'nae'], ['e', 'ne'], ['z', 'nz'], ['be', 'nbe'], ['a', 'na'],
   ['s', 'ns'], ['p', 'np'], ['pe', 'po'], ['l', 'nl'], ['ge', 'nge'], ['le', 'nle'], ['g', 'ng']]) {
-  INVERSE_CC[a] = b;
-  INVERSE_CC[b] = a;
+  INVERSE_CC.set(a, b);
+  INVERSE_CC.set(b, a);
 }
 
 function retoken(s: string, col: number): Token {

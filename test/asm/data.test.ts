@@ -166,6 +166,11 @@ const CASES: Record<string, string> = {
     here: dd here
     [section .data]
     dd here`,
+  'labels named like JavaScript object properties': `
+    constructor db 1
+    toString: dw constructor
+    __proto__ dd toString, hasOwnProperty
+    hasOwnProperty: db 2`,
   'data range boundaries': `
     db -128, 255, -1
     dw -32768, 65535
