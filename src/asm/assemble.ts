@@ -354,6 +354,7 @@ export class Assembler {
 
   /** `n` copies of one byte (padding), without building them first */
   private emitFill(n: number, value: number, col: number): void {
+    if (n <= 0) return;
     if (this.absolute !== undefined || !this.cur.progbits) {
       this.emit(new Uint8Array(Math.min(n, 1)), col); // the same diagnostic as any data here
       if (this.absolute !== undefined) this.absolute += n - Math.min(n, 1);
@@ -652,8 +653,8 @@ export class Assembler {
     const base = this.absolute !== undefined ? this.struc?.start ?? 0 : 0;
     const k = (n - ((this.here() - base) % n)) % n;
     if (b.fill) for (let i = 0; i < k; i++) this.body(b.fill, st);
-    else if (b.b || this.absolute !== undefined || !this.cur.progbits) this.reserveQuiet(k);
-    else this.emitFill(k, NOP, b.col);
+    else if (b.b) this.reserveQuiet(k);
+    else this.emitFill(k, NOP, b.col); // NOPs even in .bss or struc, with NASM's complaint there
   }
 
   private reserveQuiet(n: number): void {
