@@ -97,6 +97,8 @@ export class Preprocessor {
   private depth = 0;
   private fatal = false;
   private exitRep = false;
+  /** %exitmacro seen: unwind to the innermost macro call */
+  private exitMacro = false;
 
   constructor(private readonly diag: Diagnostics, private readonly fs: FileAccess) {}
 
@@ -158,7 +160,7 @@ export class Preprocessor {
 
   /** Process a list of lines. `site` is where a macro expansion was invoked, if this is one. */
   private processLines(lines: RawLine[], site: SourceLocation | undefined): void {
-    for (let i = 0; i < lines.length && !this.fatal && !this.exitRep; i++) {
+    for (let i = 0; i < lines.length && !this.fatal && !this.exitRep && !this.exitMacro; i++) {
       const l = lines[i];
       const at: SourceLocation = site ? { file: site.file, line: site.line, macro: l.frame ? { name: l.frame.name, file: l.file, line: l.line } : site.macro } : l;
       if (!this.active) {
@@ -434,6 +436,10 @@ export class Preprocessor {
       case '%exitrep':
         this.exitRep = true;
         return;
+      case '%exitmacro':
+        if (l.frame) this.exitMacro = true;
+        else this.diag.error(at, col, '`%exitmacro\' outside a macro call');
+        return;
       case '%endrep':
         this.diag.error(at, col, '`%endrep\': no matching `%rep\'');
         return;
@@ -496,7 +502,7 @@ export class Preprocessor {
       return end;
     }
     const condDepth = this.conds.length;
-    for (let k = 0n; k < n && !this.exitRep && !this.fatal; k++) this.processLines(body, site);
+    for (let k = 0n; k < n && !this.exitRep && !this.exitMacro && !this.fatal; k++) this.processLines(body, site);
     // %exitrep leaves from inside %if blocks of the body: close them
     if (this.exitRep) this.conds.length = condDepth;
     this.exitRep = false;
@@ -593,7 +599,10 @@ export class Preprocessor {
     }));
     this.depth++;
     this.expanding.add(mac);
+    const condDepth = this.conds.length;
     this.processLines(expanded, at);
+    if (this.exitMacro) this.conds.length = condDepth; // left from inside %if blocks of the body
+    this.exitMacro = false;
     this.expanding.delete(mac);
     this.depth--;
     return true;
