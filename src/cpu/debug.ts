@@ -27,7 +27,7 @@ export function debugChanged(cpu: Cpu): void {
     if (rw === 0) exec |= 1 << n;
     else if (rw === 1 || rw === 3) data |= 1 << n;
   }
-  if (data !== cpu.dataBp || data !== 0) cpu.flushTlb();
+  if (data !== cpu.dataBp || data !== 0) cpu.flushTlb(false);
   cpu.execBp = exec;
   cpu.dataBp = data;
   cpu.attention = true;
