@@ -1,3 +1,8 @@
+/** No section grows beyond this: a runaway TIMES or RESB is an error, not an out-of-memory crash. */
+export const MAX_SECTION_BYTES = 64 * 1024 * 1024;
+
+export class OutputTooLarge extends Error {}
+
 /** A growable byte buffer that a section writes into at its current length. */
 export class OutputBuffer {
   private buf = new Uint8Array(256);
@@ -8,6 +13,7 @@ export class OutputBuffer {
 
   private ensure(end: number): void {
     if (end <= this.buf.length) return;
+    if (!(end <= MAX_SECTION_BYTES)) throw new OutputTooLarge(`section would exceed ${MAX_SECTION_BYTES / 1024 / 1024} MiB`);
     let cap = this.buf.length;
     while (cap < end) cap *= 2;
     const next = new Uint8Array(cap);

@@ -26,6 +26,11 @@ const SREG = ['es', 'cs', 'ss', 'ds', 'fs', 'gs', '?', '?'];
 const IDX16 = ['bx+si', 'bx+di', 'bp+si', 'bp+di', 'si', 'di', 'bp', 'bx'];
 const SEG_PREFIX: Record<number, string> = { 0x26: 'es', 0x2e: 'cs', 0x36: 'ss', 0x3e: 'ds', 0x64: 'fs', 0x65: 'gs' };
 const PREFIX_NAME: Record<number, string> = { ...SEG_PREFIX, 0x66: 'data16', 0x67: 'addr16', 0xf0: 'lock', 0xf2: 'repnz', 0xf3: 'repz' };
+/** objdump names a size prefix after the size it selects: data16/addr16 in 32-bit code, data32/addr32 in 16-bit. */
+function prefixName(byte: number, bits: 16 | 32): string {
+  if (bits === 16 && (byte === 0x66 || byte === 0x67)) return byte === 0x66 ? 'data32' : 'addr32';
+  return PREFIX_NAME[byte];
+}
 const PREFIX_BYTES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]);
 /** NASM emits prefixes in this order; text with another order cannot round-trip through NASM. */
 const NASM_PREFIX_RANK: Record<number, number> = { 0xf2: 0, 0xf3: 0, 0xf0: 1, 0x26: 2, 0x2e: 2, 0x36: 2, 0x3e: 2, 0x64: 2, 0x65: 2, 0x66: 3, 0x67: 4 };
@@ -97,6 +102,7 @@ class Reader {
 }
 
 interface PrefixState {
+  bits: 16 | 32;
   list: { byte: number; index: number }[];
   seg?: number;
   segAt: number;
@@ -116,7 +122,7 @@ interface ModRM {
   reg: number;
   rm: number;
   /** formatted memory operand parts (when mod != 3) */
-  mem?: { text: string; nasm?: string };
+  mem?: MemText;
 }
 
 const isMemOnly = (p: Pattern): boolean => /^m(\d|far|$)/.test(p);
@@ -140,7 +146,14 @@ function formFits(f: Form, r: Reader, keyLen: number, ps: PrefixState, lastRep: 
 }
 
 /** 32-bit effective address in objdump's spelling (binutils OP_E_memory). */
-function mem32(r: Reader, mod: number, rm: number): { text: string; nasm?: string } {
+/** A memory operand's spellings; `direct` when it is a bare disp32 (binutils then leaves 67 unused). */
+interface MemText {
+  text: string;
+  nasm?: string;
+  direct?: boolean;
+}
+
+function mem32(r: Reader, mod: number, rm: number): MemText {
   const havesib = rm === 4;
   let base = rm;
   let index = 4;
@@ -161,7 +174,7 @@ function mem32(r: Reader, mod: number, rm: number): { text: string; nasm?: strin
   else if (mod === 2) disp = r.u32() | 0;
   const needindex = havesib && !havebase && !haveindex;
   const havedisp = havebase || needindex || (havesib && (haveindex || scale !== 0));
-  if (!havedisp) return { text: `{seg}${hex(disp)}`, nasm: `[{nseg}${hex(disp)}]` };
+  if (!havedisp) return { text: `{seg}${hex(disp)}`, nasm: `[{nseg}${hex(disp)}]`, direct: true };
   let t = '[';
   if (havebase) t += R32[base];
   if (havesib && (scale !== 0 || needindex || haveindex || (havebase && base !== 4))) {
@@ -184,7 +197,7 @@ function mem32(r: Reader, mod: number, rm: number): { text: string; nasm?: strin
   return { text: `{seg}${t}`, nasm: `[${force}${split}{nseg}${inner}]` };
 }
 
-function mem16(r: Reader, mod: number, rm: number): { text: string; nasm?: string } {
+function mem16(r: Reader, mod: number, rm: number): MemText {
   let disp = 0;
   if (mod === 0 && rm === 6) disp = (r.u16() << 16) >> 16;
   else if (mod === 1) disp = r.s8();
@@ -208,7 +221,7 @@ interface Rendered {
  * string moves, bnd on near branches, xacquire/xrelease on HLE-capable writes, notrack).
  */
 function prefixNames(ps: PrefixState, form: Form, modrm: ModRM | undefined, notrack: boolean): { names: string[]; nasmNames: string[] } {
-  const names = ps.list.map(({ byte }) => PREFIX_NAME[byte]);
+  const names = ps.list.map(({ byte }) => prefixName(byte, ps.bits));
   const nasmNames = ps.list.map(({ byte }) => NASM_PREFIX[byte] ?? PREFIX_NAME[byte]);
   const repnzAt = ps.list.map((p) => p.byte).lastIndexOf(0xf2);
   if (ps.repzAt >= 0 && REP_STRING.has(form.disName)) {
@@ -260,7 +273,7 @@ function decodeX87(r: Reader, ps: PrefixState, op: number, afterWait: boolean, b
     return sp < 0 ? { head: t, operands: '' } : { head: t.slice(0, sp), operands: t.slice(sp).trim() };
   }
   const m = ps.adsize === 32 ? mem32(r, mod, rm) : mem16(r, mod, rm);
-  ps.addrUsed = true;
+  ps.addrUsed = !m.direct;
   const segName = ps.seg !== undefined ? SEG_PREFIX[ps.seg] : undefined;
   ps.segUsed = segName !== undefined;
   const [raw, label] = X87_MEM[op - 0xd8][reg];
@@ -273,9 +286,9 @@ function decodeX87(r: Reader, ps: PrefixState, op: number, afterWait: boolean, b
   return { head: name, operands: (label ? `${label} PTR ` : '') + where };
 }
 
-/** In 32-bit code c5 (lds) before a register-form ModRM is VEX, and 8f (pop) before an XOP map select is XOP. */
-function isVexLike(op: number, r: Reader, bits: 16 | 32): boolean {
-  if (bits !== 32 || r.pos >= r.end) return false;
+/** Outside 64-bit code, c5 (lds) before a register-form ModRM is VEX, and 8f (pop) before an XOP map select is XOP. */
+function isVexLike(op: number, r: Reader): boolean {
+  if (r.pos >= r.end) return false;
   const next = r.bytes[r.pos];
   if (op === 0xc5) return next >> 6 === 3; // (c4's three-byte VEX lengths depend on the map: left as (bad) + 1)
   return op === 0x8f && (next & 0x1f) >= 8 && (next & 0x1f) <= 10; // XOP map select 8-10 (so ModRM.reg is not 0)
@@ -284,6 +297,7 @@ function isVexLike(op: number, r: Reader, bits: 16 | 32): boolean {
 function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 16 | 32, end: number): Decoded {
   const r = new Reader(bytes, offset, end);
   const ps: PrefixState = {
+    bits,
     list: [], segAt: -1, dataAt: -1, addrAt: -1, repzAt: -1, opsize: bits, adsize: bits,
     segUsed: false, dataUsed: false, addrUsed: false, mandatoryUsed: false,
   };
@@ -313,14 +327,14 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
   }
   let key = r.u8();
   let keyLen = 1;
-  if (isVexLike(key, r, bits)) {
+  if (isVexLike(key, r)) {
     // AVX (VEX) and AMD XOP: outside the integer set; objdump's length for an invalid one
     r.pos += key === 0xc5 ? 2 : 3;
     return bad(bytes, offset, address, Math.min(r.pos, end) - offset);
   }
   if (key >= 0xd8 && key <= 0xdf) {
     const x = decodeX87(r, ps, key, afterWait, bits);
-    const names = ps.list.map(({ byte }) => PREFIX_NAME[byte]);
+    const names = ps.list.map(({ byte }) => prefixName(byte, bits));
     const { words } = unusedPrefixes(ps, names, names, bits);
     const head = [...words, x.head].join(' ');
     const length = r.pos - offset;
@@ -333,7 +347,7 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
   const cands = (INDEX.get(key) ?? []).filter((f) => formFits(f, r, keyLen, ps, lastRep, bits));
   const form = cands.find((f) => f.mandatory !== undefined) ?? cands.find((f) => f.osize === undefined || f.osize === ps.opsize);
   if (!form) {
-    const words = ps.list.map(({ byte }) => PREFIX_NAME[byte]);
+    const words = ps.list.map(({ byte }) => prefixName(byte, bits));
     // objdump consumes the prefixes and the opcode bytes (three for the 0f 38 / 0f 3a maps)
     const three = key === 0x138 || key === 0x13a ? 1 : 0;
     return bad(bytes, offset, address, r.pos - offset + three, [...words, '(bad)'].join(' '));
@@ -351,7 +365,7 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
     const regInRm = form.ops.some((p) => p === 'rx32');
     if (modrm.mod !== 3 && !regInRm) {
       modrm.mem = ps.adsize === 32 ? mem32(r, modrm.mod, modrm.rm) : mem16(r, modrm.mod, modrm.rm);
-      ps.addrUsed = true;
+      ps.addrUsed = !modrm.mem.direct;
     }
   }
   // binutils: a ds prefix on an indirect near jmp/call is CET's notrack, not a segment

@@ -52,6 +52,17 @@ export interface AssembleResult {
 
 /** Assemble NASM source. Never throws for bad input: problems come back in `errors`. */
 export function assemble(source: string, options: AssembleOptions = {}): AssembleResult {
+  try {
+    return run(source, options);
+  } catch (e) {
+    // A bug of ours must not take down a language server that assembles on every keystroke.
+    const file = options.file ?? 'input.asm';
+    const error: Diagnostic = { severity: 'error', file, line: 1, col: 1, message: `internal assembler error: ${(e as Error).message} (please report)` };
+    return { image: new Uint8Array(0), origin: 0, lineMap: new LineMap([]), symbols: [], sections: [], errors: [error], warnings: [] };
+  }
+}
+
+function run(source: string, options: AssembleOptions): AssembleResult {
   const file = options.file ?? 'input.asm';
   const diag = new Diagnostics();
   const mnemonic = options.isMnemonic ?? isMnemonic;

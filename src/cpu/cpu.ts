@@ -4,7 +4,21 @@
  * ops modules; segmentation, paging and event delivery in their own modules.
  *
  * Internal representation: GPRs, EIP and segment bases are int32 (`| 0`); the inspection API
- * returns them unsigned.
+ * (snapshot(), inspect.ts) returns them unsigned.
+ *
+ * Extending it (protection, paging, debug): the hook points are
+ *  - paging.ts `translate` — the only linear → physical step; its result is cached in the TLB
+ *    (tags include CPL 3 as TLB_USER), so call flushTlb()/flushTlbPage() whenever a translation
+ *    may change (CR0/CR3/CR4 writes, invlpg, EFER);
+ *  - segments.ts `checkSegmentAccess` — run for segments whose bit is set in `segCheck`
+ *    (segmentsChanged() recomputes it after every segment load);
+ *  - exceptions.ts `deliverEvent` — IDT/IVT delivery, double/triple fault rules;
+ *  - system-ops.ts — privileged and far-transfer instructions;
+ *  - the run loop below — compiled blocks (jit.ts) skip per-instruction checks, so `blocks` must
+ *    be false whenever something has to be checked between every two instructions (armed
+ *    breakpoint pages, TF, 16-bit code today; DR7 breakpoints next), and state changes that compiled
+ *    code must notice bump `exitGen` (modeChanged, flushTlb, flushCode and invalidateCode do).
+ * Modules copy the imports they use at load time (see consts.ts): keep that for new hot code.
  */
 import { AccessSize, CpuEvent, EventKind, FRAME_SHIFT, MemoryBus, Platform } from './platform';
 import * as flagsM from './flags';
@@ -80,7 +94,7 @@ export class Cpu {
   readonly segBase = new Int32Array(6);
   readonly segLimit = new Float64Array(6);
   readonly segAttr = new Int32Array(6);
-  /** Bit n set: segment n needs limit/usability checks on access (not flat 4 GiB expand-up). */
+  /** Bit n set: segment n needs checks on access (anything but flat writable data, e.g. CS). */
   segCheck = 0;
 
   gdtrBase = 0;
@@ -269,8 +283,9 @@ export class Cpu {
     let chk = 0;
     for (let s = 0; s < 6; s++) {
       const attr = this.segAttr[s];
-      const flatData = (attr & 0x1000c) === 0 || (attr & 0x18) === 0x18; // expand-up data or code
-      if (this.segBase[s] !== 0 || this.segLimit[s] !== 0xffffffff || !flatData || (attr & 0x10000) !== 0) {
+      // Unchecked only when nothing can fault: usable, writable expand-up data, base 0, 4 GiB.
+      const flatData = (attr & 0x1001e) === 0x12;
+      if (this.segBase[s] !== 0 || this.segLimit[s] !== 0xffffffff || !flatData) {
         chk |= 1 << s;
       }
     }
@@ -658,8 +673,11 @@ export class Cpu {
     this.bpResume = -1;
     const breakpoints = this.breakpoints;
     // Compiled blocks skip the per-instruction checks, so they are off while anything needs
-    // them: armed breakpoints, single-stepping (TF), 16-bit code.
+    // them: single-stepping (TF), 16-bit code, and pages holding an armed breakpoint (a block
+    // never leaves its page, so elsewhere breakpoints cannot be missed).
     let blocks = false;
+    const bpPages = new Set<number>();
+    for (const b of breakpoints) bpPages.add(b >>> FRAME_SHIFT);
     let inBlock = false;
     this.runRetired = 0;
     outer: for (;;) {
@@ -671,7 +689,7 @@ export class Cpu {
               stop = s;
               break outer;
             }
-            blocks = this.blocksEnabled && breakpoints.size === 0 && (this.eflags & TF) === 0 && this.code32 && (this.execBp | this.dataBp) === 0;
+            blocks = this.blocksEnabled && (this.eflags & TF) === 0 && this.code32 && (this.execBp | this.dataBp) === 0;
           }
           const eip = this.eip;
           const lin = (this.segBase[1] + eip) | 0;
@@ -682,7 +700,7 @@ export class Cpu {
           }
           this.insnEip = eip;
           const ins = this.fetch(lin);
-          if (blocks) {
+          if (blocks && (bpPages.size === 0 || !bpPages.has(lin >>> FRAME_SHIFT))) {
             let blk = ins.block;
             if (blk === null && ins.kind !== InsnKind.OTHER && ++ins.hits >= HOT_BLOCK) blk = ins.block = this.buildBlock(lin, eip) ?? false;
             if (blk && maxInstructions - retired >= blk.len) {

@@ -417,6 +417,10 @@ function decodeMain(d: Dec, op: number): Exec {
       const e = d.E(size);
       const aop = d.regf;
       const imm = op === 0x81 ? d.imm(size) : op === 0x83 ? d.simm8(size) : d.b();
+      if (size === 2 && e.isReg) {
+        const fast = aluRegImm32(cpu, aop, e.reg, imm);
+        if (fast) return fast;
+      }
       if (aop === Alu.CMP) return () => void alu(cpu, Alu.CMP, size, e.get(), imm);
       return () => e.set(alu(cpu, aop, size, e.rmw(), imm));
     }
@@ -779,6 +783,56 @@ function decodeMain(d: Dec, op: number): Exec {
     case 0xff: return decodeGroup5(d);
   }
   return ud();
+}
+
+const CC_ADD32 = CC.ADD | 2;
+const CC_SUB32 = CC.SUB | 2;
+const CC_LOGIC32 = CC.LOGIC | 2;
+
+/**
+ * The common `op r32, imm` forms as flat closures (same lazy-flag records as alu()); null for
+ * adc/sbb, which take the generic path.
+ */
+function aluRegImm32(cpu: Cpu, aop: number, rm: number, imm: number): Exec | null {
+  const R = cpu.r;
+  switch (aop) {
+    case Alu.ADD:
+      return () => {
+        const a = R[rm];
+        const r = (a + imm) | 0;
+        cpu.ccOp = CC_ADD32;
+        cpu.ccSrc1 = a;
+        cpu.ccSrc2 = imm;
+        cpu.ccDst = r;
+        R[rm] = r;
+      };
+    case Alu.SUB:
+    case Alu.CMP: {
+      const write = aop === Alu.SUB;
+      return () => {
+        const a = R[rm];
+        const r = (a - imm) | 0;
+        cpu.ccOp = CC_SUB32;
+        cpu.ccSrc1 = a;
+        cpu.ccSrc2 = imm;
+        cpu.ccDst = r;
+        if (write) R[rm] = r;
+      };
+    }
+    case Alu.AND:
+    case Alu.OR:
+    case Alu.XOR:
+      return () => {
+        const a = R[rm];
+        const r = aop === Alu.AND ? a & imm : aop === Alu.OR ? a | imm : a ^ imm;
+        cpu.ccOp = CC_LOGIC32;
+        cpu.ccSrc1 = a;
+        cpu.ccSrc2 = imm;
+        cpu.ccDst = r;
+        R[rm] = r;
+      };
+  }
+  return null;
 }
 
 function flagOp(cpu: Cpu, bit: number, value: number): Exec {

@@ -130,6 +130,7 @@ export function checkSegmentAccess(cpu: Cpu, seg: number, off: number, size: num
   const pe = (cpu.cr0 & CR0_PE) !== 0;
   if (pe && attr & ATTR_UNUSABLE) fault(vec, 0);
   if (pe && write && (attr & 0xa) !== 0x2 && (attr & 0x10)) fault(vec, 0); // code or read-only data
+  if (pe && !write && (attr & 0x1a) === 0x18) fault(vec, 0); // execute-only code
   const lo = off >>> 0;
   const hi = lo + size - 1;
   const limit = cpu.segLimit[seg];

@@ -3,7 +3,7 @@ import { CompletionItem, CompletionItemKind, InsertTextFormat, MarkupKind, Posit
 import { REGISTERS } from '../asm/registers';
 import { SourceSymbol } from './asmOutline';
 import { hypercallHover, instructionHover, xlKeyHover } from './hover';
-import { HYPERCALL_MACROS, HYPERCALLS } from './hypercalls';
+import { HYPERCALL_MACROS, HYPERCALLS, hypercall } from './hypercalls';
 import { INSTRUCTIONS } from './instructions';
 import { SourceIndex } from './sourceIndex';
 import { asmCodeEnd, splitLines, xlCodeEnd } from './text';
@@ -40,6 +40,14 @@ function mnemonicItems(): CompletionItem[] {
 
 function wordItems(words: readonly string[], kind: CompletionItemKind, detail: string, rank: string): CompletionItem[] {
   return words.map((w) => ({ label: w, kind, detail, sortText: `${rank}${w}` }));
+}
+
+/** The constant family the hypercall-macro argument being typed takes (`EVTCHNOP` …), if any. */
+function argumentFamily(before: string): string | undefined {
+  const m = /^\s*(?:[\w$#@~.?]+:\s*)?(\w+)\s+(\w+)\s*,([^;]*)$/.exec(before);
+  if (!m || !HYPERCALL_MACROS.has(m[1])) return undefined;
+  const argIndex = m[3].split(',').length - 1; // 0 = ebx
+  return hypercall(m[2])?.families[argIndex];
 }
 
 /** Completion items for path candidates, replacing what was typed of the path. */
@@ -99,6 +107,11 @@ export function asmCompletion(index: SourceIndex, uri: string, text: string, pos
       documentation: { kind: MarkupKind.Markdown, value: hypercallHover(h) },
       sortText: String(h.number).padStart(3, '0'),
     }));
+  }
+  // in a hypercall macro's argument that takes constants of a family, those come first
+  const family = call ? undefined : argumentFamily(before);
+  if (family) {
+    for (const n of names) if (String(n.label).startsWith(`${family}_`)) n.sortText = ` ${n.label}`;
   }
   const registers = wordItems(REGISTERS.map((r) => r.name), CompletionItemKind.Variable, 'register', '1');
   return [...names.filter((n) => n.kind !== CompletionItemKind.Snippet), ...registers, ...wordItems(SIZE_WORDS, CompletionItemKind.Keyword, 'size', '2')];

@@ -8,9 +8,9 @@ import * as path from 'path';
 import { Diagnostic, DiagnosticSeverity, Location, Range } from 'vscode-languageserver';
 import { assemble, AsmSymbol as AssembledSymbol, Diagnostic as AsmDiagnostic } from '../asm';
 import { encode, isMnemonic } from '../asm/encoder';
-import { scanAsm } from './asmOutline';
+import { asmSuggestion } from './suggest';
 import { Replacement } from './codeActions';
-import { pathToUri, ReadDocument, uriToPath } from './sourceIndex';
+import { pathToUri, SourceIndex, uriToPath } from './sourceIndex';
 import { loadDomainConfigText } from '../xen/config';
 import { asmWordAt, splitLines, xlValueEnd } from './text';
 
@@ -61,34 +61,47 @@ export interface AsmCheck {
   diagnostics: Diagnostic[];
   /** the assembler's symbols (addresses of labels, values of equs) from this run */
   symbols: AssembledSymbol[];
+  /** problems inside included files, by file URI, placed in that file (for when it is open) */
+  included: Map<string, Diagnostic[]>;
 }
 
-export function asmDiagnostics(uri: string, text: string, read: ReadDocument, includePaths: readonly string[]): Diagnostic[] {
-  return checkAsm(uri, text, read, includePaths).diagnostics;
-}
-
-export function checkAsm(uri: string, text: string, read: ReadDocument, includePaths: readonly string[]): AsmCheck {
-  if (isIncludeOnly(uri)) return { diagnostics: [], symbols: [] };
+/** Assembles a guest as the index sees it (open buffers first, its include paths). */
+export function checkAsm(index: SourceIndex, uri: string): AsmCheck {
+  const text = index.text(uri);
+  if (text === undefined || isIncludeOnly(uri)) return { diagnostics: [], symbols: [], included: new Map() };
+  const read = (u: string): string | undefined => index.text(u);
+  const includePaths = index.includePaths;
   const file = uriToPath(uri) ?? uri.slice(uri.lastIndexOf('/') + 1);
   const readFile = (p: string): string | undefined => (path.isAbsolute(p) ? read(pathToUri(p)) : undefined);
   const result = assemble(text, { file, readFile, includePaths, encode, isMnemonic });
   const lines = splitLines(text);
-  const includes = scanAsm(text).includes;
+  const includes = index.outline(uri)!.includes;
+  const included = new Map<string, Diagnostic[]>();
   const convert = (d: AsmDiagnostic): Diagnostic => {
     const severity = d.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning;
-    if (d.file === file) return { range: rangeAt(lines, d.line, d.col), severity, source: SOURCE, message: d.message };
+    if (d.file === file) {
+      const range = rangeAt(lines, d.line, d.col);
+      const written = (lines[range.start.line] ?? '').slice(range.start.character, range.end.character);
+      const fix = asmSuggestion(index, uri, d.message, written, range.start.line);
+      const data: Replacement | undefined = fix ? { replaceWith: fix } : undefined;
+      return { range, severity, source: SOURCE, message: fix ? `${d.message} (did you mean '${fix}'?)` : d.message, ...(data ? { data } : {}) };
+    }
     // in an included file: show it on the %include line that brought that file in
     const direct = includes.find((i) => path.resolve(path.dirname(file), i.path) === d.file || d.file.endsWith(`/${i.path}`));
     const via = direct ?? includes[0];
     const where = via ? Range.create(via.line, via.start, via.line, via.end) : Range.create(0, 0, 0, 0);
-    const included = splitLines(read(pathToUri(d.file)) ?? '');
+    const incUri = pathToUri(d.file);
+    const inFile = rangeAt(splitLines(read(incUri) ?? ''), d.line, d.col);
+    const list = included.get(incUri) ?? [];
+    list.push({ range: inFile, severity, source: SOURCE, message: `${d.message} (assembling ${path.basename(file)})`, relatedInformation: [{ location: Location.create(uri, where), message: 'included here' }] });
+    included.set(incUri, list);
     return {
       range: where,
       severity,
       source: SOURCE,
       message: `${path.basename(d.file)}:${d.line}:${d.col}: ${d.message}`,
-      relatedInformation: [{ location: Location.create(pathToUri(d.file), rangeAt(included, d.line, d.col)), message: d.message }],
+      relatedInformation: [{ location: Location.create(incUri, inFile), message: d.message }],
     };
   };
-  return { diagnostics: [...result.errors, ...result.warnings].map(convert), symbols: result.symbols };
+  return { diagnostics: [...result.errors, ...result.warnings].map(convert), symbols: result.symbols, included };
 }

@@ -23,7 +23,7 @@ export interface BuildResult {
   layout: Record<string, number>;
 }
 
-export function buildPvDomain(hv: Hypervisor, d: Domain, k: Kernel, nrPages: number, cmdline: string, extra: { storeEvtchn?: number; consoleEvtchn?: number; storePfn?: number; consolePfn?: number } = {}): BuildResult {
+export function buildPvDomain(hv: Hypervisor, d: Domain, k: Kernel, nrPages: number, cmdline: string, extra: { storeEvtchn?: number; consoleEvtchn?: number } = {}): BuildResult {
   const vb = k.virtBase >>> 0;
   const lo = Math.min(...k.segments.map((s) => s.vaddr));
   const hi = Math.max(...k.segments.map((s) => s.vaddr + s.memsz));
@@ -159,6 +159,14 @@ export function buildPvDomain(hv: Hypervisor, d: Domain, k: Kernel, nrPages: num
   writeField(si, 0, 'start_info', 'nr_p2m_frames', p2mPages);
   write(startInfoVa, si);
   d.startInfoGva = startInfoVa;
+  if (extra.consoleEvtchn !== undefined) {
+    d.consoleMfn = mfnOf(consoleVa);
+    d.consolePort = extra.consoleEvtchn;
+  }
+  if (extra.storeEvtchn !== undefined) {
+    d.storeMfn = mfnOf(storeVa);
+    d.storePort = extra.storeEvtchn;
+  }
   d.image = k.image;
 
   const v0 = d.vcpus[0];

@@ -41,6 +41,8 @@ export type PendingAction =
       eip: number;
       /** set by iret: the guest frame was restored, do not write eax back */
       noResult?: boolean;
+      /** issued by the toolstack as dom0 (no guest registers involved) */
+      injected?: boolean;
     }
   | {
       kind: 'trap-bounce';
@@ -140,6 +142,7 @@ export class Domain {
   image?: ImageInfo;
   /** console_io output not yet ended by a newline */
   consoleLine = '';
+  ringLine = '';
   /** everything written through console_io, in order */
   consoleLines: string[] = [];
   hypercalls = 0;
@@ -147,6 +150,11 @@ export class Domain {
   weight = 256;
   cap = 0;
   startInfoGva = 0;
+  /** frames and ports of the PV console ring and xenstore ring (0: none) */
+  consoleMfn = 0;
+  consolePort = 0;
+  storeMfn = 0;
+  storePort = 0;
   /** Xen frames for this domain's per-vCPU GDT area */
   gdtL1 = 0;
   xenGdtPage = 0;

@@ -101,6 +101,8 @@ export class EventChannels {
         this.setPending(d, port);
         return;
       case 'unbound':
+        // a back end living in the toolstack (console) listens on this port
+        this.hv.portHooks.get(`${d.id}:${port}`)?.();
         // Xen drops sends on an unbound port silently (the remote end is not connected yet).
         if (this.hv.wants('event-send')) this.hv.emit({ kind: 'event-send', ...this.hv.base(v), port, remoteDomid: c.remoteDom, remotePort: 0, channel: 'unbound' });
         return;

@@ -65,6 +65,8 @@ export class Hypervisor {
   /** who the records of the current step are attributed to */
   private ctxPcpu = 0;
   readonly domainListeners: DomainListener[] = [];
+  /** back ends in the toolstack notified when a guest sends on `${domid}:${port}` */
+  readonly portHooks = new Map<string, () => void>();
 
   constructor(opts: HypervisorOptions = {}) {
     this.machine = new Machine(opts);
@@ -139,6 +141,7 @@ export class Hypervisor {
     const d = new Domain(id, name, 'pv', opts.privileged ?? false, opts.config, opts.maxPages);
     this.domains.set(id, d);
     d.sharedInfoMfn = this.mm.alloc(OWNER_XEN);
+    this.mm.info[d.sharedInfoMfn].sharedWith = id;
     // shared_info starts with every vCPU's events masked, as Xen leaves it
     const si = this.shared(d);
     d.gdtL1 = this.mm.alloc(OWNER_XEN);
@@ -216,6 +219,28 @@ export class Hypervisor {
     for (const v of d.vcpus) if (v.up && !v.blocked) this.sched.wake(v, false);
   }
 
+  pause(d: Domain): void {
+    if (d.state !== 'running') return;
+    d.state = 'paused';
+    for (const v of d.vcpus) if (v.runstate === 'running' || v.runstate === 'runnable') this.sched.sleep(v, 'offline');
+    if (this.wants('domain')) this.emit({ kind: 'domain', ...this.base(null), domid: d.id, event: 'paused', name: d.name });
+  }
+
+  /** destroydomain: every vCPU stops, ports close, frames go back to the heap. */
+  destroyDomain(d: Domain): void {
+    if (d.state === 'destroyed') return;
+    for (const v of d.vcpus) {
+      this.timerStop(v);
+      if (v.runstate !== 'offline') this.sched.sleep(v, 'offline');
+      v.pending = null;
+    }
+    this.events.closeAll(d);
+    for (let mfn = 0; mfn < this.mm.info.length; mfn++) if (this.mm.info[mfn].owner === d.id) this.mm.free(mfn);
+    d.p2m = d.p2m.map(() => -1);
+    d.state = 'destroyed';
+    if (this.wants('domain')) this.emit({ kind: 'domain', ...this.base(null), domid: d.id, event: 'destroyed', name: d.name });
+  }
+
   /** SCHEDOP_shutdown / a crash: stop every vCPU, tell the toolstack. */
   shutdown(d: Domain, reason: string, code: number): void {
     if (!d.alive) return;
@@ -233,6 +258,20 @@ export class Hypervisor {
   crash(d: Domain, why: string): void {
     this.consoleWrite(d, `(XEN) domain_crash called: ${why}\n`, 'serial');
     this.shutdown(d, 'crash', 3);
+  }
+
+  /** Output of the domain's PV console ring (kept apart from console_io's). */
+  ringWrite(d: Domain, text: string): void {
+    d.ringLine += text;
+    let nl: number;
+    while ((nl = d.ringLine.indexOf('\n')) >= 0) {
+      const line = d.ringLine.slice(0, nl).replace(/\r$/, '');
+      d.ringLine = d.ringLine.slice(nl + 1);
+      if (this.wants('console')) {
+        const v = d.vcpus.find((x) => x.runstate === 'running') ?? null;
+        this.emit({ kind: 'console', ...this.base(v), domid: d.id, text: line, source: 'pv-ring' });
+      }
+    }
   }
 
   consoleWrite(d: Domain, text: string, source: 'console_io' | 'serial' = 'console_io'): void {
@@ -298,6 +337,8 @@ export class Hypervisor {
   // ------------------------------------------------------------------ blocking
 
   block(v: Vcpu): void {
+    // dom0 serving the toolstack does not sleep while the toolstack has work for it
+    if (this.injector && v.domain.id === 0 && v.id === 0 && this.injector.hasWork()) return;
     v.blocked = true;
     this.sched.sleep(v, 'blocked');
   }
@@ -340,6 +381,12 @@ export class Hypervisor {
 
   /** Overridden by the toolstack: true when it has nothing left to do. */
   toolstackIdle: () => boolean = () => true;
+
+  /**
+   * The toolstack's hypercalls, issued as dom0's vCPU 0 while it runs: `next` gives the next
+   * one (its arguments already in dom0's memory) or null; `done` gets its result.
+   */
+  injector: { next(v: Vcpu): { nr: number; args: number[] } | null; done(result: number): void; hasWork(): boolean } | null = null;
 
   run(options: RunOptions): StopInfo {
     const end = this.instructions + Math.max(0, options.maxInstructions);
@@ -393,6 +440,15 @@ export class Hypervisor {
       p.used += ACTION_COST;
       this.instructions += ACTION_COST;
       return this.checkStop(v);
+    }
+    if (this.injector && v.domain.id === 0 && v.id === 0 && v.eventCallback) {
+      const req = this.injector.next(v);
+      if (req) {
+        const mem = this.memOf(v);
+        const dec = decodeHypercall(req.nr, req.args, (gva, size) => mem.tryRead(gva, size));
+        this.startAction(v, { kind: 'hypercall', nr: req.nr, args: req.args, phase: 'entry', text: dec.text, name: dec.name, subop: dec.subop, ring: 1, eip: this.cpuOf(v).eip >>> 0, injected: true });
+        return this.checkStop(v);
+      }
     }
     if (this.events.upcallDeliverable(v)) {
       this.startAction(v, { kind: 'event-delivery', phase: 'entry', ring: this.cpuOf(v).cpl, eip: this.cpuOf(v).eip >>> 0 });
@@ -470,6 +526,7 @@ export class Hypervisor {
       return;
     }
     if (ev.kind === 'fault' && ev.vector === 6 && this.forcedEmulation(v, cpu)) return;
+    if (ev.kind === 'fault' && ev.vector === 13 && ring === 1 && this.emulatePrivileged(v, cpu)) return;
     let vector = ev.vector;
     let errorCode = ev.errorCode;
     if (ev.kind === 'soft') {
@@ -501,13 +558,32 @@ export class Hypervisor {
     return true;
   }
 
+  /** emulate_privileged_op's reads of control registers (`mov r32, crN`) for the guest kernel. */
+  private emulatePrivileged(v: Vcpu, cpu: Cpu): boolean {
+    const lin = (cpu.segBase[CS] + cpu.eip) >>> 0;
+    const b = this.memOf(v).tryRead(lin, 3);
+    if (!b || b[0] !== 0x0f || b[1] !== 0x20 || b[2] >> 6 !== 3) return false;
+    const crn = (b[2] >> 3) & 7;
+    const reg = b[2] & 7;
+    let val: number;
+    if (crn === 0) val = (cpu.cr0 & ~0x8) | (v.fpuTs ? 0x8 : 0);
+    else if (crn === 2) val = this.shared(v.domain).cr2(v.id);
+    else if (crn === 3) val = cpu.cr3;
+    else if (crn === 4) val = cpu.cr4;
+    else return false;
+    cpu.r[reg] = val | 0;
+    cpu.eip = (cpu.eip + 3) | 0;
+    if (this.wants('fault')) this.emit({ kind: 'fault', ...this.base(v), vector: 13, name: '#GP', errorCode: 0, eip: lin, ring: 1, outcome: 'xen' });
+    return true;
+  }
+
   /** A new action: its entry records are emitted now (the stop point before Xen acts). */
   private startAction(v: Vcpu, a: PendingAction): void {
     v.pending = a;
     const b = this.base(v);
     if (a.kind === 'hypercall') {
       v.domain.hypercalls++;
-      if (this.wants('ring-transition')) this.emit({ kind: 'ring-transition', ...b, from: a.ring, to: 0, cause: 'hypercall', fromEip: a.eip });
+      if (!a.injected && this.wants('ring-transition')) this.emit({ kind: 'ring-transition', ...b, from: a.ring, to: 0, cause: 'hypercall', fromEip: a.eip });
       if (this.wants('hypercall-entry')) {
         const mem = this.memOf(v);
         const dec = decodeHypercall(a.nr, a.args, (gva, size) => mem.tryRead(gva, size));
@@ -548,6 +624,10 @@ export class Hypervisor {
       }
       // return to the guest (after a block, when the vCPU runs again)
       v.pending = null;
+      if (a.injected) {
+        this.injector?.done(a.result!);
+        return;
+      }
       if (!a.noResult) cpu.r[0] = a.result! | 0;
       cpu.afterPlatformCall();
       if (this.wants('ring-transition')) this.emit({ kind: 'ring-transition', ...this.base(v), from: 0, to: cpu.cpl, cause: a.noResult ? 'iret' : 'hypercall-return', toEip: cpu.eip >>> 0 });

@@ -43,6 +43,8 @@ export interface PageInfo {
   pinned: boolean;
   /** an L2 in L3 slot 3: carries Xen's mappings in slots XEN_L2_FIRST_SLOT.. */
   xenL2: boolean;
+  /** a Xen page the domain may map (share_xen_page_with_guest: shared_info), or -1 */
+  sharedWith: number;
 }
 
 /** A refusal with Xen's errno (negative value returned in eax). */
@@ -82,7 +84,7 @@ export class MemoryManager {
   constructor(readonly machine: Machine) {
     const n = machine.nrFrames;
     this.info = new Array<PageInfo>(n);
-    for (let i = 0; i < n; i++) this.info[i] = { owner: OWNER_FREE, type: 'none', typeCount: 0, count: 0, pinned: false, xenL2: false };
+    for (let i = 0; i < n; i++) this.info[i] = { owner: OWNER_FREE, type: 'none', typeCount: 0, count: 0, pinned: false, xenL2: false, sharedWith: -1 };
     // mfn 0 stays unused so a zero entry never names a real page by accident.
     this.nextFree = 1;
     this.m2pFrames = Math.ceil((n * 4) / PAGE_SIZE);
@@ -112,6 +114,17 @@ export class MemoryManager {
     p.count = 0;
     p.pinned = false;
     p.xenL2 = false;
+    p.sharedWith = -1;
+  }
+
+  saveState(): { info: PageInfo[]; freeList: number[]; nextFree: number } {
+    return { info: this.info.map((p) => ({ ...p })), freeList: [...this.freeList], nextFree: this.nextFree };
+  }
+
+  restoreState(s: { info: PageInfo[]; freeList: number[]; nextFree: number }): void {
+    s.info.forEach((p, i) => Object.assign(this.info[i], p));
+    this.freeList = [...s.freeList];
+    this.nextFree = s.nextFree;
   }
 
   /** Xen L2 entry (slot XEN_L2_FIRST_SLOT + i) mapping the M2P, for every PV domain. */
@@ -141,8 +154,8 @@ export class MemoryManager {
     this.claim(mfn, OWNER_FREE);
     this.setM2p(mfn, 0xffffffff);
     this.machine.scrub(mfn);
+    // LIFO reuse: deterministic, and O(1) when a whole domain is torn down
     this.freeList.push(mfn);
-    this.freeList.sort((a, b) => b - a);
   }
 
   setM2p(mfn: number, pfn: number): void {
@@ -163,7 +176,7 @@ export class MemoryManager {
   getPage(mfn: number, domid: number): void {
     if (!this.valid(mfn)) throw new XenError(EINVAL, `mfn 0x${mfn.toString(16)} does not exist`);
     const p = this.info[mfn];
-    if (p.owner !== domid) throw new XenError(EINVAL, `mfn 0x${mfn.toString(16)} is not owned by d${domid}`);
+    if (p.owner !== domid && p.sharedWith !== domid) throw new XenError(EINVAL, `mfn 0x${mfn.toString(16)} is not owned by d${domid}`);
     p.count++;
   }
 
@@ -175,7 +188,7 @@ export class MemoryManager {
   /** Take a type reference; the first one of a page-table type validates the frame's entries. */
   getPageType(mfn: number, type: PageType, domid: number, xenL2 = false): void {
     const p = this.info[mfn];
-    if (p.owner !== domid) throw new XenError(EINVAL, `mfn 0x${mfn.toString(16)} is not owned by d${domid}`);
+    if (p.owner !== domid && !(p.sharedWith === domid && type === 'writable')) throw new XenError(EINVAL, `mfn 0x${mfn.toString(16)} is not owned by d${domid}`);
     if (p.typeCount > 0) {
       if (p.type !== type) throw new XenError(EINVAL, `mfn 0x${mfn.toString(16)} is in use as ${p.type}, not ${type}`);
       if (type === 'l2' && p.xenL2 !== xenL2) throw new XenError(EINVAL, `L2 mfn 0x${mfn.toString(16)} cannot serve both L3 slot 3 and another slot`);

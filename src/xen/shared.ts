@@ -76,6 +76,9 @@ export class SharedInfo {
   pendingSel(vcpu: number): number {
     return this.view(false).getUint32(this.vi(vcpu) + PENDING_SEL, true);
   }
+  cr2(vcpu: number): number {
+    return this.view(false).getUint32(this.vi(vcpu) + CR2, true);
+  }
   setCr2(vcpu: number, cr2: number): void {
     this.view(true).setUint32(this.vi(vcpu) + CR2, cr2 >>> 0, true);
   }

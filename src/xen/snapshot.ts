@@ -1,16 +1,112 @@
-// Snapshot/restore of the whole machine (filled in by the snapshot step).
+/**
+ * Snapshot/restore of the whole machine in process: machine memory, page information, every
+ * domain's and vCPU's hypervisor state, the CPUs, the scheduler and the clock. A deep copy (no
+ * copy-on-write yet). Domains created after the snapshot disappear on restore; domains are
+ * never removed from the hypervisor's table (destroyed ones stay as such), so every domain of
+ * the snapshot still has its object to restore into.
+ */
 import type { Hypervisor } from './hypervisor';
 import type { Toolstack } from './dom0/toolstack';
 import type { MachineSnapshot } from './inspect';
+import type { CpuState } from '../cpu/state';
+import type { PageInfo } from './mm';
+import { Domain, Vcpu } from './domain';
+
+type VcpuRef = [number, number] | null;
+
+interface SavedVcpu {
+  fields: Record<string, unknown>;
+  cpu: CpuState;
+}
+
+interface SavedDomain {
+  id: number;
+  fields: Record<string, unknown>;
+  vcpus: SavedVcpu[];
+}
+
+interface FullSnapshot extends MachineSnapshot {
+  readonly memory: ReturnType<Hypervisor['machine']['saveMemory']>;
+  readonly info: PageInfo[];
+  readonly freeList: number[];
+  readonly nextFree: number;
+  readonly scalars: { roundStart: number; cursor: number; instructions: number; nextTick: number; nextDomid: number };
+  readonly pcpus: { current: VcpuRef; used: number }[];
+  readonly sched: { runq: VcpuRef[][]; ticks: number; lastBurn: number[] };
+  readonly domains: SavedDomain[];
+  readonly toolstack: { queue: Toolstack['queue']; inflight: boolean; created: Record<number, number> };
+}
+
+/** Fields that are references to shared, immutable things (not state). */
+const DOMAIN_REFS = new Set(['vcpus', 'config', 'image']);
+const VCPU_REFS = new Set(['domain']);
+
+function fieldsOf(o: object, skip: Set<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (!skip.has(k)) out[k] = structuredClone(v);
+  return out;
+}
+
+const ref = (v: Vcpu | null): VcpuRef => (v ? [v.domain.id, v.id] : null);
 
 export function takeSnapshot(hv: Hypervisor, ts: Toolstack): MachineSnapshot {
-  void ts;
-  throw new Error(`snapshot is not implemented yet (t=${hv.roundStart})`);
+  const mmState = hv.mm.saveState();
+  const snap: FullSnapshot = {
+    timeNs: hv.roundStart,
+    instructions: hv.instructions,
+    memory: hv.machine.saveMemory(),
+    info: mmState.info,
+    freeList: mmState.freeList,
+    nextFree: mmState.nextFree,
+    scalars: { roundStart: hv.roundStart, cursor: hv.cursor, instructions: hv.instructions, nextTick: hv.nextTick, nextDomid: hv.nextDomid },
+    pcpus: hv.pcpus.map((p) => ({ current: ref(p.current), used: p.used })),
+    sched: { runq: hv.sched.runq.map((q) => q.map(ref)), ticks: hv.sched.ticks, lastBurn: [...hv.sched.lastBurn] },
+    toolstack: structuredClone({ queue: ts.queue, inflight: ts.inflight, created: ts.created }),
+    domains: [...hv.domains.values()].map((d) => ({
+      id: d.id,
+      fields: fieldsOf(d, DOMAIN_REFS),
+      vcpus: d.vcpus.map((v) => ({ fields: fieldsOf(v, VCPU_REFS), cpu: hv.cpuOf(v).snapshot() })),
+    })),
+  };
+  return snap;
 }
 
 export function restoreSnapshot(hv: Hypervisor, ts: Toolstack, s: MachineSnapshot): void {
-  void hv;
-  void ts;
-  void s;
-  throw new Error('restore is not implemented yet');
+  const snap = s as FullSnapshot;
+  if (!snap.memory || !snap.domains) throw new TypeError('not a snapshot of this machine');
+  hv.machine.restoreMemory(snap.memory);
+  hv.mm.restoreState({ info: snap.info, freeList: snap.freeList, nextFree: snap.nextFree });
+  Object.assign(hv, snap.scalars);
+  // domains: keep the snapshot's, in its order; forget later ones
+  const keep = new Map<number, Domain>();
+  for (const sd of snap.domains) {
+    const d = hv.domains.get(sd.id);
+    if (!d) throw new Error(`internal: domain ${sd.id} of the snapshot is gone`);
+    Object.assign(d, structuredClone(sd.fields));
+    sd.vcpus.forEach((sv, i) => {
+      const v = d.vcpus[i];
+      Object.assign(v, structuredClone(sv.fields));
+      hv.cpuOf(v).restore(sv.cpu);
+    });
+    keep.set(d.id, d);
+  }
+  for (const [id, d] of hv.domains) {
+    if (keep.has(id)) continue;
+    for (const v of d.vcpus) {
+      hv.cpus.delete(v);
+      hv.platforms.delete(v);
+    }
+    for (const k of [...hv.portHooks.keys()]) if (k.startsWith(`${id}:`)) hv.portHooks.delete(k);
+  }
+  hv.domains.clear();
+  for (const [id, d] of keep) hv.domains.set(id, d);
+  const vcpuOf = (r: VcpuRef): Vcpu | null => (r ? hv.domains.get(r[0])!.vcpus[r[1]] : null);
+  snap.pcpus.forEach((p, i) => {
+    hv.pcpus[i].current = vcpuOf(p.current);
+    hv.pcpus[i].used = p.used;
+  });
+  hv.sched.runq = snap.sched.runq.map((q) => q.map((r) => vcpuOf(r)!));
+  hv.sched.ticks = snap.sched.ticks;
+  hv.sched.lastBurn = [...snap.sched.lastBurn];
+  Object.assign(ts, structuredClone(snap.toolstack));
 }

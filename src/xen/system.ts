@@ -7,7 +7,7 @@ import { CS } from '../cpu/cpu';
 import type { DomainConfig } from './config';
 import { Hypervisor, HypervisorOptions } from './hypervisor';
 import type { Domain, Vcpu } from './domain';
-import { loadKernel } from './kernel';
+import { KernelError, loadKernel } from './kernel';
 import { buildPvDomain } from './builder';
 import { walkPae } from './guestmem';
 import { PAGE_SIZE } from './machine';
@@ -27,6 +27,11 @@ export class XenSystem implements Inspectable {
 
   constructor(configs: readonly DomainConfig[], opts: SystemOptions = {}) {
     this.hv = new Hypervisor(opts);
+    // every kernel must load before anything starts (the toolstack builds them later, as dom0)
+    for (const c of configs) {
+      if (!c.kernel) throw new KernelError(`${c.file}: no kernel given (kernel = "...")`);
+      loadKernel(c.kernel);
+    }
     this.toolstack = new Toolstack(this.hv, configs, opts.dom0 ?? true);
   }
 
@@ -151,8 +156,8 @@ export class XenSystem implements Inspectable {
 }
 
 /** Build a PV domain from its config straight away (the toolstack's build step). */
-export function buildFromConfig(hv: Hypervisor, d: Domain, cfg: DomainConfig): void {
-  if (!cfg.kernel) throw new Error(`${cfg.file}: no kernel`);
+export function buildFromConfig(hv: Hypervisor, d: Domain, cfg: DomainConfig, ports: { storeEvtchn?: number; consoleEvtchn?: number } = {}): void {
+  if (!cfg.kernel) throw new KernelError(`${cfg.file}: no kernel given (kernel = "...")`);
   const k = loadKernel(cfg.kernel);
-  buildPvDomain(hv, d, k, cfg.memory * 256, cfg.cmdline);
+  buildPvDomain(hv, d, k, cfg.memory * 256, cfg.cmdline, ports);
 }
