@@ -237,6 +237,26 @@ describe('cpu system: ring transitions', () => {
     assert.strictEqual(g.log().count, 0);
   });
 
+  it('the inner stack from the TSS is limit-checked: #SS(new SS) from ring 3, then #DF, then shutdown (§6.12.1)', () => {
+    const g = guest(`
+      mov dword [gdt + 0x40], 0x00000fff   ; ring-0 data, limit 0xfff
+      mov dword [gdt + 0x44], 0x00409300
+      mov dword [tss + 4], 0x2000          ; esp0 above the limit
+      mov dword [tss + 8], 0x40
+      TO_RING 3, 0x2b, user
+    user:
+      int 0x81`);
+    const offered: string[] = [];
+    g.p.intercept = (ev) => {
+      offered.push(`${ev.vector}/${ev.kind}/${ev.errorCode ?? '-'}`);
+      return false;
+    };
+    assert.strictEqual(g.run().stop, 'triple-fault');
+    // int 0x81 (soft: EXT=0) → #SS(0x40); delivering #SS (EXT=1) → #SS again: contributory
+    // twice → #DF; delivering #DF on the same stack → shutdown.
+    assert.deepStrictEqual(offered, ['129/soft/-', '12/fault/64', '8/fault/0']);
+  });
+
   it('iret to ring 3 with an SS of the wrong privilege is #GP(SS selector)', () => {
     const g = guest(`
       push dword 0x21
