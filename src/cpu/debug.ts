@@ -8,12 +8,17 @@
  *   access to them reaches the check.
  * - Single-step (EFLAGS.TF at the start of an instruction) is a trap after it, DR6.BS.
  *
- * Not modelled: I/O breakpoints (RW = 10 with CR4.DE), general detect (DR7.GD), task-switch
- * breakpoints (DR6.BT); 8-byte lengths are treated as 8 bytes.
+ * - General detect (DR7.GD): the next mov to or from a debug register is a #DB fault with
+ *   DR6.BD (system-ops.ts).
+ *
+ * Not modelled: I/O breakpoints (RW = 10 with CR4.DE), task-switch breakpoints (DR6.BT); RF is
+ * not set in the EFLAGS image of any #DB fault (the SDM sets it for general detect).
  */
 import type { Cpu } from './cpu';
 
 export const DR6_BS = 0x4000;
+export const DR6_BD = 0x2000;
+export const DR7_GD = 0x2000;
 const LEN = [1, 2, 8, 4];
 
 /** Recompute the armed breakpoint masks after DR0–DR3 or DR7 change. */

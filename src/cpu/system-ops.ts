@@ -19,7 +19,7 @@ import { ATTR_UNUSABLE, parseDescriptor, readDescriptor, setSegment } from './se
 import type { EventKind } from './platform';
 import { loadPdptes, paeOn } from './paging';
 import { STATUS_AND_CONTROL } from './far-transfer';
-import { debugChanged } from './debug';
+import { DR6_BD, DR7_GD, debugChanged } from './debug';
 
 
 function requireCpl0(cpu: Cpu): void {
@@ -387,6 +387,13 @@ export function movCrDr(d: Dec, op: number): Exec {
     // debug registers (DR4/DR5 alias DR6/DR7 unless CR4.DE)
     return () => {
       requireCpl0(cpu);
+      // DR7.GD (general detect): any debug-register access is a #DB fault first, with DR6.BD
+      // set and GD cleared so the handler can use the registers (SDM vol. 3 §17.2.4).
+      if (cpu.dr[7] & DR7_GD) {
+        cpu.dr[6] |= DR6_BD;
+        cpu.dr[7] &= ~DR7_GD;
+        fault(Vec.DB);
+      }
       let k = n;
       if (k === 4 || k === 5) {
         if (cpu.cr4 & 0x8) ud();

@@ -292,4 +292,18 @@ describe('cpu system: exceptions', () => {
     assert.strictEqual(log.eip, g.out(0), 'trap: EIP after the write');
     assert.strictEqual(g.cpu.dr[6] & 0xf, 2, 'DR6.B1');
   });
+
+  it('DR7.GD: the next debug-register access is a #DB fault with DR6.BD, GD cleared (§17.2.4)', () => {
+    const g = one(`
+      mov eax, 0x2000
+      mov dr7, eax
+      mov dword [RESUME], next
+    here:
+      mov eax, dr0
+    next:`);
+    assert.deepStrictEqual(g.log().vecs, [1]);
+    assert.strictEqual(g.log().eip, g.out(0), 'fault: EIP at the mov');
+    assert.strictEqual(g.cpu.dr[6] & 0x2000, 0x2000);
+    assert.strictEqual(g.cpu.dr[7] & 0x2000, 0);
+  });
 });
