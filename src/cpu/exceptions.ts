@@ -42,6 +42,9 @@ export function deliverEvent(cpu: Cpu, ev: CpuEvent): void {
       return;
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
+      // A fault while vectoring int n / int3 / into is a fault of that instruction: it
+      // reports the instruction's own address, not the return address the event carried.
+      if (kind === 'soft') cpu.eip = ev.eip | 0;
       if (vector === Vec.DF) {
         cpu.shutdown(`triple fault: #${vectorName(e.vector)} while delivering #DF`);
         return;

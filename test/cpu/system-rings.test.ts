@@ -112,16 +112,24 @@ describe('cpu system: ring transitions', () => {
   it('int n checks the gate DPL against CPL: #GP(vector·8+2) (§6.12.1.1)', () => {
     const g = guest(`
       mov dword [RESUME], next
+      mov dword [RESULT], user
       TO_RING 3, 0x2b, user
     user:
       int 0x40
     next:
+      mov dword [ss:RESULT+4], 1
       int 0x81
       hlt`);
+    const eips: number[] = [];
+    g.p.intercept = (ev) => {
+      eips.push(ev.eip);
+      return false;
+    };
     g.run();
     const log = g.log();
     assert.deepStrictEqual(log.vecs, [13, 0x81]);
     assert.strictEqual(log.errs[0], 0x40 * 8 + 2);
+    assert.strictEqual(eips[1], g.out(0), 'the #GP is a fault of the int instruction: EIP at int');
     assert.strictEqual(g.cpu.cpl, 0);
   });
 
