@@ -62,7 +62,8 @@ export function dataBreakpoints(cpu: Cpu, lin: number, size: number, write: bool
   for (let n = 0; n < 4; n++) {
     if (!((cpu.dataBp >> n) & 1)) continue;
     const [lo, hi] = range(cpu, n);
-    if (lo >>> 12 === a >>> 12 || hi >>> 12 === a >>> 12 || lo >>> 12 === b >>> 12) onPage = true;
+    // The TLB entry being filled is for the page of `lin`: keep it out if the range touches it.
+    if (a >>> 12 >= lo >>> 12 && a >>> 12 <= hi >>> 12) onPage = true;
     const rw = (cpu.dr[7] >>> (16 + 4 * n)) & 3;
     if (a <= hi && b >= lo && (write || rw === 3)) {
       cpu.pendingDr6 |= 1 << n;
