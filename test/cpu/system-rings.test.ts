@@ -162,6 +162,34 @@ describe('cpu system: ring transitions', () => {
     assert.strictEqual(g2.cpu.cpl, 0);
   });
 
+  it('a task gate in the IDT is refused with #GP(vector·8+2) (task switches are not modelled)', () => {
+    const g = guest(`
+      mov dword [idt + 0x45*8], 0x00380000
+      mov dword [idt + 0x45*8 + 4], 0x00008500
+      int 0x45`);
+    g.run();
+    assert.deepStrictEqual(g.log().vecs, [13]);
+    assert.deepStrictEqual(g.log().errs, [0x45 * 8 + 2]);
+  });
+
+  it('icebp (int1, F1) is a #DB trap without the gate DPL check; int 1 is checked', () => {
+    const g = guest(`
+      mov dword [RESUME], after
+      TO_RING 3, 0x2b, user
+    user:
+      db 0xf1
+    after:
+      mov dword [ss:RESUME], next
+      int 1
+    next:
+      mov dword [ss:RESUME], 0
+      int 0x81`);
+    g.run();
+    const log = g.log();
+    assert.deepStrictEqual(log.vecs, [1, 13, 0x81]);
+    assert.strictEqual(log.errs[1], 1 * 8 + 2);
+  });
+
   it('a trap gate leaves IF set; an interrupt gate clears it (§6.12.1.3)', () => {
     const g = guest(`
       SETGATE 0x50, 0x8f, 0x08
