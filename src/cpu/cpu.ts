@@ -658,6 +658,13 @@ export class Cpu {
     this.irqPending = false;
   }
 
+  /** End the current run() before the next instruction (safe to call from platform callbacks). */
+  requestStop(): void {
+    this.stopRequested = true;
+    this.attention = true;
+    this.exitGen++;
+  }
+
   // ------------------------------------------------------------------ run
 
   run(maxInstructions: number): RunResult {
@@ -810,11 +817,14 @@ export class Cpu {
       this.shadow = 0;
       this.attention = true;
     } else if (this.irqPending && this.eflags & IF) {
-      this.halted = false;
       this.irqPending = false;
-      this.raiseEvent(this.irqVector, 'external', undefined, 0);
-      if (this.tripleFault) return 'triple-fault';
-      if (this.intercepted) return 'intercept';
+      const vector = this.platform.interruptAcknowledge ? this.platform.interruptAcknowledge() : this.irqVector;
+      if (vector !== null) {
+        this.halted = false;
+        this.raiseEvent(vector & 0xff, 'external', undefined, 0);
+        if (this.tripleFault) return 'triple-fault';
+        if (this.intercepted) return 'intercept';
+      }
     } else if (this.irqPending) {
       this.attention = true;
     }
