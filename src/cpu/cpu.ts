@@ -16,7 +16,7 @@
  *  - system-ops.ts — privileged and far-transfer instructions;
  *  - the run loop below — compiled blocks (jit.ts) skip per-instruction checks, so `blocks` must
  *    be false whenever something has to be checked between every two instructions (armed
- *    breakpoint pages, TF, 16-bit code today; DR7 breakpoints next), and state changes that compiled
+ *    breakpoint pages, TF, 16-bit code, armed DR0–DR3 breakpoints), and state changes that compiled
  *    code must notice bump `exitGen` (modeChanged, flushTlb, flushCode and invalidateCode do).
  * Modules copy the imports they use at load time (see consts.ts): keep that for new hot code.
  */
