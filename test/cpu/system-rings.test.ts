@@ -190,6 +190,35 @@ describe('cpu system: ring transitions', () => {
     assert.strictEqual(log.errs[1], 1 * 8 + 2);
   });
 
+  it('a 16-bit interrupt gate pushes a 16-bit FLAGS, CS, IP frame (§6.12.1, fig. 6-4)', () => {
+    const g = guest(`
+      mov esi, h16
+      mov edi, 0x7000
+      mov ecx, h16_end - h16
+      rep movsb
+      mov dword [idt + 0x48*8], 0x00087000   ; offset 0x7000, selector 0x08
+      mov dword [idt + 0x48*8 + 4], 0x00008600 ; present, DPL 0, 16-bit interrupt gate
+      mov dword [RESULT], back
+      mov ebx, esp
+      int 0x48
+    back:
+      hlt
+    h16:                                     ; copied to 0x7000 (a 16-bit gate's offset is 16 bits)
+      mov eax, ebx
+      sub eax, esp
+      mov [RESULT+4], eax
+      movzx eax, word [esp]
+      mov [RESULT+8], eax
+      movzx eax, word [esp+2]
+      mov [RESULT+12], eax
+      hlt
+    h16_end:`);
+    assert.strictEqual(g.run().stop, 'hlt');
+    assert.strictEqual(g.out(1), 6, 'three words');
+    assert.strictEqual(g.out(2), g.out(0) & 0xffff, 'IP is the low word of the return address');
+    assert.strictEqual(g.out(3), SEL.code0);
+  });
+
   it('a trap gate leaves IF set; an interrupt gate clears it (§6.12.1.3)', () => {
     const g = guest(`
       SETGATE 0x50, 0x8f, 0x08
