@@ -426,7 +426,9 @@ export class Hypervisor {
   step(domid: number, vcpu: number): StopInfo {
     const v = this.domains.get(domid)?.vcpus[vcpu];
     if (!v) return { reason: 'step' };
-    if (v.runstate !== 'running') return { reason: 'step', domid, vcpu };
+    // a runnable vCPU waiting for its pCPU may be stepped too (the others are held anyway);
+    // a blocked or offline one has nothing to execute
+    if (v.runstate !== 'running' && v.runstate !== 'runnable') return { reason: 'step', domid, vcpu };
     const p = this.pcpus[v.pcpu];
     this.ctxPcpu = p.id;
     const stop = this.stepVcpu(v, p, 1, false);
