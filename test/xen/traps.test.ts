@@ -5,19 +5,11 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { boot, runToEnd, guestSource } from './guest';
+import { boot, runToEnd, guestSource, MAP_SHARED } from './guest';
 import { loadDomainConfigText } from '../../src/xen/config';
 import { XenSystem } from '../../src/xen/system';
 import { XEN_ERRNO } from '../../src/xen/abi';
 
-const MAP_SHARED = `
-    mov eax, [esi + 36]
-    or eax, 3
-    mov ebx, 0x3ff000
-    mov ecx, eax
-    xor edx, edx
-    xor esi, esi
-    HYPERCALL update_va_mapping`;
 
 describe('xen: trap and event details', () => {
   it('#PF: error code on the frame, CR2 in vcpu_info.arch.cr2 and from mov eax, cr2', () => {
