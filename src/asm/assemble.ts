@@ -10,9 +10,12 @@ import { LineMap, LineMapEntry } from './linemap';
 import { untokenize } from './lexer';
 import { EncodeError, Instruction, MemOperand, Operand, Register } from './operand';
 import { Body, OperandAst, Statement } from './parse';
-import { OutputBuffer } from './buffer';
+import { MAX_SECTION_BYTES, OutputBuffer, OutputTooLarge } from './buffer';
 
 export type Encoder = (ins: Instruction) => Uint8Array;
+
+/** The bytes of an `incbin` file named in `from`, or undefined when it cannot be read. */
+export type BinaryReader = (name: string, from: string) => Uint8Array | undefined;
 
 export type SymbolKind = 'label' | 'local' | 'equ';
 
@@ -59,6 +62,8 @@ interface Sym {
 
 interface SectionState extends Section {
   index: number;
+  /** where it was first named (undefined for .text) */
+  loc?: SourceLocation;
   out: OutputBuffer;
   sectAlign?: number;
 }
@@ -70,8 +75,10 @@ interface Istruc {
 }
 
 const MAX_PASSES = 64;
+const MAX_BRANCH_COPIES = 1_000_000;
 const BRANCHES = /^(j[a-z]+|call|loop[a-z]*)$/;
 const NOP = 0x90;
+const SBYTE_FORMS = /^(add|or|adc|sbb|and|sub|xor|cmp|imul|push)$/;
 const PREFIX_BYTES: Record<string, number> = {
   lock: 0xf0, rep: 0xf3, repe: 0xf3, repz: 0xf3, repne: 0xf2, repnz: 0xf2,
   es: 0x26, cs: 0x2e, ss: 0x36, ds: 0x3e, fs: 0x64, gs: 0x65,
@@ -107,13 +114,13 @@ export class Assembler {
   private istruc: Istruc | undefined;
   private lines: LineMapEntry[] = [];
   private listing: string[] | undefined;
-  private listBytes: number[] = [];
 
   constructor(
     private readonly stmts: readonly Statement[],
     private readonly encode: Encoder,
     private readonly finalDiag: Diagnostics,
     private readonly wantListing: boolean,
+    private readonly readBinary: BinaryReader = () => undefined,
   ) {
     this.section('.text');
   }
@@ -148,7 +155,7 @@ export class Assembler {
     for (const s of this.sections) {
       s.length = 0;
       s.out.reset();
-      s.start = s.vstart = s.align = s.valign = s.sectAlign = undefined;
+      s.start = s.vstart = s.align = s.valign = s.sectAlign = s.follows = s.vfollows = undefined;
     }
     this.cur = this.byName.get('.text')!;
     this.absolute = undefined;
@@ -184,27 +191,82 @@ export class Assembler {
     const startSec = this.cur;
     const startOff = this.here();
     this.stmtStart = startOff;
-    const startAddr = this.absolute ?? this.cur.vma + startOff;
+    const startAbs = this.absolute;
     if (st.label && st.body.k !== 'equ') this.defineLabel(st.label.name, st.label.col, st.label.local ? 'local' : 'label');
-    if (this.listing) this.listBytes = [];
-    if (st.times) {
-      const n = this.critical(st.times.e, st.times.col, 'TIMES');
-      if (n < 0) this.diag.error(st.src, st.times.col, `TIMES value ${n} is negative`);
-      for (let k = 0; k < n; k++) this.body(st.body, st);
-    } else this.body(st.body, st);
+    let copies = 1;
+    try {
+      if (st.times) {
+        const n = this.critical(st.times.e, st.times.col, 'TIMES');
+        copies = n;
+        if (n < 0) this.diag.error(st.src, st.times.col, `TIMES value ${n} is negative`);
+        else if (n > MAX_SECTION_BYTES) this.diag.error(st.src, st.times.col, `TIMES value ${n} is too large`);
+        else this.times(n, st);
+      } else this.body(st.body, st);
+    } catch (e) {
+      if (!(e instanceof OutputTooLarge)) throw e;
+      this.diag.error(st.src, st.src.toks[0]?.col ?? 1, e.message);
+    }
     if (this.cur === startSec && this.absolute === undefined && this.cur.progbits) {
       const size = this.here() - startOff;
       if (size > 0) this.lines.push({ address: this.cur.vma + startOff, size, file: st.src.file, line: st.src.line });
     }
-    if (this.listing) this.listLine(st, startAddr);
+    if (this.listing) this.listLine(st, startSec, startAbs ?? startOff, startAbs !== undefined, copies);
   }
 
-  private listLine(st: Statement, address: number): void {
+  /**
+   * TIMES: `$` stays the statement's start in every copy, so a copy differs from the first only
+   * in a relative branch's displacement; everything else is assembled once and repeated.
+   */
+  private times(n: number, st: Statement): void {
+    const b = st.body;
+    const repeatable = b.k === 'data' || b.k === 'res' || b.k === 'prefix' || (b.k === 'insn' && !BRANCHES.test(b.mnemonic));
+    if (!repeatable) {
+      // each copy of a branch is encoded on its own (its displacement differs)
+      if (n > MAX_BRANCH_COPIES) throw new OutputTooLarge(`TIMES value ${n} is too large for a jump (at most ${MAX_BRANCH_COPIES})`);
+      for (let k = 0; k < n; k++) this.body(b, st);
+      return;
+    }
+    if (n <= 0) return;
+    const sec = this.cur;
+    const first = this.here();
+    this.body(b, st);
+    const size = this.here() - first;
+    if (this.cur !== sec || size <= 0) return;
+    const rest = size * (n - 1);
+    if (this.absolute !== undefined) this.absolute += rest;
+    else {
+      if (sec.progbits) sec.out.repeat(first, size, n - 1);
+      sec.length += rest;
+    }
+  }
+
+  /**
+   * One statement in NASM's listing layout: line, offset in the section, up to 9 bytes a row
+   * (`-` when more follow), `<1>` on lines from macros (with the macro body's line number).
+   */
+  private listLine(st: Statement, sec: SectionState, start: number, absolute: boolean, copies: number): void {
     const text = st.src.text ?? untokenize(st.src.toks);
-    const addr = address.toString(16).toUpperCase().padStart(8, '0');
-    const hex = this.listBytes.slice(0, 16).map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join('');
-    const more = this.listBytes.length > 16 ? '-' : ' ';
-    this.listing!.push(`${String(st.src.line).padStart(6)} ${addr} ${hex.padEnd(32)}${more} ${st.src.fromMacro ? '<macro> ' : ''}${text}`);
+    const line = String(st.src.macro?.line ?? st.src.line).padStart(6);
+    const mark = st.src.macro ? '<1> ' : '    ';
+    const size = (absolute ? this.absolute ?? start : sec === this.cur ? this.cur.length : sec.length) - start;
+    const addr = (n: number): string => (n >>> 0).toString(16).toUpperCase().padStart(8, '0');
+    const hex = (b: ArrayLike<number>): string => Array.from(b, (x) => x.toString(16).toUpperCase().padStart(2, '0')).join('');
+    if (size <= 0 || absolute || !sec.progbits || sec !== this.cur) {
+      const res = size > 0 ? `<res ${size.toString(16).toUpperCase()}h>` : '';
+      this.listing!.push(`${line} ${size > 0 ? addr(start) : ''.padEnd(8)} ${res.padEnd(18)}  ${mark}${text}`);
+      return;
+    }
+    const bytes = sec.out.bytes(start + size).subarray(start);
+    if (copies > 1 && size % copies === 0) {
+      const one = hex(bytes.subarray(0, size / copies)) + `<rep ${copies.toString(16).toUpperCase()}h>`;
+      this.listing!.push(`${line} ${addr(start)} ${one.padEnd(18)}  ${mark}${text}`);
+      return;
+    }
+    for (let i = 0; i < size; i += 9) {
+      const row = hex(bytes.subarray(i, Math.min(size, i + 9)));
+      const more = i + 9 < size ? '-' : ' ';
+      this.listing!.push(`${line} ${addr(start + i)} ${row.padEnd(18)}${more}${i === 0 ? ` ${mark}${text}` : ''}`);
+    }
   }
 
   /** offset in the current section, or the absolute address in absolute space */
@@ -311,7 +373,18 @@ export class Assembler {
     }
     this.cur.out.write(this.cur.length, bytes);
     this.cur.length += bytes.length;
-    if (this.listing) for (let i = 0; i < bytes.length && this.listBytes.length <= 16; i++) this.listBytes.push(bytes[i]);
+  }
+
+  /** `n` copies of one byte (padding), without building them first */
+  private emitFill(n: number, value: number, col: number): void {
+    if (this.absolute !== undefined || !this.cur.progbits) {
+      this.emit(new Uint8Array(Math.min(n, 1)), col); // the same diagnostic as any data here
+      if (this.absolute !== undefined) this.absolute += n - Math.min(n, 1);
+      else this.cur.length += n - Math.min(n, 1);
+      return;
+    }
+    this.cur.out.fill(this.cur.length, n, value);
+    this.cur.length += n;
   }
 
   private reserve(n: number, col: number): void {
@@ -329,7 +402,20 @@ export class Assembler {
 
   private image(origin: number): Uint8Array {
     let end = origin;
-    for (const s of this.sections) if (s.progbits && s.length > 0) end = Math.max(end, s.lma + s.length);
+    const first: SourceLocation = this.stmts[0]?.src ?? { file: '', line: 1 };
+    for (const s of this.sections) {
+      if (!s.progbits || s.length === 0) continue;
+      if (s.lma < origin) {
+        this.finalDiag.error(s.loc ?? first, 1, `section ${s.name} begins before the program origin`);
+        return new Uint8Array(0);
+      }
+      end = Math.max(end, s.lma + s.length);
+    }
+    if (end - origin > MAX_SECTION_BYTES) {
+      const last = this.sections.filter((s) => s.progbits && s.length > 0).sort((a, b) => b.lma - a.lma)[0];
+      this.finalDiag.error(last?.loc ?? first, 1, `the image would span ${end - origin} bytes (more than ${MAX_SECTION_BYTES / 1024 / 1024} MiB)`);
+      return new Uint8Array(0);
+    }
     const img = new Uint8Array(end - origin);
     for (const s of this.sections) if (s.progbits && s.length > 0) img.set(s.out.bytes(s.length), s.lma - origin);
     return img;
@@ -392,6 +478,7 @@ export class Assembler {
         lma: 0,
         vma: 0,
         out: new OutputBuffer(),
+        loc: this.stmts.length ? this.loc : undefined,
       };
       this.sections.push(s);
       this.byName.set(name, s);
@@ -421,8 +508,19 @@ export class Assembler {
           continue;
         }
         if (key === 'follows' || key === 'vfollows') {
-          c.next();
-          this.diag.warning(this.loc, t.col, `section attribute \`${key}' is not supported`);
+          // the section name runs to the next blank: `.a`, `foo.bar`
+          const parts: string[] = [];
+          let end = c.peek()?.col;
+          while (!c.atEnd() && c.peek()!.col === end) {
+            const p = c.next()!;
+            parts.push(p.s);
+            end = p.col + p.s.length;
+          }
+          const target = parts.join('');
+          if (!target) this.diag.error(this.loc, t.col, `expecting section name for \`${key}' attribute`);
+          else if (!this.byName.has(target)) this.diag.error(this.loc, t.col, `section ${b.name} ${key} an unknown section (${target})`);
+          else if (key === 'follows') s.follows = target;
+          else s.vfollows = target;
           continue;
         }
         const v = this.eval(parseExpr(c, (n) => n));
@@ -466,9 +564,12 @@ export class Assembler {
       case 'res':
         this.reserve(this.critical(b.count, b.col, 'RESx') * b.size, b.col);
         return;
-      case 'equ':
-        this.defineEqu(st.label!.name, st.label!.col, this.eval(b.e));
+      case 'equ': {
+        const v = this.eval(b.e);
+        if (v.across) this.diag.error(this.loc, b.col, 'invalid operand type');
+        this.defineEqu(st.label!.name, st.label!.col, v);
         return;
+      }
       case 'org': {
         const n = this.critical(b.e, b.col, 'ORG');
         if (this.orgSet && n !== this.org) this.diag.error(this.loc, b.col, 'program origin redefined');
@@ -522,10 +623,13 @@ export class Assembler {
         const base = this.ctx.symbol(this.istruc.name);
         const pad = Number(field.v - (base?.v ?? 0n)) - (this.here() - this.istruc.start);
         if (pad < 0 && field.known) this.diag.error(this.loc, b.col, `\`at' field is behind the current position by ${-pad} bytes (fields out of order?)`);
-        if (pad > 0) this.emit(new Uint8Array(pad), b.col);
+        if (pad > 0) this.emitFill(pad, 0, b.col);
         if (b.body) this.body(b.body, st);
         return;
       }
+      case 'incbin':
+        this.incbin(b);
+        return;
       case 'iend': {
         if (!this.istruc) {
           this.diag.error(this.loc, b.col, '`iend\' without `istruc\'');
@@ -534,11 +638,26 @@ export class Assembler {
         const size = this.ctx.symbol(`${this.istruc.name}_size`);
         if (!size) this.ctx.undefinedSymbol(`${this.istruc.name}_size`, b.col);
         const pad = Number(size?.v ?? 0n) - (this.here() - this.istruc.start);
-        if (pad > 0) this.emit(new Uint8Array(pad), b.col);
+        if (pad > 0) this.emitFill(pad, 0, b.col);
         this.istruc = undefined;
         return;
       }
     }
+  }
+
+  private readonly binaries = new Map<string, Uint8Array | undefined>();
+
+  private incbin(b: Extract<Body, { k: 'incbin' }>): void {
+    const key = `${this.loc.file}\0${b.file}`;
+    if (!this.binaries.has(key)) this.binaries.set(key, this.readBinary(b.file, this.loc.file));
+    const data = this.binaries.get(key);
+    if (!data) {
+      this.diag.error(this.loc, b.col, `\`incbin': unable to open file \`${b.file}'`);
+      return;
+    }
+    const skip = b.skip ? Math.max(0, this.critical(b.skip, b.col, 'INCBIN')) : 0;
+    const len = b.len ? Math.max(0, this.critical(b.len, b.col, 'INCBIN')) : Infinity;
+    this.emit(data.subarray(Math.min(skip, data.length), Math.min(data.length, skip + len)), b.col);
   }
 
   private align(b: Extract<Body, { k: 'align' }>, st: Statement): void {
@@ -552,7 +671,7 @@ export class Assembler {
     const k = (n - ((this.here() - base) % n)) % n;
     if (b.fill) for (let i = 0; i < k; i++) this.body(b.fill, st);
     else if (b.b || this.absolute !== undefined || !this.cur.progbits) this.reserveQuiet(k);
-    else this.emit(new Uint8Array(k).fill(NOP), b.col);
+    else this.emitFill(k, NOP, b.col);
   }
 
   private reserveQuiet(n: number): void {
@@ -634,10 +753,17 @@ export class Assembler {
       if (o.kind !== 'imm' || !o.known || o.jump || BRANCHES.test(b.mnemonic)) return;
       const size = o.size ?? width;
       if (size !== 1 && size !== 2 && size !== 4) return;
+      if (o.size === 1 && width !== 1) {
+        // an explicit byte that the CPU sign-extends to the operand size (push byte, add eax, byte)
+        if (o.value < -128 || o.value > 127) this.diag.warning(this.loc, b.ops[i].col, 'signed byte value exceeds bounds');
+        return;
+      }
       const bits = size * 8;
       if (o.value < -(2 ** bits) || o.value >= 2 ** bits) {
         const name = size === 1 ? 'byte' : size === 2 ? 'word' : 'dword';
-        this.diag.warning(this.loc, b.ops[i].col, `${name} data exceeds bounds`);
+        // NASM words it differently where a sign-extended imm8 form exists for the dword
+        const kind = size === 4 && SBYTE_FORMS.test(b.mnemonic) ? 'value' : 'data';
+        this.diag.warning(this.loc, b.ops[i].col, `${name} ${kind} exceeds bounds`);
       }
     });
   }
@@ -648,6 +774,7 @@ export class Assembler {
         return { kind: 'reg', reg: o.reg };
       case 'imm': {
         const v = this.eval(o.e);
+        if (v.across) throw new ExprSyntaxError('invalid operand type', o.col);
         // A label address stays full-size (NASM relocates it), except as a branch target,
         // where only the distance matters; a target in another section is never short.
         let jump = o.jump;
@@ -670,7 +797,8 @@ export class Assembler {
     let index: Register | undefined;
     let scale = 1;
     for (const r of o.regs) {
-      if (r.mul === 1 && !base) base = r.reg;
+      // `[nosplit eax*1]` keeps eax as an index (SIB + disp32), as NASM's hint does
+      if (r.mul === 1 && !base && !(o.nosplit && r.scaled && o.regs.length === 1)) base = r.reg;
       else if (!index) {
         index = r.reg;
         scale = r.mul;
@@ -688,10 +816,12 @@ export class Assembler {
     }
     if (index && base && scale === 1 && index.name === 'esp') [base, index] = [index, base];
     if (index && scale !== 1 && scale !== 2 && scale !== 4 && scale !== 8) throw new ExprSyntaxError('invalid effective address: impossible scale factor', o.col);
-    const d = o.disp ? this.eval(o.disp) : { v: 0n, known: true, reloc: 0 };
+    const d: Value = o.disp ? this.eval(o.disp) : { v: 0n, known: true, reloc: 0 };
+    if (d.across || (d.complex && d.reloc !== 0)) throw new ExprSyntaxError('invalid effective address: impossible segment base multiplier', o.col);
     return {
       kind: 'mem',
-      size: o.size,
+      // `jmp far [x]`: a far pointer is seg:off32 (6 bytes) in 32-bit code, seg:off16 in 16-bit
+      size: o.size ?? (o.far ? (this.bits === 16 ? 4 : 6) : undefined),
       seg: o.seg,
       base,
       index,
@@ -701,6 +831,7 @@ export class Assembler {
       hasDisp: o.disp !== undefined,
       dispSize: o.dispSize,
       nosplit: o.nosplit || undefined,
+      far: o.far || undefined,
     };
   }
 }

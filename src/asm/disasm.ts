@@ -5,6 +5,7 @@
  * an instruction that disassembles to the same text.
  */
 import { Form, FORMS, FORMS_BY_MNEMONIC, Pattern } from './table';
+import { noWait, X87_ENV, X87_MEM, x87Reg } from './x87';
 
 export interface Decoded {
   address: number;
@@ -14,6 +15,8 @@ export interface Decoded {
   text: string;
   /** NASM syntax for the same instruction, when NASM can say it (not for `(bad)`) */
   nasm?: string;
+  /** the destination of a relative jump, call or loop (for symbols and stepping over calls) */
+  target?: number;
 }
 
 const R8 = ['al', 'cl', 'dl', 'bl', 'ah', 'ch', 'dh', 'bh'];
@@ -23,6 +26,11 @@ const SREG = ['es', 'cs', 'ss', 'ds', 'fs', 'gs', '?', '?'];
 const IDX16 = ['bx+si', 'bx+di', 'bp+si', 'bp+di', 'si', 'di', 'bp', 'bx'];
 const SEG_PREFIX: Record<number, string> = { 0x26: 'es', 0x2e: 'cs', 0x36: 'ss', 0x3e: 'ds', 0x64: 'fs', 0x65: 'gs' };
 const PREFIX_NAME: Record<number, string> = { ...SEG_PREFIX, 0x66: 'data16', 0x67: 'addr16', 0xf0: 'lock', 0xf2: 'repnz', 0xf3: 'repz' };
+/** objdump names a size prefix after the size it selects: data16/addr16 in 32-bit code, data32/addr32 in 16-bit. */
+function prefixName(byte: number, bits: 16 | 32): string {
+  if (bits === 16 && (byte === 0x66 || byte === 0x67)) return byte === 0x66 ? 'data32' : 'addr32';
+  return PREFIX_NAME[byte];
+}
 const PREFIX_BYTES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]);
 /** NASM emits prefixes in this order; text with another order cannot round-trip through NASM. */
 const NASM_PREFIX_RANK: Record<number, number> = { 0xf2: 0, 0xf3: 0, 0xf0: 1, 0x26: 2, 0x2e: 2, 0x36: 2, 0x3e: 2, 0x64: 2, 0x65: 2, 0x66: 3, 0x67: 4 };
@@ -94,6 +102,7 @@ class Reader {
 }
 
 interface PrefixState {
+  bits: 16 | 32;
   list: { byte: number; index: number }[];
   seg?: number;
   segAt: number;
@@ -113,13 +122,14 @@ interface ModRM {
   reg: number;
   rm: number;
   /** formatted memory operand parts (when mod != 3) */
-  mem?: { text: string; nasm?: string };
+  mem?: MemText;
 }
 
 const isMemOnly = (p: Pattern): boolean => /^m(\d|far|$)/.test(p);
 const isRegOnly = (p: Pattern): boolean => p === 'rr16' || p === 'rr32';
 
-function formFits(f: Form, r: Reader, keyLen: number, ps: PrefixState, lastRep: number | undefined): boolean {
+function formFits(f: Form, r: Reader, keyLen: number, ps: PrefixState, lastRep: number | undefined, bits: 16 | 32): boolean {
+  if (f.modeDefault && f.osize !== bits) return false;
   if (f.mandatory !== undefined && lastRep !== f.mandatory) return false;
   if (f.asize !== undefined && f.asize !== ps.adsize) return false;
   const extra = f.opcode.length - keyLen;
@@ -136,7 +146,14 @@ function formFits(f: Form, r: Reader, keyLen: number, ps: PrefixState, lastRep: 
 }
 
 /** 32-bit effective address in objdump's spelling (binutils OP_E_memory). */
-function mem32(r: Reader, mod: number, rm: number): { text: string; nasm?: string } {
+/** A memory operand's spellings; `direct` when it is a bare disp32 (binutils then leaves 67 unused). */
+interface MemText {
+  text: string;
+  nasm?: string;
+  direct?: boolean;
+}
+
+function mem32(r: Reader, mod: number, rm: number): MemText {
   const havesib = rm === 4;
   let base = rm;
   let index = 4;
@@ -157,7 +174,7 @@ function mem32(r: Reader, mod: number, rm: number): { text: string; nasm?: strin
   else if (mod === 2) disp = r.u32() | 0;
   const needindex = havesib && !havebase && !haveindex;
   const havedisp = havebase || needindex || (havesib && (haveindex || scale !== 0));
-  if (!havedisp) return { text: `{seg}${hex(disp)}`, nasm: `[{nseg}${hex(disp)}]` };
+  if (!havedisp) return { text: `{seg}${hex(disp)}`, nasm: `[{nseg}${hex(disp)}]`, direct: true };
   let t = '[';
   if (havebase) t += R32[base];
   if (havesib && (scale !== 0 || needindex || haveindex || (havebase && base !== 4))) {
@@ -180,7 +197,7 @@ function mem32(r: Reader, mod: number, rm: number): { text: string; nasm?: strin
   return { text: `{seg}${t}`, nasm: `[${force}${split}{nseg}${inner}]` };
 }
 
-function mem16(r: Reader, mod: number, rm: number): { text: string; nasm?: string } {
+function mem16(r: Reader, mod: number, rm: number): MemText {
   let disp = 0;
   if (mod === 0 && rm === 6) disp = (r.u16() << 16) >> 16;
   else if (mod === 1) disp = r.s8();
@@ -199,15 +216,99 @@ interface Rendered {
   nasm?: string;
 }
 
+/**
+ * What objdump calls each prefix byte: its plain name, renamed by binutils' fixups (rep on
+ * string moves, bnd on near branches, xacquire/xrelease on HLE-capable writes, notrack).
+ */
+function prefixNames(ps: PrefixState, form: Form, modrm: ModRM | undefined, notrack: boolean): { names: string[]; nasmNames: string[] } {
+  const names = ps.list.map(({ byte }) => prefixName(byte, ps.bits));
+  const nasmNames = ps.list.map(({ byte }) => NASM_PREFIX[byte] ?? PREFIX_NAME[byte]);
+  const repnzAt = ps.list.map((p) => p.byte).lastIndexOf(0xf2);
+  if (ps.repzAt >= 0 && REP_STRING.has(form.disName)) {
+    names[ps.repzAt] = 'rep';
+    nasmNames[ps.repzAt] = 'rep';
+  }
+  const memFirst = modrm !== undefined && modrm.mod !== 3 && /^(rm|m)/.test(form.ops[0] ?? '');
+  const lock = ps.list.some((p) => p.byte === 0xf0);
+  if (memFirst && ((lock && HLE_LOCKED.has(form.mnemonic)) || form.mnemonic === 'xchg')) {
+    if (ps.repzAt >= 0) names[ps.repzAt] = 'xrelease';
+    if (repnzAt >= 0) names[repnzAt] = 'xacquire';
+  } else if (memFirst && form.mnemonic === 'mov' && /^(r|imm)/.test(form.ops[1]) && ps.repzAt > repnzAt) {
+    names[ps.repzAt] = 'xrelease';
+  }
+  if (repnzAt >= 0 && isBndBranch(form)) names[repnzAt] = 'bnd';
+  if (notrack) names[ps.segAt] = 'notrack';
+  return { names, nasmNames };
+}
+
+/** The prefix words objdump prints (those the instruction did not use) and their NASM spelling. */
+function unusedPrefixes(ps: PrefixState, names: string[], nasmNames: string[], bits: 16 | 32): { words: string[]; nasmWords: string[]; nasmOrder: boolean } {
+  const words: string[] = [];
+  const nasmWords: string[] = [];
+  let lastRank = -1;
+  let nasmOrder = true;
+  ps.list.forEach(({ byte, index }) => {
+    const rank = NASM_PREFIX_RANK[byte];
+    if (rank <= lastRank) nasmOrder = false;
+    lastRank = rank;
+    if (SEG_PREFIX[byte] && ps.segUsed && index === ps.segAt) return;
+    if (byte === 0x66 && ps.dataUsed && index === ps.dataAt) return;
+    if (byte === 0x67 && ps.addrUsed && index === ps.addrAt) return;
+    if (byte === 0xf3 && ps.mandatoryUsed && index === ps.repzAt) return;
+    words.push(names[index]);
+    nasmWords.push(byte === 0x66 ? (bits === 32 ? 'o16' : 'o32') : byte === 0x67 ? (bits === 32 ? 'a16' : 'a32') : nasmNames[index]);
+  });
+  return { words, nasmWords, nasmOrder };
+}
+
+/** An x87 instruction (d8–df, after an optional merged fwait), as objdump prints it. */
+function decodeX87(r: Reader, ps: PrefixState, op: number, afterWait: boolean, bits: 16 | 32): { head: string; operands: string } {
+  const b = r.u8();
+  const mod = b >> 6;
+  const reg = (b >> 3) & 7;
+  const rm = b & 7;
+  if (mod === 3) {
+    const t = x87Reg(op, reg, rm, afterWait) ?? '(bad)';
+    const sp = t.indexOf(' ');
+    return sp < 0 ? { head: t, operands: '' } : { head: t.slice(0, sp), operands: t.slice(sp).trim() };
+  }
+  const m = ps.adsize === 32 ? mem32(r, mod, rm) : mem16(r, mod, rm);
+  ps.addrUsed = !m.direct;
+  const segName = ps.seg !== undefined ? SEG_PREFIX[ps.seg] : undefined;
+  ps.segUsed = segName !== undefined;
+  const [raw, label] = X87_MEM[op - 0xd8][reg];
+  let name = raw ? noWait(raw, afterWait) : '(bad)';
+  if (X87_ENV.has(raw) && ps.opsize !== bits) {
+    name += 'w'; // the 14-byte (16-bit) environment layout
+    ps.dataUsed = true;
+  }
+  const where = m.text.replace('{seg}', segName ? `${segName}:` : m.text.startsWith('{seg}[') ? '' : 'ds:');
+  return { head: name, operands: (label ? `${label} PTR ` : '') + where };
+}
+
+/** Outside 64-bit code, c5 (lds) before a register-form ModRM is VEX, and 8f (pop) before an XOP map select is XOP. */
+function isVexLike(op: number, r: Reader): boolean {
+  if (r.pos >= r.end) return false;
+  const next = r.bytes[r.pos];
+  if (op === 0xc5) return next >> 6 === 3; // (c4's three-byte VEX lengths depend on the map: left as (bad) + 1)
+  return op === 0x8f && (next & 0x1f) >= 8 && (next & 0x1f) <= 10; // XOP map select 8-10 (so ModRM.reg is not 0)
+}
+
 function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 16 | 32, end: number): Decoded {
   const r = new Reader(bytes, offset, end);
   const ps: PrefixState = {
+    bits,
     list: [], segAt: -1, dataAt: -1, addrAt: -1, repzAt: -1, opsize: bits, adsize: bits,
     segUsed: false, dataUsed: false, addrUsed: false, mandatoryUsed: false,
   };
   let lastRep: number | undefined;
-  while (PREFIX_BYTES.has(r.peek()) && ps.list.length < 14) {
+  // binutils reads fwait as a prefix of a following x87 opcode (fstsw, not fwait + fnstsw)
+  let scan = offset;
+  while (scan < end && (PREFIX_BYTES.has(bytes[scan]) || bytes[scan] === 0x9b)) scan++;
+  const afterWait = scan < end && bytes[scan] >= 0xd8 && bytes[scan] <= 0xdf && bytes.subarray(offset, scan).includes(0x9b);
+  while ((PREFIX_BYTES.has(r.peek()) || (afterWait && r.peek() === 0x9b)) && ps.list.length < 14) {
     const b = r.u8();
+    if (b === 0x9b) continue;
     const index = ps.list.length;
     ps.list.push({ byte: b, index });
     if (SEG_PREFIX[b]) {
@@ -226,14 +327,27 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
   }
   let key = r.u8();
   let keyLen = 1;
+  if (isVexLike(key, r)) {
+    // AVX (VEX) and AMD XOP: outside the integer set; objdump's length for an invalid one
+    r.pos += key === 0xc5 ? 2 : 3;
+    return bad(bytes, offset, address, Math.min(r.pos, end) - offset);
+  }
+  if (key >= 0xd8 && key <= 0xdf) {
+    const x = decodeX87(r, ps, key, afterWait, bits);
+    const names = ps.list.map(({ byte }) => prefixName(byte, bits));
+    const { words } = unusedPrefixes(ps, names, names, bits);
+    const head = [...words, x.head].join(' ');
+    const length = r.pos - offset;
+    return { address, length, bytes: bytes.slice(offset, offset + length), text: x.operands ? `${head.padEnd(6)} ${x.operands}` : head };
+  }
   if (key === 0x0f) {
     key = 0x100 | r.u8();
     keyLen = 2;
   }
-  const cands = (INDEX.get(key) ?? []).filter((f) => formFits(f, r, keyLen, ps, lastRep));
+  const cands = (INDEX.get(key) ?? []).filter((f) => formFits(f, r, keyLen, ps, lastRep, bits));
   const form = cands.find((f) => f.mandatory !== undefined) ?? cands.find((f) => f.osize === undefined || f.osize === ps.opsize);
   if (!form) {
-    const words = ps.list.map(({ byte }) => PREFIX_NAME[byte]);
+    const words = ps.list.map(({ byte }) => prefixName(byte, bits));
     // objdump consumes the prefixes and the opcode bytes (three for the 0f 38 / 0f 3a maps)
     const three = key === 0x138 || key === 0x13a ? 1 : 0;
     return bad(bytes, offset, address, r.pos - offset + three, [...words, '(bad)'].join(' '));
@@ -251,7 +365,7 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
     const regInRm = form.ops.some((p) => p === 'rx32');
     if (modrm.mod !== 3 && !regInRm) {
       modrm.mem = ps.adsize === 32 ? mem32(r, modrm.mod, modrm.rm) : mem16(r, modrm.mod, modrm.rm);
-      ps.addrUsed = true;
+      ps.addrUsed = !modrm.mem.direct;
     }
   }
   // binutils: a ds prefix on an indirect near jmp/call is CET's notrack, not a segment
@@ -277,9 +391,11 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
     }
   }
 
-  let immNext = 0;
   let nasmOk = true;
-  const render = (p: Pattern, fi: number): Rendered => {
+  /** operand `i` of `list` (the printed operands, or NASM's when they differ) */
+  const render = (list: readonly Pattern[], i: number): Rendered => {
+    const p = list[i];
+    const imm = (): number => imms[list.slice(0, i).filter((q) => /^(imm|sbyte)/.test(q)).length];
     switch (p) {
       case 'r8': return { text: R8[plusOrReg()] };
       case 'r16': return { text: R16[plusOrReg()] };
@@ -298,12 +414,10 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
       case 'dr': return { text: `dr${modrm!.reg}` };
       case 'tr': return { text: `tr${modrm!.reg}` };
       case 'one': return { text: '1' };
-      case 'imm8': case 'imm16': case 'imm32': {
-        const v = imms[immNext++];
-        return { text: hex(v) };
-      }
+      case 'imm8': case 'imm16': case 'imm32':
+        return { text: hex(imm()) };
       case 'sbyte16': case 'sbyte32': {
-        const v = (imms[immNext++] << 24) >> 24;
+        const v = (imm() << 24) >> 24;
         return { text: hex(p === 'sbyte16' ? v & 0xffff : v) };
       }
       case 'rel8': case 'rel16': case 'rel32':
@@ -328,7 +442,7 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
           const size = p.endsWith('8') ? R8 : p.endsWith('16') ? R16 : R32;
           return { text: size[modrm!.rm] };
         }
-        const label = MEM_LABEL[fi < form.ops.length && p === form.ops[fi] ? p : p];
+        const label = MEM_LABEL[p];
         ps.segUsed = segName !== undefined;
         const m = modrm!.mem!;
         const text = (label ? `${label} PTR ` : '') + m.text.replace('{seg}', segName ? `${segName}:` : m.text.startsWith('{seg}[') ? '' : 'ds:');
@@ -346,55 +460,26 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
     return form!.plusReg ? lastOpcode & 7 : modrm!.reg;
   }
 
-  const ops = form.disOps.map((p, i) => render(p, i));
+  const ops = form.disOps.map((_, i) => render(form.disOps, i));
   const length = r.pos - offset;
 
-  // prefixes objdump prints as words: everything the instruction did not use, renamed by
-  // binutils' fixups (rep on string moves, bnd on branches, xacquire/xrelease, notrack)
-  const names = ps.list.map(({ byte }) => PREFIX_NAME[byte]);
-  const nasmNames = ps.list.map(({ byte }) => NASM_PREFIX[byte] ?? PREFIX_NAME[byte]);
-  const repnzAt = ps.list.map((p) => p.byte).lastIndexOf(0xf2);
-  if (ps.repzAt >= 0 && REP_STRING.has(form.disName)) {
-    names[ps.repzAt] = 'rep';
-    nasmNames[ps.repzAt] = 'rep';
-  }
-  const memFirst = modrm !== undefined && modrm.mod !== 3 && /^(rm|m)/.test(form.ops[0] ?? '');
-  const lock = ps.list.some((p) => p.byte === 0xf0);
-  if (memFirst && ((lock && HLE_LOCKED.has(form.mnemonic)) || form.mnemonic === 'xchg')) {
-    if (ps.repzAt >= 0) names[ps.repzAt] = 'xrelease';
-    if (repnzAt >= 0) names[repnzAt] = 'xacquire';
-  } else if (memFirst && form.mnemonic === 'mov' && /^(r|imm)/.test(form.ops[1]) && ps.repzAt > repnzAt) {
-    names[ps.repzAt] = 'xrelease';
-  }
-  if (repnzAt >= 0 && isBndBranch(form)) names[repnzAt] = 'bnd';
-  if (notrack) names[ps.segAt] = 'notrack';
-  const words: string[] = [];
-  const nasmWords: string[] = [];
-  let lastRank = -1;
-  ps.list.forEach(({ byte, index }) => {
-    const rank = NASM_PREFIX_RANK[byte];
-    if (rank <= lastRank) nasmOk = false;
-    lastRank = rank;
-    if (SEG_PREFIX[byte] && ps.segUsed && index === ps.segAt) return;
-    if (byte === 0x66 && ps.dataUsed && index === ps.dataAt) return;
-    if (byte === 0x67 && ps.addrUsed && index === ps.addrAt) return;
-    if (byte === 0xf3 && ps.mandatoryUsed && index === ps.repzAt) return;
-    words.push(names[index]);
-    nasmWords.push(byte === 0x66 ? (bits === 32 ? 'o16' : 'o32') : byte === 0x67 ? (bits === 32 ? 'a16' : 'a32') : nasmNames[index]);
-  });
-  const head = [...words, form.disName].join(' ');
+  const { names, nasmNames } = prefixNames(ps, form, modrm, notrack);
+  const { words, nasmWords, nasmOrder } = unusedPrefixes(ps, names, nasmNames, bits);
+  if (!nasmOrder) nasmOk = false;
+  const suffix = form.sizeSuffix && form.osize !== bits ? (form.osize === 16 ? 'w' : 'd') : '';
+  const head = [...words, form.disName + suffix].join(' ');
   const operandText = ops.map((o) => o.text).join(',');
   const text = operandText ? `${head.padEnd(6)} ${operandText}` : head;
 
   let nasm: string | undefined;
   if (nasmOk) {
-    const nasmOps = form.ops.map((p, i) => {
-      const o = form.disOps === form.ops ? ops[i] : render(p, i);
+    const nasmOps = form.ops.map((_, i) => {
+      const o = form.disOps === form.ops ? ops[i] : render(form.ops, i);
       return o.nasm ?? o.text;
     });
     nasm = nasmSpelling({ form, nasmOps, nasmWords, segName, ps, bits, modrm, imms });
   }
-  return { address, length, bytes: bytes.slice(offset, offset + length), text, nasm };
+  return { address, length, bytes: bytes.slice(offset, offset + length), text, nasm, ...(rel !== undefined ? { target: rel } : {}) };
 }
 
 interface SpellingContext {

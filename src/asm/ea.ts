@@ -21,6 +21,7 @@ export function addressSize(m: MemOperand, bits: 16 | 32, prefixes: readonly str
   if (prefixes.includes('a16')) return 16;
   if (prefixes.includes('a32')) return 32;
   if (m.dispSize === 2) return 16;
+  if (m.dispSize === 4) return 32;
   return bits;
 }
 

@@ -21,6 +21,9 @@ const FIXED_REG: Partial<Record<Pattern, string>> = {
   al: 'al', ax: 'ax', eax: 'eax', cl: 'cl', dx: 'dx', es: 'es', cs: 'cs', ss: 'ss', ds: 'ds', fs: 'fs', gs: 'gs',
 };
 
+/** Instructions whose immediate has the size of the destination (NASM's SM templates). */
+const SAME_SIZE = new Set(['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp', 'mov', 'test']);
+
 const isRegPattern = (p: Pattern): boolean => p === 'r8' || p === 'r16' || p === 'r32' || p === 'sreg' || p === 'cr' || p === 'dr' || p === 'tr';
 const isRmPattern = (p: Pattern): boolean =>
   p.startsWith('rm') || p.startsWith('rr') || p === 'rx32' || p === 'm' || /^m\d/.test(p) || p.startsWith('mfar');
@@ -61,7 +64,9 @@ function matchImm(p: Pattern, o: ImmOperand, f: Form, ctx: Ctx): boolean {
         const want = o.size === undefined || o.size === 1 ? ctx.wanted / 8 : o.size;
         if (want !== n) return false;
       } else if (o.size !== undefined && o.size !== 1 && o.size !== n) return false;
-      if (o.strict) return o.size === 1;
+      // an explicit `byte` asks for the imm8 form whatever the value (NASM truncates and warns)
+      if (o.size === 1) return true;
+      if (o.strict) return false;
       return o.known && isSbyte(o.value, n);
     }
     default:
@@ -81,7 +86,8 @@ function matchRel(p: Pattern, o: Operand, f: Form, ctx: Ctx): boolean {
     return rel >= -128 && rel <= 127;
   }
   if (o.jump === 'short') return false;
-  return f.osize === ctx.wanted;
+  // an o16/o32 written on a jump is only a prefix to NASM: the displacement keeps the mode's size
+  return f.osize === ctx.ins.bits;
 }
 
 /** Length of the form's encoding (for a rel8 jump: no ModRM). */
@@ -89,8 +95,21 @@ function relEnd(f: Form, ctx: Ctx): number {
   return prefixBytes(ctx.ins, f, ctx, undefined).length + f.opcode.length + (f.mandatory ? 1 : 0) + 1;
 }
 
+/** Which operand kinds a pattern can take at all: a quick filter before the real test. */
+function kindsOf(p: Pattern): ReadonlySet<Operand['kind']> {
+  if (p.startsWith('rel') || isImmPattern(p) || p === 'one') return new Set(['imm']);
+  if (p === 'far16' || p === 'far32') return new Set(['far']);
+  if (p.startsWith('rm')) return new Set(['reg', 'mem']);
+  if (p === 'm' || /^m\d/.test(p) || p.startsWith('mfar') || p.startsWith('moffs')) return new Set(['mem']);
+  return new Set(['reg']);
+}
+const KINDS = new Map<Pattern, ReadonlySet<Operand['kind']>>();
+
 function matchOperand(f: Form, pi: number, o: Operand, ctx: Ctx): boolean {
   const p = f.ops[pi];
+  let kinds = KINDS.get(p);
+  if (!kinds) KINDS.set(p, (kinds = kindsOf(p)));
+  if (!kinds.has(o.kind)) return false;
   const fixed = FIXED_REG[p];
   if (fixed) return o.kind === 'reg' && o.reg.name === fixed;
   if (p.startsWith('rel')) return matchRel(p, o, f, ctx);
@@ -111,19 +130,23 @@ function matchOperand(f: Form, pi: number, o: Operand, ctx: Ctx): boolean {
   }
   // memory
   if (p.startsWith('moffs')) {
-    if (o.base || o.index) return false;
+    if (o.base || o.index || o.dispSize === 1) return false;
     const n = Number(p.slice(5)) / 8;
     return o.size === undefined || o.size === n;
   }
   if (p === 'm') return o.size === undefined;
   const farJump = f.mnemonic === 'jmp' || f.mnemonic === 'call';
-  if (p === 'mfar32') return farJump ? o.size === 6 : o.size === undefined && f.osize === ctx.wanted;
-  if (p === 'mfar16') return !farJump && o.size === undefined;
+  // `jmp far [x]` (size 6 from the front end) is the mode's m16:16 or m16:32
+  if (p === 'mfar32' || p === 'mfar16') return farJump ? o.size === 6 && f.osize === ctx.wanted : o.size === undefined;
   const n = MEM_SIZE[p];
   if (n === undefined || p.startsWith('rr') || p === 'rx32') return false;
   if (o.size === undefined) {
     // NASM: a memory operand without a size fits any size; ambiguity is checked in encode()
-    if (f.sizeless) return f.osize === undefined || f.osize === ctx.wanted;
+    // (a register operand fixes the operand size of lar/lsl; otherwise the mode's size applies)
+    if (f.sizeless) return f.osize === undefined || f.osize === ctx.wanted || f.ops.some((q) => /^r(8|16|32)$/.test(q));
+    // `add [eax], byte 5`: where operand sizes must agree, a sized immediate sizes the memory
+    const sizedImm = ctx.ins.operands.find((x): x is ImmOperand => x.kind === 'imm' && x.size !== undefined && !x.jump);
+    if (sizedImm && SAME_SIZE.has(f.mnemonic) && sizedImm.size !== n) return false;
     ctx.wild = true;
     return true;
   }
@@ -243,9 +266,24 @@ function failure(ins: Instruction, forms: readonly Form[], ctx: Ctx): EncodeErro
       }
     }
   }
-  const ii = ins.operands.findIndex((o) => o.kind === 'imm' && (o.jump === 'short' || o.jump === 'near'));
-  if (ii >= 0) return new EncodeError('mismatch in operand sizes', ii);
-  return new EncodeError('invalid combination of opcode and operands');
+  const ii = ins.operands.findIndex((o) => o.kind === 'imm' && (o.jump === 'short' || o.jump === 'near' || o.size !== undefined));
+  if (ii >= 0) {
+    const unsized: Ctx = { ...ctx, ins: { ...ins, operands: ins.operands.map((o, i) => (i === ii ? { ...o, size: undefined, jump: undefined } : o)) } };
+    if (forms.some((f) => matches(f, unsized))) return new EncodeError('mismatch in operand sizes', ii);
+  }
+  // point at the first operand no form takes in its position, when there is one
+  const culprit = forms.length === 0 ? -1 : ins.operands.findIndex((o, i) => !forms.some((f) => matchOperand(f, i, o, { ...ctx })));
+  return new EncodeError('invalid combination of opcode and operands', culprit >= 0 ? culprit : undefined);
+}
+
+const BY_COUNT = new Map<string, readonly Form[]>();
+
+/** A mnemonic's forms with that many operands (cached: the encoder runs once per line per pass). */
+function formsWithOperands(mnemonic: string, all: readonly Form[], count: number): readonly Form[] {
+  const key = `${mnemonic}/${count}`;
+  let list = BY_COUNT.get(key);
+  if (!list) BY_COUNT.set(key, (list = all.filter((f) => f.ops.length === count)));
+  return list;
 }
 
 /** The memory size a form gives the instruction's memory operand. */
@@ -256,8 +294,9 @@ function sizeOfMem(f: Form, ins: Instruction): number | undefined {
 
 /** The bytes NASM produces for one instruction; throws EncodeError when it cannot be encoded. */
 export function encode(ins: Instruction): Uint8Array {
-  const forms = FORMS_BY_MNEMONIC.get(ins.mnemonic);
-  if (!forms) throw new EncodeError(`unknown instruction '${ins.mnemonic}'`);
+  const all = FORMS_BY_MNEMONIC.get(ins.mnemonic);
+  if (!all) throw new EncodeError(`unknown instruction '${ins.mnemonic}'`);
+  const forms = formsWithOperands(ins.mnemonic, all, ins.operands.length);
   for (const p of ins.prefixes) if (!KNOWN_PREFIXES.has(p)) throw new EncodeError(`unknown prefix '${p}'`);
   const wanted: 16 | 32 = ins.prefixes.includes('o16') ? 16 : ins.prefixes.includes('o32') ? 32 : ins.bits;
   const ctx: Ctx = { ins, wanted };

@@ -8,7 +8,7 @@ import { Diagnostic, Diagnostics } from './diagnostics';
 import { LineMap } from './linemap';
 import { encode, isMnemonic } from './encoder';
 import { Parser } from './parse';
-import { preprocess } from './preprocess';
+import { preprocess, searchPath } from './preprocess';
 
 export { formatDiagnostic } from './diagnostics';
 export type { Diagnostic, SourceLocation } from './diagnostics';
@@ -24,7 +24,9 @@ export interface AssembleOptions {
   file?: string;
   /** read an included file; undefined when it does not exist (default: nothing can be included) */
   readFile?: (path: string) => string | undefined;
-  /** directories searched for %include after the including file's directory (NASM's -I) */
+  /** read a binary file for `incbin` (default: none can be read) */
+  readBinary?: (path: string) => Uint8Array | undefined;
+  /** directories searched for %include and incbin after the including file's directory (NASM's -I) */
   includePaths?: readonly string[];
   /** single-line macros defined before the source (NASM's -D) */
   defines?: Record<string, string>;
@@ -50,12 +52,33 @@ export interface AssembleResult {
 
 /** Assemble NASM source. Never throws for bad input: problems come back in `errors`. */
 export function assemble(source: string, options: AssembleOptions = {}): AssembleResult {
+  try {
+    return run(source, options);
+  } catch (e) {
+    // A bug of ours must not take down a language server that assembles on every keystroke.
+    const file = options.file ?? 'input.asm';
+    const error: Diagnostic = { severity: 'error', file, line: 1, col: 1, message: `internal assembler error: ${(e as Error).message} (please report)` };
+    return { image: new Uint8Array(0), origin: 0, lineMap: new LineMap([]), symbols: [], sections: [], errors: [error], warnings: [] };
+  }
+}
+
+function run(source: string, options: AssembleOptions): AssembleResult {
   const file = options.file ?? 'input.asm';
   const diag = new Diagnostics();
-  const fs = { readFile: options.readFile ?? (() => undefined), includePaths: options.includePaths };
+  const mnemonic = options.isMnemonic ?? isMnemonic;
+  const fs = { readFile: options.readFile ?? (() => undefined), includePaths: options.includePaths, isInstruction: mnemonic };
   const lines = preprocess(source, file, fs, diag, options.defines);
-  const stmts = new Parser(diag, { isMnemonic: options.isMnemonic ?? isMnemonic }).parseAll(lines);
-  const asm = new Assembler(stmts, options.encode ?? encode, diag, options.listing ?? false);
+  const stmts = new Parser(diag, { isMnemonic: mnemonic }).parseAll(lines);
+  const readBinary = options.readBinary;
+  const incbin = (name: string, from: string): Uint8Array | undefined => {
+    if (!readBinary) return undefined;
+    for (const p of searchPath(name, from, options.includePaths)) {
+      const data = readBinary(p);
+      if (data) return data;
+    }
+    return undefined;
+  };
+  const asm = new Assembler(stmts, options.encode ?? encode, diag, options.listing ?? false, incbin);
   const r = asm.run();
   return { ...r, listing: options.listing ? r.listing : undefined, ...diagnosticsOf(sorted(diag.list)) };
 }

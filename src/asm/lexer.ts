@@ -18,6 +18,8 @@ export interface Token {
   col: number;
   v?: bigint;
   b?: number[];
+  /** written with a `$` prefix: an identifier even if it spells a register or keyword */
+  esc?: boolean;
 }
 
 export type LexError = (col: number, message: string) => void;
@@ -167,8 +169,8 @@ export function tokenize(line: string, err: LexError, colBase = 1): Token[] {
     if (isIdStart(c) || (c === 36 && i + 1 < n && isIdStart(line.charCodeAt(i + 1)))) {
       let j = i + 1;
       while (j < n && isIdChar(line.charCodeAt(j))) j++;
-      const s = c === 36 ? line.slice(i + 1, j) : line.slice(i, j);
-      toks.push({ k: 'id', s, col });
+      if (c === 36) toks.push({ k: 'id', s: line.slice(i + 1, j), col, esc: true });
+      else toks.push({ k: 'id', s: line.slice(i, j), col });
       i = j;
       continue;
     }
@@ -226,7 +228,7 @@ export function untokenize(toks: readonly Token[]): string {
   let prevEnd = -1;
   for (const t of toks) {
     if (out && t.col !== prevEnd) out += ' ';
-    out += t.k === 'id' && t.s !== '' && !isIdStart(t.s.charCodeAt(0)) ? '$' + t.s : t.s;
+    out += t.esc ? '$' + t.s : t.s;
     prevEnd = t.col + t.s.length;
   }
   return out;

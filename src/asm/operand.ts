@@ -42,6 +42,8 @@ export interface MemOperand {
   dispSize?: 1 | 2 | 4;
   /** `nosplit` inside the brackets */
   nosplit?: boolean;
+  /** `far` was written (`jmp far [x]`): a far pointer, whatever `size` says (in 16-bit code it is 4 bytes) */
+  far?: boolean;
 }
 
 export interface ImmOperand {

@@ -20,14 +20,20 @@ export type OperandAst =
       k: 'mem';
       size?: MemSize;
       seg?: Register;
-      /** registers with their multipliers, in source order */
-      regs: { reg: Register; mul: number }[];
+      /** registers with their multipliers, in source order (`scaled`: written with `*`) */
+      regs: AddressReg[];
       disp?: Expr;
       dispSize?: 1 | 2 | 4;
       nosplit: boolean;
       far: boolean;
       col: number;
     };
+
+export interface AddressReg {
+  reg: Register;
+  mul: number;
+  scaled: boolean;
+}
 
 export type DataItem = { k: 'expr'; e: Expr; col: number } | { k: 'str'; bytes: number[] } | { k: 'undef' };
 
@@ -48,6 +54,7 @@ export type Body =
   | { k: 'istruc'; name: string; col: number }
   | { k: 'at'; field: Expr; body?: Body; col: number }
   | { k: 'iend'; col: number }
+  | { k: 'incbin'; file: string; skip?: Expr; len?: Expr; col: number }
   | { k: 'none' };
 
 export interface Statement {
@@ -64,7 +71,7 @@ export const PREFIXES = new Set(['lock', 'rep', 'repe', 'repz', 'repne', 'repnz'
 const IGNORED = new Set(['global', 'extern', 'common', 'cpu', 'default', 'static', 'required', 'map', 'float', 'warning', 'list']);
 const DIRECTIVES = new Set([
   'bits', 'use16', 'use32', 'org', 'section', 'segment', 'absolute', 'align', 'alignb', 'sectalign',
-  'struc', 'endstruc', 'istruc', 'at', 'iend', 'times', 'equ', ...IGNORED,
+  'struc', 'endstruc', 'istruc', 'at', 'iend', 'times', 'equ', 'incbin', ...IGNORED,
 ]);
 
 /** Names that start a statement (so a first word followed by one of these is a label). */
@@ -94,7 +101,10 @@ export class Parser {
     return out;
   }
 
+  private src: SourceLine | undefined;
+
   parseLine(src: SourceLine): Statement | undefined {
+    this.src = src;
     let toks = src.toks;
     // NASM's primitive form `[bits 32]`, `[section .text]`
     if (toks.length >= 2 && toks[0].s === '[' && toks[toks.length - 1].s === ']' && toks[1].k === 'id' && DIRECTIVES.has(toks[1].s.toLowerCase())) {
@@ -125,10 +135,12 @@ export class Parser {
       const alone = second === undefined;
       const labelLike =
         colon ||
-        (!isKeyword(lower) && register(lower) === undefined && (nextIsKeyword || nextIsMnemonic || (alone && isMn !== undefined && !isMn(lower))));
+        ((first.esc || (!isKeyword(lower) && register(lower) === undefined)) &&
+          (nextIsKeyword || nextIsMnemonic || (alone && isMn !== undefined && !isMn(lower))));
       if (labelLike) {
         c.i += colon ? 2 : 1;
-        const local = first.s.startsWith('.') && !first.s.startsWith('..');
+        // `.x` and macro-local `..@n.x` labels are local: they do not end the previous label's scope
+        const local = first.s.startsWith('.') && (!first.s.startsWith('..') || first.s.startsWith('..@'));
         const name = this.localize(first.s);
         const isEqu = c.isId('equ');
         if (!local && !isEqu && !first.s.startsWith('..')) this.lastGlobal = first.s;
@@ -238,6 +250,14 @@ export class Parser {
       case 'iend':
         c.i++;
         return { k: 'iend', col };
+      case 'incbin': {
+        c.i++;
+        const f = c.next();
+        if (!f || f.k !== 'str') throw new ExprSyntaxError('`incbin\' expects a file name in quotes', f?.col ?? c.col());
+        const skip = c.eatOp(',') ? this.expr(c) : undefined;
+        const len = skip && c.eatOp(',') ? this.expr(c) : undefined;
+        return { k: 'incbin', file: Buffer.from(f.b!).toString('utf8'), skip, len, col };
+      }
     }
     if (IGNORED.has(word)) {
       c.i = c.toks.length;
@@ -248,7 +268,10 @@ export class Parser {
 
   private dataItems(c: Cursor): DataItem[] {
     const items: DataItem[] = [];
-    if (c.atEnd()) c.fail('no operand for data declaration');
+    if (c.atEnd()) {
+      this.diag.warning(this.src!, c.col(), 'no operand for data declaration'); // NASM: a warning
+      return items;
+    }
     do {
       const t = c.peek();
       if (!t) c.fail('expression expected after `,\'');
@@ -303,7 +326,7 @@ export class Parser {
     if (!t) c.fail('operand expected');
     // register, or segment override before brackets (`es:[ebx]`)
     if (t.k === 'id') {
-      const reg = register(t.s);
+      const reg = t.esc ? undefined : register(t.s);
       if (reg) {
         const after = c.toks[c.i + 1];
         if (reg.cls === 'seg' && after?.k === 'op' && after.s === ':' && c.toks[c.i + 2]?.s === '[') {
@@ -359,7 +382,7 @@ export class Parser {
     const inner = c.toks.slice(start, c.i);
     c.i++; // ']'
     const { regs, disp } = this.splitAddress(inner, c.col());
-    return { k: 'mem', size: size ?? (far ? 6 : undefined), seg, regs, disp, dispSize, nosplit, far, col };
+    return { k: 'mem', size, seg, regs, disp, dispSize, nosplit, far, col };
   }
 
   /**
@@ -367,8 +390,8 @@ export class Parser {
    * Terms are separated by top-level `+`/`-`; a term holding a register must be `reg`,
    * `reg*n` or `n*reg`. Everything else forms the displacement, signs kept.
    */
-  private splitAddress(toks: Token[], endCol: number): { regs: { reg: Register; mul: number }[]; disp?: Expr } {
-    const regs: { reg: Register; mul: number }[] = [];
+  private splitAddress(toks: Token[], endCol: number): { regs: AddressReg[]; disp?: Expr } {
+    const regs: AddressReg[] = [];
     const dispToks: Token[] = [];
     let depth = 0;
     let termStart = 0;
@@ -381,7 +404,7 @@ export class Parser {
         sign = term[0].s === '-' ? -1 : 1;
         term = term.slice(1);
       }
-      const regAt = term.findIndex((t) => t.k === 'id' && register(t.s) !== undefined);
+      const regAt = term.findIndex((t) => t.k === 'id' && !t.esc && register(t.s) !== undefined);
       if (regAt < 0) {
         if (signTok) dispToks.push(signTok);
         dispToks.push(...term);
@@ -396,7 +419,7 @@ export class Parser {
       if (reg.cls !== 'gpr' || reg.size === 1) throw new ExprSyntaxError('invalid effective address', term[regAt].col);
       const prev = regs.find((r) => r.reg === reg);
       if (prev) prev.mul += sign * mul;
-      else regs.push({ reg, mul: sign * mul });
+      else regs.push({ reg, mul: sign * mul, scaled: rest.length > 0 });
     };
     for (let i = 0; i < toks.length; i++) {
       const t = toks[i];

@@ -17,6 +17,8 @@ export interface SourceLine extends SourceLocation {
 }
 
 export interface FileAccess {
+  /** an instruction of that name exists: a macro call with the wrong count falls back to it */
+  isInstruction?: (lower: string) => boolean;
   /** the text of a file, or undefined when it cannot be read */
   readFile(path: string): string | undefined;
   includePaths?: readonly string[];
@@ -77,6 +79,11 @@ export function dirname(p: string): string {
   return i < 0 ? '' : i === 0 ? p.slice(0, 1) : p.slice(0, i);
 }
 
+/** Where an include or incbin file may be: beside the including file, then each include path. */
+export function searchPath(target: string, from: string, includePaths: readonly string[] = []): string[] {
+  return [joinPath(dirname(from), target), ...includePaths.map((d) => joinPath(d, target))];
+}
+
 export function joinPath(dir: string, file: string): string {
   if (!dir || file.startsWith('/') || /^[A-Za-z]:[\\/]/.test(file)) return file;
   return dir.endsWith('/') || dir.endsWith('\\') ? dir + file : `${dir}/${file}`;
@@ -96,7 +103,7 @@ function fileLines(file: string, text: string): RawLine[] {
   return out;
 }
 
-const IF_RE = /^%(el)?if(n)?(def|idni|idn|num|str|id|empty|macro)?$/i;
+const IF_RE = /^%(el)?if(n)?(def|idni|idn|num|str|id|empty|macro|ctx)?$/i;
 
 export class Preprocessor {
   private readonly out: SourceLine[] = [];
@@ -105,6 +112,11 @@ export class Preprocessor {
   private readonly macros = new Map<string, MMacro[]>();
   private readonly imacros = new Map<string, MMacro[]>();
   private conds: Cond[] = [];
+  /** %push/%pop contexts, innermost last */
+  private readonly contexts: { name: string; id: number }[] = [];
+  private readonly expanding = new Set<MMacro>();
+  /** the line being processed (for __FILE__ and __LINE__) */
+  private here: SourceLocation = { file: '', line: 0 };
   private uniq = 0;
   private depth = 0;
   private fatal = false;
@@ -120,9 +132,31 @@ export class Preprocessor {
     return this.out;
   }
 
-  private toks(l: RawLine): Token[] {
+  /** the line's tokens as written (cached) */
+  private rawToks(l: RawLine): Token[] {
     if (!l.toks) l.toks = tokenize(l.text, (col, m) => this.diag.error(l, col, m));
-    return l.frame ? substitute(l.toks, l.frame) : l.toks;
+    return l.toks;
+  }
+
+  /** the line's tokens as processed now: macro parameters and context-local names replaced */
+  private toks(l: RawLine): Token[] {
+    const raw = this.rawToks(l);
+    const toks = l.frame ? substitute(raw, l.frame) : raw;
+    return toks.some((t) => t.k === 'pp' && t.s.startsWith('%$')) ? this.contextLocal(toks, l) : toks;
+  }
+
+  /** `%$name` → a label private to the innermost %push context (`%$$name`: the one below it). */
+  private contextLocal(toks: Token[], l: RawLine): Token[] {
+    return toks.map((t) => {
+      if (t.k !== 'pp' || !t.s.startsWith('%$')) return t;
+      const depth = /^%(\$+)/.exec(t.s)![1].length;
+      const ctx = this.contexts[this.contexts.length - depth];
+      if (!ctx) {
+        this.diag.error(l, t.col, `\`${t.s}': context stack is ${this.contexts.length ? 'not that deep' : 'empty'}`);
+        return t;
+      }
+      return { k: 'id', s: `..@${ctx.id}.${t.s.slice(1 + depth)}`, col: t.col };
+    });
   }
 
   private get active(): boolean {
@@ -160,6 +194,7 @@ export class Preprocessor {
       }
       const toks = this.toks(l);
       if (toks.length === 0) continue;
+      this.here = l; // NASM's __LINE__ in a macro body is the body's line
       const first = toks[0];
       if (first.k === 'pp' && /^%[A-Za-z]/.test(first.s)) {
         const d = first.s.toLowerCase();
@@ -185,12 +220,9 @@ export class Preprocessor {
     if (toks.length >= 2 && toks[0].k === 'id' && toks[1].k === 'op' && toks[1].s === ':') k = 2;
     const t = toks[k];
     if (t && t.k === 'id') {
-      const cands = this.macros.get(t.s) ?? this.imacros.get(t.s.toLowerCase());
-      if (cands) {
-        if (k === 2) this.out.push({ toks: toks.slice(0, 2), file: at.file, line: at.line, macro: at.macro, text: fromMacro ? undefined : l.text, fromMacro });
-        this.invoke(cands, toks.slice(k + 1), t, { file: at.file, line: at.line });
-        return;
-      }
+      // a macro is not expanded inside its own expansion (NASM's macros are not recursive)
+      const cands = (this.macros.get(t.s) ?? this.imacros.get(t.s.toLowerCase()))?.filter((m) => !this.expanding.has(m));
+      if (cands?.length && this.invoke(cands, toks, k, at, l, fromMacro)) return;
     }
     this.out.push({ toks, file: at.file, line: at.line, macro: at.macro, text: fromMacro ? undefined : l.text, fromMacro });
   }
@@ -245,6 +277,9 @@ export class Preprocessor {
         break;
       case 'macro':
         r = args.length > 0 && (this.macros.has(args[0].s) || this.imacros.has(args[0].s.toLowerCase()));
+        break;
+      case 'ctx':
+        r = this.contexts.length > 0 && args.some((a) => a.s === this.contexts[this.contexts.length - 1].name);
         break;
       case 'idn':
       case 'idni': {
@@ -363,6 +398,28 @@ export class Preprocessor {
         this.include(target, l, at, col);
         return;
       }
+      case '%defstr':
+      case '%strlen': {
+        if (!name || name.k !== 'id') {
+          this.diag.error(at, name?.col ?? col, `\`${d}' expects a macro identifier`);
+          return;
+        }
+        const rest = this.expandSingle(toks.slice(2), new Set());
+        let body: Token[];
+        if (d === '%defstr') {
+          const text = untokenize(rest);
+          body = [{ k: 'str', s: JSON.stringify(text), col: name.col, b: [...Buffer.from(text, 'utf8')] }];
+        } else {
+          if (rest.length !== 1 || rest[0].k !== 'str') {
+            this.diag.error(at, rest[0]?.col ?? col, '`%strlen\' expects a string');
+            return;
+          }
+          const n = BigInt(rest[0].b!.length);
+          body = [{ k: 'num', s: n.toString(), col: name.col, v: n }];
+        }
+        this.defs.set(name.s, { params: null, body });
+        return;
+      }
       case '%error':
       case '%fatal':
       case '%warning': {
@@ -382,6 +439,20 @@ export class Preprocessor {
         if (n === 0) return;
         const k = ((Number(this.constExpr(toks.slice(1), at, col, '%rotate')) % n) + n) % n;
         frame.args = [...frame.args.slice(k), ...frame.args.slice(0, k)];
+        return;
+      }
+      case '%push':
+        this.contexts.push({ name: name?.s ?? '', id: ++this.uniq });
+        return;
+      case '%repl':
+      case '%pop': {
+        const top = this.contexts[this.contexts.length - 1];
+        if (!top) this.diag.error(at, col, `\`${d}': context stack is empty`);
+        else if (d === '%repl') top.name = name?.s ?? '';
+        else {
+          if (name && name.s !== top.name) this.diag.error(at, name.col, `\`%pop ${name.s}': context stack top is \`${top.name}'`);
+          this.contexts.pop();
+        }
         return;
       }
       case '%exitrep':
@@ -410,7 +481,7 @@ export class Preprocessor {
   }
 
   private include(target: string, l: RawLine, at: SourceLocation, col: number): void {
-    const candidates = [joinPath(dirname(l.file), target), ...(this.fs.includePaths ?? []).map((d) => joinPath(d, target))];
+    const candidates = searchPath(target, l.file, this.fs.includePaths);
     for (const p of candidates) {
       const text = this.fs.readFile(p);
       if (text !== undefined) {
@@ -502,17 +573,30 @@ export class Preprocessor {
     return end;
   }
 
-  private invoke(cands: MMacro[], argToks: Token[], nameTok: Token, at: SourceLocation): void {
+  /**
+   * Expand a macro call (`toks[k]` names the macro); false when the line is to be assembled as
+   * it stands: no overload takes that many parameters but an instruction has the name (NASM warns).
+   */
+  private invoke(cands: MMacro[], toks: Token[], k: number, at: SourceLocation, l: RawLine, fromMacro: boolean): boolean {
+    const nameTok = toks[k];
+    const argToks = toks.slice(k + 1);
     const given = argToks.length ? splitArgs(argToks, true) : [];
     const mac = cands.find((m) => given.length >= m.min && (given.length <= m.max || m.greedy));
     if (!mac) {
       const n = given.length;
-      this.diag.error(at, nameTok.col, `multi-line macro \`${nameTok.s}' exists, but not taking ${n} parameter${n === 1 ? '' : 's'}`);
-      return;
+      const message = `multi-line macro \`${nameTok.s}' exists, but not taking ${n} parameter${n === 1 ? '' : 's'}`;
+      if (this.fs.isInstruction?.(nameTok.s.toLowerCase())) {
+        this.diag.warning(at, nameTok.col, message);
+        return false;
+      }
+      this.diag.error(at, nameTok.col, message);
+      return true;
     }
+    if (k === 2) this.out.push({ toks: toks.slice(0, 2), file: at.file, line: at.line, macro: at.macro, text: fromMacro ? undefined : l.text, fromMacro });
+    at = { file: at.file, line: at.line };
     if (this.depth >= MAX_DEPTH) {
       this.diag.error(at, nameTok.col, `macro \`${nameTok.s}' nested too deeply (recursive?)`);
-      return;
+      return true;
     }
     let args = given;
     if (mac.greedy && given.length > mac.max) {
@@ -527,24 +611,36 @@ export class Preprocessor {
       file: b.file,
       line: b.line,
       text: b.text,
-      toks: this.toks(b),
+      toks: this.rawToks(b),
       fromMacro: true,
       frame,
     }));
     this.depth++;
+    this.expanding.add(mac);
     this.processLines(expanded, at);
+    this.expanding.delete(mac);
     this.depth--;
+    return true;
   }
 
   // ---- single-line macros ----
 
   private lookup(name: string): SMacro | undefined {
-    return this.defs.get(name) ?? this.idefs.get(name.toLowerCase());
+    const m = this.defs.get(name) ?? this.idefs.get(name.toLowerCase());
+    if (m || !name.startsWith('__')) return m;
+    // NASM's built-in single-line macros for the current position
+    const at = this.here;
+    if (name === '__FILE__' || name === '__?FILE?__') {
+      return { params: null, body: [{ k: 'str', s: JSON.stringify(at.file), col: 0, b: [...Buffer.from(at.file, 'utf8')] }] };
+    }
+    if (name === '__LINE__' || name === '__?LINE?__') {
+      return { params: null, body: [{ k: 'num', s: String(at.line), col: 0, v: BigInt(at.line) }] };
+    }
+    return undefined;
   }
 
   /** Expand %define'd names. `active` holds the macros being expanded (no self-recursion). */
   private expandSingle(toks: Token[], active: Set<SMacro>): Token[] {
-    if (this.defs.size === 0 && this.idefs.size === 0) return toks;
     let out: Token[] | undefined;
     for (let i = 0; i < toks.length; i++) {
       const t = toks[i];
@@ -659,7 +755,14 @@ function substitute(body: Token[], frame: MacroFrame): Token[] {
     let isParam = false;
     if (t.k === 'pp') {
       const m = /^%\{?(\d+)\}?$/.exec(t.s);
-      if (t.s === '%+') {
+      const neg = /^%-(\d+)$/.exec(t.s);
+      if (neg) {
+        // %-n: the condition code in parameter n, inverted (`e` → `ne`)
+        const arg = args[Number(neg[1]) - 1] ?? [];
+        const cc = arg.length === 1 ? INVERSE_CC[arg[0].s.toLowerCase()] : undefined;
+        repl = cc ? [{ k: 'id', s: cc, col }] : arg;
+        isParam = true;
+      } else if (t.s === '%+') {
         pasteNext = true;
         continue;
       } else if (m) {
@@ -698,6 +801,13 @@ function paste(toks: Token[]): Token[] {
     } else out.push(t);
   }
   return out;
+}
+
+const INVERSE_CC: Record<string, string> = {};
+for (const [a, b] of [['o', 'no'], ['b', 'nb'], ['c', 'nc'], ['ae', 'nae'], ['e', 'ne'], ['z', 'nz'], ['be', 'nbe'], ['a', 'na'],
+  ['s', 'ns'], ['p', 'np'], ['pe', 'po'], ['l', 'nl'], ['ge', 'nge'], ['le', 'nle'], ['g', 'ng']]) {
+  INVERSE_CC[a] = b;
+  INVERSE_CC[b] = a;
 }
 
 function retoken(s: string, col: number): Token {

@@ -15,7 +15,8 @@
  * `=pat,pat` the operands objdump prints (implicit string operands), `S` a memory operand
  * without a size keyword is accepted, `J` a short jump NASM picks when the target is in range,
  * `B` an unsized immediate matches only when the form's size is the `bits` in force, `F3` a
- * mandatory prefix.
+ * mandatory prefix, `W` objdump suffixes w/d when the form's operand size is not the mode's,
+ * `M` (disassembly) only in the mode whose default operand size is the form's.
  *
  * Order matters: the encoder takes the first form that matches, which is how NASM's own
  * table orders its choices (sign-extended imm8 before the accumulator form before the
@@ -74,6 +75,10 @@ export interface Form {
   readonly sizeless: boolean;
   readonly shortJump: boolean;
   readonly bitsSized: boolean;
+  /** objdump adds w/d to the name when the operand size differs from the mode's */
+  readonly sizeSuffix: boolean;
+  /** decoded only when the form's operand size is the mode's default */
+  readonly modeDefault: boolean;
   /** imul r32,imm: operand 0 is both ModRM.reg and ModRM.rm */
   readonly dupReg: boolean;
   readonly line: string;
@@ -161,7 +166,7 @@ function lines(): string[] {
     'mov rm8,r8 : 88 /r', 'mov rm16,r16 : o16 89 /r', 'mov rm32,r32 : o32 89 /r',
     'mov r8,rm8 : 8a /r', 'mov r16,rm16 : o16 8b /r', 'mov r32,rm32 : o32 8b /r',
     'mov rr16,sreg : o16 8c /r', 'mov rr32,sreg : o32 8c /r', 'mov m16,sreg : 8c /r : S',
-    'mov sreg,rr16 : o16 8e /r : D', 'mov sreg,rr32 : 8e /r', 'mov sreg,rr16 : 8e /r : E', 'mov sreg,m16 : 8e /r : S',
+    'mov sreg,rr16 : o16 8e /r : D', 'mov sreg,rr32 : o32 8e /r : D', 'mov sreg,rr32 : 8e /r : E', 'mov sreg,rr16 : 8e /r : E', 'mov sreg,m16 : 8e /r : S',
     'mov r8,imm8 : b0+r ib', 'mov r16,imm16 : o16 b8+r iw', 'mov r32,imm32 : o32 b8+r id',
     'mov rm8,imm8 : c6 /0 ib', 'mov rm16,imm16 : o16 c7 /0 iw', 'mov rm32,imm32 : o32 c7 /0 id',
     'mov rx32,cr : 0f 20 /r', 'mov cr,rx32 : 0f 22 /r', 'mov rx32,dr : 0f 21 /r', 'mov dr,rx32 : 0f 23 /r',
@@ -171,8 +176,8 @@ function lines(): string[] {
     'movsx r16,rm8 : o16 0f be /r', 'movsx r32,rm8 : o32 0f be /r',
     'movsx r16,rm16 : o16 0f bf /r : D', 'movsx r32,rm16 : o32 0f bf /r',
     'lea r16,m : o16 8d /r', 'lea r32,m : o32 8d /r',
-    'nop : o32 90 : D', 'xchg r16,ax : o16 90+r', 'xchg ax,r16 : o16 90+r : E', 'nop : 90',
-    'xchg r32,eax : o32 90+r', 'xchg eax,r32 : o32 90+r : E',
+    'nop : o32 90 : D M', 'nop : o16 90 : D M', 'xchg r16,ax : o16 90+r', 'xchg ax,r16 : o16 90+r : E',
+    'xchg r32,eax : o32 90+r', 'xchg eax,r32 : o32 90+r : E', 'nop : 90',
     // NASM puts the first operand of a register pair in ModRM.reg; objdump reads ModRM.rm first
     'xchg r8,rm8 : 86 /r : E', 'xchg r16,rm16 : o16 87 /r : E', 'xchg r32,rm32 : o32 87 /r : E',
     'xchg rm8,r8 : 86 /r', 'xchg rm16,r16 : o16 87 /r', 'xchg rm32,r32 : o32 87 /r',
@@ -187,12 +192,12 @@ function lines(): string[] {
     'nop rm16 : o16 0f 1d /r : D', 'nop rm32 : o32 0f 1d /r : D',
     'nop rm16 : o16 0f 1e /r : D', 'nop rm32 : o32 0f 1e /r : D',
     'cldemote m8 : 0f 1c /0 : D', 'nop rm16 : o16 0f 1c /r : D', 'nop rm32 : o32 0f 1c /r : D',
-    'prefetchnta m8 : 0f 18 /0 : D', 'prefetcht0 m8 : 0f 18 /1 : D', 'prefetcht1 m8 : 0f 18 /2 : D', 'prefetcht2 m8 : 0f 18 /3 : D',
+    'prefetchnta m : 0f 18 /0 : =m8', 'prefetcht0 m : 0f 18 /1 : =m8', 'prefetcht1 m : 0f 18 /2 : =m8', 'prefetcht2 m : 0f 18 /3 : =m8',
     'nop rm16 : o16 0f 18 /r : D', 'nop rm32 : o32 0f 18 /r : D',
-    'prefetch m8 : 0f 0d /0 : D', 'prefetchw m8 : 0f 0d /1 : D', 'prefetchwt1 m8 : 0f 0d /2 : D', 'prefetch m8 : 0f 0d /r : D',
-    'ud1 r16,rm16 : o16 0f b9 /r : D', 'ud1 r32,rm32 : o32 0f b9 /r : D',
-    'ud0 r16,rm16 : o16 0f ff /r : D', 'ud0 r32,rm32 : o32 0f ff /r : D',
-    'movnti m32,r32 : 0f c3 /r : D',
+    'prefetch m : 0f 0d /0 : =m8', 'prefetchw m : 0f 0d /1 : =m8', 'prefetchwt1 m8 : 0f 0d /2 : D', 'prefetch m : 0f 0d /r : D =m8',
+    'ud1 r16,rm16 : o16 0f b9 /r', 'ud1 r32,rm32 : o32 0f b9 /r',
+    'ud0 r16,rm16 : o16 0f ff /r', 'ud0 r32,rm32 : o32 0f ff /r',
+    'movnti m32,r32 : 0f c3 /r',
   );
   // bit operations
   (['bt', 'bts', 'btr', 'btc'] as const).forEach((m, n) => {
@@ -226,44 +231,44 @@ function lines(): string[] {
   }
   // control transfer
   L.push(
-    'jmp rel8 : eb rb : J', 'jmp rel16 : o16 e9 rw', 'jmp rel32 : o32 e9 rd',
+    'jmp rel8 : eb rb : J', 'jmp rel16 : o16 e9 rw : W', 'jmp rel32 : o32 e9 rd : W',
     'jmp rm16 : o16 ff /4 : S', 'jmp rm32 : o32 ff /4 : S',
     'jmp far16 : o16 ea ptr', 'jmp far32 : o32 ea ptr',
     'jmp mfar16 : o16 ff /5 : @jmp', 'jmp mfar32 : o32 ff /5 : @jmp',
-    'call rel16 : o16 e8 rw', 'call rel32 : o32 e8 rd',
+    'call rel16 : o16 e8 rw : W', 'call rel32 : o32 e8 rd : W',
     'call rm16 : o16 ff /2 : S', 'call rm32 : o32 ff /2 : S',
     'call far16 : o16 9a ptr', 'call far32 : o32 9a ptr',
     'call mfar16 : o16 ff /3', 'call mfar32 : o32 ff /3',
     'loopne rel8 : e0 rb', 'loopnz rel8 : e0 rb : E', 'loope rel8 : e1 rb', 'loopz rel8 : e1 rb : E',
     'loop rel8 : e2 rb',
     'jcxz rel8 : a16 e3 rb', 'jecxz rel8 : a32 e3 rb',
-    'ret : o16 c3 : D @retw', 'ret imm16 : o16 c2 iw : D @retw',
-    'ret : c3', 'ret imm16 : c2 iw', 'retn : c3 : E', 'retn imm16 : c2 iw : E',
-    'retf : o16 cb : D @retfw', 'retf imm16 : o16 ca iw : D @retfw',
-    'retf : cb', 'retf imm16 : ca iw',
-    'int3 : cc', 'int imm8 : cd ib', 'into : ce', 'int1 : f1', 'icebp : f1 : E',
-    'iretw : o16 cf', 'iretd : o32 cf : @iret', 'iret : cf : E',
-    'enter imm16,imm8 : o16 c8 iw ib : D @enterw', 'enter imm16,imm8 : c8 iw ib',
-    'leave : o16 c9 : D @leavew', 'leave : c9',
+    'ret : o16 c3 : D W', 'ret imm16 : o16 c2 iw : D W', 'ret : o32 c3 : D W', 'ret imm16 : o32 c2 iw : D W',
+    'ret : c3 : E', 'ret imm16 : c2 iw : E', 'retw : o16 c3 : E', 'retd : o32 c3 : E', 'retn : c3 : E', 'retn imm16 : c2 iw : E',
+    'retf : o16 cb : D W', 'retf imm16 : o16 ca iw : D W', 'retf : o32 cb : D W', 'retf imm16 : o32 ca iw : D W',
+    'retf : cb : E', 'retf imm16 : ca iw : E',
+    'int3 : cc', 'int03 : cc : E', 'int imm8 : cd ib', 'into : ce', 'int1 : f1', 'icebp : f1 : E', 'int01 : f1 : E',
+    'iretw : o16 cf : @iret W', 'iretd : o32 cf : @iret W', 'iret : cf : E',
+    'enter imm16,imm8 : o16 c8 iw ib : D W', 'enter imm16,imm8 : o32 c8 iw ib : D W', 'enter imm16,imm8 : c8 iw ib : E',
+    'leave : o16 c9 : D W', 'leave : o32 c9 : D W', 'leave : c9 : E',
   );
   // stack
   L.push(
     'push r16 : o16 50+r', 'push r32 : o32 50+r',
     'pop r16 : o16 58+r', 'pop r32 : o32 58+r',
-    'push es : o16 06 : D @pushw', 'push es : 06', 'pop es : o16 07 : D @popw', 'pop es : 07',
-    'push cs : o16 0e : D @pushw', 'push cs : 0e',
-    'push ss : o16 16 : D @pushw', 'push ss : 16', 'pop ss : o16 17 : D @popw', 'pop ss : 17',
-    'push ds : o16 1e : D @pushw', 'push ds : 1e', 'pop ds : o16 1f : D @popw', 'pop ds : 1f',
-    'push fs : o16 0f a0 : D @pushw', 'push fs : 0f a0', 'pop fs : o16 0f a1 : D @popw', 'pop fs : 0f a1',
-    'push gs : o16 0f a8 : D @pushw', 'push gs : 0f a8', 'pop gs : o16 0f a9 : D @popw', 'pop gs : 0f a9',
-    'push sbyte32 : o32 6a ib : B', 'push sbyte16 : o16 6a ib : B @pushw',
-    'push imm32 : o32 68 id : B', 'push imm16 : o16 68 iw : B @pushw',
+    'push es : o16 06 : D W', 'push es : o32 06 : D W', 'push es : 06 : E', 'pop es : o16 07 : D W', 'pop es : o32 07 : D W', 'pop es : 07 : E',
+    'push cs : o16 0e : D W', 'push cs : o32 0e : D W', 'push cs : 0e : E',
+    'push ss : o16 16 : D W', 'push ss : o32 16 : D W', 'push ss : 16 : E', 'pop ss : o16 17 : D W', 'pop ss : o32 17 : D W', 'pop ss : 17 : E',
+    'push ds : o16 1e : D W', 'push ds : o32 1e : D W', 'push ds : 1e : E', 'pop ds : o16 1f : D W', 'pop ds : o32 1f : D W', 'pop ds : 1f : E',
+    'push fs : o16 0f a0 : D W', 'push fs : o32 0f a0 : D W', 'push fs : 0f a0 : E', 'pop fs : o16 0f a1 : D W', 'pop fs : o32 0f a1 : D W', 'pop fs : 0f a1 : E',
+    'push gs : o16 0f a8 : D W', 'push gs : o32 0f a8 : D W', 'push gs : 0f a8 : E', 'pop gs : o16 0f a9 : D W', 'pop gs : o32 0f a9 : D W', 'pop gs : 0f a9 : E',
+    'push sbyte32 : o32 6a ib : B W', 'push sbyte16 : o16 6a ib : B W',
+    'push imm32 : o32 68 id : B W', 'push imm16 : o16 68 iw : B W',
     'push rm16 : o16 ff /6', 'push rm32 : o32 ff /6',
     'pop rm16 : o16 8f /0', 'pop rm32 : o32 8f /0',
-    'pushaw : o16 60', 'pushad : o32 60 : @pusha', 'pusha : 60 : E',
-    'popaw : o16 61', 'popad : o32 61 : @popa', 'popa : 61 : E',
-    'pushfw : o16 9c', 'pushfd : o32 9c : @pushf', 'pushf : 9c : E',
-    'popfw : o16 9d', 'popfd : o32 9d : @popf', 'popf : 9d : E',
+    'pushaw : o16 60 : @pusha W', 'pushad : o32 60 : @pusha W', 'pusha : 60 : E',
+    'popaw : o16 61 : @popa W', 'popad : o32 61 : @popa W', 'popa : 61 : E',
+    'pushfw : o16 9c : @pushf W', 'pushfd : o32 9c : @pushf W', 'pushf : 9c : E',
+    'popfw : o16 9d : @popf W', 'popfd : o32 9d : @popf W', 'popf : 9d : E',
   );
   // flags, conversions, misc
   L.push(
@@ -276,15 +281,15 @@ function lines(): string[] {
     'clts : 0f 06', 'invd : 0f 08', 'wbinvd : 0f 09', 'sysenter : 0f 34', 'sysexit : 0f 35', 'rsm : 0f aa',
     'vmcall : 0f 01 c1', 'vmmcall : 0f 01 d9',
     // the rest of 0f 01's register forms, for the disassembler
-    'enclv : 0f 01 c0 : D', 'vmlaunch : 0f 01 c2 : D', 'vmresume : 0f 01 c3 : D', 'vmxoff : 0f 01 c4 : D', 'pconfig : 0f 01 c5 : D', 'wrmsrns : 0f 01 c6 : D', 'monitor : 0f 01 c8 : D', 'mwait : 0f 01 c9 : D', 'clac : 0f 01 ca : D', 'stac : 0f 01 cb : D', 'encls : 0f 01 cf : D', 'xgetbv : 0f 01 d0 : D', 'xsetbv : 0f 01 d1 : D', 'vmfunc : 0f 01 d4 : D', 'xend : 0f 01 d5 : D', 'xtest : 0f 01 d6 : D', 'enclu : 0f 01 d7 : D', 'vmrun : 0f 01 d8 : D', 'vmload : 0f 01 da : D', 'vmsave : 0f 01 db : D', 'stgi : 0f 01 dc : D', 'clgi : 0f 01 dd : D', 'skinit : 0f 01 de : D', 'invlpga : 0f 01 df : D', 'serialize : 0f 01 e8 : D', 'rdpkru : 0f 01 ee : D', 'wrpkru : 0f 01 ef : D', 'swapgs : 0f 01 f8 : D', 'rdtscp : 0f 01 f9 : D', 'monitorx : 0f 01 fa : D', 'mwaitx : 0f 01 fb : D', 'clzero : 0f 01 fc : D', 'rdpru : 0f 01 fd : D', 'invlpgb : 0f 01 fe : D', 'tlbsync : 0f 01 ff : D',
-    'syscall : 0f 05 : D', 'femms : 0f 0e : D', 'sysret : 0f 07 : D', 'getsec : 0f 37 : D', 'ud2 : 0f 0b',
+    'enclv : 0f 01 c0 : D', 'vmlaunch : 0f 01 c2', 'vmresume : 0f 01 c3', 'vmxoff : 0f 01 c4', 'pconfig : 0f 01 c5 : D', 'wrmsrns : 0f 01 c6 : D', 'monitor : 0f 01 c8', 'mwait : 0f 01 c9', 'clac : 0f 01 ca', 'stac : 0f 01 cb', 'encls : 0f 01 cf : D', 'xgetbv : 0f 01 d0', 'xsetbv : 0f 01 d1', 'vmfunc : 0f 01 d4 : D', 'xend : 0f 01 d5 : D', 'xtest : 0f 01 d6 : D', 'enclu : 0f 01 d7 : D', 'vmrun : 0f 01 d8', 'vmload : 0f 01 da', 'vmsave : 0f 01 db', 'stgi : 0f 01 dc', 'clgi : 0f 01 dd', 'skinit : 0f 01 de : D', 'invlpga : 0f 01 df', 'serialize : 0f 01 e8', 'rdpkru : 0f 01 ee : D', 'wrpkru : 0f 01 ef : D', 'swapgs : 0f 01 f8 : D', 'rdtscp : 0f 01 f9', 'monitorx : 0f 01 fa : D', 'mwaitx : 0f 01 fb : D', 'clzero : 0f 01 fc : D', 'rdpru : 0f 01 fd : D', 'invlpgb : 0f 01 fe : D', 'tlbsync : 0f 01 ff : D',
+    'syscall : 0f 05', 'femms : 0f 0e', 'sysret : 0f 07', 'getsec : 0f 37', 'ud2 : 0f 0b', 'ud2a : 0f 0b : E',
     'lfence : 0f ae e8', 'mfence : 0f ae f0', 'sfence : 0f ae f8',
-    'fxsave m : 0f ae /0 : D', 'fxrstor m : 0f ae /1 : D', 'ldmxcsr m32 : 0f ae /2 : D', 'stmxcsr m32 : 0f ae /3 : D',
-    'xsave m : 0f ae /4 : D', 'xrstor m : 0f ae /5 : D', 'xsaveopt m : 0f ae /6 : D', 'clflush m8 : 0f ae /7 : D',
-    'sgdt m : o16 0f 01 /0 : D @sgdtw', 'sgdt m : 0f 01 /0 : @sgdtd',
-    'sidt m : o16 0f 01 /1 : D @sidtw', 'sidt m : 0f 01 /1 : @sidtd',
-    'lgdt m : o16 0f 01 /2 : D @lgdtw', 'lgdt m : 0f 01 /2 : @lgdtd',
-    'lidt m : o16 0f 01 /3 : D @lidtw', 'lidt m : 0f 01 /3 : @lidtd',
+    'fxsave m : 0f ae /0', 'fxrstor m : 0f ae /1', 'ldmxcsr m32 : 0f ae /2', 'stmxcsr m32 : 0f ae /3',
+    'xsave m : 0f ae /4', 'xrstor m : 0f ae /5', 'xsaveopt m : 0f ae /6', 'clflush m : 0f ae /7 : =m8',
+    'sgdt m : o16 0f 01 /0 : D @sgdtw', 'sgdt m : o32 0f 01 /0 : D @sgdtd', 'sgdt m : 0f 01 /0 : E',
+    'sidt m : o16 0f 01 /1 : D @sidtw', 'sidt m : o32 0f 01 /1 : D @sidtd', 'sidt m : 0f 01 /1 : E',
+    'lgdt m : o16 0f 01 /2 : D @lgdtw', 'lgdt m : o32 0f 01 /2 : D @lgdtd', 'lgdt m : 0f 01 /2 : E',
+    'lidt m : o16 0f 01 /3 : D @lidtw', 'lidt m : o32 0f 01 /3 : D @lidtd', 'lidt m : 0f 01 /3 : E',
     'smsw rr16 : o16 0f 01 /4', 'smsw rr32 : o32 0f 01 /4', 'smsw m16 : 0f 01 /4 : S',
     'lmsw rm16 : 0f 01 /6 : S',
     'invlpg m : 0f 01 /7 : =m8',
@@ -384,6 +389,8 @@ function parseLine(line: string): Form {
     sizeless: flags.includes('S'),
     shortJump: flags.includes('J'),
     bitsSized: flags.includes('B'),
+    sizeSuffix: flags.includes('W'),
+    modeDefault: flags.includes('M'),
     dupReg: flags.includes('E') && mnemonic === 'imul' && ops.length === 2,
     line,
   };

@@ -43,6 +43,14 @@ function parseArgs(args: string[]): AsmArgs {
 export const asmCommand: Command = async (args: string[], io: CliIO) => {
   const a = parseArgs(args);
   const resolve = (p: string): string => path.resolve(io.cwd, p);
+  const readIfFile = (p: string): Buffer | undefined => {
+    try {
+      const full = resolve(p);
+      return fs.statSync(full).isFile() ? fs.readFileSync(full) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   let source: string;
   try {
     source = fs.readFileSync(resolve(a.input), 'utf8');
@@ -55,14 +63,11 @@ export const asmCommand: Command = async (args: string[], io: CliIO) => {
     includePaths: a.includePaths,
     defines: a.defines,
     listing: a.listing,
-    readFile: (p) => {
-      try {
-        const full = resolve(p);
-        return fs.statSync(full).isFile() ? fs.readFileSync(full, 'utf8') : undefined;
-      } catch {
-        return undefined;
-      }
+    readBinary: (p) => {
+      const b = readIfFile(p);
+      return b && new Uint8Array(b);
     },
+    readFile: (p) => readIfFile(p)?.toString('utf8'),
   });
   const diagnostics = [...result.errors, ...result.warnings].sort((x, y) => (x.file === y.file ? x.line - y.line || x.col - y.col : 0));
   for (const d of diagnostics) io.stderr(formatDiagnostic(d) + '\n');

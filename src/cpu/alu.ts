@@ -4,19 +4,23 @@
  * See flags.ts for the SDM-undefined cases and what we produce for them.
  */
 import type { Cpu } from './cpu';
-import { CC, CF, OF, SIZE_BITS, SIZE_MASK, lazyCF, settle } from './flags';
-import { Vec, fault } from './fault';
+import * as flagsM from './flags';
+import * as faultM from './fault';
+// Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
+const { CC, CF, OF, SIZE_BITS, SIZE_MASK, lazyCF, settle } = flagsM;
+const { Vec, fault } = faultM;
 
-export const enum Alu {
-  ADD = 0,
-  OR = 1,
-  ADC = 2,
-  SBB = 3,
-  AND = 4,
-  SUB = 5,
-  XOR = 6,
-  CMP = 7,
-}
+export const Alu = {
+  ADD: 0,
+  OR: 1,
+  ADC: 2,
+  SBB: 3,
+  AND: 4,
+  SUB: 5,
+  XOR: 6,
+  CMP: 7,
+} as const;
+export type Alu = (typeof Alu)[keyof typeof Alu];
 
 /** One of the eight ALU operations; returns the result (callers skip the write for CMP). */
 export function alu(cpu: Cpu, op: number, size: number, a: number, b: number): number {

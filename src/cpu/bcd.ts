@@ -3,8 +3,11 @@
  * including the flags the SDM leaves undefined (OF for daa/das/aaa/aas; see each).
  */
 import type { Cpu } from './cpu';
-import { AF, CF, PARITY, SF, ZF, OF, settle } from './flags';
-import { Vec, fault } from './fault';
+import * as flagsM from './flags';
+import * as faultM from './fault';
+// Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
+const { AF, CF, PARITY, SF, ZF, OF, settle } = flagsM;
+const { Vec, fault } = faultM;
 
 function szp(v: number): number {
   return (v === 0 ? ZF : 0) | (v & 0x80 ? SF : 0) | PARITY[v & 0xff];

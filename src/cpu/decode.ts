@@ -7,24 +7,51 @@
  * decode0f.ts, string instructions in string.ts, system instructions in system-ops.ts.
  */
 import type { Cpu } from './cpu';
-import { CS, DS, ES, FS, GS, SS, CR0_EM, CR0_TS } from './cpu';
-import { CpuFault, Vec, fault, gp, ud } from './fault';
-import { AF, CC, CF, DF, IF, SF, ZF, cond, lazyCF, settle } from './flags';
-import { Alu, alu, dec, imulTrunc, inc, logicFlags, mulDiv, neg, sext, shift } from './alu';
-import { Opnd, getReg, memOpnd, regOpnd, setReg } from './operands';
-import { adjustSp, pop, probePush, push } from './stack';
-import { loadSegment } from './segments';
+import * as constsM from './consts';
+import * as faultM from './fault';
+import * as flagsM from './flags';
+import * as aluM from './alu';
+import type { Opnd } from './operands';
+import * as operandsM from './operands';
+import * as stackM from './stack';
+import * as segmentsM from './segments';
 import { decode0F } from './decode0f';
-import { stringOp } from './string';
+import * as stringM from './string';
 import * as sys from './system-ops';
 import * as bcd from './bcd';
+import type { Block } from './jit';
+// Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
+const { CS, DS, ES, FS, GS, SS, CR0_EM, CR0_TS, SHADOW_MOV_SS } = constsM;
+const { CpuFault, Vec, fault, ud } = faultM;
+const { CC, CF, DF, ZF, cond, lazyCF, settle } = flagsM;
+const { Alu, alu, dec, imulTrunc, inc, logicFlags, mulDiv, neg, sext, shift } = aluM;
+const { getReg, memOpnd, regOpnd, setReg } = operandsM;
+const { adjustSp, pop, probePush, push } = stackM;
+const { loadSegment } = segmentsM;
+const { stringOp } = stringM;
 
 export type Exec = () => void;
 
+/** How an instruction interacts with block compilation (jit.ts). */
+export const InsnKind = {
+  /** Falls through to the next instruction and changes no mode or interrupt state. */
+  SIMPLE: 0,
+  /** May change EIP (jumps, calls, returns, loops, repeated string chunks); ends a block. */
+  BRANCH: 1,
+  /** Anything else (segment loads, system instructions, port I/O, interrupts): interpreted. */
+  OTHER: 2,
+} as const;
+export type InsnKind = (typeof InsnKind)[keyof typeof InsnKind];
+
 export class Insn {
+  /** Executions seen while not yet compiled (block start candidates). */
+  hits = 0;
+  /** Compiled block starting here, null before compilation, false when not compilable. */
+  block: Block | null | false = null;
   constructor(
     readonly len: number,
     readonly exec: Exec,
+    readonly kind: InsnKind,
   ) {}
 }
 
@@ -41,6 +68,7 @@ export class Dec {
   /** 0, 0xF2 (repne) or 0xF3 (rep/repe). */
   rep = 0;
   lock = false;
+  kind: InsnKind = InsnKind.SIMPLE;
   /** Last ModRM fields. */
   mod = 0;
   regf = 0;
@@ -56,6 +84,11 @@ export class Dec {
     this.start = lin;
     this.op32 = cpu.code32;
     this.ad32 = cpu.code32;
+  }
+
+  /** The opcode byte at offset `at` of this instruction (already fetched). */
+  peekAt(at: number): number {
+    return this.cpu.fetchByte((this.start + at) | 0);
   }
 
   b(): number {
@@ -173,8 +206,31 @@ export function decodeInstruction(cpu: Cpu, lin: number): Insn {
     const v = e.vector;
     const code = e.errorCode;
     exec = () => fault(v, code);
+    d.kind = InsnKind.OTHER;
   }
-  return new Insn(d.len, exec);
+  return new Insn(d.len, exec, d.kind);
+}
+
+/** One-byte opcodes that end a block (may change EIP). */
+const BRANCH_1B = new Set([0xc2, 0xc3, 0xe0, 0xe1, 0xe2, 0xe3, 0xe8, 0xe9, 0xeb]);
+/** One-byte opcodes that are interpreted, never compiled into blocks. */
+const OTHER_1B = new Set([
+  0x07, 0x17, 0x1f, 0x6c, 0x6d, 0x6e, 0x6f, 0x8e, 0x9a, 0x9b, 0x9d, 0xc4, 0xc5, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf,
+  0xe4, 0xe5, 0xe6, 0xe7, 0xea, 0xec, 0xed, 0xee, 0xef, 0xf1, 0xf4, 0xfa, 0xfb,
+]);
+const STRING_1B = new Set([0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf]);
+const OTHER_0F = new Set([0x00, 0x01, 0x06, 0x08, 0x09, 0x20, 0x21, 0x22, 0x23, 0x30, 0x31, 0x32, 0x34, 0x35, 0xa0, 0xa1, 0xa2, 0xa8, 0xa9, 0xb2, 0xb4, 0xb5]);
+
+function classify(d: Dec, op: number, op2: number): InsnKind {
+  if (op === 0x0f) {
+    if (op2 >= 0x80 && op2 < 0x90) return InsnKind.BRANCH;
+    return OTHER_0F.has(op2) ? InsnKind.OTHER : InsnKind.SIMPLE;
+  }
+  if ((op >= 0x70 && op < 0x80) || BRANCH_1B.has(op)) return InsnKind.BRANCH;
+  if (OTHER_1B.has(op)) return InsnKind.OTHER;
+  if (STRING_1B.has(op) && d.rep) return InsnKind.BRANCH;
+  if (op === 0xff) return d.regf === 2 || d.regf === 4 ? InsnKind.BRANCH : d.regf === 3 || d.regf === 5 ? InsnKind.OTHER : InsnKind.SIMPLE;
+  return InsnKind.SIMPLE;
 }
 
 const LOCKABLE_1B = new Set([0x00, 0x01, 0x08, 0x09, 0x10, 0x11, 0x18, 0x19, 0x20, 0x21, 0x28, 0x29, 0x30, 0x31, 0x80, 0x81, 0x82, 0x83, 0x86, 0x87, 0xf6, 0xf7, 0xfe, 0xff]);
@@ -198,8 +254,10 @@ function decodeOne(d: Dec): Exec {
     }
     break;
   }
+  const at = d.len;
   const exec = op === 0x0f ? decode0F(d) : decodeMain(d, op);
   if (d.lock && op !== 0x0f) checkLock(d, op);
+  d.kind = classify(d, op, op === 0x0f ? d.peekAt(at) : 0);
   return exec;
 }
 
@@ -227,7 +285,7 @@ function decodeMain(d: Dec, op: number): Exec {
         const v = popPreview(cpu, size);
         loadSegment(cpu, s, v & 0xffff);
         adjustSp(cpu, size === 2 ? 4 : 2);
-        if (s === SS) cpu.shadow = 1, (cpu.attention = true);
+        if (s === SS) cpu.shadow = SHADOW_MOV_SS, (cpu.attention = true);
       };
     }
     case 0x27: return () => bcd.daa(cpu);
@@ -359,6 +417,10 @@ function decodeMain(d: Dec, op: number): Exec {
       const e = d.E(size);
       const aop = d.regf;
       const imm = op === 0x81 ? d.imm(size) : op === 0x83 ? d.simm8(size) : d.b();
+      if (size === 2 && e.isReg) {
+        const fast = aluRegImm32(cpu, aop, e.reg, imm);
+        if (fast) return fast;
+      }
       if (aop === Alu.CMP) return () => void alu(cpu, Alu.CMP, size, e.get(), imm);
       return () => e.set(alu(cpu, aop, size, e.rmw(), imm));
     }
@@ -427,7 +489,7 @@ function decodeMain(d: Dec, op: number): Exec {
       const e = d.E(1);
       return () => {
         loadSegment(cpu, s, e.get());
-        if (s === SS) cpu.shadow = 1, (cpu.attention = true);
+        if (s === SS) cpu.shadow = SHADOW_MOV_SS, (cpu.attention = true);
       };
     }
     case 0x8f: {
@@ -723,6 +785,56 @@ function decodeMain(d: Dec, op: number): Exec {
   return ud();
 }
 
+const CC_ADD32 = CC.ADD | 2;
+const CC_SUB32 = CC.SUB | 2;
+const CC_LOGIC32 = CC.LOGIC | 2;
+
+/**
+ * The common `op r32, imm` forms as flat closures (same lazy-flag records as alu()); null for
+ * adc/sbb, which take the generic path.
+ */
+function aluRegImm32(cpu: Cpu, aop: number, rm: number, imm: number): Exec | null {
+  const R = cpu.r;
+  switch (aop) {
+    case Alu.ADD:
+      return () => {
+        const a = R[rm];
+        const r = (a + imm) | 0;
+        cpu.ccOp = CC_ADD32;
+        cpu.ccSrc1 = a;
+        cpu.ccSrc2 = imm;
+        cpu.ccDst = r;
+        R[rm] = r;
+      };
+    case Alu.SUB:
+    case Alu.CMP: {
+      const write = aop === Alu.SUB;
+      return () => {
+        const a = R[rm];
+        const r = (a - imm) | 0;
+        cpu.ccOp = CC_SUB32;
+        cpu.ccSrc1 = a;
+        cpu.ccSrc2 = imm;
+        cpu.ccDst = r;
+        if (write) R[rm] = r;
+      };
+    }
+    case Alu.AND:
+    case Alu.OR:
+    case Alu.XOR:
+      return () => {
+        const a = R[rm];
+        const r = aop === Alu.AND ? a & imm : aop === Alu.OR ? a | imm : a ^ imm;
+        cpu.ccOp = CC_LOGIC32;
+        cpu.ccSrc1 = a;
+        cpu.ccSrc2 = imm;
+        cpu.ccDst = r;
+        R[rm] = r;
+      };
+  }
+  return null;
+}
+
 function flagOp(cpu: Cpu, bit: number, value: number): Exec {
   if (bit === CF) {
     return () => {
@@ -856,7 +968,6 @@ export function loadFarPointer(d: Dec, s: number): Exec {
     const sel = cpu.read16((a + bytes) | 0);
     loadSegment(cpu, s, sel);
     setReg(R, size, reg, off);
-    if (s === SS) cpu.shadow = 1, (cpu.attention = true);
   };
 }
 
@@ -884,5 +995,3 @@ function enter(cpu: Cpu, size: number, alloc: number, level: number): void {
   else R[4] = (R[4] & ~0xffff) | sp;
 }
 
-export { IF, SF, AF };
-void gp;

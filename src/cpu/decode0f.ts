@@ -1,25 +1,29 @@
 /** The two-byte (0F xx) opcode map. */
 import type { Dec, Exec } from './decode';
 import { jcc, loadFarPointer } from './decode';
-import { FS, GS, SS } from './cpu';
-import { ud } from './fault';
-import { CC, CF, ZF, cond, settle, SIZE_MASK, SIZE_BITS } from './flags';
-import { Alu, alu, imulTrunc, logicFlags, shiftDouble, sext } from './alu';
-import { getReg, memOpnd, regOpnd, setReg } from './operands';
-import { adjustSp, push } from './stack';
-import { loadSegment } from './segments';
+import * as constsM from './consts';
+import * as faultM from './fault';
+import * as flagsM from './flags';
+import * as aluM from './alu';
+import * as operandsM from './operands';
+import * as stackM from './stack';
+import * as segmentsM from './segments';
 import * as sys from './system-ops';
+// Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
+const { CR0_EM, CR0_TS, FS, GS, SS } = constsM;
+const { Vec, fault, ud } = faultM;
+const { CC, CF, ZF, cond, settle, SIZE_MASK, SIZE_BITS } = flagsM;
+const { Alu, alu, imulTrunc, logicFlags, shiftDouble, sext } = aluM;
+const { getReg, memOpnd, regOpnd, setReg } = operandsM;
+const { adjustSp, push } = stackM;
+const { loadSegment } = segmentsM;
 
 const LOCKABLE_0F = new Set([0xab, 0xb3, 0xbb, 0xba, 0xb0, 0xb1, 0xc0, 0xc1, 0xc7]);
 
 export function decode0F(d: Dec): Exec {
-  const cpu = d.cpu;
-  const R = d.R;
   const op = d.b();
   const exec = decode0FMain(d, op);
   if (d.lock && (!LOCKABLE_0F.has(op) || d.mod === 3 || (op === 0xba && d.regf < 5))) ud();
-  void cpu;
-  void R;
   return exec;
 }
 
@@ -28,7 +32,7 @@ function decode0FMain(d: Dec, op: number): Exec {
   const R = d.R;
   if (op >= 0x80 && op < 0x90) {
     const disp = d.imm(d.sv);
-    return jcc(d, op & 15, d.op32 ? disp : disp);
+    return jcc(d, op & 15, disp);
   }
   if (op >= 0x90 && op < 0xa0) {
     d.modrm();
@@ -97,7 +101,10 @@ function decode0FMain(d: Dec, op: number): Exec {
       };
     }
     case 0xa2: return sys.cpuid(d);
-    case 0xa3: case 0xab: case 0xb3: case 0xbb: return bitOp(d, [0, 0, 0, 0xa3, 0xab, 0xb3, 0xbb].indexOf(op) - 3, false);
+    case 0xa3: case 0xab: case 0xb3: case 0xbb: {
+      d.modrm();
+      return bitOpModrm(d, (op >> 3) & 3, false); // a3 bt, ab bts, b3 btr, bb btc
+    }
     case 0xba: {
       d.modrm();
       if (d.regf < 4) ud();
@@ -205,14 +212,23 @@ function decode0FMain(d: Dec, op: number): Exec {
       };
     }
   }
-  // MMX/SSE and everything else unassigned: #UD (#NM for the FPU-state users is not modelled).
+  if (isMmxSse(op)) {
+    // No MMX/SSE unit (CPUID says so): #UD, except #NM first when CR0.TS (and EM clear), as the
+    // SDM orders the checks for instructions that use the FPU/SSE state.
+    d.modrm();
+    if (d.mod !== 3) d.addr();
+    return () => {
+      if (!(cpu.cr0 & CR0_EM) && cpu.cr0 & CR0_TS) fault(Vec.NM);
+      ud();
+    };
+  }
+  // Everything else unassigned: #UD.
   return () => ud();
 }
 
-/** bt/bts/btr/btc Ev,Gv (kind 0-3). */
-function bitOp(d: Dec, kind: number, _imm: boolean): Exec {
-  d.modrm();
-  return bitOpModrm(d, kind, false);
+/** Two-byte opcodes of the MMX/SSE (and fxsave/ldmxcsr group) space. */
+function isMmxSse(op: number): boolean {
+  return (op >= 0x10 && op <= 0x17) || (op >= 0x28 && op <= 0x2f) || (op >= 0x50 && op <= 0x7f) || (op >= 0xc2 && op <= 0xc6) || op >= 0xd0 || op === 0xae;
 }
 
 function bitOpModrm(d: Dec, kind: number, imm: boolean): Exec {

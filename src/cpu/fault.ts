@@ -3,26 +3,27 @@
  * are deep call chains of closures) and caught by the run loop, which hands them to delivery.
  */
 
-export const enum Vec {
-  DE = 0,
-  DB = 1,
-  NMI = 2,
-  BP = 3,
-  OF = 4,
-  BR = 5,
-  UD = 6,
-  NM = 7,
-  DF = 8,
-  TS = 10,
-  NP = 11,
-  SS = 12,
-  GP = 13,
-  PF = 14,
-  MF = 16,
-  AC = 17,
-  MC = 18,
-  XM = 19,
-}
+export const Vec = {
+  DE: 0,
+  DB: 1,
+  NMI: 2,
+  BP: 3,
+  OF: 4,
+  BR: 5,
+  UD: 6,
+  NM: 7,
+  DF: 8,
+  TS: 10,
+  NP: 11,
+  SS: 12,
+  GP: 13,
+  PF: 14,
+  MF: 16,
+  AC: 17,
+  MC: 18,
+  XM: 19,
+} as const;
+export type Vec = (typeof Vec)[keyof typeof Vec];
 
 /** Vectors that push an error code (SDM vol. 3 table 6-1). */
 export function hasErrorCode(vector: number): boolean {

@@ -73,7 +73,6 @@ export function regOpnd(cpu: Cpu, size: number, n: number): Opnd {
 }
 
 export function memOpnd(cpu: Cpu, size: number, seg: number, ea: () => number): Opnd {
-  const bytes = 1 << size;
   let a = 0;
   let get: () => number;
   let rmw: () => number;
@@ -95,6 +94,5 @@ export function memOpnd(cpu: Cpu, size: number, seg: number, ea: () => number): 
     set = (v) => cpu.write8(a, v);
     put = (v) => cpu.write8(cpu.lin(seg, ea(), 1, true), v);
   }
-  void bytes;
   return { isReg: false, reg: -1, get, rmw, set, put, ea, seg };
 }

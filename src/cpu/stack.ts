@@ -1,6 +1,8 @@
 /** Stack pushes and pops honouring SS.B (32- or 16-bit stack pointer). Sizes: 1 word, 2 dword. */
 import type { Cpu } from './cpu';
-import { SS } from './cpu';
+import * as constsM from './consts';
+// Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
+const { SS } = constsM;
 
 export function push(cpu: Cpu, size: number, v: number): void {
   const R = cpu.r;

@@ -7,11 +7,16 @@
  */
 import type { Dec, Exec } from './decode';
 import type { Cpu } from './cpu';
-import { ES } from './cpu';
-import { DF } from './flags';
-import { Alu, alu } from './alu';
-import { getReg, setReg } from './operands';
+import * as constsM from './consts';
+import * as flagsM from './flags';
+import * as aluM from './alu';
+import * as operandsM from './operands';
 import * as sys from './system-ops';
+// Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
+const { ES } = constsM;
+const { DF } = flagsM;
+const { Alu, alu } = aluM;
+const { getReg, setReg } = operandsM;
 
 export const REP_CHUNK = 4096;
 
@@ -103,16 +108,62 @@ export function stringOp(d: Dec, op: number): Exec {
   }
   const conditional = (kind & ~1) === 0xa6 || (kind & ~1) === 0xae;
   if (!rep) return () => void once(cpu.eflags & DF ? -bytes : bytes);
-  return () => repeat(cpu, once, conditional, ad32, bytes);
+  const bulk = ad32 && (kind & ~1) === 0xa4 ? (max: number) => bulkMovs(cpu, srcSeg, bytes, max) : undefined;
+  return () => repeat(cpu, once, conditional, ad32, bytes, bulk);
 }
 
-function repeat(cpu: Cpu, once: (delta: number) => boolean, conditional: boolean, ad32: boolean, bytes: number): void {
+/**
+ * rep movs fast path (32-bit addressing, DF=0): copy as many whole elements as fit in the
+ * current source and destination frames at once. Returns the elements copied (0: not
+ * applicable here, take the one-at-a-time path).
+ */
+function bulkMovs(cpu: Cpu, srcSeg: number, bytes: number, max: number): number {
+  if (cpu.eflags & DF) return 0;
+  const R = cpu.r;
+  const src = cpu.lin(srcSeg, R[6], bytes, false);
+  const dst = cpu.lin(ES, R[7], bytes, true);
+  const so = src & 0xfff;
+  const dof = dst & 0xfff;
+  const n = Math.min(max, Math.floor((0x1000 - so) / bytes), Math.floor((0x1000 - dof) / bytes));
+  if (n < 2) return 0;
+  const len = n * bytes;
+  // the last element must pass the segment checks too
+  cpu.lin(srcSeg, (R[6] + len - bytes) | 0, bytes, false);
+  cpu.lin(ES, (R[7] + len - bytes) | 0, bytes, true);
+  const sf = cpu.readFrame(src);
+  const df = cpu.writeFrame(dst);
+  if (!sf || !df) return 0;
+  // Forward element order replicates when the destination overlaps just above the source.
+  if (sf === df && dof > so && dof < so + len) return 0;
+  if (sf === df) df.copyWithin(dof, so, so + len);
+  else df.set(sf.subarray(so, so + len), dof);
+  R[6] = (R[6] + len) | 0;
+  R[7] = (R[7] + len) | 0;
+  R[1] = (R[1] - n) | 0;
+  return n;
+}
+
+function repeat(
+  cpu: Cpu,
+  once: (delta: number) => boolean,
+  conditional: boolean,
+  ad32: boolean,
+  bytes: number,
+  bulk?: (max: number) => number,
+): void {
   const R = cpu.r;
   const delta = cpu.eflags & DF ? -bytes : bytes;
   let n = 0;
   for (;;) {
     const count = ad32 ? R[1] : R[1] & 0xffff;
     if (count === 0) return;
+    if (bulk !== undefined && n < REP_CHUNK) {
+      const done = bulk(Math.min(count >>> 0, REP_CHUNK - n));
+      if (done) {
+        n += done;
+        continue;
+      }
+    }
     if (n === REP_CHUNK) {
       cpu.eip = cpu.insnEip; // continue in a later execution
       return;

@@ -3,7 +3,7 @@ import { CompletionItem, CompletionItemKind, InsertTextFormat, MarkupKind, Posit
 import { REGISTERS } from '../asm/registers';
 import { SourceSymbol } from './asmOutline';
 import { hypercallHover, instructionHover, xlKeyHover } from './hover';
-import { HYPERCALL_MACROS, HYPERCALLS } from './hypercalls';
+import { HYPERCALL_MACROS, HYPERCALLS, hypercall } from './hypercalls';
 import { INSTRUCTIONS } from './instructions';
 import { SourceIndex } from './sourceIndex';
 import { asmCodeEnd, splitLines, xlCodeEnd } from './text';
@@ -42,20 +42,30 @@ function wordItems(words: readonly string[], kind: CompletionItemKind, detail: s
   return words.map((w) => ({ label: w, kind, detail, sortText: `${rank}${w}` }));
 }
 
+/** The constant family the hypercall-macro argument being typed takes (`EVTCHNOP` …), if any. */
+function argumentFamily(before: string): string | undefined {
+  const m = /^\s*(?:[\w$#@~.?]+:\s*)?(\w+)\s+(\w+)\s*,([^;]*)$/.exec(before);
+  if (!m || !HYPERCALL_MACROS.has(m[1])) return undefined;
+  const argIndex = m[3].split(',').length - 1; // 0 = ebx
+  return hypercall(m[2])?.families[argIndex];
+}
+
+/** Completion items for path candidates, replacing what was typed of the path. */
+function pathItems(candidates: readonly string[], typed: string, pos: Position): CompletionItem[] {
+  return candidates.map((p) => ({
+    label: p.slice(p.lastIndexOf('/', p.length - 2) + 1),
+    kind: p.endsWith('/') ? CompletionItemKind.Folder : CompletionItemKind.File,
+    filterText: p,
+    textEdit: { range: { start: { line: pos.line, character: pos.character - typed.length }, end: pos }, newText: p },
+  }));
+}
+
 export function asmCompletion(index: SourceIndex, uri: string, text: string, pos: Position): CompletionItem[] {
   const line = splitLines(text)[pos.line] ?? '';
   const before = line.slice(0, pos.character);
   if (asmCodeEnd(before) < before.length) return []; // in a comment
   const include = /^\s*%include\s+["'<]([^"'>]*)$/i.exec(before);
-  if (include) {
-    const typed = include[1];
-    return index.includeCandidates(uri, typed).map((p) => ({
-      label: p.slice(p.lastIndexOf('/', p.length - 2) + 1),
-      kind: p.endsWith('/') ? CompletionItemKind.Folder : CompletionItemKind.File,
-      filterText: p,
-      textEdit: { range: { start: { line: pos.line, character: pos.character - typed.length }, end: pos }, newText: p },
-    }));
-  }
+  if (include) return pathItems(index.includeCandidates(uri, include[1]), include[1], pos);
   if (/(["'`])[^"'`]*$/.test(before) && (before.match(/["'`]/g) ?? []).length % 2 === 1) return []; // in a string
 
   if (/^\s*%\w*$/.test(before)) {
@@ -98,11 +108,16 @@ export function asmCompletion(index: SourceIndex, uri: string, text: string, pos
       sortText: String(h.number).padStart(3, '0'),
     }));
   }
+  // in a hypercall macro's argument that takes constants of a family, those come first
+  const family = call ? undefined : argumentFamily(before);
+  if (family) {
+    for (const n of names) if (String(n.label).startsWith(`${family}_`)) n.sortText = ` ${n.label}`;
+  }
   const registers = wordItems(REGISTERS.map((r) => r.name), CompletionItemKind.Variable, 'register', '1');
   return [...names.filter((n) => n.kind !== CompletionItemKind.Snippet), ...registers, ...wordItems(SIZE_WORDS, CompletionItemKind.Keyword, 'size', '2')];
 }
 
-export function xlCompletion(text: string, pos: Position): CompletionItem[] {
+export function xlCompletion(index: SourceIndex, uri: string, text: string, pos: Position): CompletionItem[] {
   const line = splitLines(text)[pos.line] ?? '';
   const before = line.slice(0, pos.character);
   if (xlCodeEnd(before) < before.length) return [];
@@ -129,6 +144,8 @@ export function xlCompletion(text: string, pos: Position): CompletionItem[] {
   if (!info) return [];
   const inQuotes = (current.match(/["']/g) ?? []).length % 2 === 1;
   if (info.kind === 'boolean') return wordItems(['0', '1'], CompletionItemKind.Value, info.key, '0');
+  const typedPath = /["']([^"']*)$/.exec(current);
+  if (info.path && inQuotes && typedPath) return pathItems(index.siblingCandidates(uri, typedPath[1]), typedPath[1], pos);
   return (info.values ?? []).map((v) => ({
     label: v,
     kind: CompletionItemKind.EnumMember,

@@ -1,33 +1,43 @@
 /**
  * Diagnostics as the user types. Assembler sources: every error and warning of the project's
  * assembler (src/asm), which reads unsaved buffers and resolves %include like the CLI does.
- * xl configs: keys xl.cfg(5) does not define (warning, with the likely intended key).
+ * xl configs: every error and warning of the config parser (src/xen/config), which checks
+ * keys, values and that the files named exist.
  */
 import * as path from 'path';
 import { Diagnostic, DiagnosticSeverity, Location, Range } from 'vscode-languageserver';
 import { assemble, AsmSymbol as AssembledSymbol, Diagnostic as AsmDiagnostic } from '../asm';
 import { encode, isMnemonic } from '../asm/encoder';
-import { scanAsm } from './asmOutline';
-import { pathToUri, ReadDocument, uriToPath } from './sourceIndex';
-import { asmWordAt, closest, splitLines } from './text';
-import { XL_KEYS, xlKey } from './xlKeys';
-import { scanXl } from './xlOutline';
+import { asmSuggestion } from './suggest';
+import { Replacement } from './codeActions';
+import { pathToUri, SourceIndex, uriToPath } from './sourceIndex';
+import { loadDomainConfigText } from '../xen/config';
+import { asmWordAt, splitLines, xlValueEnd } from './text';
 
 export const SOURCE = 'xensim';
 
-export function xlKeyDiagnostics(text: string): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  for (const s of scanXl(text)) {
-    if (xlKey(s.key)) continue;
-    const guess = closest(s.key, XL_KEYS.map((k) => k.key));
-    out.push({
-      range: Range.create(s.line, s.start, s.line, s.end),
-      severity: DiagnosticSeverity.Warning,
+/** Whether a file exists, for the config parser's checks of kernel, ramdisk and firmware. */
+export type FileExists = (absPath: string) => boolean;
+
+export function xlConfigDiagnostics(uri: string, text: string, exists: FileExists): Diagnostic[] {
+  const file = uriToPath(uri) ?? uri.slice(uri.lastIndexOf('/') + 1);
+  const lines = splitLines(text);
+  return loadDomainConfigText(text, file, { exists }).diagnostics.map((d) => {
+    const line = d.line - 1;
+    const start = d.col - 1;
+    // the parser gives 1 when it does not know the length: cover the value written there
+    const end = d.length > 1 ? start + d.length : Math.max(start + 1, xlValueEnd(lines[line] ?? '', start));
+    // the parser's "did you mean 'memory'?" becomes a quick fix (codeActions.ts)
+    const fix = /did you mean '([^']+)'/.exec(d.message);
+    const data: Replacement | undefined = fix ? { replaceWith: fix[1] } : undefined;
+    return {
+      range: Range.create(line, start, line, end),
+      severity: d.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,
       source: SOURCE,
-      message: `unknown xl.cfg key '${s.key}'${guess ? ` (did you mean '${guess}'?)` : ''}`,
-    });
-  }
-  return out;
+      message: d.message,
+      ...(data ? { data } : {}),
+    };
+  });
 }
 
 /**
@@ -51,34 +61,47 @@ export interface AsmCheck {
   diagnostics: Diagnostic[];
   /** the assembler's symbols (addresses of labels, values of equs) from this run */
   symbols: AssembledSymbol[];
+  /** problems inside included files, by file URI, placed in that file (for when it is open) */
+  included: Map<string, Diagnostic[]>;
 }
 
-export function asmDiagnostics(uri: string, text: string, read: ReadDocument, includePaths: readonly string[]): Diagnostic[] {
-  return checkAsm(uri, text, read, includePaths).diagnostics;
-}
-
-export function checkAsm(uri: string, text: string, read: ReadDocument, includePaths: readonly string[]): AsmCheck {
-  if (isIncludeOnly(uri)) return { diagnostics: [], symbols: [] };
+/** Assembles a guest as the index sees it (open buffers first, its include paths). */
+export function checkAsm(index: SourceIndex, uri: string): AsmCheck {
+  const text = index.text(uri);
+  if (text === undefined || isIncludeOnly(uri)) return { diagnostics: [], symbols: [], included: new Map() };
+  const read = (u: string): string | undefined => index.text(u);
+  const includePaths = index.includePaths;
   const file = uriToPath(uri) ?? uri.slice(uri.lastIndexOf('/') + 1);
   const readFile = (p: string): string | undefined => (path.isAbsolute(p) ? read(pathToUri(p)) : undefined);
   const result = assemble(text, { file, readFile, includePaths, encode, isMnemonic });
   const lines = splitLines(text);
-  const includes = scanAsm(text).includes;
+  const includes = index.outline(uri)!.includes;
+  const included = new Map<string, Diagnostic[]>();
   const convert = (d: AsmDiagnostic): Diagnostic => {
     const severity = d.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning;
-    if (d.file === file) return { range: rangeAt(lines, d.line, d.col), severity, source: SOURCE, message: d.message };
+    if (d.file === file) {
+      const range = rangeAt(lines, d.line, d.col);
+      const written = (lines[range.start.line] ?? '').slice(range.start.character, range.end.character);
+      const fix = asmSuggestion(index, uri, d.message, written, range.start.line);
+      const data: Replacement | undefined = fix ? { replaceWith: fix } : undefined;
+      return { range, severity, source: SOURCE, message: fix ? `${d.message} (did you mean '${fix}'?)` : d.message, ...(data ? { data } : {}) };
+    }
     // in an included file: show it on the %include line that brought that file in
     const direct = includes.find((i) => path.resolve(path.dirname(file), i.path) === d.file || d.file.endsWith(`/${i.path}`));
     const via = direct ?? includes[0];
     const where = via ? Range.create(via.line, via.start, via.line, via.end) : Range.create(0, 0, 0, 0);
-    const included = splitLines(read(pathToUri(d.file)) ?? '');
+    const incUri = pathToUri(d.file);
+    const inFile = rangeAt(splitLines(read(incUri) ?? ''), d.line, d.col);
+    const list = included.get(incUri) ?? [];
+    list.push({ range: inFile, severity, source: SOURCE, message: `${d.message} (assembling ${path.basename(file)})`, relatedInformation: [{ location: Location.create(uri, where), message: 'included here' }] });
+    included.set(incUri, list);
     return {
       range: where,
       severity,
       source: SOURCE,
       message: `${path.basename(d.file)}:${d.line}:${d.col}: ${d.message}`,
-      relatedInformation: [{ location: Location.create(pathToUri(d.file), rangeAt(included, d.line, d.col)), message: d.message }],
+      relatedInformation: [{ location: Location.create(incUri, inFile), message: d.message }],
     };
   };
-  return { diagnostics: [...result.errors, ...result.warnings].map(convert), symbols: result.symbols };
+  return { diagnostics: [...result.errors, ...result.warnings].map(convert), symbols: result.symbols, included };
 }

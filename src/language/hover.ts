@@ -27,6 +27,23 @@ const DIRECTIVES: Record<string, string> = {
   endstruc: 'End a structure definition (defines `name_size`)',
   istruc: 'Begin an instance of a structure in data', at: 'Give a field of an `istruc` instance its value', iend: 'End an `istruc` instance',
   global: 'Export a symbol', extern: 'Import a symbol', incbin: 'Include a binary file verbatim',
+  $: 'The address of the start of this line (`jmp $` loops forever)',
+  $$: 'The address of the start of the current section (`$-$$` is the offset into it)',
+};
+
+/** Preprocessor directives, hovered on the word after `%`. */
+const PREPROCESSOR: Record<string, string> = {
+  define: 'Single-line macro: `%define NAME(args) body` (case-sensitive; `%idefine` is not)',
+  xdefine: 'Single-line macro whose body is expanded when defined, not when used',
+  undef: 'Forget a single-line macro',
+  assign: 'Single-line macro holding a number, evaluated now: `%assign i i+1`',
+  macro: 'Multi-line macro: `%macro NAME nparams` … `%endmacro`; `%1`… are the arguments, `%%label` is local to each expansion',
+  endmacro: 'End of a multi-line macro',
+  include: 'Insert another source file (searched next to this one, then in the include paths)',
+  if: 'Assemble what follows when the expression is non-zero', ifdef: 'Assemble what follows when the macro is defined',
+  ifndef: 'Assemble what follows when the macro is not defined (include guards)', elif: 'Else-if of %if', else: 'Else of %if',
+  endif: 'End of %if', rep: 'Repeat the lines up to %endrep N times', endrep: 'End of %rep',
+  error: 'Stop with an error message', warning: 'Print a warning', local: 'Context-local names in a macro',
 };
 
 function md(value: string, range: Range): Hover {
@@ -73,7 +90,7 @@ function symbolHover(uri: string, defUri: string, s: SourceSymbol, index: Source
 }
 
 /** What the last assembly of a document knows of a symbol: a label's address, an equ's value. */
-export type AssembledLookup = (uri: string, name: string) => { address: number; kind: string; size?: number; section?: string } | undefined;
+export type AssembledLookup = (uri: string, name: string, definedIn: string) => { address: number; kind: string; size?: number; section?: string } | undefined;
 
 function hex(n: number): string {
   return `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
@@ -97,7 +114,7 @@ export function asmHover(index: SourceIndex, uri: string, text: string, pos: Pos
     const hc = hypercall(word.text);
     if (defs.length) {
       const d = defs[0];
-      const text = symbolHover(uri, d.uri, d.symbol, index) + assembledText(assembled(uri, d.symbol.name));
+      const text = symbolHover(uri, d.uri, d.symbol, index) + assembledText(assembled(uri, d.symbol.name, d.uri));
       return md(hc && /^(?:__HYPERVISOR_|HYPERCALL_)/i.test(word.text) ? `${text}\n\n---\n\n${hypercallHover(hc)}` : text, range);
     }
     if (hc) return md(hypercallHover(hc), range);
@@ -115,6 +132,8 @@ export function asmHover(index: SourceIndex, uri: string, text: string, pos: Pos
   }
   const dir = DIRECTIVES[lower];
   if (dir) return md(`**${lower}** — ${dir}`, range);
+  const pre = line[word.start - 1] === '%' ? PREPROCESSOR[lower] : undefined;
+  if (pre) return md(`**%${lower}** — ${pre}`, Range.create(pos.line, word.start - 1, pos.line, word.end));
   return null;
 }
 
@@ -130,7 +149,8 @@ export function numberHover(n: bigint): string {
 
 export function xlKeyHover(k: XlKeyInfo): string {
   const values = k.values ? `\n\nValues: ${k.values.map((v) => `\`${v}\``).join(', ')}` : '';
-  return `**${k.key}** (${k.kind}) — ${k.summary}${values}\n\nSee xl.cfg(5).`;
+  const simulated = k.simulated ? '' : '\n\nxensim does not simulate this key: a config may carry it, and it is ignored.';
+  return `**${k.key}** (${k.kind}) — ${k.summary}${values}${simulated}\n\nSee xl.cfg(5).`;
 }
 
 export function xlHover(text: string, pos: Position): Hover | null {

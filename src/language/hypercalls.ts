@@ -11,6 +11,8 @@ export interface HypercallInfo {
   readonly number: number;
   /** one entry per register, in order (ebx, ecx, edx, esi, edi): a 64-bit value takes two */
   readonly args: readonly string[];
+  /** per register: the constant family (EVTCHNOP, SCHEDOP …) the argument takes, if any */
+  readonly families: readonly (string | undefined)[];
   readonly returns: string;
   readonly summary: string;
 }
@@ -93,6 +95,11 @@ for (const spec of SPECS.values()) {
     name: spec.name,
     number: spec.nr,
     args: spec.args.flatMap((a) => describe(a.name, a.type)),
+    families: spec.args.flatMap((a) => {
+      const t = a.type;
+      if (t.kind === 'u64') return [undefined, undefined];
+      return [t.kind === 'cmd' || t.kind === 'enum' || t.kind === 'flags' ? t.family : t.kind === 'domid' ? 'DOMID' : undefined];
+    }),
     returns: text.returns ?? OK,
     summary: text.summary,
   });

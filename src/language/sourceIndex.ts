@@ -40,14 +40,14 @@ export class SourceIndex {
    */
   includeCandidates(fromUri: string, typed: string): string[] {
     const from = uriToPath(fromUri);
-    const sub = typed.slice(0, typed.lastIndexOf('/') + 1);
-    const out = new Set<string>();
-    for (const dir of [...(from ? [path.dirname(from)] : []), ...this.includePaths]) {
-      for (const entry of this.list(path.resolve(dir, sub))) {
-        if (entry.endsWith('/') || /\.(inc|asm|nasm|mac)$/i.test(entry)) out.add(sub + entry);
-      }
-    }
-    return [...out].sort();
+    const dirs = [...(from ? [path.dirname(from)] : []), ...this.includePaths];
+    return pathCandidates(this.list, dirs, typed, (entry) => /\.(inc|asm|nasm|mac)$/i.test(entry));
+  }
+
+  /** Files and folders a path value typed so far in a document can continue with (relative to its folder). */
+  siblingCandidates(fromUri: string, typed: string): string[] {
+    const from = uriToPath(fromUri);
+    return from ? pathCandidates(this.list, [path.dirname(from)], typed, () => true) : [];
   }
 
   /** The text of a document (open buffer first), or undefined. */
@@ -111,4 +111,14 @@ export class SourceIndex {
 /** Whether a definition is the one a resolved name refers to (honouring %idefine / %imacro). */
 export function definesName(symbol: SourceSymbol, name: string): boolean {
   return symbol.caseless ? symbol.name.toLowerCase() === name.toLowerCase() : symbol.name === name;
+}
+
+/** Entries under `dirs` that continue the path typed so far (folders end in '/'). */
+function pathCandidates(list: ListDirectory, dirs: readonly string[], typed: string, accept: (entry: string) => boolean): string[] {
+  const sub = typed.slice(0, typed.lastIndexOf('/') + 1);
+  const out = new Set<string>();
+  for (const dir of dirs) {
+    for (const entry of list(path.resolve(dir, sub))) if (entry.endsWith('/') || accept(entry)) out.add(sub + entry);
+  }
+  return [...out].sort();
 }

@@ -68,26 +68,43 @@ export function splitLines(text: string): string[] {
   return text.split(/\r\n|\r|\n/);
 }
 
-/** Edit distance, for "did you mean" suggestions. */
-export function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
+/** Where the xl.cfg value starting at `start` ends: a quoted string, a list on this line, or a word. */
+export function xlValueEnd(line: string, start: number): number {
+  const c = line[start];
+  if (c === '"' || c === "'") {
+    for (let i = start + 1; i < line.length; i++) {
+      if (line[i] === '\\') i++;
+      else if (line[i] === c) return i + 1;
     }
+    return line.length;
   }
-  return row[b.length];
+  if (c === '[') {
+    const close = line.indexOf(']', start);
+    return close < 0 ? line.length : close + 1;
+  }
+  return start + (/^[^\s,;#\]]*/.exec(line.slice(start))?.[0].length ?? 0);
 }
 
-/** The candidate closest to word, when it is close enough to be a likely typo. */
+/** Edit distance counting a swap of two neighbours as one edit (optimal string alignment). */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** The candidate closest to word when it is a likely typo (one edit per three letters, at least one). */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(1, Math.floor(word.length / 3)) + 1;
   for (const c of candidates) {
+    if (c === word) continue;
     const d = editDistance(word, c);
     if (d < bestDistance) {
       best = c;

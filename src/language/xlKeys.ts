@@ -1,8 +1,10 @@
 /**
  * The option keys of an xl domain configuration (xl.cfg(5), Xen 4.17): the grammar's
- * "known key" list, hover text and completion items of the language server.
- * Summaries are short paraphrases; the man page is the authority.
+ * "known key" list, hover text and completion items of the language server. Keys xensim
+ * acts on take their text from the config parser (src/xen/config/keys.ts); the others have
+ * short paraphrases here (the man page is the authority) and are marked not simulated.
  */
+import { ACTIONS as XL_ACTIONS, DOMAIN_TYPES, KEYS } from '../xen/config';
 
 export type XlValueKind = 'string' | 'number' | 'boolean' | 'list';
 
@@ -12,52 +14,62 @@ export interface XlKeyInfo {
   readonly summary: string;
   /** the values the key accepts, when it is an enumeration */
   readonly values?: readonly string[];
+  /** xensim acts on the key (else the config parser accepts it with a warning, or not at all) */
+  readonly simulated: boolean;
+  /** the value names a file, relative to the config's folder */
+  readonly path: boolean;
 }
 
-const ACTIONS = ['destroy', 'restart', 'rename-restart', 'preserve', 'coredump-destroy', 'coredump-restart', 'soft-reset'];
+/** Stands for "the parser's one-line doc" in the table below. */
+const SIMULATED = '';
+
+const ACTIONS: readonly string[] = XL_ACTIONS;
 
 const table: XlKeyInfo[] = [];
 function key(name: string, kind: XlValueKind, summary: string, values?: readonly string[]): void {
-  table.push(values ? { key: name, kind, summary, values } : { key: name, kind, summary });
+  const spec = KEYS[name];
+  const info = { key: name, kind, summary: spec?.doc ?? summary, simulated: spec !== undefined, path: spec?.kind === 'path' };
+  table.push(values ? { ...info, values } : info);
 }
 
 // identity and guest type
-key('name', 'string', 'Domain name (mandatory; unique on the host)');
-key('type', 'string', 'Guest type: paravirtualised, PVH or fully virtualised', ['pv', 'pvh', 'hvm']);
-key('builder', 'string', 'Deprecated way to pick the guest type (before Xen 4.10): generic = PV, hvm = HVM', ['generic', 'hvm']);
-key('uuid', 'string', 'Domain UUID (generated when absent)');
+key('name', 'string', SIMULATED);
+key('type', 'string', SIMULATED, DOMAIN_TYPES);
+key('builder', 'string', SIMULATED, ['generic', 'hvm']);
+key('loader', 'string', SIMULATED);
+key('uuid', 'string', SIMULATED);
 key('pool', 'string', 'CPU pool the vCPUs are placed in');
 key('seclabel', 'string', 'XSM security label of the domain');
 key('init_seclabel', 'string', 'XSM label used only while the domain is being built');
 // CPUs
-key('vcpus', 'number', 'Number of vCPUs online at boot');
-key('maxvcpus', 'number', 'Maximum number of vCPUs the guest may bring up');
-key('cpus', 'string', 'Physical CPUs the vCPUs may run on (hard affinity), e.g. "0-3,^1"');
-key('cpus_soft', 'string', 'Preferred physical CPUs (soft affinity)');
-key('cpu_weight', 'number', 'Credit scheduler weight (default 256): share of CPU relative to other domains');
-key('cap', 'number', 'Credit scheduler cap in percent of one physical CPU (0 = no cap)');
+key('vcpus', 'number', SIMULATED);
+key('maxvcpus', 'number', SIMULATED);
+key('cpus', 'string', SIMULATED);
+key('cpus_soft', 'string', SIMULATED);
+key('cpu_weight', 'number', SIMULATED);
+key('cap', 'number', SIMULATED);
 // memory
-key('memory', 'number', 'Memory at boot, in MiB');
-key('maxmem', 'number', 'Maximum memory, in MiB (ballooning target ceiling)');
+key('memory', 'number', SIMULATED);
+key('maxmem', 'number', SIMULATED);
 key('vnuma', 'list', 'Virtual NUMA nodes of the guest');
-key('max_grant_frames', 'number', 'Maximum number of grant table frames');
-key('max_maptrack_frames', 'number', 'Maximum number of maptrack frames (grants this domain may map)');
-key('max_grant_version', 'number', 'Highest grant table version the guest may use', ['1', '2']);
-key('max_event_channels', 'number', 'Maximum number of event channels the guest may use');
+key('max_grant_frames', 'number', SIMULATED);
+key('max_maptrack_frames', 'number', SIMULATED);
+key('max_grant_version', 'number', SIMULATED, ['1', '2']);
+key('max_event_channels', 'number', SIMULATED);
 // lifecycle
-key('on_poweroff', 'string', 'Action when the guest shuts down (SHUTDOWN_poweroff)', ACTIONS);
-key('on_reboot', 'string', 'Action when the guest asks to reboot (SHUTDOWN_reboot)', ACTIONS);
-key('on_watchdog', 'string', 'Action when the Xen watchdog fires (SHUTDOWN_watchdog)', ACTIONS);
-key('on_crash', 'string', 'Action when the guest crashes (SHUTDOWN_crash)', ACTIONS);
-key('on_soft_reset', 'string', 'Action when the guest performs a soft reset (SHUTDOWN_soft_reset)', ACTIONS);
+key('on_poweroff', 'string', SIMULATED, ACTIONS);
+key('on_reboot', 'string', SIMULATED, ACTIONS);
+key('on_watchdog', 'string', SIMULATED, ACTIONS);
+key('on_crash', 'string', SIMULATED, ACTIONS);
+key('on_soft_reset', 'string', SIMULATED, ACTIONS);
 // boot
-key('kernel', 'string', 'Kernel image to load (ELF or flat binary, path relative to the config)');
-key('ramdisk', 'string', 'Initial ramdisk to load next to the kernel');
-key('cmdline', 'string', 'Kernel command line');
-key('root', 'string', 'Appended to the command line as root=...');
-key('extra', 'string', 'Appended to the command line');
-key('firmware', 'string', 'Firmware to boot: pvgrub for PV guests, BIOS/UEFI for HVM guests', ['pvgrub32', 'pvgrub64', 'bios', 'uefi', 'seabios', 'rombios', 'ovmf']);
-key('firmware_override', 'string', 'HVM: image loaded instead of hvmloader (XTF kernels boot this way)');
+key('kernel', 'string', SIMULATED);
+key('ramdisk', 'string', SIMULATED);
+key('cmdline', 'string', SIMULATED);
+key('root', 'string', SIMULATED);
+key('extra', 'string', SIMULATED);
+key('firmware', 'string', SIMULATED, ['pvgrub32', 'pvgrub64', 'bios', 'uefi', 'seabios', 'rombios', 'ovmf']);
+key('firmware_override', 'string', SIMULATED);
 key('bootloader', 'string', 'Program run in dom0 to find the kernel and ramdisk');
 key('bootloader_args', 'list', 'Arguments passed to the bootloader');
 key('pvshim', 'boolean', 'Run this PV guest inside a PVH container with the PV shim');
@@ -66,17 +78,18 @@ key('pvshim_cmdline', 'string', 'PV shim command line');
 key('pvshim_extra', 'string', 'Extra PV shim arguments');
 key('device_tree', 'string', 'Arm: partial device tree for the guest');
 // devices
-key('disk', 'list', 'Virtual block devices, e.g. [ "file.img,raw,xvda,rw" ] (xl-disk-configuration(5))');
-key('vif', 'list', 'Virtual network interfaces, e.g. [ "mac=00:16:3e:00:00:01,bridge=xenbr0" ]');
+key('disk', 'list', SIMULATED);
+key('vif', 'list', SIMULATED);
 key('vtpm', 'list', 'Virtual TPM devices');
 key('p9', 'list', '9pfs shares from a back end to the guest');
 key('pvcalls', 'list', 'PV calls connections');
 key('vfb', 'list', 'Paravirtual framebuffers');
 key('vkb', 'list', 'Paravirtual keyboards');
 key('vdispl', 'list', 'Paravirtual displays');
+key('connectors', 'string', 'Connectors of a paravirtual display (part of a vdispl spec)');
 key('vsnd', 'list', 'Paravirtual sound cards');
 key('channel', 'list', 'Virtual channels (PV consoles with a name)');
-key('serial', 'list', 'Where the emulated serial ports go, e.g. [ "pty" ]');
+key('serial', 'list', SIMULATED);
 key('usbctrl', 'list', 'USB controllers');
 key('usbdev', 'list', 'USB devices attached at boot');
 key('pci', 'list', 'Host PCI devices passed through');
@@ -136,9 +149,9 @@ key('spice_streaming_video', 'string', 'SPICE video streaming');
 // HVM platform
 key('boot', 'string', 'HVM boot order: c = hard disk, d = CD-ROM, n = network');
 key('hdtype', 'string', 'HVM emulated disk controller', ['ide', 'ahci']);
-key('hap', 'boolean', 'Hardware-assisted paging (EPT) instead of shadow page tables');
+key('hap', 'boolean', SIMULATED);
 key('oos', 'boolean', 'Out-of-sync shadow page tables');
-key('shadow_memory', 'number', 'MiB reserved for shadow (or HAP) page tables');
+key('shadow_memory', 'number', SIMULATED);
 key('bios', 'string', 'HVM firmware loaded by hvmloader', ['rombios', 'seabios', 'ovmf']);
 key('bios_path_override', 'string', 'Path of the BIOS blob');
 key('pae', 'boolean', 'HVM: expose PAE');
@@ -163,7 +176,7 @@ key('vpt_align', 'boolean', 'Align periodic virtual timers');
 key('timer_mode', 'string', 'Virtual timer mode for missed ticks', ['delay_for_missed_ticks', 'no_delay_for_missed_ticks', 'no_missed_ticks_pending', 'one_missed_tick_pending']);
 key('mmio_hole', 'number', 'MMIO hole below 4 GiB, in MiB');
 key('xen_platform_pci', 'boolean', 'HVM: Xen platform PCI device (for PV drivers)');
-key('viridian', 'list', 'Hyper-V enlightenments (or a boolean)');
+key('viridian', 'list', SIMULATED);
 key('soundhw', 'string', 'Emulated sound card');
 key('vkb_device', 'boolean', 'HVM: paravirtual keyboard device');
 key('usb', 'boolean', 'HVM: emulated USB bus');

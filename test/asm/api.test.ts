@@ -51,10 +51,29 @@ describe('asm: assemble() results beyond the bytes', () => {
     assert.deepStrictEqual(r.lineMap.addresses('k.asm', 5), []);
   });
 
-  it('produces a listing with address and bytes per line', () => {
+  it('produces a listing in NASM\'s layout (line, offset in section, bytes, source)', () => {
     const lines = r.listing!.split('\n');
-    assert.match(lines.find((l) => l.includes('ret'))!, /^\s+6 00001001 C3\s+ ret$/);
-    assert.match(lines.find((l) => l.includes('next: dd'))!, /^\s+7 00001002 00000000\s+ next: dd 0$/);
+    assert.strictEqual(lines.find((l) => l.includes('ret')), '     6 00000001 C3                        ret');
+    assert.strictEqual(lines.find((l) => l.includes('next: dd')), '     7 00000002 00000000                next: dd 0');
+    assert.strictEqual(lines.find((l) => l.includes('resb')), '    10 00000000 <res 10h>               buf: resb 16');
+  });
+
+  it('lists long data over several rows, TIMES once and macro lines with <1>', () => {
+    const src = 'bits 32\n%macro m 0\nnop\n%endmacro\ndb "hello world, long string here", 0\nm\ntimes 3 db 1\n';
+    const text = assemble(src, { listing: true }).listing!;
+    assert.strictEqual(
+      text,
+      [
+        '     1                                  bits 32',
+        '     5 00000000 68656C6C6F20776F72-     db "hello world, long string here", 0',
+        '     5 00000009 6C642C206C6F6E6720-',
+        '     5 00000012 737472696E67206865-',
+        '     5 0000001B 726500             ',
+        '     3 0000001E 90                  <1> nop',
+        '     7 0000001F 01<rep 3h>              times 3 db 1',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('reads includes only through the injected readFile (unsaved buffers)', () => {
@@ -70,6 +89,16 @@ describe('asm: assemble() results beyond the bytes', () => {
     assert.deepStrictEqual(out.errors, []);
     assert.deepStrictEqual(seen, ['/ws/src/defs.inc', '/ws/include/defs.inc']);
     assert.deepStrictEqual([...out.image], [42]);
+  });
+
+  it('turns an internal failure into an error diagnostic instead of throwing', () => {
+    const out = assemble('bits 32\nnop\n', {
+      file: 'x.asm',
+      encode: () => {
+        throw new TypeError('boom');
+      },
+    });
+    assert.deepStrictEqual(out.errors.map((e) => `${e.file}:${e.line}:${e.col}: ${e.message}`), ['x.asm:1:1: internal assembler error: boom (please report)']);
   });
 
   it('takes predefined macros (-D)', () => {

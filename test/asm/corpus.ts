@@ -99,6 +99,12 @@ export function corpusLines(): string[] {
     'shl dword [eax], 1', 'sar byte [eax], cl', 'rol word [eax], 7', 'sal eax, 1', 'sal bl, cl',
     'add eax, strict dword 5', 'add eax, dword 5', 'add eax, strict byte 5', 'sub ax, strict word -2',
     'movsd', 'cmpsw', 'lodsd', 'stosb', 'scasw', 'insd', 'outsw', 'xlat', 'xlatb',
+    // sizes from the immediate, explicit byte immediates, forced displacements without a base
+    'add [eax], byte 5', 'add [eax], word 5', 'mov [eax], word 5', 'mov [eax], dword 5', 'cmp [eax], byte -1',
+    'push byte 0x80', 'add eax, byte 0x80', 'add ax, byte 0x80', 'imul eax, ebx, byte 0x80', 'imul eax, [eax], byte 5',
+    'mov eax, [byte 0x10]', 'mov eax, [word 0x10]', 'mov eax, [dword 0x10]', 'add dword [eax], byte -200',
+    'call 0:0x7c00', 'jmp word 0x8:0x1234',
+    'add eax, strict word 5', 'shl [eax], byte 3', 'shl [eax], byte 1', 'push [eax]', 'inc [eax]', 'test [eax], 1',
   ]) out.add(extra);
   return [...out];
 }

@@ -108,6 +108,42 @@ const CASES: Record<string, string> = {
     v: dd v, t
     section .text
     dd t, v`,
+  'section follows= and vfollows=': `
+    org 0x100
+    db 1
+    section .a
+    a: db 2, 2
+    section .b follows=.c
+    b: db 3
+    section .b2
+    b2: db 33
+    section .c align=16
+    c: db 4
+    section .d vfollows=.a
+    d: db 5
+    section .text
+    dd a, b, b2, c, d`,
+  'absolute space, struc at an offset, alignb in .bss': `
+    bits 32
+    absolute 0x500
+    var1: resd 1
+    var2: resb 3
+    alignb 4
+    var3: resw 1
+    here equ $
+    section .text
+    dd var1, var2, var3, here
+    struc hdr, 8
+    .a resb 1
+    endstruc
+    dd hdr.a, hdr_size, hdr
+    section .bss
+    alignb 8
+    bb: resb 1
+    alignb 16
+    bc: resb 1
+    section .text
+    dd bb, bc`,
   'struc, istruc, at, iend': `
     struc point
       .x: resd 1

@@ -29,6 +29,10 @@ describe('asm disassembler', () => {
     assert.strictEqual(text('8dc0'), '(bad)');
     assert.strictEqual(text('e8'), '.byte 0xe8');
   });
+  it('gives the target of relative branches', () => {
+    assert.strictEqual(decodeOne(Buffer.from('e8fb0f0000', 'hex'), 0, 0x1000).target, 0x2000);
+    assert.strictEqual(decodeOne(Buffer.from('90', 'hex'), 0, 0x1000).target, undefined);
+  });
   it('decodes a buffer back to back', () => {
     const d = disassemble(Buffer.from('90c3', 'hex'), 0x1000);
     assert.deepStrictEqual(d.map((x) => [x.address, x.text]), [[0x1000, 'nop'], [0x1001, 'ret']]);

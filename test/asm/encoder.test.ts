@@ -31,6 +31,11 @@ describe('asm encoder: choices nasm makes that the oracle corpus cannot show', (
   it('uses disp32 while a displacement is unknown', () => {
     assert.strictEqual(hex(encode(unknown('mov eax, [ebx+4]'))), '8b8304000000');
   });
+  it('keeps the mode-sized displacement under an o16/o32 prefix, as nasm does', () => {
+    // (bytes a CPU and objdump then read differently: nasm's behaviour, kept)
+    assert.strictEqual(enc('o16 call 0x1300', 0x1000), '66e8fa020000');
+    assert.strictEqual(hex(encode(parseNasm('o32 jmp 0x1300', 0x1000, 16))), '66e9fc02');
+  });
   it('encodes relative jumps against the instruction address', () => {
     assert.strictEqual(enc('jmp 0x1000', 0x1000), 'ebfe');
     assert.strictEqual(enc('call 0x2000', 0x1000), 'e8fb0f0000');
@@ -49,6 +54,9 @@ describe('asm encoder: choices nasm makes that the oracle corpus cannot show', (
     assert.strictEqual(err('inc [eax]').message, 'operation size not specified');
     assert.strictEqual(err('inc [eax]').operand, 0);
     assert.strictEqual(err('mov eax, bl').message, 'invalid combination of opcode and operands');
+    assert.strictEqual(err('mov eax, cr0, 1').operand, undefined);
+    assert.strictEqual(err('push cr0').operand, 0);
+    assert.strictEqual(err('mov eax, 0x08:0x10').operand, 1);
     assert.strictEqual(err('mov byte [eax], ebx').message, 'mismatch in operand sizes');
     assert.strictEqual(err('mov eax, [esp*2]').message, 'invalid effective address');
     assert.strictEqual(err('frob eax').message, "unknown instruction 'frob'");

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import { assemble, formatDiagnostic } from '../../src/asm';
-import { ours } from './nasm-run';
+import { nasm, ours } from './nasm-run';
 
 /** The errors of a run as `file:line:col: error: message`, the form users see. */
 function errors(source: string, files: Record<string, string> = {}): string[] {
@@ -53,6 +53,35 @@ describe('asm: errors name file, line and column', () => {
       "main.asm:2:5: error: non-constant value given to `%if' (symbol `x' is not a preprocessor value)",
     ]);
   });
+  it('directive misuse', () => {
+    const src = ['times -1 db 0', 'align 3', 'org 5', 'org 6', '%endif', '%endmacro', 'bits 64', 'dd 1/0', '%foo', 'mov eax, [ebx+ecx+edx]'].join('\n');
+    assert.deepStrictEqual(errors(src), [
+      'main.asm:1:1: error: TIMES value -1 is negative',
+      'main.asm:2:1: error: alignment 3 is not a power of two',
+      'main.asm:4:1: error: program origin redefined',
+      "main.asm:5:1: error: `%endif': no matching `%if'",
+      "main.asm:6:1: error: `%endmacro': not defining a macro",
+      'main.asm:7:6: error: 64-bit code is not supported (IA-32 only)',
+      'main.asm:8:5: error: division by zero',
+      "main.asm:9:1: error: unknown preprocessor directive `%foo'",
+      'main.asm:10:10: error: invalid effective address: too many registers',
+    ]);
+    assert.deepStrictEqual(ours('db\n').warnings.map(formatDiagnostic), ['main.asm:1:3: warning: no operand for data declaration']);
+  });
+
+  it('runaway sizes are errors, not crashes', () => {
+    assert.deepStrictEqual(errors('db 1\ntimes 0x7fffffff db 0\n'), ['main.asm:2:1: error: TIMES value 2147483647 is too large']);
+    assert.deepStrictEqual(errors('bits 32\ntimes 2000000 jmp $\n'), ['main.asm:2:1: error: TIMES value 2000000 is too large for a jump (at most 1000000)']);
+    assert.deepStrictEqual(errors('db 1\nresb 0x7fffffff\n'), ['main.asm:2:1: error: section would exceed 64 MiB']);
+    assert.deepStrictEqual(errors('db 1\nalign 0x40000000\n'), ['main.asm:2:1: error: section would exceed 64 MiB']);
+    assert.deepStrictEqual(errors('org 0x1000\ndb 1\nsection .x start=0x7fffffff\ndb 2\n'), ['main.asm:3:1: error: the image would span 2147479552 bytes (more than 64 MiB)']);
+    assert.deepStrictEqual(errors('org 0x1000\ndb 1\nsection .x start=0x10\ndb 2\n'), ['main.asm:3:1: error: section .x begins before the program origin']);
+    // a macro does not call itself: inside its body the name is an ordinary word (here a label)
+    assert.deepStrictEqual(ours('%macro m 0\nm\n%endmacro\nm\n').warnings.map(formatDiagnostic), [
+      "main.asm:4:1: warning: label alone on a line without a colon might be in error (in macro `m' at main.asm:2)",
+    ]);
+  });
+
   it('every error of a file in one run, in line order', () => {
     const src = ['bits 32', 'frob 1', 'mov eax, bx', 'dd nosuch', 'y: db 1', 'y: db 2', '%include "gone.inc"', 'db (', 'nop'].join('\n');
     assert.deepStrictEqual(
@@ -80,4 +109,24 @@ describe('asm: errors name file, line and column', () => {
       for (const e of r.errors) assert.match(formatDiagnostic(e), /^fuzz\.asm:\d+:\d+: error: ./);
     }
   });
+});
+
+describe('asm: warnings are the ones NASM gives, on the same lines', () => {
+  const cases: Record<string, string> = {
+    'immediates and data out of range': [
+      'bits 32', 'mov ax, 70000', 'mov eax, 0x100000000', 'add al, 300', 'mov byte [eax], 300', 'int 300',
+      'add eax, 0x1ffffffff', 'push word 70000', 'push byte 200', 'add eax, byte 200', 'add al, 200', 'mov al, 200',
+      'add eax, byte -200', 'imul eax, ebx, byte 200', 'add word [eax], byte 200', 'db 256, -256, -257', 'dw 65536', 'dd -1',
+    ].join('\n'),
+    'space and data in the wrong kind of section': ['db 1', 'resb 2', 'section .bss', 'db 5', 'resb 3', 'dd 1'].join('\n'),
+    'orphan labels and empty data': ['lonely', 'db', 'x: db 1'].join('\n'),
+  };
+  for (const [name, src] of Object.entries(cases)) {
+    it(name, () => {
+      const theirs = [...nasm(src + '\n').messages.matchAll(/main\.asm:(\d+): warning: (.*?)(?: \[-w\+[a-z-]+\])?$/gm)].map((m) => `${m[1]}: ${m[2]}`);
+      const mine = ours(src + '\n').warnings.map((w) => `${w.line}: ${w.message}`);
+      assert.ok(theirs.length > 0);
+      assert.deepStrictEqual(mine, theirs);
+    });
+  }
 });

@@ -157,6 +157,64 @@ const CASES: Record<string, string> = {
     popall eax, ebx, ecx
     opt 1
     opt 1, 2`,
+  '__LINE__, __FILE__, %defstr, %strlen': `
+    db __LINE__, __?LINE?__
+    db __FILE__
+    %defstr S hello world
+    db S
+    %strlen N "abc"
+    %strlen M S
+    db N, M
+    %macro where 0
+      db __LINE__
+    %endmacro
+    where`,
+  '$-escaped names that spell registers': `
+    bits 32
+    $eax: dd $eax
+    mov eax, $eax
+    $ebx dd 1
+    mov eax, [$ebx+ebx]`,
+  'a macro named like an instruction: other counts and its own body use the instruction': `
+    bits 32
+    %macro push 2
+      push %1
+      push %2
+    %endmacro
+    push eax, ebx
+    push ecx`,
+  'context stack: %push, %repl, %pop, %$local, %ifctx, %-1 (structured if/else macros)': `
+    bits 32
+    %macro if 1
+      %push if
+      j%-1 %$ifnot
+    %endmacro
+    %macro else 0
+      %ifctx if
+        %repl else
+        jmp %$ifend
+        %$ifnot:
+      %else
+        %error "expected if"
+      %endif
+    %endmacro
+    %macro endif 0
+      %ifctx if
+        %$ifnot:
+        %pop
+      %elifctx else
+        %$ifend:
+        %pop
+      %else
+        %error "expected if or else"
+      %endif
+    %endmacro
+    cmp eax, 1
+    if e
+      mov ebx, 2
+    else
+      mov ebx, 3
+    endif`,
   'line continuation': `
     db 1, \\
        2, \\
@@ -184,6 +242,17 @@ describe('asm: preprocessor against nasm -f bin', () => {
       got.lineMap.entries.map((e) => `${e.address}:${e.file}:${e.line}`),
       ['0:inc/b.inc:1', '1:inc/a.inc:2', '2:lib/c.inc:1', '3:main.asm:3'],
     );
+  });
+
+  it('incbin, whole and in part, searched like %include', () => {
+    const files = { 'data.bin': 'ABCDEFGH', 'blobs/x.bin': 'xyz' };
+    const src = 'db 1\nincbin "data.bin"\nincbin "data.bin", 2\nincbin "data.bin", 2, 3\nincbin "x.bin", 1\n';
+    const want = nasm(src, files, ['-Iblobs/']);
+    assert.ok(want.bytes, want.messages);
+    const got = ours(src, files, { includePaths: ['blobs'] });
+    assert.deepStrictEqual(got.errors, []);
+    assert.strictEqual(hex(got.image), hex(want.bytes));
+    assert.deepStrictEqual(ours('incbin "gone.bin"\n').errors.map((e) => `${e.line}:${e.col}: ${e.message}`), ["1:1: `incbin': unable to open file `gone.bin'"]);
   });
 
   it('macro expansions map to the line that invoked them', () => {

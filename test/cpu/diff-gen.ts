@@ -5,7 +5,8 @@
  * Conventions that keep every access inside the 2 KiB memory block (so qemu-i386 never
  * segfaults): EBP points into the block and is never written (except by balanced
  * enter/leave, pusha/popa); ESP starts near the block's top; memory operands are [ebp+disp8],
- * absolute [BLK+n] or [ebp+esi*k+disp] right after `and esi, 0x7f`.
+ * absolute [BLK+n], [ebp+esi*k+disp] right after `and esi, 0x7f`, or 16-bit addressed
+ * ([bp+si+d], [bx+di+d], …: the block lies below 64 KiB) after similar setup.
  *
  * Each instruction carries the flags it defines and the flags the SDM leaves undefined; the
  * comparison masks the flags left undefined at the end of the sequence. Instructions that read
@@ -15,7 +16,8 @@
  * `IOPL(dc) == iopl` in i386_tr_init_disas_context); it is covered by unit tests instead.
  */
 
-export const BLK = 0x00400000;
+/** Below 64 KiB so 16-bit addressing (0x67) reaches it too; qemu-i386 maps .bss there. */
+export const BLK = 0x00008000;
 export const BLK_SIZE = 2048;
 export const EBP_OFF = 768;
 export const ESP_OFF = 1984;
@@ -113,25 +115,41 @@ function immOf(rng: Rng, size: number): string {
   return '0x' + ((v & m) >>> 0).toString(16);
 }
 
-/** A memory operand; may need `and esi, 0x7f` first (returned as a pre instruction). */
+/** A memory operand, with the setup it needs (masking an index register) as a pre instruction. */
 function mem(rng: Rng, size: number): { text: string; pre?: Ins } {
   const sz = SIZES[size];
   const seg = rng.chance(0.1) ? rng.pick(['ds:', 'ss:', 'es:']) : '';
-  const k = rng.int(10);
-  if (k < 6) {
-    const d = rng.int(240) - 120;
-    return { text: `${sz} [${seg}ebp${d < 0 ? '-' : '+'}${Math.abs(d)}]` };
-  }
+  const k = rng.int(12);
+  const d = rng.int(240) - 120;
+  const disp = (v: number) => `${v < 0 ? '-' : '+'}${Math.abs(v)}`;
+  if (k < 6) return { text: `${sz} [${seg}ebp${disp(d)}]` };
   if (k < 8) {
     const o = rng.int(BLK_SIZE - 64);
     return { text: `${sz} [${seg}0x${(BLK + o).toString(16)}]` };
   }
-  const scale = rng.pick([1, 2, 4]);
-  const d = rng.int(100) - 50;
-  return {
-    text: `${sz} [${seg}ebp+esi*${scale}${d < 0 ? '-' : '+'}${Math.abs(d)}]`,
-    pre: { text: 'and esi, 0x7f', def: C | P | Z | S | O, undef: A },
-  };
+  const maskEsi: Ins = { text: 'and esi, 0x7f', def: C | P | Z | S | O, undef: A };
+  if (k < 10) {
+    const scale = rng.pick([1, 2, 4]);
+    return { text: `${sz} [${seg}ebp+esi*${scale}${disp(rng.int(100) - 50)}]`, pre: maskEsi };
+  }
+  // 16-bit addressing (0x67 prefix): BP points into the block, SI/DI are masked or set from EBP.
+  const form = rng.int(5);
+  const d16 = disp(rng.int(100) - 50);
+  switch (form) {
+    case 0:
+      return { text: `${sz} [${seg}bp+si${d16}]`, pre: maskEsi };
+    case 1:
+      return { text: `${sz} [${seg}bp+di${d16}]`, pre: { text: 'and edi, 0x7f', def: C | P | Z | S | O, undef: A } };
+    case 2:
+      return { text: `${sz} [${seg}bp${d16}]` };
+    case 3:
+      return { text: `${sz} [${seg}si${d16}]`, pre: { text: `lea esi, [ebp${disp(rng.int(200) - 100)}]`, def: 0, undef: 0 } };
+    default:
+      return {
+        text: `${sz} [${seg}bx+di${d16}]`,
+        pre: { text: `lea ebx, [ebp${disp(rng.int(200) - 100)}]\nand edi, 0x7f`, def: C | P | Z | S | O, undef: A },
+      };
+  }
 }
 
 /** r/m operand: register or memory. */
@@ -304,7 +322,7 @@ function genBit(rng: Rng): Ins {
   if (rng.chance(0.5)) return { text: `${op} ${reg(rng, size)}, ${reg(rng, size, true)}`, ...flags };
   // memory with a register bit offset: keep the offset small (signed) so the access stays in the block
   const m = mem(rng, size);
-  if (m.text.includes('esi')) return genBit(rng);
+  if (m.pre) return genBit(rng); // the offset register must not be clobbered by the operand's setup
   const r = rng.pick(size === 1 ? ['cx', 'dx', 'bx'] : ['ecx', 'edx', 'ebx']);
   return withPre(
     { text: `${lock}${op} ${m.text}, ${r}`, ...flags },
@@ -442,8 +460,9 @@ function genString(rng: Rng): Ins {
   if (op === 'scas' && rng.chance(0.5)) pre.push({ text: `mov al, [ebp+${rng.int(50)}]`, def: 0, undef: 0 });
   const flags = op === 'cmps' || op === 'scas' ? { def: ALL, undef: 0 } : { def: 0, undef: 0 };
   const seg = op === 'movs' || op === 'lods' || op === 'cmps' ? (rng.chance(0.2) ? 'ss ' : '') : '';
-  // A rep with ECX=0 leaves the flags as they were: count them as defined only if count > 0
-  return { text: `${seg}${rep}${op}${suffix}`, ...flags, pre };
+  // a16: SI/DI/CX instead of ESI/EDI/ECX (the block is below 64 KiB, so SI/DI still point into it)
+  const a16 = rng.chance(0.2) ? 'a16 ' : '';
+  return { text: `${a16}${seg}${rep}${op}${suffix}`, ...flags, pre };
 }
 
 function genBcd(rng: Rng): Ins {
@@ -458,6 +477,26 @@ function genBcd(rng: Rng): Ins {
     default:
       return { text: `${op} ${1 + rng.int(255)}`, def: S | Z | P, undef: O | A | C };
   }
+}
+
+/** Labels are unique within a generated file: case index + a counter. */
+let labelPrefix = '';
+let labelSeq = 0;
+
+/** Forward branches over one instruction: jcc (short and near), jmp, loop/loopz/loopnz, jecxz. */
+function genBranch(rng: Rng): Ins {
+  const label = `${labelPrefix}${labelSeq++}`;
+  const filler = rng.pick(['inc eax', 'not ebx', 'add esi, 7', 'xor edx, 0x55aa', 'dec edi']);
+  const k = rng.int(4);
+  if (k === 0) {
+    const undef = filler.startsWith('xor') ? A : 0;
+    return { text: `${rng.pick(['loop', 'loopz', 'loopnz', 'jecxz'])} ${label}\n${filler}\n${label}:`, def: 0, undef, reads: true };
+  }
+  if (k === 1) return { text: `jmp ${rng.pick(['short ', 'near '])}${label}\n${filler}\n${label}:`, def: 0, undef: 0 };
+
+  // The filler may be skipped; its flags are all defined except xor's AF, marked undefined.
+  const undef = filler.startsWith('xor') ? A : 0;
+  return { text: `j${rng.pick(CONDS)} ${rng.pick(['short ', 'near '])}${label}\n${filler}\n${label}:`, def: 0, undef, reads: true };
 }
 
 function genXlat(rng: Rng): Ins {
@@ -481,6 +520,7 @@ const GENERATORS: [number, (rng: Rng) => Ins][] = [
   [5, genString],
   [3, genBcd],
   [1, genXlat],
+  [6, genBranch],
 ];
 const TOTAL_WEIGHT = GENERATORS.reduce((a, [w]) => a + w, 0);
 
@@ -500,6 +540,8 @@ function randomReg(rng: Rng): number {
 /** Case `index` of the stream with `seed`. */
 export function generateCase(seed: number, index: number): DiffCase {
   const rng = new Rng((seed * 0x9e3779b1 + index * 0x85ebca6b + 1) >>> 0);
+  labelPrefix = `L${index}_`;
+  labelSeq = 0;
   const regs = [0, 1, 2, 3, 4, 5].map(() => randomReg(rng));
   const flags = (rng.u32() & ALL) | (rng.chance(0.1) ? D : 0);
   const n = 1 + rng.int(6);

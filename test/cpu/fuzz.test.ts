@@ -8,7 +8,7 @@ import { Cpu } from '../../src/cpu/cpu';
 import { BarePlatform, enterFlatProtectedMode, installFlatGdt } from '../../src/cpu/bare';
 import { Rng } from './diff-gen';
 
-const COUNT = Number(process.env.FUZZ_COUNT ?? 30000);
+const COUNT = Number(process.env.FUZZ_COUNT ?? 20000);
 const CODE = 0x100000;
 
 describe('cpu decoder fuzz', function () {

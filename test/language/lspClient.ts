@@ -1,7 +1,7 @@
 /** Test helper: the bundled language server on stdio, driven by vscode-jsonrpc's client side. */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as path from 'path';
-import { createMessageConnection, MessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { createMessageConnection, IPCMessageReader, IPCMessageWriter, MessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import type { Diagnostic, PublishDiagnosticsParams } from 'vscode-languageserver';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
@@ -23,8 +23,13 @@ export class LspClient {
   private versions = new Map<string, number>();
   readonly stderr: string[] = [];
 
-  private constructor(private readonly proc: ChildProcess) {
-    this.connection = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
+  private constructor(
+    private readonly proc: ChildProcess,
+    ipc: boolean,
+  ) {
+    this.connection = ipc
+      ? createMessageConnection(new IPCMessageReader(proc), new IPCMessageWriter(proc))
+      : createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
     proc.stderr!.on('data', (d: Buffer) => this.stderr.push(d.toString()));
     this.connection.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
       this.diagnostics.set(p.uri, p);
@@ -40,9 +45,15 @@ export class LspClient {
     this.connection.listen();
   }
 
-  static async start(rootUri: string | null = null, initializationOptions: unknown = {}): Promise<{ client: LspClient; capabilities: Record<string, unknown> }> {
-    const proc = spawn(process.execPath, [serverBundle, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const client = new LspClient(proc);
+  /** transport 'ipc' is what the VS Code client uses (TransportKind.ipc); 'stdio' is for other editors */
+  static async start(
+    rootUri: string | null = null,
+    initializationOptions: unknown = {},
+    transport: 'stdio' | 'ipc' = 'stdio',
+  ): Promise<{ client: LspClient; capabilities: Record<string, unknown> }> {
+    const ipc = transport === 'ipc';
+    const proc = spawn(process.execPath, [serverBundle, ipc ? '--node-ipc' : '--stdio'], { stdio: ipc ? ['pipe', 'pipe', 'pipe', 'ipc'] : ['pipe', 'pipe', 'pipe'] });
+    const client = new LspClient(proc, ipc);
     const result = await client.request<{ capabilities: Record<string, unknown> }>('initialize', {
       processId: process.pid,
       rootUri,
@@ -66,6 +77,14 @@ export class LspClient {
     const version = (this.versions.get(uri) ?? 1) + 1;
     this.versions.set(uri, version);
     this.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ text }] });
+  }
+
+  /** The first diagnostics published for uri from now on that satisfy `ok` (for when several publishes may come). */
+  async diagnosticsUntil(uri: string, ok: (d: Diagnostic[]) => boolean): Promise<Diagnostic[]> {
+    for (;;) {
+      const d = await this.nextDiagnostics(uri);
+      if (ok(d)) return d;
+    }
   }
 
   /** The next diagnostics published for uri (call before the edit that causes them). */

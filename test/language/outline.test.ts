@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import { scanAsm } from '../../src/language/asmOutline';
 import { scanXl, settingAt } from '../../src/language/xlOutline';
-import { asmCodeEnd, asmWordAt, closest } from '../../src/language/text';
+import { asmCodeEnd, asmWordAt, xlValueEnd } from '../../src/language/text';
 import { numberHover } from '../../src/language/hover';
 
 const defs = (src: string) => scanAsm(src).symbols.map((s) => `${s.kind}:${s.name}`);
@@ -55,9 +55,10 @@ describe('text helpers', () => {
     assert.strictEqual(numberHover(0x44434241n), "1145258561 · 0x44434241 · 0o10420641101 · 0b1000100010000110100001001000001 · 'ABCD'");
     assert.match(numberHover(0xfffffffen), /· -2 signed$/);
   });
-  it('suggests close names only', () => {
-    assert.strictEqual(closest('memroy', ['memory', 'maxmem']), 'memory');
-    assert.strictEqual(closest('zzz', ['memory']), undefined);
+  it('finds the end of an xl value: string, list, word', () => {
+    assert.strictEqual(xlValueEnd('kernel = "a\\"b" # c', 9), 15);
+    assert.strictEqual(xlValueEnd('cpus = [ "0", 1 ], x', 7), 17);
+    assert.strictEqual(xlValueEnd('vcpus = x2; memory=1', 8), 10);
   });
 });
 

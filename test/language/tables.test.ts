@@ -3,6 +3,7 @@ import { HYPERCALLS, hypercall } from '../../src/language/hypercalls';
 import { CONDITIONS, INSTRUCTIONS, instruction } from '../../src/language/instructions';
 import { XL_KEYS } from '../../src/language/xlKeys';
 import { HYPERCALLS as SPECS } from '../../src/xen/abi';
+import { KEYS, UNSIMULATED_KEYS } from '../../src/xen/config';
 
 describe('language tables', () => {
   it('describes every hypercall of the ABI table except the arch_N slots', () => {
@@ -25,6 +26,13 @@ describe('language tables', () => {
     for (const [cc] of CONDITIONS) for (const base of ['j', 'set', 'cmov']) assert.ok(instruction(base + cc), base + cc);
     assert.strictEqual(instruction('REP')!.group, 'prefix');
     assert.strictEqual(instruction('eax'), undefined);
+  });
+
+  it('knows every key the config parser knows, and marks the ones xensim acts on', () => {
+    const ours = new Map(XL_KEYS.map((k) => [k.key, k]));
+    for (const k of Object.keys(KEYS)) assert.strictEqual(ours.get(k)?.simulated, true, k);
+    for (const k of UNSIMULATED_KEYS) assert.strictEqual(ours.get(k)?.simulated, false, k);
+    assert.strictEqual(ours.get('memory')!.summary, KEYS.memory.doc);
   });
 
   it('knows each xl key once, with values only for enumerations', () => {

@@ -47,8 +47,9 @@ export function toolPresent(tool: string, args: string[]): boolean {
   }
 }
 
-export function includeBlock(): string {
-  return ['#include <stdint.h>', '#include <stddef.h>', '#include <stdio.h>', ...XEN_HEADERS.map((h) => `#include <${h}>`)].join('\n') + '\n';
+/** The C prologue: every header of XEN_HEADERS, then `extra` (e.g. the io/ ring headers). */
+export function includeBlock(extra: readonly string[] = []): string {
+  return ['#include <stdint.h>', '#include <stddef.h>', '#include <stdio.h>', ...[...XEN_HEADERS, ...extra].map((h) => `#include <${h}>`)].join('\n') + '\n';
 }
 
 function tmpDir(): string {
@@ -56,12 +57,12 @@ function tmpDir(): string {
 }
 
 /** Compiles a C program (with every Xen header included) and returns what it prints. */
-export function compileAndRun(body: string): string {
+export function compileAndRun(body: string, extra: readonly string[] = []): string {
   const dir = tmpDir();
   try {
     const src = path.join(dir, 'abi.c');
     const exe = path.join(dir, 'abi');
-    fs.writeFileSync(src, includeBlock() + body);
+    fs.writeFileSync(src, includeBlock(extra) + body);
     try {
       execFileSync('gcc', [...XEN_CFLAGS, '-o', exe, src], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
     } catch (e) {
@@ -74,8 +75,8 @@ export function compileAndRun(body: string): string {
 }
 
 /** Object-like macro names defined by the headers (`gcc -E -dM`). */
-export function macroNames(): string[] {
-  const out = execFileSync('gcc', [...XEN_CFLAGS, '-E', '-dM', '-x', 'c', '-'], { input: includeBlock(), encoding: 'utf8' });
+export function macroNames(extra: readonly string[] = []): string[] {
+  const out = execFileSync('gcc', [...XEN_CFLAGS, '-E', '-dM', '-x', 'c', '-'], { input: includeBlock(extra), encoding: 'utf8' });
   const names: string[] = [];
   for (const line of out.split('\n')) {
     const m = /^#define ([A-Za-z_][A-Za-z0-9_]*)(\s|$)/.exec(line);
@@ -92,10 +93,10 @@ export function errnoNames(): string[] {
 }
 
 /** Values of C integer expressions, evaluated by the compiled program. */
-export function evaluate(exprs: readonly string[]): number[] {
+export function evaluate(exprs: readonly string[], extra: readonly string[] = []): number[] {
   if (exprs.length === 0) return [];
   const lines = exprs.map((e) => `  printf("%lld\\n", (long long)(${e}));`);
-  const out = compileAndRun(`int main(void) {\n${lines.join('\n')}\n  return 0;\n}\n`).trim().split('\n');
+  const out = compileAndRun(`int main(void) {\n${lines.join('\n')}\n  return 0;\n}\n`, extra).trim().split('\n');
   return out.map((s) => {
     const v = Number(s);
     if (!Number.isSafeInteger(v)) throw new Error(`value ${s} is not a safe integer`);
@@ -104,11 +105,11 @@ export function evaluate(exprs: readonly string[]): number[] {
 }
 
 /** offsetof / sizeof of `<ctype>.<path>` for each entry. */
-export function layoutOf(items: readonly { ctype: string; path: string }[]): { offset: number; size: number }[] {
+export function layoutOf(items: readonly { ctype: string; path: string }[], extra: readonly string[] = []): { offset: number; size: number }[] {
   const exprs: string[] = [];
   for (const { ctype, path: p } of items) {
     exprs.push(`offsetof(${ctype}, ${p})`, `sizeof(((${ctype} *)0)->${p})`);
   }
-  const v = evaluate(exprs);
+  const v = evaluate(exprs, extra);
   return items.map((_, i) => ({ offset: v[2 * i], size: v[2 * i + 1] }));
 }

@@ -1,6 +1,7 @@
 // Xen 4.17's guest ABI (x86, 32-bit guests): numbers, names, structure layouts and the
 // hypercall decoder. Everything in generated.ts comes from /usr/include/xen.
 export * from './generated';
+export * from './generated-io';
 export * from './types';
 export * from './names';
 export * from './hypercalls';

@@ -1,0 +1,450 @@
+/**
+ * Run control: continue, pause and the three steps, expressed as calls to Inspectable.run and
+ * Inspectable.step. Runs are sliced; between slices the loop yields to the event loop so a
+ * `pause` (or `disconnect`) request is read and acted on. Knows breakpoints only as address
+ * lists and record predicates handed to it by the session; knows nothing of DAP.
+ */
+import { decodeOne } from '../asm/disasm';
+import type { CpuState } from '../cpu/state';
+import type { TraceRecord } from '../trace/records';
+import type { Inspectable, StopInfo } from '../xen/inspect';
+import { describeRecord as recordText, FilterId, recordEnv, StopContext, StopRule, vcpuEnv } from './stops';
+
+export interface ThreadRef {
+  domid: number;
+  vcpu: number;
+}
+
+export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'exception' | 'pause';
+
+export interface Stopped extends ThreadRef {
+  reason: StopReason;
+  /** shown by the client next to the reason: `hypercall event_channel_op(EVTCHNOP_send, port=3)` */
+  description: string;
+  hitBreakpointIds?: number[];
+  filter?: FilterId;
+  record?: TraceRecord;
+}
+
+export interface AddressBreakpoint {
+  id: number;
+  domid: number;
+  eip: number;
+  kind: 'breakpoint' | 'function breakpoint' | 'instruction breakpoint';
+  rule: StopRule;
+}
+
+export interface RecordStop {
+  id: number;
+  kind: 'function breakpoint' | 'exception';
+  label: string;
+  filter?: FilterId;
+  matches(r: TraceRecord): boolean;
+  rule: StopRule;
+}
+
+export interface ControlHooks {
+  stopped(s: Stopped): void;
+  output(text: string): void;
+  /** every domain has shut down */
+  finished(): void;
+  /**
+   * A domain was created or unpaused while address breakpoints may be unresolved; the
+   * session resolves them (against the new domain's image) and hands back the new list.
+   * Returns true when it wants a stop on such records at all.
+   */
+  wantsDomainStops(): boolean;
+  domainAppeared(r: TraceRecord): void;
+}
+
+/** Instructions per slice: small enough that pause answers quickly, big enough to keep MIPS. */
+export const SLICE = 200_000;
+/** Bounds on stepping loops so a step over an endless loop comes back (as a step). */
+const MAX_LINE_STEPS = 200_000;
+const MAX_XEN_STEPS = 100_000;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+interface TempBreak extends ThreadRef {
+  eip: number;
+  accept(s: CpuState): boolean;
+}
+
+export class RunControl {
+  running = false;
+  private pauseRequested = false;
+  private disposed = false;
+  private addressList: Array<{ domid: number; eip: number }> = [];
+  private byAddress = new Map<string, AddressBreakpoint[]>();
+  private recordStops: RecordStop[] = [];
+  private pending: Stopped | undefined;
+  private pendingDomain: TraceRecord | undefined;
+  private entered = new Set<number>();
+  private last: Stopped | undefined;
+
+  constructor(
+    private readonly ins: Inspectable,
+    private readonly ctx: StopContext,
+    private readonly hooks: ControlHooks,
+    readonly stopOnEntry: boolean,
+  ) {}
+
+  get lastStop(): Stopped | undefined {
+    return this.last;
+  }
+
+  setAddressBreakpoints(list: AddressBreakpoint[]): void {
+    this.byAddress.clear();
+    for (const bp of list) {
+      const k = `${bp.domid}:${bp.eip >>> 0}`;
+      const at = this.byAddress.get(k);
+      if (at) at.push(bp);
+      else this.byAddress.set(k, [bp]);
+    }
+    this.addressList = [...this.byAddress.values()].map((a) => ({ domid: a[0].domid, eip: a[0].eip >>> 0 }));
+  }
+
+  setRecordStops(list: RecordStop[]): void {
+    this.recordStops = list;
+  }
+
+  pause(): void {
+    if (this.running) this.pauseRequested = true;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.pauseRequested = true;
+  }
+
+  /** Decides each trace record as the hypervisor emits it; true stops the run there. */
+  private readonly stopOn = (r: TraceRecord): boolean => {
+    if (r.kind === 'domain' && (r.event === 'created' || r.event === 'unpaused')) {
+      if (this.stopOnEntry && r.event === 'unpaused' && r.domid !== 0 && !this.entered.has(r.domid)) {
+        this.entered.add(r.domid);
+        this.pendingDomain = r;
+        this.pending = { reason: 'entry', domid: r.domid, vcpu: 0, description: `d${r.domid} ${r.name}: before its first instruction` };
+        return true;
+      }
+      if (this.hooks.wantsDomainStops()) {
+        this.pendingDomain = r;
+        return true;
+      }
+    }
+    let hit: Stopped | undefined;
+    const ids: number[] = [];
+    for (const s of this.recordStops) {
+      if (!s.matches(r)) continue;
+      const d = s.rule.decide(recordEnv(r, this.ctx));
+      if (d.action === 'log') this.hooks.output(`${d.text}\n`);
+      if (d.action !== 'stop') continue;
+      if (d.error) this.hooks.output(`${d.error}\n`);
+      if (s.kind === 'function breakpoint') ids.push(s.id);
+      hit ??= { reason: s.kind, domid: r.domid, vcpu: r.vcpu, description: describeStop(s.label, r), filter: s.filter, record: r };
+    }
+    if (!hit) return false;
+    this.pending = { ...hit, hitBreakpointIds: ids.length ? ids : undefined };
+    return true;
+  };
+
+  private emit(s: Stopped): void {
+    this.last = s;
+    this.hooks.stopped(s);
+  }
+
+  private state(t: ThreadRef): CpuState {
+    return this.ins.cpuState(t.domid, t.vcpu);
+  }
+
+  inXen(t: ThreadRef): boolean {
+    return this.ins.vcpus(t.domid).find((v) => v.vcpu === t.vcpu)?.activity !== undefined;
+  }
+
+  /** Moves a thread off the breakpoint it stopped on, so resuming does not stop there again. */
+  private stepOff(t: ThreadRef | undefined): void {
+    if (!t || this.inXen(t)) return;
+    const eip = this.state(t).eip >>> 0;
+    if (this.byAddress.has(`${t.domid}:${eip}`)) this.stepGuest(t);
+  }
+
+  /**
+   * One guest instruction of `t`. A software interrupt (int 0x82, int 0x80) goes through run
+   * instead of Inspectable.step, which retires the `int` without Xen taking it; the run stops
+   * as soon as Xen takes the vCPU (its record) or at the next instruction.
+   */
+  private stepGuest(t: ThreadRef): void {
+    const s = this.state(t);
+    const eip = s.eip >>> 0;
+    const insn = this.instructionAt(t, eip);
+    if (!insn || !isSoftwareInterrupt(insn.bytes)) {
+      this.ins.step(t.domid, t.vcpu);
+      return;
+    }
+    const next = (eip + insn.length) >>> 0;
+    const breakpoints = [...this.addressList.filter((b) => b.domid !== t.domid || b.eip !== eip), { domid: t.domid, eip: next }];
+    let entered = false;
+    const stopOn = (r: TraceRecord): boolean => {
+      if (r.domid !== t.domid || r.vcpu !== t.vcpu) return false;
+      entered = r.kind === 'hypercall-entry' || r.kind === 'trap-bounce' || r.kind === 'ring-transition' || r.kind === 'fault';
+      return entered;
+    };
+    for (let i = 0; i < 1000; i++) {
+      const stop = this.ins.run({ maxInstructions: SLICE, breakpoints, stopOn });
+      if (entered || stop.reason === 'finished' || stop.reason === 'idle') return;
+      if (stop.reason === 'breakpoint' && stop.domid !== undefined && stop.vcpu !== undefined) {
+        if (stop.domid === t.domid && stop.vcpu === t.vcpu && this.state(t).eip >>> 0 === next) return;
+        this.ins.step(stop.domid, stop.vcpu);
+      }
+    }
+  }
+
+  /**
+   * The first run. Domains the toolstack built before it are stopped here, before their
+   * first instruction, when stopOnEntry asks for it; later ones stop as they are unpaused.
+   */
+  async start(): Promise<void> {
+    if (this.stopOnEntry) {
+      const domUs = this.ins.domains().filter((d) => d.id !== 0 && !this.entered.has(d.id));
+      for (const d of domUs) this.entered.add(d.id);
+      if (domUs.length) {
+        const d = domUs[0];
+        const others = domUs.length > 1 ? ` (and ${domUs.slice(1).map((x) => `d${x.id} ${x.name}`).join(', ')})` : '';
+        this.emit({ reason: 'entry', domid: d.id, vcpu: 0, description: `d${d.id} ${d.name}: before its first instruction${others}` });
+        return;
+      }
+    }
+    await this.resume();
+  }
+
+  /** continue: runs until something stops it, then says so. */
+  async resume(from?: ThreadRef): Promise<void> {
+    this.report(await this.drive(from ?? this.last));
+  }
+
+  private report(r: Stopped | 'finished' | 'disposed'): void {
+    if (r === 'finished') this.hooks.finished();
+    else if (r !== 'disposed') this.emit(r);
+  }
+
+  /** Runs in slices until a stop (a temp-break hit comes back with `temp: true`), without reporting it. */
+  private async drive(from: ThreadRef | undefined, temp?: TempBreak): Promise<(Stopped & { temp?: boolean }) | 'finished' | 'disposed'> {
+    this.running = true;
+    this.pauseRequested = false;
+    try {
+      this.stepOff(from);
+      for (;;) {
+        if (this.disposed) return 'disposed';
+        if (this.pauseRequested) return { reason: 'pause', ...this.runningThread(), description: 'paused' };
+        const breakpoints = temp ? [...this.addressList, { domid: temp.domid, eip: temp.eip >>> 0 }] : this.addressList;
+        this.pending = undefined;
+        this.pendingDomain = undefined;
+        const stop = this.ins.run({ maxInstructions: SLICE, breakpoints, stopOn: this.stopOn });
+        const outcome = this.decide(stop, temp);
+        if (outcome !== 'continue') return outcome;
+        if (stop.reason === 'budget') await yieldToEventLoop();
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private decide(stop: StopInfo, temp?: TempBreak): (Stopped & { temp?: boolean }) | 'continue' | 'finished' {
+    switch (stop.reason) {
+      case 'budget':
+      case 'step':
+        return 'continue';
+      case 'finished':
+        return 'finished';
+      case 'idle':
+        return { reason: 'pause', ...this.runningThread(), description: 'idle: every domain is blocked and no timer is pending' };
+      case 'time-limit':
+        return { reason: 'pause', ...this.runningThread(), description: 'time limit reached' };
+      case 'trace': {
+        const domainRecord = this.pendingDomain;
+        if (domainRecord) this.hooks.domainAppeared(domainRecord);
+        if (this.pending) return this.pending;
+        return 'continue';
+      }
+      case 'breakpoint': {
+        const t = { domid: stop.domid ?? 0, vcpu: stop.vcpu ?? 0 };
+        const s = this.state(t);
+        const eip = s.eip >>> 0;
+        if (temp && temp.domid === t.domid && temp.vcpu === t.vcpu && temp.eip >>> 0 === eip && temp.accept(s)) {
+          return { reason: 'step', ...t, description: 'step', temp: true };
+        }
+        const bps = this.byAddress.get(`${t.domid}:${eip}`) ?? [];
+        const env = vcpuEnv(this.ctx, t.domid, t.vcpu);
+        let hit: Stopped | undefined;
+        const ids: number[] = [];
+        for (const bp of bps) {
+          const d = bp.rule.decide(env);
+          if (d.action === 'log') this.hooks.output(`${d.text}\n`);
+          if (d.action !== 'stop') continue;
+          if (d.error) this.hooks.output(`${d.error}\n`);
+          ids.push(bp.id);
+          hit ??= { reason: bp.kind, ...t, description: `${bp.kind} at 0x${eip.toString(16)}` };
+        }
+        if (hit) return { ...hit, hitBreakpointIds: ids };
+        // Not for us (another vCPU at the temp address, a false condition): go past it.
+        this.stepGuest(t);
+        return 'continue';
+      }
+    }
+  }
+
+  /** The thread a pause or idle stop is shown on: the last one stopped, else any running vCPU. */
+  private runningThread(): ThreadRef {
+    for (const d of this.ins.domains()) {
+      const v = this.ins.vcpus(d.id).find((x) => x.runstate === 'running');
+      if (v) return { domid: d.id, vcpu: v.vcpu };
+    }
+    if (this.last) return { domid: this.last.domid, vcpu: this.last.vcpu };
+    return { domid: 0, vcpu: 0 };
+  }
+
+  private instructionAt(t: ThreadRef, eip: number): { length: number; bytes: number[] } | undefined {
+    const raw = this.ins.readMemory(t.domid, 'gva', eip, 15, t.vcpu);
+    let n = 0;
+    while (n < raw.length && raw[n] !== undefined) n++;
+    if (n === 0) return undefined;
+    const bytes = raw.slice(0, n) as number[];
+    return { length: decodeOne(Uint8Array.from(bytes), 0, eip).length, bytes };
+  }
+
+  private lineKey(t: ThreadRef): string | undefined {
+    const at = this.ins.image(t.domid)?.lineAt(this.state(t).eip >>> 0);
+    return at ? `${at.file}:${at.line}` : undefined;
+  }
+
+  private stepped(t: ThreadRef): void {
+    this.emit({ reason: 'step', ...t, description: this.inXen(t) ? 'step (in the hypervisor)' : 'step' });
+  }
+
+  /** One instruction, or one hypervisor action; a call into a hypercall-page stub goes on into Xen. */
+  private stepInstructionIn(t: ThreadRef): void {
+    if (this.inXen(t)) {
+      this.ins.step(t.domid, t.vcpu);
+      return;
+    }
+    const before = this.state(t);
+    const insn = this.instructionAt(t, before.eip >>> 0);
+    this.stepGuest(t);
+    const isCall = insn !== undefined && isCallInstruction(insn.bytes);
+    if (!isCall || this.inXen(t)) return;
+    // The hypercall page's stub is `mov eax, nr; int 0x82` (PV): walk it to reach the hypervisor.
+    for (let i = 0; i < 2 && !this.inXen(t); i++) {
+      const here = this.instructionAt(t, this.state(t).eip >>> 0);
+      if (!here) return;
+      const b = here.bytes;
+      const isMovEax = b[0] === 0xb8 && b[5] === 0xcd && b[6] === 0x82;
+      const isInt82 = b[0] === 0xcd && b[1] === 0x82;
+      const isVmcall = b[0] === 0x0f && b[1] === 0x01 && b[2] === 0xc1;
+      if (!(isMovEax || isInt82 || (i > 0 && isVmcall) || (i === 0 && b[0] === 0xb8 && b[5] === 0x0f && b[6] === 0x01 && b[7] === 0xc1))) return;
+      this.stepGuest(t);
+    }
+  }
+
+  /**
+   * A vCPU steps only while it has a pCPU: run the machine until the scheduler gives it one
+   * (user breakpoints do not stop this; it is part of the step). False when it never will.
+   */
+  private ensureRunning(t: ThreadRef): boolean {
+    for (let i = 0; i < 100; i++) {
+      const v = this.ins.vcpus(t.domid).find((x) => x.vcpu === t.vcpu);
+      if (!v) return false;
+      if (v.runstate === 'running') return true;
+      const stop = this.ins.run({ maxInstructions: SLICE, stopOn: (r) => r.kind === 'schedule' && r.domid === t.domid && r.vcpu === t.vcpu });
+      if (stop.reason === 'finished' || stop.reason === 'idle') return false;
+    }
+    return false;
+  }
+
+  async stepIn(t: ThreadRef, byLine: boolean): Promise<void> {
+    if (!this.ensureRunning(t)) return this.stepped(t);
+    const start = this.lineKey(t);
+    this.stepInstructionIn(t);
+    if (byLine) {
+      for (let i = 0; i < MAX_LINE_STEPS && !this.inXen(t); i++) {
+        const k = this.lineKey(t);
+        if (k !== undefined && k !== start) break;
+        this.stepInstructionIn(t);
+      }
+    }
+    this.stepped(t);
+  }
+
+  /**
+   * Over one instruction: a call or software interrupt (a hypercall) runs to the instruction
+   * after it (other vCPUs run too, and breakpoints still stop); inside the hypervisor, one
+   * action of the handling.
+   */
+  async next(t: ThreadRef, byLine: boolean): Promise<void> {
+    if (!this.ensureRunning(t)) return this.stepped(t);
+    if (this.inXen(t)) {
+      this.ins.step(t.domid, t.vcpu);
+      this.stepped(t);
+      return;
+    }
+    const start = this.lineKey(t);
+    for (let i = 0; i < MAX_LINE_STEPS; i++) {
+      const s = this.state(t);
+      const insn = this.instructionAt(t, s.eip >>> 0);
+      if (insn && (isCallInstruction(insn.bytes) || isSoftwareInterrupt(insn.bytes))) {
+        const esp = s.r[4] >>> 0;
+        const target = (s.eip + insn.length) >>> 0;
+        const r = await this.drive(t, { ...t, eip: target, accept: (x) => x.r[4] >>> 0 >= esp });
+        // A breakpoint, a pause or the end on the way ends the step there.
+        if (r === 'finished' || r === 'disposed' || !r.temp) return this.report(r);
+      } else this.ins.step(t.domid, t.vcpu);
+      if (!byLine || this.inXen(t)) break;
+      const k = this.lineKey(t);
+      if (k !== undefined && k !== start) break;
+    }
+    this.stepped(t);
+  }
+
+  /** Out of the hypervisor back to the guest, or out of the current guest function. */
+  async stepOut(t: ThreadRef): Promise<void> {
+    if (!this.ensureRunning(t)) return this.stepped(t);
+    if (this.inXen(t)) {
+      for (let i = 0; i < MAX_XEN_STEPS && this.inXen(t); i++) this.ins.step(t.domid, t.vcpu);
+      this.stepped(t);
+      return;
+    }
+    const s = this.state(t);
+    const ebp = s.r[5] >>> 0;
+    const ret = this.ctx.readBytes(t.domid, t.vcpu, (ebp + 4) >>> 0, 4);
+    if (!ret || ret.length < 4 || ebp === 0) {
+      // No frame to return through: behave as a single step rather than running away.
+      this.stepGuest(t);
+      this.stepped(t);
+      return;
+    }
+    const target = (ret[0] | (ret[1] << 8) | (ret[2] << 16) | (ret[3] << 24)) >>> 0;
+    const r = await this.drive(t, { ...t, eip: target, accept: (x) => x.r[4] >>> 0 > ebp });
+    if (r !== 'finished' && r !== 'disposed' && r.temp) this.stepped(t);
+    else this.report(r);
+  }
+}
+
+function describeStop(label: string, r: TraceRecord): string {
+  switch (r.kind) {
+    case 'hypercall-entry':
+      return `hypercall ${r.text}`;
+    default:
+      return `${label}: ${recordText(r)}`;
+  }
+}
+
+/** call rel32, call r/m32 (ff /2) and far call r/m (ff /3), with any prefixes skipped. */
+export function isCallInstruction(b: number[]): boolean {
+  let i = 0;
+  while (i < b.length && [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3].includes(b[i])) i++;
+  if (b[i] === 0xe8 || b[i] === 0x9a) return true;
+  return b[i] === 0xff && b[i + 1] !== undefined && ((b[i + 1] >> 3) & 7) >= 2 && ((b[i + 1] >> 3) & 7) <= 3;
+}
+
+/** int n, int3, into: the guest leaves for a handler (Xen's for int 0x82) and comes back after. */
+export function isSoftwareInterrupt(b: number[]): boolean {
+  return b[0] === 0xcd || b[0] === 0xcc || b[0] === 0xce;
+}

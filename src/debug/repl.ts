@@ -1,0 +1,70 @@
+/**
+ * Debug console commands after Xen's own tools (`xl list`, `xl vcpu-list`) and gdb's memory
+ * dump (`x/16xw <addr>`). Anything else is an expression (evaluated by the session).
+ */
+import type { Inspectable } from '../xen/inspect';
+import type { ThreadRef } from './control';
+import { compile } from './expr';
+import { inspectableContext, vcpuEnv } from './stops';
+
+export const REPL_COMMANDS = ['xl list', 'xl vcpu-list', 'info threads', 'info pt ', 'x/16xw ', 'x/16xb '];
+
+function pad(s: string | number, n: number, right = false): string {
+  const t = String(s);
+  return right ? t.padStart(n) : t.padEnd(n);
+}
+
+/** The command's output, or undefined when `line` is not a command. Throws Error on bad use. */
+export function replCommand(ins: Inspectable, line: string, t: ThreadRef): string | undefined {
+  const cmd = line.trim();
+  if (/^xl\s+list$/.test(cmd)) {
+    const rows = [`${pad('Name', 32)}${pad('ID', 5, true)}${pad('Mem', 7, true)}${pad('VCPUs', 6, true)}  State`];
+    for (const d of ins.domains()) {
+      const mem = Math.floor((d.pages * 4096) / (1024 * 1024));
+      rows.push(`${pad(d.name, 32)}${pad(d.id, 5, true)}${pad(mem, 7, true)}${pad(d.vcpus, 6, true)}  ${d.state}`);
+    }
+    return rows.join('\n');
+  }
+  if (/^xl\s+vcpu-list$/.test(cmd) || cmd === 'info threads') {
+    const rows = [`${pad('Name', 32)}${pad('ID', 5, true)}${pad('VCPU', 6, true)}${pad('CPU', 5, true)}  ${pad('State', 10)}Time(ns)`];
+    for (const d of ins.domains()) {
+      for (const v of ins.vcpus(d.id)) {
+        rows.push(`${pad(d.name, 32)}${pad(d.id, 5, true)}${pad(v.vcpu, 6, true)}${pad(v.pcpu, 5, true)}  ${pad(v.runstate, 10)}${v.runstateTime.running}`);
+      }
+    }
+    return rows.join('\n');
+  }
+  const pt = /^info\s+pt\s+(.+)$/.exec(cmd);
+  if (pt) {
+    const va = compile(pt[1]).evaluate(vcpuEnv(inspectableContext(ins), t.domid, t.vcpu));
+    const where = ins.translate(t.domid, t.vcpu, va);
+    const hex = (v: number) => `0x${(v >>> 0).toString(16)}`;
+    // one line a reader and a test can both parse: gva -> gpa -> ma
+    return where ? `d${t.domid} vcpu${t.vcpu} gva ${hex(va)} -> gpa ${hex(where.gpa)} -> ma ${hex(where.ma)}` : `d${t.domid} vcpu${t.vcpu} gva ${hex(va)}: not mapped`;
+  }
+  const x = /^x\/(\d*)([xdu]?)([bhwi]?)\s+(.+)$/.exec(cmd);
+  if (x) {
+    const count = Math.min(Number(x[1] || '1'), 4096);
+    const unit = x[3] === 'b' ? 1 : x[3] === 'h' ? 2 : 4;
+    const env = vcpuEnv(inspectableContext(ins), t.domid, t.vcpu);
+    const addr = compile(x[4]).evaluate(env);
+    const raw = ins.readMemory(t.domid, 'gva', addr, count * unit, t.vcpu);
+    const perLine = unit === 1 ? 16 : unit === 2 ? 8 : 4;
+    const lines: string[] = [];
+    for (let i = 0; i < count; i += perLine) {
+      const cells: string[] = [];
+      for (let j = i; j < Math.min(count, i + perLine); j++) {
+        const bytes = raw.slice(j * unit, j * unit + unit);
+        if (bytes.some((b) => b === undefined)) cells.push('?'.repeat(unit * 2 + 2));
+        else {
+          let v = 0;
+          for (let k = unit - 1; k >= 0; k--) v = v * 256 + bytes[k]!;
+          cells.push(x[2] === 'd' ? String(v | 0) : x[2] === 'u' ? String(v) : `0x${v.toString(16).padStart(unit * 2, '0')}`);
+        }
+      }
+      lines.push(`0x${((addr + i * unit) >>> 0).toString(16).padStart(8, '0')}: ${cells.join(' ')}`);
+    }
+    return lines.join('\n');
+  }
+  return undefined;
+}

@@ -1,0 +1,347 @@
+/**
+ * Breakpoints that are not addresses: hypercalls by name, VM exits by reason and the exception
+ * filters (ring transitions, event delivery, guest faults, domain crash). Each is a predicate
+ * over trace records, with a condition, a hit count and a log message like every breakpoint.
+ *
+ * Function breakpoint names:
+ *   hypercall:event_channel_op   one hypercall by Xen's name (`hypercall:*` for any)
+ *   vmexit:IO_INSTRUCTION        one VM exit reason (EXIT_REASON_ prefix optional; `vmexit:*`)
+ *   anything else                a guest symbol (an instruction breakpoint at its address)
+ *
+ * Names a condition can use, besides registers, Xen constants and guest symbols:
+ *   all records      domid, vcpu, pcpu
+ *   hypercall        nr, each argument by its Xen name (cmd, count, port …) and each member of
+ *                    the argument structure (port, remote_dom …); ebx…edi are the raw arguments
+ *   ring             from, to, fromEip, toEip
+ *   vmexit           reason (compare with IO_INSTRUCTION …), qualification, rip, and for I/O
+ *                    exits port, size, in
+ *   event            port, upcall
+ *   fault            vector, errorCode, cr2, eip, ring
+ */
+import type { CpuState } from '../cpu/state';
+import type { TraceRecord } from '../trace/records';
+import type { Inspectable } from '../xen/inspect';
+import { decodeHypercall, hypercallByName, HYPERCALLS } from '../xen/abi';
+import { Compiled, compile, ExprEnv, ExprError } from './expr';
+import { registerValue, xenConstant } from './names';
+import { EXIT_REASONS, exitReasonNumber } from './vmexit';
+
+export class BreakpointError extends Error {}
+
+export type FunctionTarget =
+  | { kind: 'hypercall'; nr?: number; name: string }
+  | { kind: 'vmexit'; reason?: number; name: string }
+  | { kind: 'symbol'; name: string };
+
+/** Reads a function breakpoint's name; throws BreakpointError saying what is wrong. */
+export function parseFunctionTarget(text: string): FunctionTarget {
+  const t = text.trim();
+  const m = /^(hypercall|vmexit)\s*:\s*(.*)$/i.exec(t);
+  if (!m) {
+    if (!/^[A-Za-z_.$?@][A-Za-z0-9_.$?@]*$/.test(t)) throw new BreakpointError(`'${text}' is not a symbol, hypercall:<name> or vmexit:<REASON>`);
+    return { kind: 'symbol', name: t };
+  }
+  const what = m[2].trim();
+  if (m[1].toLowerCase() === 'hypercall') {
+    if (what === '*' || what === '') return { kind: 'hypercall', name: '*' };
+    const name = what.replace(/^__HYPERVISOR_/, '');
+    const spec = hypercallByName(name);
+    if (!spec) throw new BreakpointError(`'${what}' is not a Xen hypercall (${nearest(name, [...HYPERCALLS.values()].map((s) => s.name))})`);
+    return { kind: 'hypercall', nr: spec.nr, name: spec.name };
+  }
+  if (what === '*' || what === '') return { kind: 'vmexit', name: '*' };
+  const reason = exitReasonNumber(what);
+  if (reason === undefined) throw new BreakpointError(`'${what}' is not a VM exit reason (${nearest(what.toUpperCase().replace(/^EXIT_REASON_/, ''), Object.keys(EXIT_REASONS))})`);
+  return { kind: 'vmexit', reason, name: what.toUpperCase().replace(/^EXIT_REASON_/, '') };
+}
+
+function nearest(word: string, names: string[]): string {
+  const close = names.filter((n) => n.includes(word) || word.includes(n) || n.slice(0, 4) === word.slice(0, 4)).slice(0, 4);
+  return close.length ? `did you mean ${close.join(', ')}?` : `e.g. ${names.slice(0, 3).join(', ')}`;
+}
+
+/** The exception filters the adapter offers (DAP exceptionBreakpointFilters). */
+export const EXCEPTION_FILTERS = [
+  { filter: 'hypercall', label: 'Hypercalls', description: 'Stop at every hypercall entry', conditionDescription: 'e.g. nr == __HYPERVISOR_console_io && domid == 1' },
+  { filter: 'ring', label: 'Ring transitions', description: 'Stop when a vCPU changes privilege ring', conditionDescription: 'e.g. from == 3 && to == 1' },
+  { filter: 'vmexit', label: 'VM exits', description: 'Stop at every VM exit of an HVM vCPU', conditionDescription: 'e.g. reason == IO_INSTRUCTION && port == 0x3f8' },
+  { filter: 'event', label: 'Event delivery', description: 'Stop when Xen delivers an event channel notification', conditionDescription: 'e.g. port == 3' },
+  { filter: 'fault', label: 'Guest faults', description: 'Stop when a guest raises an exception', conditionDescription: 'e.g. vector == 14' },
+  { filter: 'crash', label: 'Domain crash', description: 'Stop when a domain crashes', default: true, conditionDescription: 'e.g. domid == 2' },
+] as const;
+
+export type FilterId = (typeof EXCEPTION_FILTERS)[number]['filter'];
+
+/** Which filter a record belongs to, if any. */
+export function filterOf(r: TraceRecord): FilterId | undefined {
+  switch (r.kind) {
+    case 'hypercall-entry':
+      return 'hypercall';
+    case 'ring-transition':
+      return 'ring';
+    case 'vm-exit':
+      return 'vmexit';
+    case 'event-deliver':
+      return 'event';
+    case 'fault':
+      return 'fault';
+    case 'domain':
+      return r.event === 'crashed' ? 'crash' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** What the adapter reads from the simulator while deciding on a record (lazily: most records are not stops). */
+export interface StopContext {
+  cpu(domid: number, vcpu: number): CpuState | undefined;
+  readBytes(domid: number, vcpu: number, address: number, length: number): Uint8Array | undefined;
+  symbol(domid: number, name: string): number | undefined;
+}
+
+/** The context over a live machine; a vCPU that cannot be read gives undefined, not an exception. */
+export function inspectableContext(ins: Inspectable): StopContext {
+  return {
+    cpu: (d, v) => {
+      try {
+        return ins.cpuState(d, v);
+      } catch {
+        return undefined;
+      }
+    },
+    readBytes: (d, v, a, n) => {
+      const raw = ins.readMemory(d, 'gva', a, n, v);
+      return raw.every((b) => b !== undefined) ? Uint8Array.from(raw as number[]) : undefined;
+    },
+    symbol: (d, name) => ins.image(d)?.symbolAddress(name),
+  };
+}
+
+function num(v: number | bigint): number {
+  return typeof v === 'bigint' ? Number(v & 0xffffffffn) : v >>> 0;
+}
+
+/** Names particular to a record (see the header comment). */
+function recordNames(r: TraceRecord, ctx: StopContext): (name: string) => number | undefined {
+  const base: Record<string, number> = { domid: r.domid, vcpu: r.vcpu, pcpu: r.pcpu };
+  switch (r.kind) {
+    case 'hypercall-entry': {
+      base.nr = r.nr;
+      for (const a of r.args) base[a.name] = num(a.value);
+      let fields: Record<string, number> | undefined;
+      // Structure members need the guest's memory: decode again only when a name is not an argument.
+      return (name) => {
+        if (name in base) return base[name];
+        if (!fields) {
+          fields = {};
+          const s = ctx.cpu(r.domid, r.vcpu);
+          if (s) {
+            const regs = [s.r[3], s.r[1], s.r[2], s.r[6], s.r[7]];
+            const d = decodeHypercall(r.nr, regs, (gva, size) => ctx.readBytes(r.domid, r.vcpu, gva, size));
+            for (const f of d.fields ?? []) fields[f.name] = num(f.value);
+          }
+        }
+        return fields[name];
+      };
+    }
+    case 'ring-transition':
+      Object.assign(base, { from: r.from, to: r.to });
+      if (r.fromEip !== undefined) base.fromEip = r.fromEip;
+      if (r.toEip !== undefined) base.toEip = r.toEip;
+      break;
+    case 'vm-exit': {
+      Object.assign(base, { reason: r.reason, rip: r.rip });
+      if (r.qualification !== undefined) {
+        base.qualification = r.qualification;
+        if (r.reason === EXIT_REASONS.IO_INSTRUCTION) {
+          // SDM table 28-5: size-1 in bits 2:0, direction in bit 3, port in bits 31:16
+          Object.assign(base, { port: r.qualification >>> 16, size: (r.qualification & 7) + 1, in: (r.qualification >>> 3) & 1 });
+        }
+      }
+      return (name) => (name in base ? base[name] : exitReasonNumber(name));
+    }
+    case 'event-deliver':
+      Object.assign(base, { port: r.port, upcall: r.upcall ? 1 : 0 });
+      break;
+    case 'event-send':
+      Object.assign(base, { port: r.port, remoteDomid: r.remoteDomid, remotePort: r.remotePort });
+      break;
+    case 'fault':
+      Object.assign(base, { vector: r.vector, eip: r.eip, ring: r.ring });
+      if (r.errorCode !== undefined) base.errorCode = r.errorCode;
+      if (r.cr2 !== undefined) base.cr2 = r.cr2;
+      break;
+    default:
+      break;
+  }
+  return (name) => base[name];
+}
+
+/** Memory and registers of one vCPU as an expression environment (no record names). */
+export function vcpuEnv(ctx: StopContext, domid: number, vcpu: number, extra?: (name: string) => number | undefined): ExprEnv {
+  let state: CpuState | undefined | null = null;
+  return {
+    lookup(name) {
+      const e = extra?.(name);
+      if (e !== undefined) return e;
+      if (state === null) state = ctx.cpu(domid, vcpu);
+      const r = state ? registerValue(state, name) : undefined;
+      if (r !== undefined) return r;
+      return xenConstant(name) ?? ctx.symbol(domid, name);
+    },
+    read(address, size) {
+      const b = ctx.readBytes(domid, vcpu, address, size);
+      if (!b || b.length < size) return undefined;
+      let v = 0;
+      for (let i = size - 1; i >= 0; i--) v = v * 256 + b[i];
+      return v;
+    },
+  };
+}
+
+/** The environment a condition on `record` is evaluated in. */
+export function recordEnv(r: TraceRecord, ctx: StopContext): ExprEnv {
+  return vcpuEnv(ctx, r.domid, r.vcpu, recordNames(r, ctx));
+}
+
+/** `5` or `>= 5` (from the fifth hit on), `> 5`, `== 5`, `% 5` (every fifth). */
+export type HitCondition = (hits: number) => boolean;
+
+export function parseHitCondition(text: string): HitCondition {
+  const m = /^\s*(>=|>|==|=|%)?\s*(\d+)\s*$/.exec(text);
+  if (!m) throw new BreakpointError(`hit count '${text}' is not N, >= N, > N, == N or % N`);
+  const n = Number(m[2]);
+  switch (m[1]) {
+    case '>':
+      return (h) => h > n;
+    case '==':
+    case '=':
+      return (h) => h === n;
+    case '%':
+      if (n === 0) throw new BreakpointError('hit count % 0 never matches');
+      return (h) => h % n === 0;
+    default:
+      return (h) => h >= n;
+  }
+}
+
+/** What every kind of breakpoint carries besides its location. */
+export class StopRule {
+  hits = 0;
+  readonly condition?: Compiled;
+  readonly hitCondition?: HitCondition;
+  private readonly logParts?: Array<string | Compiled>;
+
+  /** Throws BreakpointError (for the breakpoint's message) when a part does not parse. */
+  constructor(opts: { condition?: string; hitCondition?: string; logMessage?: string }) {
+    try {
+      if (opts.condition && opts.condition.trim()) this.condition = compile(opts.condition);
+    } catch (e) {
+      throw new BreakpointError(`condition: ${(e as Error).message}`);
+    }
+    if (opts.hitCondition && opts.hitCondition.trim()) this.hitCondition = parseHitCondition(opts.hitCondition);
+    if (opts.logMessage !== undefined) this.logParts = parseLogMessage(opts.logMessage);
+  }
+
+  /**
+   * Decides one hit. Returns 'stop', 'log' (with text: a logpoint prints and runs on) or
+   * 'skip'. A condition that cannot be evaluated stops, with the reason as `error`, so a
+   * typo is seen rather than silently never matching.
+   */
+  decide(env: ExprEnv): { action: 'stop' | 'log' | 'skip'; text?: string; error?: string } {
+    if (this.condition) {
+      try {
+        if (this.condition.evaluate(env) === 0) return { action: 'skip' };
+      } catch (e) {
+        return { action: 'stop', error: `condition '${this.condition.text}': ${(e as Error).message}` };
+      }
+    }
+    this.hits++;
+    if (this.hitCondition && !this.hitCondition(this.hits)) return { action: 'skip' };
+    if (this.logParts) return { action: 'log', text: formatLog(this.logParts, env) };
+    return { action: 'stop' };
+  }
+}
+
+/** `port {ebx} value {[esp+4]}` → literal text and expressions; `{{` is a brace. */
+function parseLogMessage(msg: string): Array<string | Compiled> {
+  const parts: Array<string | Compiled> = [];
+  let text = '';
+  for (let i = 0; i < msg.length; i++) {
+    const c = msg[i];
+    if ((c === '{' || c === '}') && msg[i + 1] === c) {
+      text += c;
+      i++;
+    } else if (c === '{') {
+      const end = msg.indexOf('}', i);
+      if (end < 0) throw new BreakpointError(`log message: '{' at column ${i + 1} is not closed`);
+      if (text) parts.push(text);
+      text = '';
+      try {
+        parts.push(compile(msg.slice(i + 1, end)));
+      } catch (e) {
+        throw new BreakpointError(`log message: {${msg.slice(i + 1, end)}}: ${(e as Error).message}`);
+      }
+      i = end;
+    } else text += c;
+  }
+  if (text) parts.push(text);
+  return parts;
+}
+
+function formatLog(parts: Array<string | Compiled>, env: ExprEnv): string {
+  return parts
+    .map((p) => {
+      if (typeof p === 'string') return p;
+      try {
+        return `0x${p.evaluate(env).toString(16)}`;
+      } catch (e) {
+        return `<${e instanceof ExprError ? e.message : String(e)}>`;
+      }
+    })
+    .join('');
+}
+
+/** A hypercall or VM exit breakpoint, or an exception filter, armed over trace records. */
+export interface RecordBreakpoint {
+  id: number;
+  /** what the stopped event calls it: `hypercall:event_channel_op` */
+  label: string;
+  matches(r: TraceRecord): boolean;
+  rule: StopRule;
+}
+
+export function functionTargetMatcher(t: Exclude<FunctionTarget, { kind: 'symbol' }>): (r: TraceRecord) => boolean {
+  if (t.kind === 'hypercall') return t.nr === undefined ? (r) => r.kind === 'hypercall-entry' : (r) => r.kind === 'hypercall-entry' && r.nr === t.nr;
+  return t.reason === undefined ? (r) => r.kind === 'vm-exit' : (r) => r.kind === 'vm-exit' && r.reason === t.reason;
+}
+
+/** One line saying what a record is, for stopped events and exceptionInfo. */
+export function describeRecord(r: TraceRecord): string {
+  switch (r.kind) {
+    case 'hypercall-entry':
+      return `hypercall ${r.text}`;
+    case 'hypercall-exit':
+      return `hypercall ${r.name} returned ${r.resultText}`;
+    case 'ring-transition':
+      return `ring ${r.from} → ${r.to} (${r.cause})`;
+    case 'vm-exit':
+      return `VM exit ${r.reasonName.replace(/^EXIT_REASON_/, '')} at 0x${(r.rip >>> 0).toString(16)}${r.qualification !== undefined ? ` (qualification 0x${r.qualification.toString(16)})` : ''}`;
+    case 'event-deliver':
+      return `event delivery on port ${r.port}${r.virq ? ` (${r.virq})` : ''}`;
+    case 'event-send':
+      return `event send on port ${r.port} to d${r.remoteDomid} port ${r.remotePort}`;
+    case 'fault':
+      return `guest fault ${r.name} at 0x${(r.eip >>> 0).toString(16)} in ring ${r.ring}${r.errorCode !== undefined ? `, error code 0x${r.errorCode.toString(16)}` : ''}${r.cr2 !== undefined ? `, cr2 0x${(r.cr2 >>> 0).toString(16)}` : ''}`;
+    case 'domain':
+      return `domain ${r.name} ${r.event}${r.reason ? ` (${r.reason})` : ''}`;
+    case 'trap-bounce':
+      return `trap bounce of vector ${r.vector} to 0x${(r.eip >>> 0).toString(16)}`;
+    case 'schedule':
+      return `schedule d${r.domid} vcpu${r.vcpu} (${r.reason})`;
+    case 'vm-entry':
+      return `VM entry at 0x${(r.rip >>> 0).toString(16)}`;
+    case 'console':
+      return `console ${JSON.stringify(r.text)}`;
+  }
+}

@@ -1,0 +1,86 @@
+// Run control and the exception filters, through the adapter process on guests made here.
+import * as assert from 'assert';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import * as path from 'path';
+import { launchTo, root, useAdapter } from './helpers';
+import { FAULT, guest, SPIN } from './guests';
+
+
+
+describe('debug/control (adapter process)', function () {
+  this.timeout(30000);
+  let dc: DebugClient;
+  const adapterProcess = useAdapter();
+  beforeEach(() => (dc = adapterProcess.dc));
+
+  it('pauses a spinning guest and continues it', async () => {
+    const cfg = guest('spin', SPIN);
+    const entry = await launchTo(dc, { domains: [cfg], stopOnEntry: true });
+    const t = entry.body.threadId!;
+    await dc.continueRequest({ threadId: t });
+    // let it run a few slices, then pause
+    await new Promise((r) => setTimeout(r, 100));
+    const paused = dc.waitForEvent('stopped', 10000) as Promise<DebugProtocol.StoppedEvent>;
+    await dc.pauseRequest({ threadId: t });
+    const p = await paused;
+    assert.strictEqual(p.body.reason, 'pause');
+    const frame = (await dc.stackTraceRequest({ threadId: t })).body.stackFrames[0];
+    assert.match(frame.name, /^_start/);
+    const eax = (await dc.evaluateRequest({ expression: 'eax', frameId: frame.id, context: 'watch' })).body.result;
+    assert.ok(parseInt(eax, 16) > 1000, `the loop ran: eax = ${eax}`);
+    // a step while stopped is one instruction
+    const before = parseInt((await dc.evaluateRequest({ expression: 'eip', frameId: frame.id, context: 'watch' })).body.result, 16);
+    const stepped = dc.waitForEvent('stopped', 10000);
+    await dc.stepInRequest({ threadId: t, granularity: 'instruction' });
+    await stepped;
+    const f2 = (await dc.stackTraceRequest({ threadId: t })).body.stackFrames[0];
+    const after = parseInt((await dc.evaluateRequest({ expression: 'eip', frameId: f2.id, context: 'watch' })).body.result, 16);
+    assert.notStrictEqual(after, before);
+    // busy while running
+    await dc.continueRequest({ threadId: t });
+    await assert.rejects(dc.stepInRequest({ threadId: t }), /running; pause it first/);
+    const again = dc.waitForEvent('stopped', 10000);
+    await dc.pauseRequest({ threadId: t });
+    await again;
+  });
+
+  it('stops on a guest fault and on the crash it causes, with exceptionInfo', async () => {
+    const cfg = guest('fault', FAULT);
+    const s = await launchTo(dc, { domains: [cfg] }, (c) => c.setExceptionBreakpointsRequest({ filters: ['fault', 'crash'] }));
+    assert.strictEqual(s.body.reason, 'exception');
+    assert.match(s.body.description!, /guest fault #UD at 0x[0-9a-f]+ in ring 1/);
+    const info = await dc.exceptionInfoRequest({ threadId: s.body.threadId! });
+    assert.strictEqual(info.body.exceptionId, 'fault');
+    const crash = dc.waitForEvent('stopped', 10000) as Promise<DebugProtocol.StoppedEvent>;
+    await dc.continueRequest({ threadId: s.body.threadId! });
+    const c = await crash;
+    assert.strictEqual(c.body.reason, 'exception');
+    assert.match(c.body.description!, /domain fault crashed/);
+  });
+
+  it('honours a condition on an exception filter', async () => {
+    const cfg = guest('fault2', FAULT);
+    const s = await launchTo(dc, { domains: [cfg] }, (c) =>
+      c.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'fault', condition: 'vector == 13' }, { filterId: 'hypercall', condition: 'domid == 1 && nr == 99' }, { filterId: 'crash', condition: 'domid == 1' }] }),
+    );
+    // #UD is vector 6, so the fault filter does not stop; the crash does
+    assert.match(s.body.description!, /crashed/);
+  });
+
+  it('stops on event delivery with a condition on the port (examples/timer)', async () => {
+    const timer = path.join(root, 'examples', 'timer', 'timer.cfg');
+    const s = await launchTo(dc, { domains: [timer] }, (c) => c.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'event', condition: 'port == 3 && upcall' }] }));
+    assert.match(s.body.description!, /event delivery on port 3 \(VIRQ_TIMER\)/);
+    const frames = (await dc.stackTraceRequest({ threadId: s.body.threadId! })).body.stackFrames;
+    assert.strictEqual(frames[0].name, 'xen: event upcall');
+  });
+
+  it('stops on a ring transition from the guest kernel into Xen (examples/hello)', async () => {
+    const hello = path.join(root, 'examples', 'hello', 'hello.cfg');
+    const s = await launchTo(dc, { domains: [hello] }, (c) => c.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'ring', condition: 'from == 1 && to == 0' }] }));
+    assert.match(s.body.description!, /ring 1 → 0 \(hypercall\)/);
+    const info = await dc.exceptionInfoRequest({ threadId: s.body.threadId! });
+    assert.strictEqual(info.body.exceptionId, 'ring');
+  });
+});
