@@ -164,6 +164,9 @@ export class CreditScheduler {
       if (cur) {
         this.burn(cur, now);
         if (cur.sched.pri === 'boost') cur.sched.pri = cur.sched.credit >= 0 ? 'under' : 'over';
+        // a capped domain that has used its allowance is parked at once, not at the next accounting
+        const cap = cur.domain.cap;
+        if (cap > 0 && cur.sched.credit < -(CREDITS_PER_ACCT * cap) / 100) cur.sched.parked = true;
       }
     }
     if (this.ticks % TICKS_PER_ACCT === 0) this.account();
