@@ -33,12 +33,13 @@ hi: db "boot", 10`) }], { dom0: true });
     assert.ok(b.records.some((r) => r.kind === 'hypercall-entry' && r.domid === 0 && r.subop === 'XEN_DOMCTL_destroydomain'));
   });
 
-  it('a cap of 25 % holds a spinner to a quarter of its pCPU even with nothing else to run', function () {
+  it('a cap of 25 % holds a spinner to about a quarter of its pCPU even with nothing else to run', function () {
     this.timeout(60000);
     const b = boot([{ name: 'capped', extra: 'cap = 25\ncpus = "0"', body: 'spin: jmp spin' }], { nsPerInstruction: 20, pcpus: 1 });
     b.sys.run({ maxInstructions: 1e9, untilTimeNs: 600e6 });
     const used = b.sys.domain(1).cpuTimeNs / 600e6;
-    assert.ok(Math.abs(used - 0.25) <= 0.0125, `share ${used}`);
+    // the 10 ms tick is the granularity: over 600 ms a 25 % cap lands within 2.5 points
+    assert.ok(Math.abs(used - 0.25) <= 0.025, `share ${used}`);
   });
 
   it('xensim run --trace FILE --trace-filter hypercall,domain writes JSON lines of those classes only', async () => {
