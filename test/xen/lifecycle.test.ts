@@ -58,3 +58,22 @@ hi: db "boot", 10`) }], { dom0: true });
     assert.match(out, /unknown trace class 'hypercal'.*did you mean 'hypercall'/);
   });
 });
+
+describe('xen: credit scheduler BOOST', () => {
+  it('a vCPU woken by its timer preempts a CPU-bound neighbour at once', function () {
+    this.timeout(60000);
+    const timerAsm = path.resolve(__dirname, '../../examples/timer/timer.asm');
+    const b = boot([
+      { name: 'spin', extra: 'cpus = "0"', body: 'spin: jmp spin' },
+      { name: 'ticker', extra: 'cpus = "0"', source: fs.readFileSync(timerAsm, 'utf8') },
+    ], { nsPerInstruction: 20, pcpus: 1 });
+    b.sys.run({ maxInstructions: 1e9, untilTimeNs: 200e6 });
+    const ticks = b.records.filter((r) => r.kind === 'console' && r.domid === 2).map((r) => r.time);
+    assert.strictEqual(ticks.length, 5);
+    // the ticker first runs at the spinner's first 10 ms tick (both UNDER, no BOOST yet); from
+    // then on each tick is printed right at its 10 ms deadline, not after the spinner's 30 ms slice
+    assert.ok(ticks[0] < 21e6, `tick 1 at ${ticks[0] / 1e6} ms`);
+    for (let i = 1; i < 5; i++) assert.ok(Math.abs(ticks[i] - ticks[i - 1] - 10e6) < 0.5e6, `tick ${i + 1} at ${ticks[i] / 1e6} ms`);
+    assert.ok(b.records.some((r) => r.kind === 'schedule' && r.domid === 2 && r.priority === 'boost'));
+  });
+});
