@@ -129,3 +129,18 @@ msg: db "flat", 10`));
     assert.strictEqual(sys.domain(1).shutdownReason, 'poweroff');
   });
 });
+
+describe('xen: HYPERVISOR_iret', () => {
+  it('an iret frame pointing at a ring-0 or null code selector crashes the domain', () => {
+    const b = boot([{ name: 'badiret', body: `
+    push 0x202
+    push 0x0003                 ; null code selector with RPL 3
+    push done
+    push 0
+    jmp hypercall_page + __HYPERVISOR_iret * 32
+done:` }]);
+    runToEnd(b);
+    assert.strictEqual(b.sys.domain(1).state, 'crashed');
+    assert.match(b.console(1).join('\n'), /bad HYPERVISOR_iret frame/);
+  });
+});
