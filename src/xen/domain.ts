@@ -164,6 +164,8 @@ export class Domain {
   /** how many times this domain was restarted by on_reboot/on_crash restart */
   restarts = 0;
   pendingDestroy = false;
+  /** I/O ports the domain may use (Xen's ioports_permit_access): the hardware domain has all */
+  ioports: 'all' | number[] = [];
 
   constructor(
     readonly id: number,
