@@ -58,7 +58,7 @@ export interface ControlHooks {
 }
 
 /** Instructions per slice: small enough that pause answers quickly, big enough to keep MIPS. */
-export const SLICE = 200_000;
+export const SLICE = 100_000;
 /** Bounds on stepping loops so a step over an endless loop comes back (as a step). */
 const MAX_LINE_STEPS = 200_000;
 const MAX_XEN_STEPS = 100_000;
@@ -238,7 +238,9 @@ export class RunControl {
         const breakpoints = temp ? [...this.addressList, { domid: temp.domid, eip: temp.eip >>> 0 }] : this.addressList;
         this.pending = undefined;
         this.pendingDomain = undefined;
-        const stop = this.ins.run({ maxInstructions: SLICE, breakpoints, stopOn: this.stopOn });
+        // Without a predicate the hypervisor builds only the records someone subscribed to.
+        const stopOn = this.recordStops.length || this.hooks.wantsDomainStops() || this.stopOnEntry ? this.stopOn : undefined;
+        const stop = this.ins.run({ maxInstructions: SLICE, breakpoints, stopOn });
         const outcome = this.decide(stop, temp);
         if (outcome !== 'continue') return outcome;
         if (stop.reason === 'budget') await yieldToEventLoop();
