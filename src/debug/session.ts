@@ -363,6 +363,18 @@ export class XenDebugSession extends LoggingDebugSession {
     this.sendEvent(new OutputEvent(lines.map((l) => `[${name}] ${l}\n`).join(''), 'stdout'));
   }
 
+  private threadSyncQueued = false;
+
+  /** Domains come and go while the machine runs: announce their threads at the next slice boundary. */
+  private onDomainRecord(r: TraceRecord): void {
+    if (r.kind !== 'domain' || this.threadSyncQueued) return;
+    this.threadSyncQueued = true;
+    setImmediate(() => {
+      this.threadSyncQueued = false;
+      this.syncThreads();
+    });
+  }
+
   /** thread started/exited events for vCPUs that came or went since the last look. */
   private syncThreads(): void {
     if (!this.ins) return;
@@ -824,7 +836,7 @@ export class XenDebugSession extends LoggingDebugSession {
     }
     this.classSubscription?.();
     const list = [...classes];
-    this.classSubscription = ins.trace.subscribe(() => {}, { mask: list.reduce((m, c) => m | CLASS_BIT[c], 0), classes: list });
+    this.classSubscription = ins.trace.subscribe((r) => this.onDomainRecord(r), { mask: list.reduce((m, c) => m | CLASS_BIT[c], 0), classes: list });
     this.unsubscribe.push(() => this.classSubscription?.());
   }
 
