@@ -7,7 +7,7 @@ import type { ThreadRef } from './control';
 import { compile } from './expr';
 import { inspectableContext, vcpuEnv } from './stops';
 
-export const REPL_COMMANDS = ['xl list', 'xl vcpu-list', 'info threads', 'info pt ', 'x/16xw ', 'x/16xb '];
+export const REPL_COMMANDS = ['xl list', 'xl vcpu-list', 'info threads', 'info evtchn', 'info pt ', 'x/16xw ', 'x/16xb '];
 
 function pad(s: string | number, n: number, right = false): string {
   const t = String(s);
@@ -33,6 +33,16 @@ export function replCommand(ins: Inspectable, line: string, t: ThreadRef): strin
       }
     }
     return rows.join('\n');
+  }
+  if (/^info\s+evtchn$/.test(cmd)) {
+    // every domain's bound ports, as the Xen scope lists them
+    const lines: string[] = [];
+    for (const d of ins.domains()) {
+      if (d.vcpus === 0) continue;
+      const node = ins.xenState(d.id, 0).find((n) => n.name === 'event channels');
+      for (const c of node?.children ?? []) lines.push(`d${d.id} ${d.name} ${c.name}: ${c.value}`);
+    }
+    return lines.length ? lines.join('\n') : 'no event channels bound';
   }
   const pt = /^info\s+pt\s+(.+)$/.exec(cmd);
   if (pt) {

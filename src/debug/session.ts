@@ -516,32 +516,17 @@ export class XenDebugSession extends LoggingDebugSession {
     });
   }
 
+  /** The hypervisor's own rows (xenState), with what DomainInfo and VcpuInfo add where it says nothing of it. */
   private xenRows(t: ThreadRef): Row[] {
     const ins = this.machine();
+    const toRow = (n: XenStateNode): Row => ({ name: n.name, value: n.value, readOnly: true, children: n.children?.map(toRow) });
+    const rows = ins.xenState(t.domid, t.vcpu).map(toRow);
+    const has = (name: string) => rows.some((r) => r.name === name);
     const d = ins.domains().find((x) => x.id === t.domid);
     const v = ins.vcpus(t.domid).find((x) => x.vcpu === t.vcpu);
-    const rows: Row[] = [];
-    if (d) {
-      rows.push({
-        name: 'domain',
-        value: `d${d.id} ${d.name} (${d.kind}${d.privileged ? ', privileged' : ''}, ${d.state}${d.shutdownReason ? ` ${d.shutdownReason}` : ''})`,
-        readOnly: true,
-        children: [
-          { name: 'id', value: String(d.id) },
-          { name: 'name', value: d.name },
-          { name: 'type', value: d.kind },
-          { name: 'state', value: d.state },
-          { name: 'pages', value: `${d.pages} of ${d.maxPages}` },
-          ...(d.configFile ? [{ name: 'config', value: d.configFile }] : []),
-        ],
-      });
-    }
-    if (v) {
-      rows.push({ name: 'vcpu', value: `vcpu${v.vcpu} ${v.runstate} on pcpu${v.pcpu}`, readOnly: true, children: Object.entries(v.runstateTime).map(([k, ns]) => ({ name: `time ${k}`, value: `${ns} ns` })) });
-      rows.push({ name: 'current', value: v.activity ? v.activity.description : '(in the guest)', readOnly: true });
-    }
-    const toRow = (n: XenStateNode): Row => ({ name: n.name, value: n.value, readOnly: true, children: n.children?.map(toRow) });
-    rows.push(...ins.xenState(t.domid, t.vcpu).map(toRow));
+    if (d && !has('domain')) rows.unshift({ name: 'domain', value: `d${d.id} ${d.name} (${d.kind}${d.privileged ? ', privileged' : ''}, ${d.state})`, readOnly: true });
+    if (d?.configFile) rows.push({ name: 'config', value: d.configFile, readOnly: true });
+    if (v?.activity && !has('in Xen')) rows.unshift({ name: 'in Xen', value: v.activity.description, readOnly: true });
     return rows;
   }
 
