@@ -268,6 +268,9 @@ export class XenDebugSession extends LoggingDebugSession {
     }
     this.ins = ins;
     this.launchConfig = config;
+    // Frames and variables of an earlier machine (before a restart) mean nothing now.
+    this.frames.reset();
+    this.vars.reset();
     for (const w of config.warnings) this.sendEvent(new OutputEvent(`${w}\n`, 'console'));
     if (config.trace) {
       try {
@@ -790,6 +793,12 @@ export class XenDebugSession extends LoggingDebugSession {
   private pushBreakpoints(): void {
     const c = this.control;
     if (!c) return;
+    if (this.launchConfig?.noDebug) {
+      // "Run without debugging": breakpoints stay set in the editor but do not stop.
+      c.setAddressBreakpoints([]);
+      c.setRecordStops([]);
+      return;
+    }
     const addr: AddressBreakpoint[] = [];
     for (const list of this.sourceBps.values()) for (const bp of list) if (bp.rule) for (const a of bp.addresses) addr.push({ id: bp.id, ...a, kind: 'breakpoint', rule: bp.rule });
     for (const bp of this.functionBps) if (bp.rule && !bp.record) for (const a of bp.addresses) addr.push({ id: bp.id, ...a, kind: 'function breakpoint', rule: bp.rule });
