@@ -12,6 +12,7 @@ import {
   Handles,
   InitializedEvent,
   InvalidatedEvent,
+  LoadedSourceEvent,
   LoggingDebugSession,
   MemoryEvent,
   OutputEvent,
@@ -385,6 +386,22 @@ export class XenDebugSession extends LoggingDebugSession {
     for (const id of now) if (!this.knownThreads.has(id)) this.sendEvent(new ThreadEvent('started', id));
     for (const id of this.knownThreads) if (!now.has(id)) this.sendEvent(new ThreadEvent('exited', id));
     this.knownThreads = now;
+    this.syncSources();
+  }
+
+  private knownSources = new Set<string>();
+
+  /** loadedSource events for the source files of images that appeared with a new domain. */
+  private syncSources(): void {
+    const ins = this.ins;
+    if (!ins) return;
+    for (const d of ins.domains()) {
+      for (const f of ins.image(d.id)?.files() ?? []) {
+        if (this.knownSources.has(f)) continue;
+        this.knownSources.add(f);
+        this.sendEvent(new LoadedSourceEvent('new', this.sourceFor(f)));
+      }
+    }
   }
 
   private threadList(): Thread[] {
