@@ -78,6 +78,7 @@ const MAX_PASSES = 64;
 const MAX_BRANCH_COPIES = 1_000_000;
 const BRANCHES = /^(j[a-z]+|call|loop[a-z]*)$/;
 const NOP = 0x90;
+const SBYTE_FORMS = /^(add|or|adc|sbb|and|sub|xor|cmp|imul|push)$/;
 const PREFIX_BYTES: Record<string, number> = {
   lock: 0xf0, rep: 0xf3, repe: 0xf3, repz: 0xf3, repne: 0xf2, repnz: 0xf2,
   es: 0x26, cs: 0x2e, ss: 0x36, ds: 0x3e, fs: 0x64, gs: 0x65,
@@ -563,9 +564,12 @@ export class Assembler {
       case 'res':
         this.reserve(this.critical(b.count, b.col, 'RESx') * b.size, b.col);
         return;
-      case 'equ':
-        this.defineEqu(st.label!.name, st.label!.col, this.eval(b.e));
+      case 'equ': {
+        const v = this.eval(b.e);
+        if (v.across) this.diag.error(this.loc, b.col, 'invalid operand type');
+        this.defineEqu(st.label!.name, st.label!.col, v);
         return;
+      }
       case 'org': {
         const n = this.critical(b.e, b.col, 'ORG');
         if (this.orgSet && n !== this.org) this.diag.error(this.loc, b.col, 'program origin redefined');
@@ -749,10 +753,17 @@ export class Assembler {
       if (o.kind !== 'imm' || !o.known || o.jump || BRANCHES.test(b.mnemonic)) return;
       const size = o.size ?? width;
       if (size !== 1 && size !== 2 && size !== 4) return;
+      if (o.size === 1 && width !== 1) {
+        // an explicit byte that the CPU sign-extends to the operand size (push byte, add eax, byte)
+        if (o.value < -128 || o.value > 127) this.diag.warning(this.loc, b.ops[i].col, 'signed byte value exceeds bounds');
+        return;
+      }
       const bits = size * 8;
       if (o.value < -(2 ** bits) || o.value >= 2 ** bits) {
         const name = size === 1 ? 'byte' : size === 2 ? 'word' : 'dword';
-        this.diag.warning(this.loc, b.ops[i].col, `${name} data exceeds bounds`);
+        // NASM words it differently where a sign-extended imm8 form exists for the dword
+        const kind = size === 4 && SBYTE_FORMS.test(b.mnemonic) ? 'value' : 'data';
+        this.diag.warning(this.loc, b.ops[i].col, `${name} ${kind} exceeds bounds`);
       }
     });
   }
@@ -763,6 +774,7 @@ export class Assembler {
         return { kind: 'reg', reg: o.reg };
       case 'imm': {
         const v = this.eval(o.e);
+        if (v.across) throw new ExprSyntaxError('invalid operand type', o.col);
         // A label address stays full-size (NASM relocates it), except as a branch target,
         // where only the distance matters; a target in another section is never short.
         let jump = o.jump;
@@ -804,7 +816,8 @@ export class Assembler {
     }
     if (index && base && scale === 1 && index.name === 'esp') [base, index] = [index, base];
     if (index && scale !== 1 && scale !== 2 && scale !== 4 && scale !== 8) throw new ExprSyntaxError('invalid effective address: impossible scale factor', o.col);
-    const d = o.disp ? this.eval(o.disp) : { v: 0n, known: true, reloc: 0 };
+    const d: Value = o.disp ? this.eval(o.disp) : { v: 0n, known: true, reloc: 0 };
+    if (d.across || (d.complex && d.reloc !== 0)) throw new ExprSyntaxError('invalid effective address: impossible segment base multiplier', o.col);
     return {
       kind: 'mem',
       // `jmp far [x]`: a far pointer is seg:off32 (6 bytes) in 32-bit code, seg:off16 in 16-bit

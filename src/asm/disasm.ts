@@ -122,7 +122,7 @@ interface ModRM {
   reg: number;
   rm: number;
   /** formatted memory operand parts (when mod != 3) */
-  mem?: { text: string; nasm?: string };
+  mem?: MemText;
 }
 
 const isMemOnly = (p: Pattern): boolean => /^m(\d|far|$)/.test(p);
@@ -146,7 +146,14 @@ function formFits(f: Form, r: Reader, keyLen: number, ps: PrefixState, lastRep: 
 }
 
 /** 32-bit effective address in objdump's spelling (binutils OP_E_memory). */
-function mem32(r: Reader, mod: number, rm: number): { text: string; nasm?: string } {
+/** A memory operand's spellings; `direct` when it is a bare disp32 (binutils then leaves 67 unused). */
+interface MemText {
+  text: string;
+  nasm?: string;
+  direct?: boolean;
+}
+
+function mem32(r: Reader, mod: number, rm: number): MemText {
   const havesib = rm === 4;
   let base = rm;
   let index = 4;
@@ -167,7 +174,7 @@ function mem32(r: Reader, mod: number, rm: number): { text: string; nasm?: strin
   else if (mod === 2) disp = r.u32() | 0;
   const needindex = havesib && !havebase && !haveindex;
   const havedisp = havebase || needindex || (havesib && (haveindex || scale !== 0));
-  if (!havedisp) return { text: `{seg}${hex(disp)}`, nasm: `[{nseg}${hex(disp)}]` };
+  if (!havedisp) return { text: `{seg}${hex(disp)}`, nasm: `[{nseg}${hex(disp)}]`, direct: true };
   let t = '[';
   if (havebase) t += R32[base];
   if (havesib && (scale !== 0 || needindex || haveindex || (havebase && base !== 4))) {
@@ -190,7 +197,7 @@ function mem32(r: Reader, mod: number, rm: number): { text: string; nasm?: strin
   return { text: `{seg}${t}`, nasm: `[${force}${split}{nseg}${inner}]` };
 }
 
-function mem16(r: Reader, mod: number, rm: number): { text: string; nasm?: string } {
+function mem16(r: Reader, mod: number, rm: number): MemText {
   let disp = 0;
   if (mod === 0 && rm === 6) disp = (r.u16() << 16) >> 16;
   else if (mod === 1) disp = r.s8();
@@ -266,7 +273,7 @@ function decodeX87(r: Reader, ps: PrefixState, op: number, afterWait: boolean, b
     return sp < 0 ? { head: t, operands: '' } : { head: t.slice(0, sp), operands: t.slice(sp).trim() };
   }
   const m = ps.adsize === 32 ? mem32(r, mod, rm) : mem16(r, mod, rm);
-  ps.addrUsed = true;
+  ps.addrUsed = !m.direct;
   const segName = ps.seg !== undefined ? SEG_PREFIX[ps.seg] : undefined;
   ps.segUsed = segName !== undefined;
   const [raw, label] = X87_MEM[op - 0xd8][reg];
@@ -279,9 +286,9 @@ function decodeX87(r: Reader, ps: PrefixState, op: number, afterWait: boolean, b
   return { head: name, operands: (label ? `${label} PTR ` : '') + where };
 }
 
-/** In 32-bit code c5 (lds) before a register-form ModRM is VEX, and 8f (pop) before an XOP map select is XOP. */
-function isVexLike(op: number, r: Reader, bits: 16 | 32): boolean {
-  if (bits !== 32 || r.pos >= r.end) return false;
+/** Outside 64-bit code, c5 (lds) before a register-form ModRM is VEX, and 8f (pop) before an XOP map select is XOP. */
+function isVexLike(op: number, r: Reader): boolean {
+  if (r.pos >= r.end) return false;
   const next = r.bytes[r.pos];
   if (op === 0xc5) return next >> 6 === 3; // (c4's three-byte VEX lengths depend on the map: left as (bad) + 1)
   return op === 0x8f && (next & 0x1f) >= 8 && (next & 0x1f) <= 10; // XOP map select 8-10 (so ModRM.reg is not 0)
@@ -320,7 +327,7 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
   }
   let key = r.u8();
   let keyLen = 1;
-  if (isVexLike(key, r, bits)) {
+  if (isVexLike(key, r)) {
     // AVX (VEX) and AMD XOP: outside the integer set; objdump's length for an invalid one
     r.pos += key === 0xc5 ? 2 : 3;
     return bad(bytes, offset, address, Math.min(r.pos, end) - offset);
@@ -358,7 +365,7 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
     const regInRm = form.ops.some((p) => p === 'rx32');
     if (modrm.mod !== 3 && !regInRm) {
       modrm.mem = ps.adsize === 32 ? mem32(r, modrm.mod, modrm.rm) : mem16(r, modrm.mod, modrm.rm);
-      ps.addrUsed = true;
+      ps.addrUsed = !modrm.mem.direct;
     }
   }
   // binutils: a ds prefix on an indirect near jmp/call is CET's notrack, not a segment

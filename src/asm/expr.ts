@@ -23,6 +23,8 @@ export interface Value {
   section?: number;
   /** label addresses combined in a way a data item cannot hold (NASM: "not simple or relocatable") */
   complex?: boolean;
+  /** minus a label of another section than the current one: no operand or data can hold it */
+  across?: boolean;
 }
 
 export interface SymbolValue extends Value {}
@@ -243,17 +245,21 @@ export function evaluate(e: Expr, ctx: EvalContext): Value {
       const v = binop(e.op, a.v, b.v);
       const section = a.reloc ? a.section : b.section;
       const inner = a.complex || b.complex;
-      if (e.op === '+') return { v, known, reloc: a.reloc + b.reloc, section, complex: inner || (a.reloc !== 0 && b.reloc !== 0) };
+      const wasAcross = a.across || b.across;
+      if (e.op === '+') return { v, known, reloc: a.reloc + b.reloc, section, complex: inner || (a.reloc !== 0 && b.reloc !== 0), across: wasAcross };
       if (e.op === '-') {
-        // across sections NASM can only emit a self-relative value: minus a label of this section
-        const across = a.reloc !== 0 && b.reloc !== 0 && a.section !== b.section && b.section !== ctx.here(false)?.section;
-        return { v, known, reloc: a.reloc - b.reloc, section, complex: inner || across };
+        // Across sections NASM can only emit a self-relative value (minus a label of this section);
+        // that stays a relocation, which it never shortens.
+        const twoSections = a.reloc !== 0 && b.reloc !== 0 && a.section !== b.section;
+        const across = wasAcross || (twoSections && b.section !== ctx.here(false)?.section);
+        const reloc = twoSections && !across ? a.reloc : a.reloc - b.reloc;
+        return { v, known, reloc, section, complex: inner || across, across };
       }
       if (e.op.startsWith('<<') || e.op.startsWith('>>')) {
         if ((a.reloc || b.reloc) && known) ctx.error(e.col, 'shift operator may only be applied to scalar values');
       }
       const reloc = a.reloc || b.reloc ? 1 : 0;
-      return { v, known, reloc, section, complex: inner || reloc !== 0 };
+      return { v, known, reloc, section, complex: inner || reloc !== 0, across: wasAcross };
     }
   }
 }

@@ -166,7 +166,7 @@ function lines(): string[] {
     'mov rm8,r8 : 88 /r', 'mov rm16,r16 : o16 89 /r', 'mov rm32,r32 : o32 89 /r',
     'mov r8,rm8 : 8a /r', 'mov r16,rm16 : o16 8b /r', 'mov r32,rm32 : o32 8b /r',
     'mov rr16,sreg : o16 8c /r', 'mov rr32,sreg : o32 8c /r', 'mov m16,sreg : 8c /r : S',
-    'mov sreg,rr16 : o16 8e /r : D', 'mov sreg,rr32 : 8e /r', 'mov sreg,rr16 : 8e /r : E', 'mov sreg,m16 : 8e /r : S',
+    'mov sreg,rr16 : o16 8e /r : D', 'mov sreg,rr32 : o32 8e /r : D', 'mov sreg,rr32 : 8e /r : E', 'mov sreg,rr16 : 8e /r : E', 'mov sreg,m16 : 8e /r : S',
     'mov r8,imm8 : b0+r ib', 'mov r16,imm16 : o16 b8+r iw', 'mov r32,imm32 : o32 b8+r id',
     'mov rm8,imm8 : c6 /0 ib', 'mov rm16,imm16 : o16 c7 /0 iw', 'mov rm32,imm32 : o32 c7 /0 id',
     'mov rx32,cr : 0f 20 /r', 'mov cr,rx32 : 0f 22 /r', 'mov rx32,dr : 0f 21 /r', 'mov dr,rx32 : 0f 23 /r',

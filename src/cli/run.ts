@@ -13,7 +13,7 @@ import { KernelError } from '../xen/kernel';
 import { XenSystem } from '../xen/system';
 import { CLASS_BIT } from '../trace/records';
 
-const USAGE = 'usage: xensim run [--pcpus N] [--memory MiB] [--max-time 5s] [--trace FILE] [--trace-filter CLASSES] [--no-dom0] DOMAIN.cfg...';
+const USAGE = 'usage: xensim run [--pcpus N] [--memory MiB] [--mips N] [--max-time 5s] [--trace FILE] [--trace-filter CLASSES] [--no-dom0] DOMAIN.cfg...';
 
 interface RunArgs {
   configs: string[];
@@ -24,6 +24,8 @@ interface RunArgs {
   filter?: TraceFilter;
   dom0: boolean;
   quiet: boolean;
+  /** virtual instructions per virtual microsecond */
+  mips: number;
 }
 
 /** `5s`, `200ms`, `10us`, `1000000ns`, or a bare number of seconds. */
@@ -35,7 +37,7 @@ export function parseDuration(text: string): number | undefined {
 }
 
 function parseArgs(args: string[]): RunArgs {
-  const a: RunArgs = { configs: [], pcpus: 2, memory: 512, maxTimeNs: 5e9, dom0: true, quiet: false };
+  const a: RunArgs = { configs: [], pcpus: 2, memory: 512, maxTimeNs: 5e9, dom0: true, quiet: false, mips: 1000 };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const value = (): string => {
@@ -51,6 +53,7 @@ function parseArgs(args: string[]): RunArgs {
     };
     if (arg === '--pcpus') a.pcpus = int('--pcpus', 1, 64);
     else if (arg === '--memory') a.memory = int('--memory', 16, 4095);
+    else if (arg === '--mips') a.mips = int('--mips', 1, 1000);
     else if (arg === '--max-time') {
       const v = value();
       const ns = parseDuration(v);
@@ -102,7 +105,7 @@ export const runCommand: Command = async (args: string[], io: CliIO) => {
 
   let sys: XenSystem;
   try {
-    sys = new XenSystem(configs, { pcpus: a.pcpus, memoryMiB: a.memory, dom0: a.dom0 });
+    sys = new XenSystem(configs, { pcpus: a.pcpus, memoryMiB: a.memory, dom0: a.dom0, nsPerInstruction: 1000 / a.mips });
   } catch (e) {
     if (e instanceof KernelError) {
       io.stderr(`${e.message}\n`);

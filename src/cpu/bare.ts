@@ -59,6 +59,14 @@ export function bareCpuid(leaf: number): CpuidResult {
     case 1:
       // TSC, MSR, PAE, CX8, SEP, PGE, CMOV, PSE, DE
       return { eax: 0x663, ebx: 0, ecx: 0, edx: (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 11) | (1 << 13) | (1 << 15) | (1 << 3) | (1 << 2) };
+    case 0x80000000:
+      return { eax: 0x80000008, ebx: 0, ecx: 0, edx: 0 };
+    case 0x80000001:
+      // NX (execute-disable with PAE paging and EFER.NXE)
+      return { eax: 0, ebx: 0, ecx: 0, edx: 1 << 20 };
+    case 0x80000008:
+      // MAXPHYADDR 32, 32-bit linear addresses: physical bits 32+ in PAE entries are reserved.
+      return { eax: 0x2020, ebx: 0, ecx: 0, edx: 0 };
     default:
       return { eax: 0, ebx: 0, ecx: 0, edx: 0 };
   }

@@ -28,3 +28,9 @@ export const CR4_PGE = 0x80;
 
 /** Tag bit distinguishing user-mode (CPL 3) translations from supervisor ones. */
 export const TLB_USER = 0x100000;
+
+/**
+ * Cpu.shadow after mov ss / pop ss: like sti's shadow (1) it holds off interrupts for one
+ * instruction, and it also holds off #DB traps (single-step, data breakpoints: SDM vol. 3 §6.8.3).
+ */
+export const SHADOW_MOV_SS = 2;

@@ -4,7 +4,21 @@
  * ops modules; segmentation, paging and event delivery in their own modules.
  *
  * Internal representation: GPRs, EIP and segment bases are int32 (`| 0`); the inspection API
- * returns them unsigned.
+ * (snapshot(), inspect.ts) returns them unsigned.
+ *
+ * Extending it (protection, paging, debug): the hook points are
+ *  - paging.ts `translate` — the only linear → physical step; its result is cached in the TLB
+ *    (tags include CPL 3 as TLB_USER), so call flushTlb()/flushTlbPage() whenever a translation
+ *    may change (CR0/CR3/CR4 writes, invlpg, EFER);
+ *  - segments.ts `checkSegmentAccess` — run for segments whose bit is set in `segCheck`
+ *    (segmentsChanged() recomputes it after every segment load);
+ *  - exceptions.ts `deliverEvent` — IDT/IVT delivery, double/triple fault rules;
+ *  - system-ops.ts — privileged and far-transfer instructions;
+ *  - the run loop below — compiled blocks (jit.ts) skip per-instruction checks, so `blocks` must
+ *    be false whenever something has to be checked between every two instructions (armed
+ *    breakpoint pages, TF, 16-bit code today; DR7 breakpoints next), and state changes that compiled
+ *    code must notice bump `exitGen` (modeChanged, flushTlb, flushCode and invalidateCode do).
+ * Modules copy the imports they use at load time (see consts.ts): keep that for new hot code.
  */
 import { AccessSize, CpuEvent, EventKind, FRAME_SHIFT, MemoryBus, Platform } from './platform';
 import * as flagsM from './flags';
@@ -16,16 +30,17 @@ import { Block, MAX_BLOCK, compileBlock } from './jit';
 import type { SegmentCache } from './segments';
 import * as segmentsM from './segments';
 import { emptyCpuState, CpuState } from './state';
+import { DR6_BS, dataBreakpoints, debugChanged, instructionBreakpoints } from './debug';
 
 export * from './consts';
 import * as constsM from './consts';
 // Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
-const { ARITH, CC, FIXED1, IF, TF, arithFlags, settle } = flagsM;
+const { ARITH, CC, FIXED1, IF, RF, TF, arithFlags, settle } = flagsM;
 const { CpuFault, Vec, hasErrorCode } = faultM;
-const { translate } = pagingM;
+const { reloadPdptes, translate } = pagingM;
 const { deliverEvent } = exceptionsM;
 const { checkSegmentAccess } = segmentsM;
-const { CS, SS, CR0_PE, TLB_USER } = constsM;
+const { CS, SS, CR0_PE, CR0_PG, CR4_PAE, SHADOW_MOV_SS, TLB_USER } = constsM;
 
 export type StopReason =
   | 'budget'
@@ -79,7 +94,7 @@ export class Cpu {
   readonly segBase = new Int32Array(6);
   readonly segLimit = new Float64Array(6);
   readonly segAttr = new Int32Array(6);
-  /** Bit n set: segment n needs limit/usability checks on access (not flat 4 GiB expand-up). */
+  /** Bit n set: segment n needs checks on access (anything but flat writable data, e.g. CS). */
   segCheck = 0;
 
   gdtrBase = 0;
@@ -95,6 +110,11 @@ export class Cpu {
   cr4 = 0;
   readonly dr = new Int32Array(8);
   efer = 0;
+  /** PAE PDPTE registers (low, high dword × 4), loaded from CR3's table (paging.ts loadPdptes). */
+  readonly pdpte = new Int32Array(8);
+  /** Set by the page walk for the TLB fill that follows it (paging.ts). */
+  walkGlobal = false;
+  walkNx = false;
   /** MSRs the CPU owns. */
   tscOffset = 0n;
   sysenterCs = 0;
@@ -116,6 +136,11 @@ export class Cpu {
   shadow = 0;
   /** Something needs looking at between instructions (irq, shadow, TF, stop). */
   attention = false;
+  /** Debug (debug.ts): armed DR0–3 masks, DR6 bits of data hits this instruction, TF trap due. */
+  execBp = 0;
+  dataBp = 0;
+  pendingDr6 = 0;
+  stepPending = false;
   /** The platform may set this from a callback to end the current run(). */
   stopRequested = false;
 
@@ -134,6 +159,10 @@ export class Cpu {
   readonly wTag = new Int32Array(TLB_SIZE).fill(-1);
   readonly wFrame: (Uint8Array | null)[] = new Array<Uint8Array | null>(TLB_SIZE).fill(null);
   readonly wPfn = new Int32Array(TLB_SIZE);
+  /** Per-entry global (CR4.PGE) and execute-disable bits; flushes and fetches consult them. */
+  readonly rGlobal = new Uint8Array(TLB_SIZE);
+  readonly wGlobal = new Uint8Array(TLB_SIZE);
+  readonly rNx = new Uint8Array(TLB_SIZE);
 
   // ---- decoded-instruction cache ----
   private readonly codePages = new Map<number, CodePage>();
@@ -192,6 +221,7 @@ export class Cpu {
     this.dr[6] = 0xffff0ff0 | 0;
     this.dr[7] = 0x400;
     this.efer = 0;
+    this.pdpte.fill(0);
     this.tscOffset = 0n;
     this.sysenterCs = this.sysenterEsp = this.sysenterEip = 0;
     this.cpl = 0;
@@ -215,7 +245,7 @@ export class Cpu {
     const old = this.eflags;
     this.eflags = (v & 0x3f7fd5) | FIXED1;
     this.ccOp = CC.NONE;
-    if ((old ^ this.eflags) & (IF | TF)) this.attention = true;
+    if ((old ^ this.eflags) & (IF | TF | RF)) this.attention = true;
   }
 
   settleFlags(): void {
@@ -251,8 +281,9 @@ export class Cpu {
     let chk = 0;
     for (let s = 0; s < 6; s++) {
       const attr = this.segAttr[s];
-      const flatData = (attr & 0x1000c) === 0 || (attr & 0x18) === 0x18; // expand-up data or code
-      if (this.segBase[s] !== 0 || this.segLimit[s] !== 0xffffffff || !flatData || (attr & 0x10000) !== 0) {
+      // Unchecked only when nothing can fault: usable, writable expand-up data, base 0, 4 GiB.
+      const flatData = (attr & 0x1001e) === 0x12;
+      if (this.segBase[s] !== 0 || this.segLimit[s] !== 0xffffffff || !flatData) {
         chk |= 1 << s;
       }
     }
@@ -262,14 +293,44 @@ export class Cpu {
 
   // ------------------------------------------------------------------ TLB and memory
 
-  /** Drop every translation (CR3 load, paging mode change). */
+  /**
+   * Drop every translation (CR3 load, paging mode change). With PAE paging on, the PDPTE
+   * registers are reloaded from CR3's table too, so a host that sets `cr3` directly and then
+   * flushes gets the same state as a guest's mov to CR3.
+   */
   flushTlb(): void {
+    if (this.cr0 & CR0_PG && this.cr4 & CR4_PAE) reloadPdptes(this);
     this.exitGen++;
     this.rTag.fill(-1);
     this.wTag.fill(-1);
     this.rFrame.fill(null);
     this.wFrame.fill(null);
     this.curPage = -1;
+  }
+
+  /** Drop every translation except global ones (CR3 load with CR4.PGE). */
+  flushTlbNonGlobal(): void {
+    this.exitGen++;
+    for (let i = 0; i < TLB_SIZE; i++) {
+      if (!this.rGlobal[i]) this.rTag[i] = -1;
+      if (!this.wGlobal[i]) this.wTag[i] = -1;
+    }
+    this.curPage = -1;
+  }
+
+  /**
+   * Run `f` as an implicit supervisor access (descriptor tables, TSS, IDT: SDM §4.6), which
+   * page protection treats as CPL 0 even when CPL is 3.
+   */
+  supervisor<T>(f: () => T): T {
+    const saved = this.tlbUser;
+    if (saved === 0) return f();
+    this.tlbUser = 0;
+    try {
+      return f();
+    } finally {
+      this.tlbUser = saved;
+    }
   }
 
   /** Drop translations for one linear page (invlpg). */
@@ -290,8 +351,9 @@ export class Cpu {
   }
 
   /** Translate for reading and fill the read TLB; returns the physical address. */
-  private fillRead(lin: number): number {
-    const phys = translate(this, lin, false, this.cpl === 3, false);
+  private fillRead(lin: number, size = 1): number {
+    const phys = translate(this, lin, false, this.tlbUser !== 0, false);
+    if (this.dataBp !== 0 && dataBreakpoints(this, lin, size, false)) return phys;
     const pfn = phys >>> FRAME_SHIFT;
     const f = this.bus.frame(pfn, false);
     if (f) {
@@ -300,12 +362,15 @@ export class Cpu {
       this.rTag[i] = tag;
       this.rFrame[i] = f;
       this.rPfn[i] = pfn;
+      this.rGlobal[i] = this.walkGlobal ? 1 : 0;
+      this.rNx[i] = this.walkNx ? 1 : 0;
     }
     return phys;
   }
 
-  private fillWrite(lin: number): number {
-    const phys = translate(this, lin, true, this.cpl === 3, false);
+  private fillWrite(lin: number, size = 1): number {
+    const phys = translate(this, lin, true, this.tlbUser !== 0, false);
+    if (this.dataBp !== 0 && dataBreakpoints(this, lin, size, true)) return phys;
     const pfn = phys >>> FRAME_SHIFT;
     if (this.codePages.has(pfn)) {
       // Writes to frames holding decoded code stay on the slow path so they invalidate it.
@@ -318,6 +383,7 @@ export class Cpu {
       this.wTag[i] = tag;
       this.wFrame[i] = f;
       this.wPfn[i] = pfn;
+      this.wGlobal[i] = this.walkGlobal ? 1 : 0;
     }
     return phys;
   }
@@ -369,7 +435,7 @@ export class Cpu {
 
   private readSlow(lin: number, size: AccessSize): number {
     if ((lin & 0xfff) + size <= 0x1000) {
-      const phys = this.fillRead(lin);
+      const phys = this.fillRead(lin, size);
       const f = this.bus.frame(phys >>> FRAME_SHIFT, false);
       if (!f) return this.bus.mmioRead(phys >>> 0, size) | 0;
       const o = phys & 0xfff;
@@ -424,7 +490,7 @@ export class Cpu {
 
   private writeSlow(lin: number, size: AccessSize, v: number): void {
     if ((lin & 0xfff) + size <= 0x1000) {
-      const phys = this.fillWrite(lin);
+      const phys = this.fillWrite(lin, size);
       const pfn = phys >>> FRAME_SHIFT;
       const f = this.bus.frame(pfn, true);
       if (!f) {
@@ -535,8 +601,8 @@ export class Cpu {
     const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
     const i = tag & TLB_MASK;
     let pfn: number;
-    if (this.rTag[i] === tag) pfn = this.rPfn[i];
-    else pfn = translate(this, lin, false, this.cpl === 3, true) >>> FRAME_SHIFT;
+    if (this.rTag[i] === tag && !this.rNx[i]) pfn = this.rPfn[i];
+    else pfn = translate(this, lin, false, this.tlbUser !== 0, true) >>> FRAME_SHIFT;
     let page = this.codePages.get(pfn);
     if (page && page.checked !== this.epoch) {
       if (page.gen !== this.bus.generation(pfn)) page = undefined;
@@ -570,8 +636,8 @@ export class Cpu {
   fetchByte(lin: number): number {
     const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
     const i = tag & TLB_MASK;
-    if (this.rTag[i] === tag) return (this.rFrame[i] as Uint8Array)[lin & 0xfff];
-    const phys = translate(this, lin, false, this.cpl === 3, true);
+    if (this.rTag[i] === tag && !this.rNx[i]) return (this.rFrame[i] as Uint8Array)[lin & 0xfff];
+    const phys = translate(this, lin, false, this.tlbUser !== 0, true);
     return this.physRead8(phys);
   }
 
@@ -603,8 +669,11 @@ export class Cpu {
     this.bpResume = -1;
     const breakpoints = this.breakpoints;
     // Compiled blocks skip the per-instruction checks, so they are off while anything needs
-    // them: armed breakpoints, single-stepping (TF), 16-bit code.
+    // them: single-stepping (TF), 16-bit code, and pages holding an armed breakpoint (a block
+    // never leaves its page, so elsewhere breakpoints cannot be missed).
     let blocks = false;
+    const bpPages = new Set<number>();
+    for (const b of breakpoints) bpPages.add(b >>> FRAME_SHIFT);
     let inBlock = false;
     this.runRetired = 0;
     outer: for (;;) {
@@ -616,7 +685,7 @@ export class Cpu {
               stop = s;
               break outer;
             }
-            blocks = this.blocksEnabled && breakpoints.size === 0 && (this.eflags & TF) === 0 && this.code32;
+            blocks = this.blocksEnabled && (this.eflags & TF) === 0 && this.code32 && (this.execBp | this.dataBp) === 0;
           }
           const eip = this.eip;
           const lin = (this.segBase[1] + eip) | 0;
@@ -627,7 +696,7 @@ export class Cpu {
           }
           this.insnEip = eip;
           const ins = this.fetch(lin);
-          if (blocks) {
+          if (blocks && (bpPages.size === 0 || !bpPages.has(lin >>> FRAME_SHIFT))) {
             let blk = ins.block;
             if (blk === null && ins.kind !== InsnKind.OTHER && ++ins.hits >= HOT_BLOCK) blk = ins.block = this.buildBlock(lin, eip) ?? false;
             if (blk && maxInstructions - retired >= blk.len) {
@@ -651,6 +720,8 @@ export class Cpu {
           inBlock = false;
         }
         this.eip = this.insnEip;
+        this.stepPending = false;
+        this.pendingDr6 = 0;
         this.runRetired = retired;
         this.raiseEvent(e.vector, 'fault', e.errorCode, 0, e.cr2);
         if (this.tripleFault) {
@@ -711,6 +782,26 @@ export class Cpu {
       return 'stop-requested';
     }
     if (this.intercepted) return 'intercept';
+    if ((this.stepPending || this.pendingDr6) && this.shadow !== SHADOW_MOV_SS) {
+      // Trap-class #DB for the instruction just completed (single-step, data breakpoints).
+      this.dr[6] |= this.pendingDr6 | (this.stepPending ? DR6_BS : 0);
+      this.stepPending = false;
+      this.pendingDr6 = 0;
+      this.insnEip = this.eip;
+      this.raiseEvent(Vec.DB, 'trap', undefined, 0);
+      if (this.tripleFault) return 'triple-fault';
+      if (this.intercepted) return 'intercept';
+    }
+    if (this.execBp !== 0 && !(this.eflags & RF) && !this.halted) {
+      const hit = instructionBreakpoints(this, (this.segBase[CS] + this.eip) | 0);
+      if (hit) {
+        this.dr[6] |= hit;
+        this.insnEip = this.eip;
+        this.raiseEvent(Vec.DB, 'fault', undefined, 0);
+        if (this.tripleFault) return 'triple-fault';
+        if (this.intercepted) return 'intercept';
+      }
+    }
     if (this.shadow) {
       this.shadow = 0;
       this.attention = true;
@@ -727,6 +818,13 @@ export class Cpu {
       this.attention = true;
       return 'hlt';
     }
+    // Sampled as the next instruction starts: RF is cleared, TF arms a trap after it.
+    if (this.eflags & RF) this.eflags &= ~RF;
+    if (this.eflags & TF) {
+      this.stepPending = true;
+      this.attention = true;
+    }
+    if (this.execBp !== 0 || this.shadow) this.attention = true;
     return null;
   }
 
@@ -738,13 +836,17 @@ export class Cpu {
     const code = kind === 'fault' || kind === 'trap' ? (hasErrorCode(vector) ? errorCode ?? 0 : undefined) : undefined;
     const ev: CpuEvent = { vector, kind, errorCode: code, instructionLength: insnLen, eip: this.insnEip >>> 0 };
     if (cr2 !== undefined) ev.cr2 = cr2 >>> 0;
-    if (this.platform.intercept && this.platform.intercept(ev)) {
-      this.intercepted = ev;
-      this.attention = true;
-      return;
-    }
+    if (this.offerEvent(ev)) return;
     if (vector === Vec.PF && cr2 !== undefined) this.cr2 = cr2 | 0;
     deliverEvent(this, ev);
+  }
+
+  /** Offer an event to the platform before vectoring it; true when the platform took it. */
+  offerEvent(ev: CpuEvent): boolean {
+    if (!this.platform.intercept || !this.platform.intercept(ev)) return false;
+    this.intercepted = ev;
+    this.attention = true;
+    return true;
   }
 
   /**
@@ -798,6 +900,8 @@ export class Cpu {
     s.cr = [this.cr0 >>> 0, 0, this.cr2 >>> 0, this.cr3 >>> 0, this.cr4 >>> 0];
     s.dr = Array.from(this.dr, (v) => v >>> 0);
     s.efer = this.efer;
+    s.pdpte = Array.from(this.pdpte, (v) => v >>> 0);
+    s.pendingDebug = this.pendingDr6 | (this.stepPending ? DR6_BS : 0);
     s.tscOffset = this.tscOffset.toString();
     s.sysenter = [this.sysenterCs, this.sysenterEsp >>> 0, this.sysenterEip >>> 0];
     s.cpl = this.cpl;
@@ -832,6 +936,10 @@ export class Cpu {
     this.cr4 = s.cr[4] | 0;
     for (let i = 0; i < 8; i++) this.dr[i] = s.dr[i];
     this.efer = s.efer;
+    this.pdpte.fill(0);
+    if (s.pdpte) for (let i = 0; i < 8; i++) this.pdpte[i] = s.pdpte[i];
+    this.pendingDr6 = (s.pendingDebug ?? 0) & 0xf;
+    this.stepPending = ((s.pendingDebug ?? 0) & DR6_BS) !== 0;
     this.tscOffset = BigInt(s.tscOffset);
     [this.sysenterCs, this.sysenterEsp, this.sysenterEip] = s.sysenter;
     this.cpl = s.cpl;
@@ -851,6 +959,7 @@ export class Cpu {
     this.segmentsChanged();
     this.flushTlb();
     this.flushCode();
+    debugChanged(this);
   }
 
   /** Clear a stop-on-shutdown so a platform can reset/reuse the CPU. */

@@ -21,7 +21,7 @@ import * as sys from './system-ops';
 import * as bcd from './bcd';
 import type { Block } from './jit';
 // Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
-const { CS, DS, ES, FS, GS, SS, CR0_EM, CR0_TS } = constsM;
+const { CS, DS, ES, FS, GS, SS, CR0_EM, CR0_TS, SHADOW_MOV_SS } = constsM;
 const { CpuFault, Vec, fault, ud } = faultM;
 const { CC, CF, DF, ZF, cond, lazyCF, settle } = flagsM;
 const { Alu, alu, dec, imulTrunc, inc, logicFlags, mulDiv, neg, sext, shift } = aluM;
@@ -285,7 +285,7 @@ function decodeMain(d: Dec, op: number): Exec {
         const v = popPreview(cpu, size);
         loadSegment(cpu, s, v & 0xffff);
         adjustSp(cpu, size === 2 ? 4 : 2);
-        if (s === SS) cpu.shadow = 1, (cpu.attention = true);
+        if (s === SS) cpu.shadow = SHADOW_MOV_SS, (cpu.attention = true);
       };
     }
     case 0x27: return () => bcd.daa(cpu);
@@ -417,6 +417,10 @@ function decodeMain(d: Dec, op: number): Exec {
       const e = d.E(size);
       const aop = d.regf;
       const imm = op === 0x81 ? d.imm(size) : op === 0x83 ? d.simm8(size) : d.b();
+      if (size === 2 && e.isReg) {
+        const fast = aluRegImm32(cpu, aop, e.reg, imm);
+        if (fast) return fast;
+      }
       if (aop === Alu.CMP) return () => void alu(cpu, Alu.CMP, size, e.get(), imm);
       return () => e.set(alu(cpu, aop, size, e.rmw(), imm));
     }
@@ -485,7 +489,7 @@ function decodeMain(d: Dec, op: number): Exec {
       const e = d.E(1);
       return () => {
         loadSegment(cpu, s, e.get());
-        if (s === SS) cpu.shadow = 1, (cpu.attention = true);
+        if (s === SS) cpu.shadow = SHADOW_MOV_SS, (cpu.attention = true);
       };
     }
     case 0x8f: {
@@ -781,6 +785,56 @@ function decodeMain(d: Dec, op: number): Exec {
   return ud();
 }
 
+const CC_ADD32 = CC.ADD | 2;
+const CC_SUB32 = CC.SUB | 2;
+const CC_LOGIC32 = CC.LOGIC | 2;
+
+/**
+ * The common `op r32, imm` forms as flat closures (same lazy-flag records as alu()); null for
+ * adc/sbb, which take the generic path.
+ */
+function aluRegImm32(cpu: Cpu, aop: number, rm: number, imm: number): Exec | null {
+  const R = cpu.r;
+  switch (aop) {
+    case Alu.ADD:
+      return () => {
+        const a = R[rm];
+        const r = (a + imm) | 0;
+        cpu.ccOp = CC_ADD32;
+        cpu.ccSrc1 = a;
+        cpu.ccSrc2 = imm;
+        cpu.ccDst = r;
+        R[rm] = r;
+      };
+    case Alu.SUB:
+    case Alu.CMP: {
+      const write = aop === Alu.SUB;
+      return () => {
+        const a = R[rm];
+        const r = (a - imm) | 0;
+        cpu.ccOp = CC_SUB32;
+        cpu.ccSrc1 = a;
+        cpu.ccSrc2 = imm;
+        cpu.ccDst = r;
+        if (write) R[rm] = r;
+      };
+    }
+    case Alu.AND:
+    case Alu.OR:
+    case Alu.XOR:
+      return () => {
+        const a = R[rm];
+        const r = aop === Alu.AND ? a & imm : aop === Alu.OR ? a | imm : a ^ imm;
+        cpu.ccOp = CC_LOGIC32;
+        cpu.ccSrc1 = a;
+        cpu.ccSrc2 = imm;
+        cpu.ccDst = r;
+        R[rm] = r;
+      };
+  }
+  return null;
+}
+
 function flagOp(cpu: Cpu, bit: number, value: number): Exec {
   if (bit === CF) {
     return () => {
@@ -914,7 +968,6 @@ export function loadFarPointer(d: Dec, s: number): Exec {
     const sel = cpu.read16((a + bytes) | 0);
     loadSegment(cpu, s, sel);
     setReg(R, size, reg, off);
-    if (s === SS) cpu.shadow = 1, (cpu.attention = true);
   };
 }
 

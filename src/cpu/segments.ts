@@ -1,16 +1,14 @@
 /**
  * Segmentation: descriptor parsing, segment-register loads and access checks.
  *
- * Phase-1 scope (the cpu-system work deepens this): real-mode loads; protected-mode loads read
- * the GDT/LDT descriptor and check presence, type and the null selector, with selector error
- * codes; accesses through non-flat segments check the limit (expand-up and expand-down).
+ * Real-mode loads; protected-mode loads read the GDT/LDT descriptor (an implicit supervisor
+ * access) and check presence, type, privilege and the null selector, raising #GP/#NP/#SS with
+ * the selector as error code (SDM vol. 2 MOV/POP, vol. 3 §5.5); accesses through non-flat
+ * segments check usability and the limit (expand-up and expand-down) with #GP(0)/#SS(0).
  */
 import type { Cpu } from './cpu';
-import * as constsM from './consts';
-import * as faultM from './fault';
-// Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
-const { CS, SS, CR0_PE } = constsM;
-const { Vec, fault } = faultM;
+import { CS, SS, CR0_PE } from './consts';
+import { Vec, fault } from './fault';
 
 /** A segment register's visible selector and hidden descriptor cache. */
 export interface SegmentCache {
@@ -36,22 +34,25 @@ export function parseDescriptor(lo: number, hi: number): { base: number; limit: 
   return { base, limit, attr };
 }
 
-/** Read the descriptor a selector names (GDT or LDT); #GP(sel) when outside the table. */
-export function readDescriptor(cpu: Cpu, sel: number, vector: number = Vec.GP): { lo: number; hi: number; addr: number } {
+/**
+ * Read the descriptor a selector names (GDT or LDT), as an implicit supervisor access;
+ * `vector`(sel | ext) when the selector is outside the table.
+ */
+export function readDescriptor(cpu: Cpu, sel: number, vector: number = Vec.GP, ext = 0): { lo: number; hi: number; addr: number } {
   const idx = sel & 0xfff8;
   let base: number;
   let limit: number;
   if (sel & 4) {
-    if (cpu.ldtr.attr & ATTR_UNUSABLE || cpu.ldtr.sel === 0) fault(vector, sel & 0xfffc);
+    if (cpu.ldtr.attr & ATTR_UNUSABLE || (cpu.ldtr.sel & 0xfffc) === 0) fault(vector, (sel & 0xfffc) | ext);
     base = cpu.ldtr.base;
     limit = cpu.ldtr.limit;
   } else {
     base = cpu.gdtrBase;
     limit = cpu.gdtrLimit;
   }
-  if (idx + 7 > limit) fault(vector, sel & 0xfffc);
+  if (idx + 7 > limit) fault(vector, (sel & 0xfffc) | ext);
   const addr = (base + idx) | 0;
-  return { lo: cpu.read32(addr), hi: cpu.read32((addr + 4) | 0), addr };
+  return cpu.supervisor(() => ({ lo: cpu.read32(addr), hi: cpu.read32((addr + 4) | 0), addr }));
 }
 
 /** Store a segment register's state and refresh the CPU's cached mode bits. */
@@ -100,7 +101,7 @@ export function loadSegment(cpu: Cpu, seg: number, sel: number): void {
 
 /** Set the descriptor's accessed bit in memory if it is clear (as the processor does). */
 export function setAccessed(cpu: Cpu, addr: number, hi: number): void {
-  if (!(hi & 0x100)) cpu.write32((addr + 4) | 0, hi | 0x100);
+  if (!(hi & 0x100)) cpu.supervisor(() => cpu.write32((addr + 4) | 0, hi | 0x100));
 }
 
 /**
@@ -129,6 +130,7 @@ export function checkSegmentAccess(cpu: Cpu, seg: number, off: number, size: num
   const pe = (cpu.cr0 & CR0_PE) !== 0;
   if (pe && attr & ATTR_UNUSABLE) fault(vec, 0);
   if (pe && write && (attr & 0xa) !== 0x2 && (attr & 0x10)) fault(vec, 0); // code or read-only data
+  if (pe && !write && (attr & 0x1a) === 0x18) fault(vec, 0); // execute-only code
   const lo = off >>> 0;
   const hi = lo + size - 1;
   const limit = cpu.segLimit[seg];

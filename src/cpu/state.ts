@@ -19,6 +19,10 @@ export interface CpuState {
   cr: number[];
   dr: number[];
   efer: number;
+  /** PAE PDPTE registers (low, high dword × 4); absent in snapshots from before PAE. */
+  pdpte?: number[];
+  /** A #DB trap due before the next instruction: DR6 bits (B0–B3, BS). */
+  pendingDebug?: number;
   /** Decimal string (bigint is not JSON). */
   tscOffset: string;
   /** SYSENTER_CS, SYSENTER_ESP, SYSENTER_EIP. */

@@ -2,30 +2,25 @@
  * System and privileged instructions, far control transfers, flags transfers, port I/O and the
  * platform-facing instructions (cpuid, rdmsr/wrmsr, vmcall, hlt).
  *
- * Phase-1 scope (the cpu-system work deepens this): CPL/IOPL checks; far jmp/call/ret/iret to
- * code segments (same privilege, and ret/iret to an outer ring); call gates, task gates and
- * task switches are refused with #GP(selector); the I/O permission bitmap is consulted for
- * CPL > IOPL (32-bit TSS).
+ * Privileged instructions raise #GP(0) at CPL > 0 (SDM vol. 3 §5.9); cli/sti and port I/O
+ * follow IOPL, and for CPL > IOPL the TSS I/O permission bitmap (vol. 1 §19.5); popf/iret
+ * change IF only when CPL <= IOPL and IOPL only at CPL 0. CR0/CR3/CR4 writes keep the TLB and
+ * the PAE PDPTE registers coherent (paging.ts). Far transfers are in far-transfer.ts.
+ * Not modelled: virtual-8086 mode (VME/PVI accepted in CR4 but inert), task switches.
  */
 import type { Dec, Exec } from './decode';
 import type { Cpu } from './cpu';
-import * as constsM from './consts';
-import * as faultM from './fault';
-import * as flagsM from './flags';
-import * as operandsM from './operands';
-import * as stackM from './stack';
-import * as segmentsM from './segments';
+import { CS, SS, CR0_PE, CR0_PG, CR0_TS, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE } from './consts';
+import { CpuFault, Vec, fault, gp, ud } from './fault';
+import { AC, ID, IF, IOPL, RF, VM, ZF, settle } from './flags';
+import { getReg, regOpnd, setReg } from './operands';
+import { pop, push } from './stack';
+import { ATTR_UNUSABLE, parseDescriptor, readDescriptor, setSegment } from './segments';
 import type { EventKind } from './platform';
-// Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
-const { CS, DS, ES, FS, GS, SS, CR0_PE, CR0_PG, CR0_TS, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE } = constsM;
-const { CpuFault, Vec, fault, gp, ud } = faultM;
-const { AC, ID, IF, IOPL, NT, RF, VIF, VIP, VM, ZF, settle } = flagsM;
-const { getReg, regOpnd, setReg } = operandsM;
-const { adjustSp, peek, pop, probePush, push } = stackM;
-const { ATTR_UNUSABLE, loadCodeSegment, loadSegment, parseDescriptor, readDescriptor, setSegment } = segmentsM;
+import { loadPdptes, paeOn } from './paging';
+import { STATUS_AND_CONTROL } from './far-transfer';
+import { debugChanged } from './debug';
 
-/** CF PF AF ZF SF TF DF OF NT: what popf/iret may always change. */
-const STATUS_AND_CONTROL = 0x4dd5;
 
 function requireCpl0(cpu: Cpu): void {
   if (cpu.cpl !== 0 && cpu.pe) gp(0);
@@ -102,10 +97,10 @@ export function checkIo(cpu: Cpu, port: number, bytes: number): void {
   const tr = cpu.tr;
   if ((tr.attr & 0xf) !== 0x9 && (tr.attr & 0xf) !== 0xb) gp(0);
   if (tr.limit < 0x67) gp(0);
-  const base = cpu.read16((tr.base + 0x66) | 0);
+  const base = cpu.supervisor(() => cpu.read16((tr.base + 0x66) | 0));
   const at = base + (port >> 3);
   if (at + 1 > tr.limit) gp(0);
-  const bits = cpu.read16((tr.base + at) | 0);
+  const bits = cpu.supervisor(() => cpu.read16((tr.base + at) | 0));
   const want = ((1 << bytes) - 1) << (port & 7);
   if (bits & want) gp(0);
 }
@@ -133,159 +128,8 @@ export function inOut(d: Dec, op: number, port: () => number): Exec {
   };
 }
 
-// ---------------------------------------------------------------- far transfers
-
-/** Checks for a direct far jmp/call to a code segment; returns the new CPL. */
-function checkFarTarget(cpu: Cpu, sel: number): number {
-  if ((sel & 0xfffc) === 0) gp(0);
-  const desc = readDescriptor(cpu, sel);
-  const { attr } = parseDescriptor(desc.lo, desc.hi);
-  if (!(attr & 0x10)) gp(sel & 0xfffc); // call gates, task gates, TSS: not modelled yet
-  if ((attr & 0x18) !== 0x18) gp(sel & 0xfffc);
-  const dpl = (attr >> 5) & 3;
-  const rpl = sel & 3;
-  if (attr & 0x4) {
-    if (dpl > cpu.cpl) gp(sel & 0xfffc);
-  } else if (rpl > cpu.cpl || dpl !== cpu.cpl) gp(sel & 0xfffc);
-  if (!(attr & 0x80)) fault(Vec.NP, sel & 0xfffc);
-  return cpu.cpl;
-}
-
-export function farJmp(d: Dec, sel: () => number, off: () => number): Exec {
-  const cpu = d.cpu;
-  const mask = d.ipMask;
-  return () => {
-    const o = off() & mask;
-    const s = sel();
-    if (cpu.pe) checkFarTarget(cpu, s);
-    loadCodeSegment(cpu, s, cpu.pe ? cpu.cpl : 0);
-    cpu.eip = o;
-  };
-}
-
-export function farCall(d: Dec, size: number, sel: () => number, off: () => number): Exec {
-  const cpu = d.cpu;
-  const mask = d.ipMask;
-  return () => {
-    const o = off() & mask;
-    const s = sel();
-    if (cpu.pe) checkFarTarget(cpu, s);
-    probePush(cpu, size === 2 ? 8 : 4);
-    const oldCs = cpu.segSel[CS];
-    const oldEip = cpu.eip;
-    const sp = cpu.r[4];
-    push(cpu, size, oldCs);
-    push(cpu, size, oldEip);
-    try {
-      loadCodeSegment(cpu, s, cpu.pe ? cpu.cpl : 0);
-    } catch (e) {
-      cpu.r[4] = sp;
-      throw e;
-    }
-    cpu.eip = o;
-  };
-}
-
-export function farRet(d: Dec, size: number, n: number): Exec {
-  const cpu = d.cpu;
-  const mask = d.ipMask;
-  const bytes = size === 2 ? 4 : 2;
-  return () => {
-    const eip = peek(cpu, size, 0) & mask;
-    const cs = peek(cpu, size, bytes) & 0xffff;
-    if (!cpu.pe) {
-      adjustSp(cpu, 2 * bytes + n);
-      loadCodeSegment(cpu, cs, 0);
-      cpu.eip = eip;
-      return;
-    }
-    const rpl = cs & 3;
-    if (rpl < cpu.cpl) gp(cs & 0xfffc);
-    checkReturnTarget(cpu, cs, rpl);
-    if (rpl === cpu.cpl) {
-      adjustSp(cpu, 2 * bytes + n);
-      loadCodeSegment(cpu, cs, rpl);
-      cpu.eip = eip;
-      return;
-    }
-    const esp = peek(cpu, size, 2 * bytes + n);
-    const ss = peek(cpu, size, 3 * bytes + n) & 0xffff;
-    returnToOuter(cpu, cs, rpl, eip, ss, size === 2 ? esp : esp & 0xffff, n);
-  };
-}
-
-function checkReturnTarget(cpu: Cpu, cs: number, rpl: number): void {
-  if ((cs & 0xfffc) === 0) gp(0);
-  const desc = readDescriptor(cpu, cs);
-  const { attr } = parseDescriptor(desc.lo, desc.hi);
-  if ((attr & 0x18) !== 0x18) gp(cs & 0xfffc);
-  const dpl = (attr >> 5) & 3;
-  if (attr & 0x4 ? dpl > rpl : dpl !== rpl) gp(cs & 0xfffc);
-  if (!(attr & 0x80)) fault(Vec.NP, cs & 0xfffc);
-}
-
-/** Finish a ret/iret to a less privileged ring: new CS, SS:ESP, and data segments re-checked. */
-function returnToOuter(cpu: Cpu, cs: number, rpl: number, eip: number, ss: number, esp: number, n: number): void {
-  const savedCpl = cpu.cpl;
-  // SS is checked against the new CPL.
-  cpu.cpl = rpl;
-  try {
-    loadSegment(cpu, SS, ss);
-  } catch (e) {
-    cpu.cpl = savedCpl;
-    throw e;
-  }
-  cpu.cpl = savedCpl;
-  loadCodeSegment(cpu, cs, rpl);
-  cpu.r[4] = (esp + n) | 0;
-  if (!cpu.stack32) cpu.r[4] = (cpu.r[4] & ~0xffff) | ((esp + n) & 0xffff);
-  cpu.eip = eip;
-  for (const s of [ES, DS, FS, GS]) {
-    const attr = cpu.segAttr[s];
-    const dpl = (attr >> 5) & 3;
-    const conformingCode = (attr & 0x1c) === 0x1c;
-    if (!(attr & ATTR_UNUSABLE) && !conformingCode && dpl < rpl) setSegment(cpu, s, 0, 0, 0, ATTR_UNUSABLE);
-  }
-}
-
-export function iret(d: Dec, size: number): Exec {
-  const cpu = d.cpu;
-  const bytes = size === 2 ? 4 : 2;
-  return () => {
-    const eip = peek(cpu, size, 0);
-    const cs = peek(cpu, size, bytes) & 0xffff;
-    const flags = peek(cpu, size, 2 * bytes);
-    if (!cpu.pe) {
-      adjustSp(cpu, 3 * bytes);
-      loadCodeSegment(cpu, cs, 0);
-      cpu.eip = eip & (size === 2 ? -1 : 0xffff);
-      const mask = size === 2 ? 0x257fd5 : 0x7fd5;
-      cpu.setEflags((cpu.getEflags() & ~mask) | (flags & mask));
-      return;
-    }
-    if (cpu.eflags & NT) gp(cpu.tr.sel & 0xfffc); // task return: not modelled
-    if (size === 2 && flags & VM && cpu.cpl === 0) gp(0); // return to virtual-8086 mode: not modelled
-    const rpl = cs & 3;
-    if (rpl < cpu.cpl) gp(cs & 0xfffc);
-    checkReturnTarget(cpu, cs, rpl);
-    const oldCpl = cpu.cpl;
-    let mask = STATUS_AND_CONTROL | AC | ID | RF;
-    if (oldCpl === 0) mask |= IOPL | IF | VIF | VIP;
-    else if (oldCpl <= iopl(cpu)) mask |= IF;
-    if (size === 1) mask &= 0xffff;
-    const newFlags = (cpu.getEflags() & ~mask) | (flags & mask);
-    if (rpl === oldCpl) {
-      adjustSp(cpu, 3 * bytes);
-      loadCodeSegment(cpu, cs, rpl);
-      cpu.eip = size === 2 ? eip : eip & 0xffff;
-    } else {
-      const esp = peek(cpu, size, 3 * bytes);
-      const ss = peek(cpu, size, 4 * bytes) & 0xffff;
-      returnToOuter(cpu, cs, rpl, size === 2 ? eip : eip & 0xffff, ss, size === 2 ? esp : esp & 0xffff, 0);
-    }
-    cpu.setEflags(newFlags);
-  };
-}
+// Far jmp/call/ret/iret live in far-transfer.ts.
+export { farCall, farJmp, farRet, iret } from './far-transfer';
 
 // ---------------------------------------------------------------- 0F 00 / 0F 01
 
@@ -344,7 +188,9 @@ function ltr(cpu: Cpu, sel: number): void {
   const { base, limit, attr } = parseDescriptor(desc.lo, desc.hi);
   if ((attr & 0x1f) !== 0x9 && (attr & 0x1f) !== 0x1) gp(sel & 0xfffc);
   if (!(attr & 0x80)) fault(Vec.NP, sel & 0xfffc);
-  cpu.write32((desc.addr + 4) | 0, desc.hi | 0x200); // mark busy
+  if ((attr & 0x1f) === 0x9 || (attr & 0x1f) === 0x1) {
+    cpu.supervisor(() => cpu.write32((desc.addr + 4) | 0, desc.hi | 0x200)); // mark busy
+  }
   Object.assign(cpu.tr, { sel, base, limit, attr: attr | 0x2 });
 }
 
@@ -504,6 +350,8 @@ export function setCr0(cpu: Cpu, v: number): void {
   if (v & CR0_PG && !(v & CR0_PE)) gp(0);
   if (v & 0x20000000 && !(v & 0x40000000)) gp(0); // NW without CD
   const changed = cpu.cr0 ^ v;
+  // Turning PAE paging on loads the PDPTEs (and may #GP before anything changes: SDM §4.4.1).
+  if (changed & CR0_PG && v & CR0_PG && cpu.cr4 & CR4_PAE) loadPdptes(cpu, cpu.cr3);
   cpu.cr0 = v;
   if (changed & (CR0_PG | CR0_PE | CR0_WP)) cpu.flushTlb();
   if (changed & CR0_PE) {
@@ -515,8 +363,17 @@ export function setCr0(cpu: Cpu, v: number): void {
 export function setCr4(cpu: Cpu, v: number): void {
   if (v & ~0x7ff) gp(0);
   const changed = cpu.cr4 ^ v;
+  if (changed & (CR4_PAE | CR4_PGE | CR4_PSE) && v & CR4_PAE && cpu.cr0 & CR0_PG) loadPdptes(cpu, cpu.cr3);
   cpu.cr4 = v;
   if (changed & (CR4_PSE | CR4_PAE | CR4_PGE)) cpu.flushTlb();
+}
+
+/** mov cr3: with PAE paging the PDPTEs load now; global translations survive (CR4.PGE). */
+export function setCr3(cpu: Cpu, v: number): void {
+  if (paeOn(cpu)) loadPdptes(cpu, v);
+  cpu.cr3 = v;
+  if (cpu.cr4 & CR4_PGE) cpu.flushTlbNonGlobal();
+  else cpu.flushTlb();
 }
 
 export function movCrDr(d: Dec, op: number): Exec {
@@ -536,7 +393,10 @@ export function movCrDr(d: Dec, op: number): Exec {
         k += 2;
       }
       if (toReg) R[r] = cpu.dr[k];
-      else cpu.dr[k] = k === 6 ? R[r] | 0xffff0ff0 : k === 7 ? (R[r] & ~0xd800) | 0x400 : R[r];
+      else {
+        cpu.dr[k] = k === 6 ? R[r] | 0xffff0ff0 : k === 7 ? (R[r] & ~0xd800) | 0x400 : R[r];
+        if (k !== 6) debugChanged(cpu);
+      }
     };
   }
   if (n === 1 || n > 4) return ud();
@@ -549,10 +409,8 @@ export function movCrDr(d: Dec, op: number): Exec {
     const v = R[r];
     if (n === 0) setCr0(cpu, v);
     else if (n === 2) cpu.cr2 = v;
-    else if (n === 3) {
-      cpu.cr3 = v;
-      cpu.flushTlb();
-    } else setCr4(cpu, v);
+    else if (n === 3) setCr3(cpu, v);
+    else setCr4(cpu, v);
   };
 }
 

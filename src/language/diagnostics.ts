@@ -61,12 +61,14 @@ export interface AsmCheck {
   diagnostics: Diagnostic[];
   /** the assembler's symbols (addresses of labels, values of equs) from this run */
   symbols: AssembledSymbol[];
+  /** problems inside included files, by file URI, placed in that file (for when it is open) */
+  included: Map<string, Diagnostic[]>;
 }
 
 /** Assembles a guest as the index sees it (open buffers first, its include paths). */
 export function checkAsm(index: SourceIndex, uri: string): AsmCheck {
   const text = index.text(uri);
-  if (text === undefined || isIncludeOnly(uri)) return { diagnostics: [], symbols: [] };
+  if (text === undefined || isIncludeOnly(uri)) return { diagnostics: [], symbols: [], included: new Map() };
   const read = (u: string): string | undefined => index.text(u);
   const includePaths = index.includePaths;
   const file = uriToPath(uri) ?? uri.slice(uri.lastIndexOf('/') + 1);
@@ -74,6 +76,7 @@ export function checkAsm(index: SourceIndex, uri: string): AsmCheck {
   const result = assemble(text, { file, readFile, includePaths, encode, isMnemonic });
   const lines = splitLines(text);
   const includes = index.outline(uri)!.includes;
+  const included = new Map<string, Diagnostic[]>();
   const convert = (d: AsmDiagnostic): Diagnostic => {
     const severity = d.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning;
     if (d.file === file) {
@@ -87,14 +90,18 @@ export function checkAsm(index: SourceIndex, uri: string): AsmCheck {
     const direct = includes.find((i) => path.resolve(path.dirname(file), i.path) === d.file || d.file.endsWith(`/${i.path}`));
     const via = direct ?? includes[0];
     const where = via ? Range.create(via.line, via.start, via.line, via.end) : Range.create(0, 0, 0, 0);
-    const included = splitLines(read(pathToUri(d.file)) ?? '');
+    const incUri = pathToUri(d.file);
+    const inFile = rangeAt(splitLines(read(incUri) ?? ''), d.line, d.col);
+    const list = included.get(incUri) ?? [];
+    list.push({ range: inFile, severity, source: SOURCE, message: `${d.message} (assembling ${path.basename(file)})`, relatedInformation: [{ location: Location.create(uri, where), message: 'included here' }] });
+    included.set(incUri, list);
     return {
       range: where,
       severity,
       source: SOURCE,
       message: `${path.basename(d.file)}:${d.line}:${d.col}: ${d.message}`,
-      relatedInformation: [{ location: Location.create(pathToUri(d.file), rangeAt(included, d.line, d.col)), message: d.message }],
+      relatedInformation: [{ location: Location.create(incUri, inFile), message: d.message }],
     };
   };
-  return { diagnostics: [...result.errors, ...result.warnings].map(convert), symbols: result.symbols };
+  return { diagnostics: [...result.errors, ...result.warnings].map(convert), symbols: result.symbols, included };
 }

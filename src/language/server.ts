@@ -8,6 +8,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import {
   CodeActionKind,
+  ErrorCodes,
+  Position,
+  RenameParams,
+  ResponseError,
   createConnection,
   Diagnostic,
   DidChangeConfigurationNotification,
@@ -21,14 +25,16 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { quickFixes } from './codeActions';
 import { asmCompletion, xlCompletion } from './completion';
 import { AsmSymbol as AssembledSymbol } from '../asm';
-import { checkAsm, SOURCE, xlConfigDiagnostics } from './diagnostics';
+import { checkAsm, isIncludeOnly, SOURCE, xlConfigDiagnostics } from './diagnostics';
 import { AssembledLookup, asmHover, xlHover } from './hover';
 import { findDefinition, findReferences } from './navigation';
 import { pathToUri, SourceIndex, uriToPath } from './sourceIndex';
 import { asmDocumentLinks, xlDocumentLinks } from './links';
+import { insideFolders, prepareRename, rename, RenameError } from './rename';
 import { asmSignatureHelp } from './signature';
 import { asmDocumentSymbols, xlDocumentSymbols } from './symbols';
 import { splitLines } from './text';
+import { workspaceSources, workspaceSymbols } from './workspace';
 import { scanXl } from './xlOutline';
 
 /** Settings the client may pass (initializationOptions or the `xensim` configuration section). */
@@ -79,6 +85,12 @@ function isAsm(doc: TextDocument): boolean {
 
 /** The workspace folder relative include paths are resolved against. */
 let workspaceRoot: string | undefined;
+/** Every workspace folder, searched for sources that are not open (references, workspace symbols). */
+let workspaceFolders: string[] = [];
+
+function openSources(): string[] {
+  return documents.all().filter(isAsm).map((d) => d.uri);
+}
 
 function applySettings(settings: ServerSettings | undefined): void {
   if (!Array.isArray(settings?.includePaths)) return;
@@ -93,6 +105,8 @@ function applySettings(settings: ServerSettings | undefined): void {
 connection.onInitialize((params: InitializeParams): InitializeResult => {
   const folder = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
   workspaceRoot = folder ? uriToPath(folder) : undefined;
+  const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
+  workspaceFolders = folders.map(uriToPath).filter((f): f is string => f !== undefined);
   applySettings(params.initializationOptions as ServerSettings | undefined);
   canPullConfiguration = !!params.capabilities.workspace?.configuration;
   return {
@@ -106,6 +120,8 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
       signatureHelpProvider: { triggerCharacters: [' ', ','] },
       documentLinkProvider: { resolveProvider: false },
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      workspaceSymbolProvider: true,
+      renameProvider: { prepareProvider: true },
     },
     serverInfo: { name: 'xensim-language-server' },
   };
@@ -137,13 +153,47 @@ const lookupAssembled: AssembledLookup = (uri, name, definedIn) => {
   return undefined;
 };
 
+/** For each open guest: the problems its last assembly found inside the files it includes. */
+const inIncludes = new Map<string, Map<string, Diagnostic[]>>();
+
+/**
+ * A file other open guests include is not checked on its own (it names their labels); it
+ * shows what their assemblies found in it.
+ */
+function includedByOpenGuest(uri: string): boolean {
+  return documents.all().some((o) => o.uri !== uri && isAsm(o) && index.closure(o.uri).includes(uri));
+}
+
+function publishIncluded(uri: string): void {
+  const doc = documents.get(uri);
+  if (!doc) return;
+  const seen = new Set<string>();
+  const diagnostics: Diagnostic[] = [];
+  for (const [guest, files] of inIncludes) {
+    if (guest === uri) continue;
+    for (const d of files.get(uri) ?? []) {
+      const key = `${d.range.start.line}:${d.range.start.character}:${d.message}`;
+      if (!seen.has(key)) diagnostics.push(d);
+      seen.add(key);
+    }
+  }
+  void connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
+}
+
 function validate(doc: TextDocument): void {
   let diagnostics: Diagnostic[];
   try {
+    if (isAsm(doc) && (isIncludeOnly(doc.uri) || includedByOpenGuest(doc.uri))) {
+      publishIncluded(doc.uri);
+      return;
+    }
     if (isAsm(doc)) {
       const check = checkAsm(index, doc.uri);
       diagnostics = check.diagnostics;
       assembled.set(doc.uri, check.symbols);
+      const before = [...(inIncludes.get(doc.uri)?.keys() ?? [])];
+      inIncludes.set(doc.uri, check.included);
+      for (const u of new Set([...before, ...check.included.keys()])) publishIncluded(u);
     } else diagnostics = xlConfigDiagnostics(doc.uri, doc.getText(), fileExists);
   } catch (e) {
     // a bug in a checker must not silence the others or stop the server
@@ -184,6 +234,9 @@ documents.onDidChangeContent((e) => {
 documents.onDidClose((e) => {
   index.forget(e.document.uri);
   assembled.delete(e.document.uri);
+  const files = [...(inIncludes.get(e.document.uri)?.keys() ?? [])];
+  inIncludes.delete(e.document.uri);
+  for (const u of files) publishIncluded(u);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
 });
 
@@ -211,13 +264,45 @@ connection.onDefinition(guarded([], (doc, p) => (isAsm(doc) ? findDefinition(ind
 connection.onReferences(
   guarded([], (doc, p) =>
     isAsm(doc)
-      ? findReferences(index, doc.uri, doc.getText(), p.position, p.context.includeDeclaration, documents.keys().filter((u) => isAsm(documents.get(u)!)))
+      ? findReferences(index, doc.uri, doc.getText(), p.position, p.context.includeDeclaration, [...openSources(), ...workspaceSources(workspaceFolders)])
       : [],
   ),
 );
 connection.onDocumentSymbol(
   guarded([], (doc) => (isAsm(doc) ? asmDocumentSymbols(index.outline(doc.uri)!, splitLines(doc.getText())) : xlDocumentSymbols(scanXl(doc.getText())))),
 );
+
+/** Rename answers with the reason it cannot rename, shown by the editor. */
+function renameHandler<P extends { textDocument: { uri: string }; position: Position }, R>(fn: (doc: TextDocument, p: P) => R): (p: P) => R | ResponseError<void> | null {
+  return (p) => {
+    const doc = documents.get(p.textDocument.uri);
+    if (!doc || !isAsm(doc)) return null;
+    try {
+      return fn(doc, p);
+    } catch (e) {
+      if (e instanceof RenameError) return new ResponseError<void>(ErrorCodes.InvalidRequest, e.message);
+      connection.console.error(`${SOURCE}: ${(e as Error).message}`);
+      return null;
+    }
+  };
+}
+
+/** Rename edits the workspace's files (the open ones when no folder is open), never xensim's own includes. */
+const editable = (uri: string): boolean =>
+  !insideFolders(bundledInclude)(uri) && (workspaceFolders.length ? insideFolders(workspaceFolders)(uri) : documents.get(uri) !== undefined);
+connection.onPrepareRename(renameHandler((doc, p) => prepareRename(index, doc.uri, doc.getText(), p.position, editable)));
+connection.onRenameRequest(
+  renameHandler((doc, p: RenameParams) => rename(index, doc.uri, doc.getText(), p.position, p.newName, [...openSources(), ...workspaceSources(workspaceFolders)], editable)),
+);
+
+connection.onWorkspaceSymbol((p) => {
+  try {
+    return workspaceSymbols(index, [...new Set([...openSources(), ...workspaceSources(workspaceFolders)])], p.query);
+  } catch (e) {
+    connection.console.error(`${SOURCE}: ${(e as Error).message}`);
+    return [];
+  }
+});
 
 documents.listen(connection);
 connection.listen();

@@ -13,7 +13,7 @@ import { setSegment } from '../cpu/segments';
 import type { CpuEvent } from '../cpu/platform';
 import { Trace } from '../trace/trace';
 import { CLASS_BIT, CLASS_OF, TraceRecord } from '../trace/records';
-import { DOMID, decodeHypercall, formatResult, VIRQ } from './abi';
+import { DOMID, HYPERCALLS, decodeHypercall, formatResult, VIRQ } from './abi';
 import { Machine, MachineOptions, PAGE_SIZE } from './machine';
 import { MemoryManager, XenError, GDT_L2_SLOT, PTE_P, PTE_RW, PTE_US, PTE_A, OWNER_XEN } from './mm';
 import { GuestMemory } from './guestmem';
@@ -426,7 +426,9 @@ export class Hypervisor {
   step(domid: number, vcpu: number): StopInfo {
     const v = this.domains.get(domid)?.vcpus[vcpu];
     if (!v) return { reason: 'step' };
-    if (v.runstate !== 'running') return { reason: 'step', domid, vcpu };
+    // a runnable vCPU waiting for its pCPU may be stepped too (the others are held anyway);
+    // a blocked or offline one has nothing to execute
+    if (v.runstate !== 'running' && v.runstate !== 'runnable') return { reason: 'step', domid, vcpu };
     const p = this.pcpus[v.pcpu];
     this.ctxPcpu = p.id;
     const stop = this.stepVcpu(v, p, 1, false);
@@ -439,6 +441,15 @@ export class Hypervisor {
       this.stepAction(v);
       p.used += ACTION_COST;
       this.instructions += ACTION_COST;
+      // Nobody can stop inside Xen: go on with the action's next steps exactly as the run loop
+      // would (same budget and quantum checks), without the trip through it.
+      let left = budget - ACTION_COST;
+      while (!this.stopOn && v.pending && p.current === v && honourBreakpoints && left > 0 && p.used < this.quantum) {
+        this.stepAction(v);
+        p.used += ACTION_COST;
+        this.instructions += ACTION_COST;
+        left -= ACTION_COST;
+      }
       return this.checkStop(v);
     }
     if (this.injector && v.domain.id === 0 && v.id === 0 && v.eventCallback) {
@@ -519,10 +530,8 @@ export class Hypervisor {
     const ring = cpu.cpl;
     if (ev.kind === 'soft' && ev.vector === 0x82 && ring === 1) {
       const nr = cpu.r[0] >>> 0;
-      const args = [cpu.r[3], cpu.r[1], cpu.r[2], cpu.r[6], cpu.r[7]].map((x) => x >>> 0);
-      const mem = this.memOf(v);
-      const dec = decodeHypercall(nr, args, (gva, size) => mem.tryRead(gva, size));
-      this.startAction(v, { kind: 'hypercall', nr, args, phase: 'entry', text: dec.text, name: dec.name, subop: dec.subop, ring, eip: cpu.eip >>> 0 });
+      const args = [cpu.r[3] >>> 0, cpu.r[1] >>> 0, cpu.r[2] >>> 0, cpu.r[6] >>> 0, cpu.r[7] >>> 0];
+      this.startAction(v, { kind: 'hypercall', nr, args, phase: 'entry', text: '', name: HYPERCALLS.get(nr)?.name ?? `hypercall_${nr}`, ring, eip: cpu.eip >>> 0 });
       return;
     }
     if (ev.kind === 'fault' && ev.vector === 6 && this.forcedEmulation(v, cpu)) return;
@@ -584,10 +593,12 @@ export class Hypervisor {
     if (a.kind === 'hypercall') {
       v.domain.hypercalls++;
       if (!a.injected && this.wants('ring-transition')) this.emit({ kind: 'ring-transition', ...b, from: a.ring, to: 0, cause: 'hypercall', fromEip: a.eip });
-      if (this.wants('hypercall-entry')) {
+      if (this.wants('hypercall-entry') || this.wants('hypercall-exit')) {
         const mem = this.memOf(v);
         const dec = decodeHypercall(a.nr, a.args, (gva, size) => mem.tryRead(gva, size));
-        this.emit({ kind: 'hypercall-entry', ...b, nr: a.nr, name: dec.name, subop: dec.subop, args: dec.args, text: dec.text });
+        a.text = dec.text;
+        a.subop = dec.subop;
+        if (this.wants('hypercall-entry')) this.emit({ kind: 'hypercall-entry', ...b, nr: a.nr, name: dec.name, subop: dec.subop, args: dec.args, text: dec.text });
       }
     } else if (a.kind === 'trap-bounce') {
       if (this.wants('fault') && !a.soft) {
@@ -691,7 +702,13 @@ export class Hypervisor {
     const info: VcpuInfo = { domid: v.domain.id, vcpu: v.id, runstate: v.runstate, pcpu: v.pcpu, runstateTime: t };
     const a = v.pending;
     if (a) {
-      if (a.kind === 'hypercall') info.activity = { kind: 'hypercall', description: a.phase === 'return' ? `${a.text} = ${formatResult(a.result ?? 0)}` : a.text, hypercall: { name: a.name, nr: a.nr, args: [...a.args] } };
+      if (a.kind === 'hypercall') {
+        if (!a.text) {
+          const mem = this.memOf(v);
+          a.text = decodeHypercall(a.nr, a.args, (gva, size) => mem.tryRead(gva, size)).text;
+        }
+        info.activity = { kind: 'hypercall', description: a.phase === 'return' ? `${a.text} = ${formatResult(a.result ?? 0)}` : a.text, hypercall: { name: a.name, nr: a.nr, args: [...a.args] } };
+      }
       else if (a.kind === 'trap-bounce') info.activity = { kind: 'trap-bounce', description: `bounce ${VECTOR_NAMES[a.vector] ?? `vector ${a.vector}`}${a.errorCode !== undefined ? ` (error 0x${a.errorCode.toString(16)})` : ''}` };
       else info.activity = { kind: 'event-delivery', description: 'event upcall' };
     }

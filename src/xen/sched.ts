@@ -188,14 +188,18 @@ export class CreditScheduler {
     const doms = [...new Set(active.map((v) => v.domain))];
     const weightTotal = doms.reduce((s, d) => s + d.weight, 0);
     if (weightTotal === 0) return;
-    const total = CREDITS_PER_ACCT * this.host.nrPcpus;
+    // credit for the pCPUs these vCPUs can actually use (pinning shrinks the pool)
+    const usable = new Set<number>();
+    for (const v of active) for (let p = 0; p < this.host.nrPcpus; p++) if (this.allowed(v, p)) usable.add(p);
+    const total = CREDITS_PER_ACCT * usable.size;
     for (const d of doms) {
       const mine = active.filter((v) => v.domain === d);
       let fair = (total * d.weight) / weightTotal;
       if (d.cap > 0) fair = Math.min(fair, (CREDITS_PER_ACCT * d.cap) / 100);
       const each = fair / mine.length;
       for (const v of mine) {
-        v.sched.credit = Math.min(v.sched.credit + each, CREDITS_PER_ACCT);
+        // csched_acct's bounds: at most one time slice of credit either way
+        v.sched.credit = Math.max(-CREDITS_PER_ACCT, Math.min(v.sched.credit + each, CREDITS_PER_ACCT));
         if (v.sched.pri !== 'boost') v.sched.pri = v.sched.credit >= 0 ? 'under' : 'over';
         const capped = d.cap > 0 && v.sched.credit < -(CREDITS_PER_ACCT * d.cap) / 100;
         if (capped && !v.sched.parked) {

@@ -102,7 +102,7 @@ export class XenSystem implements Inspectable {
     const out: (number | undefined)[] = [];
     for (let i = 0; i < length; i++) {
       const ma = this.ma(domid, space, address + i, vcpu, false);
-      out.push(ma === undefined ? undefined : this.hv.machine.readable(Math.floor(ma / PAGE_SIZE))[ma & 0xfff]);
+      out.push(ma === undefined ? undefined : this.hv.machine.peek(Math.floor(ma / PAGE_SIZE))?.[ma & 0xfff] ?? 0);
     }
     return out;
   }

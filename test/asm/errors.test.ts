@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import { assemble, formatDiagnostic } from '../../src/asm';
-import { ours } from './nasm-run';
+import { nasm, ours } from './nasm-run';
 
 /** The errors of a run as `file:line:col: error: message`, the form users see. */
 function errors(source: string, files: Record<string, string> = {}): string[] {
@@ -109,4 +109,24 @@ describe('asm: errors name file, line and column', () => {
       for (const e of r.errors) assert.match(formatDiagnostic(e), /^fuzz\.asm:\d+:\d+: error: ./);
     }
   });
+});
+
+describe('asm: warnings are the ones NASM gives, on the same lines', () => {
+  const cases: Record<string, string> = {
+    'immediates and data out of range': [
+      'bits 32', 'mov ax, 70000', 'mov eax, 0x100000000', 'add al, 300', 'mov byte [eax], 300', 'int 300',
+      'add eax, 0x1ffffffff', 'push word 70000', 'push byte 200', 'add eax, byte 200', 'add al, 200', 'mov al, 200',
+      'add eax, byte -200', 'imul eax, ebx, byte 200', 'add word [eax], byte 200', 'db 256, -256, -257', 'dw 65536', 'dd -1',
+    ].join('\n'),
+    'space and data in the wrong kind of section': ['db 1', 'resb 2', 'section .bss', 'db 5', 'resb 3', 'dd 1'].join('\n'),
+    'orphan labels and empty data': ['lonely', 'db', 'x: db 1'].join('\n'),
+  };
+  for (const [name, src] of Object.entries(cases)) {
+    it(name, () => {
+      const theirs = [...nasm(src + '\n').messages.matchAll(/main\.asm:(\d+): warning: (.*?)(?: \[-w\+[a-z-]+\])?$/gm)].map((m) => `${m[1]}: ${m[2]}`);
+      const mine = ours(src + '\n').warnings.map((w) => `${w.line}: ${w.message}`);
+      assert.ok(theirs.length > 0);
+      assert.deepStrictEqual(mine, theirs);
+    });
+  }
 });

@@ -91,6 +91,21 @@ describe('asm fuzz: random bytes', function () {
     assert.ok(compared > 0.9 * chunks.length, `${compared}`);
   });
 
+  it('prints what objdump -m i8086 prints for 5,000 random strings in 16-bit code', () => {
+    const chunks = randomStrings(7, 5000 * SCALE);
+    const want = objdumpChunks(chunks, 16);
+    const bad: string[] = [];
+    chunks.forEach((c, i) => {
+      // (the harness re-bases targets to 64K; a 32-bit displacement under 0x66 does not wrap)
+      if (!covered(want[i].text, c) || /\b(jmpd|calld)\b/.test(want[i].text)) return;
+      const d = decodeOne(c, 0, 0, 16);
+      const got = `${normalise(d.text)} #${d.length}`;
+      const exp = `${want[i].text} #${want[i].length}`;
+      if (got !== exp) bad.push(`${Buffer.from(c).toString('hex')}: objdump ${exp} | xensim ${got}`);
+    });
+    assert.deepStrictEqual(bad.slice(0, 30), []);
+  });
+
   it("re-assembles decoded instructions' NASM text with nasm itself to the same text", () => {
     const lines: string[] = [];
     const texts: string[] = [];

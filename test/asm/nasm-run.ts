@@ -1,5 +1,5 @@
 // Runs the real NASM on the same text the tests give xensim's assembler: NASM is the oracle.
-import { execFileSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -22,12 +22,9 @@ export function nasm(source: string, files: Record<string, string> = {}, args: s
     const src = path.join(dir, 'main.asm');
     const out = path.join(dir, 'main.bin');
     fs.writeFileSync(src, source);
-    try {
-      const messages = execFileSync('nasm', ['-f', 'bin', ...args, '-o', out, 'main.asm'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-      return { bytes: fs.readFileSync(out), messages };
-    } catch (e) {
-      return { messages: String((e as { stderr?: Buffer }).stderr ?? e) };
-    }
+    const r = spawnSync('nasm', ['-f', 'bin', ...args, '-o', out, 'main.asm'], { cwd: dir, encoding: 'utf8' });
+    const messages = (r.stderr ?? '') + (r.error ? String(r.error) : '');
+    return r.status === 0 ? { bytes: fs.readFileSync(out), messages } : { messages };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -90,14 +90,15 @@ export function parseObjdump(text: string): Map<number, string> {
  * where objdump restarts decoding, so only each string's first instruction is compared.
  * Jump targets print as `<sym+off>` there; they are stripped and addresses re-based on 0x0 format.
  */
-export function objdumpChunks(chunks: readonly Uint8Array[]): { text: string; length: number }[] {
+export function objdumpChunks(chunks: readonly Uint8Array[], bits: 16 | 32 = 32): { text: string; length: number }[] {
   const dir = tmpdir();
   try {
     const src = ['bits 32', 'section .text'];
     chunks.forEach((c, i) => src.push(`global c${i}`, `c${i}: db ${[...c].join(',')}`));
     fs.writeFileSync(path.join(dir, 'c.asm'), src.join('\n') + '\n');
     execFileSync('nasm', ['-f', 'elf32', '-o', path.join(dir, 'c.o'), path.join(dir, 'c.asm')], { stdio: 'pipe' });
-    const text = execFileSync('objdump', ['-d', '-M', 'intel', path.join(dir, 'c.o')], { maxBuffer: 1 << 28 }).toString();
+    const mode = bits === 16 ? ['-m', 'i8086'] : [];
+    const text = execFileSync('objdump', ['-d', ...mode, '-M', 'intel', path.join(dir, 'c.o')], { maxBuffer: 1 << 28 }).toString();
     const out = chunks.map(() => ({ text: '', length: 0 }));
     let cur = -1;
     let base = 0;
@@ -114,7 +115,7 @@ export function objdumpChunks(chunks: readonly Uint8Array[]): { text: string; le
       if (m && cur >= 0 && parseInt(m[1], 16) === base && out[cur].text === '') {
         // relative targets: "jmp 1f <c3+0x2>" → absolute, from the chunk start (address 0)
         out[cur].text = normalise(m[3].replace(/\s*<[^>]*>$/, '')).replace(/^((?:\S+ )*?[a-z0-9,]+ )([0-9a-f]+)$/, (all, head: string, addr: string) =>
-          /^(j|call|loop)/.test(head.trim().split(' ').pop() ?? '') ? `${head}0x${((parseInt(addr, 16) - base) >>> 0).toString(16)}` : all);
+          /^(j|call|loop)/.test(head.trim().split(' ').pop() ?? '') ? `${head}0x${(((parseInt(addr, 16) - base) & (bits === 16 ? 0xffff : -1)) >>> 0).toString(16)}` : all);
         out[cur].length = m[2].trim().split(' ').length;
         open = true;
       } else if (more && open && cur >= 0) out[cur].length += more[2].trim().split(' ').length;

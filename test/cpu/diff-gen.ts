@@ -460,8 +460,9 @@ function genString(rng: Rng): Ins {
   if (op === 'scas' && rng.chance(0.5)) pre.push({ text: `mov al, [ebp+${rng.int(50)}]`, def: 0, undef: 0 });
   const flags = op === 'cmps' || op === 'scas' ? { def: ALL, undef: 0 } : { def: 0, undef: 0 };
   const seg = op === 'movs' || op === 'lods' || op === 'cmps' ? (rng.chance(0.2) ? 'ss ' : '') : '';
-  // A rep with ECX=0 leaves the flags as they were: count them as defined only if count > 0
-  return { text: `${seg}${rep}${op}${suffix}`, ...flags, pre };
+  // a16: SI/DI/CX instead of ESI/EDI/ECX (the block is below 64 KiB, so SI/DI still point into it)
+  const a16 = rng.chance(0.2) ? 'a16 ' : '';
+  return { text: `${a16}${seg}${rep}${op}${suffix}`, ...flags, pre };
 }
 
 function genBcd(rng: Rng): Ins {

@@ -275,3 +275,15 @@ describe('cpu event injection', () => {
     assert.strictEqual(cpu.r[1], 0x42);
   });
 });
+
+describe('cpu segment access checks', () => {
+  it('writing through CS (a code segment) is #GP(0); reading it is allowed', () => {
+    const events: CpuEvent[] = [];
+    const { cpu } = setup(image('mov eax, [cs:0x100000]\nmov [cs:0x200000], eax\nhlt'), 0, events);
+    const r = cpu.run(10);
+    assert.strictEqual(r.stop, 'intercept');
+    assert.strictEqual(events[0].vector, 13);
+    assert.strictEqual(events[0].errorCode, 0);
+    assert.strictEqual(cpu.eip, CODE + 6, 'the read (2E A1 imm32) succeeded, the write faulted');
+  });
+});

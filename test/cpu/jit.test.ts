@@ -93,3 +93,29 @@ describe('cpu compiled blocks', function () {
     assert.strictEqual(r.retired, 2 + 199 * 6 + 3);
   });
 });
+
+describe('cpu compiled blocks and breakpoints', () => {
+  it('a breakpoint inside a hot loop stops every pass; one in another page leaves blocks on', () => {
+    const p = new BarePlatform(4 << 20);
+    const cpu = new Cpu(p);
+    p.bus.load(CODE, nasm(`bits 32\norg ${CODE}\nmov ecx, 500\nl: add eax, ecx\ndec ecx\njnz l\nhlt\n`));
+    enterFlatProtectedMode(cpu, CODE, 0x80000);
+    cpu.breakpoints.add(CODE + 0x3000); // another page: blocks still allowed
+    cpu.run(300);
+    assert.ok(cpu.blocksCompiled > 0);
+    cpu.breakpoints.add(CODE + 7); // `dec ecx`, inside the compiled loop
+    let stops = 0;
+    let decsLeft = -1;
+    for (;;) {
+      const r = cpu.run(1e6);
+      if (r.stop === 'hlt') break;
+      assert.strictEqual(r.stop, 'breakpoint');
+      assert.strictEqual(cpu.eip, CODE + 7);
+      if (decsLeft < 0) decsLeft = cpu.r[1]; // each remaining pass executes `dec ecx` once
+      stops++;
+    }
+    assert.ok(decsLeft > 300, 'the loop was still running when the breakpoint was armed');
+    assert.strictEqual(stops, decsLeft, 'one stop per remaining pass');
+    assert.strictEqual(cpu.r[0], (500 * 501) / 2);
+  });
+});

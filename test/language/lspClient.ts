@@ -79,6 +79,14 @@ export class LspClient {
     this.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ text }] });
   }
 
+  /** The first diagnostics published for uri from now on that satisfy `ok` (for when several publishes may come). */
+  async diagnosticsUntil(uri: string, ok: (d: Diagnostic[]) => boolean): Promise<Diagnostic[]> {
+    for (;;) {
+      const d = await this.nextDiagnostics(uri);
+      if (ok(d)) return d;
+    }
+  }
+
   /** The next diagnostics published for uri (call before the edit that causes them). */
   nextDiagnostics(uri: string): Promise<Diagnostic[]> {
     return new Promise((resolve) => this.waiters.push({ uri, resolve }));

@@ -148,6 +148,55 @@ describe('language server over JSON-RPC', function () {
     assert.strictEqual(without.length, 2);
   });
 
+  it('finds references in workspace files that are not open, and names across the workspace', async () => {
+    const other = path.join(dir, 'other.asm');
+    fs.writeFileSync(other, '%include "lib.inc"\nfar_away: mov esi, stack\n');
+    try {
+      const refs = await client.request<Location[]>('textDocument/references', { ...at('stack +', 1), context: { includeDeclaration: false } });
+      assert.deepStrictEqual(refs.map((r) => [path.basename(new URL(r.uri).pathname), r.range.start.line]).sort(), [['guest.asm', positionOf(GUEST, 'stack +').line], ['other.asm', 1]]);
+      const found = await client.request<{ name: string; location: Location }[]>('workspace/symbol', { query: 'faraw' });
+      assert.deepStrictEqual(found.map((f) => [f.name, path.basename(new URL(f.location.uri).pathname)]), [['far_away', 'other.asm']]);
+      const all = await client.request<{ name: string }[]>('workspace/symbol', { query: 'msg' });
+      assert.ok(all.some((f) => f.name === 'msg_len'), 'open buffers count too');
+    } finally {
+      fs.rmSync(other);
+    }
+  });
+
+  describe('rename', () => {
+    type Edit = { changes: Record<string, { range: { start: { line: number; character: number }; end: { line: number; character: number } }; newText: string }[]> };
+    const edits = (e: Edit, u: string, text: string): string[] =>
+      (e.changes[u] ?? []).map((c) => `${c.range.start.line}:${text.split('\n')[c.range.start.line].slice(c.range.start.character, c.range.end.character)}→${c.newText}`).sort();
+
+    it('offers the name as written', async () => {
+      const r = await client.request<{ placeholder: string }>('textDocument/prepareRename', at('jnz .loop', 5));
+      assert.strictEqual(r.placeholder, '.loop');
+    });
+
+    it('renames a local label in its own scope, short and qualified uses alike', async () => {
+      const e = await client.request<Edit>('textDocument/rename', { ...at('jnz .loop', 5), newName: '.again' });
+      const l = (needle: string, n = 0) => positionOf(GUEST, needle, 0, n).line;
+      assert.deepStrictEqual(edits(e, guestUri, GUEST), [`${l('.loop:')}:.loop→.again`, `${l('jnz .loop')}:.loop→.again`, `${l('start.loop')}:start.loop→start.again`].sort());
+    });
+
+    it('renames a label with the qualified uses of its locals, in every file that writes it', async () => {
+      const e = await client.request<Edit>('textDocument/rename', { ...at('start:'), newName: 'begin' });
+      assert.deepStrictEqual(edits(e, guestUri, GUEST), [`${positionOf(GUEST, 'start:').line}:start→begin`, `${positionOf(GUEST, 'start.loop').line}:start→begin`].sort());
+      const s = await client.request<Edit>('textDocument/rename', { ...at('stack +', 1), newName: 'kstack' });
+      assert.deepStrictEqual(edits(s, libUri, LIB), [`${positionOf(LIB, 'stack:').line}:stack→kstack`]);
+      assert.deepStrictEqual(edits(s, guestUri, GUEST), [`${positionOf(GUEST, 'stack +').line}:stack→kstack`]);
+    });
+
+    it('refuses bad names, clashes and names from xensim\'s own xen.inc', async () => {
+      await assert.rejects(client.request('textDocument/rename', { ...at('msg     db'), newName: '1abc' }), /not a name NASM accepts/);
+      await assert.rejects(client.request('textDocument/rename', { ...at('msg     db'), newName: 'msg_len' }), /already defined/);
+      const u = pathToFileURL(path.join(dir, 'uses-xen.asm')).toString();
+      const src = '%include "xen.inc"\n        mov eax, SCHEDOP_yield\n';
+      client.open(u, 'xen-asm', src);
+      await assert.rejects(client.request('textDocument/prepareRename', { textDocument: { uri: u }, position: positionOf(src, 'SCHEDOP_yield', 2) }), /xen\.inc, outside the workspace/);
+    });
+  });
+
   it('explains an instruction and the flags it affects', async () => {
     const text = hoverText(await client.request<Hover>('textDocument/hover', at('add eax', 1)));
     assert.match(text, /\*\*add\*\*/);
@@ -259,8 +308,22 @@ describe('language server over JSON-RPC', function () {
       assert.strictEqual(d.length, 1);
       assert.deepStrictEqual(d[0].range.start, { line: 1, character: 10 });
       assert.match(d[0].message, /^broken\.inc:2:18: .*nowhere/);
-      assert.strictEqual(d[0].relatedInformation![0].location.uri, pathToFileURL(path.join(dir, 'broken.inc')).toString());
+      const incUri = pathToFileURL(path.join(dir, 'broken.inc')).toString();
+      assert.strictEqual(d[0].relatedInformation![0].location.uri, incUri);
       assert.strictEqual(d[0].relatedInformation![0].location.range.start.line, 1);
+      // opened, the include shows the problem in place, found by the guest's assembly
+      const inPlace = client.nextDiagnostics(incUri);
+      const guestOnOpen = client.nextDiagnostics(uri()); // the guest is checked again: its include changed hands
+      client.open(incUri, 'xen-asm', '; fine\n        mov eax, nowhere\n');
+      const own = await inPlace;
+      assert.strictEqual((await guestOnOpen).length, 1);
+      assert.deepStrictEqual(own.map((x) => [x.range.start, x.range.end.character]), [[{ line: 1, character: 17 }, 24]]);
+      assert.match(own[0].message, /nowhere.*\(assembling bad\.asm\)$/);
+      // fixing the include's buffer clears both
+      const guestAgain = client.diagnosticsUntil(uri(), (x) => x.length === 0);
+      const incAgain = client.diagnosticsUntil(incUri, (x) => x.length === 0);
+      client.change(incUri, '; fine\n        mov eax, 0\n');
+      await Promise.all([guestAgain, incAgain]);
     });
 
     it('finds xen.inc without configuration, and knows its hypercall macros', async () => {

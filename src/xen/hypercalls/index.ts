@@ -12,6 +12,7 @@ import { eventChannelOp } from './evtchn';
 import { vcpuOp } from './vcpu';
 import { domctl } from './domctl';
 import { makeMulticall } from './multicall';
+import { grantTableOp } from './grant_table';
 
 export const HYPERCALL_TABLE: Record<number, HypercallHandler> = {
   [HYPERCALL.set_trap_table]: setTrapTable,
@@ -34,5 +35,6 @@ export const HYPERCALL_TABLE: Record<number, HypercallHandler> = {
   [HYPERCALL.event_channel_op]: eventChannelOp,
   [HYPERCALL.sched_op]: schedOp,
   [HYPERCALL.domctl]: domctl,
+  [HYPERCALL.grant_table_op]: grantTableOp,
 };
 HYPERCALL_TABLE[HYPERCALL.multicall] = makeMulticall(HYPERCALL_TABLE);

@@ -149,7 +149,8 @@ export function updateDescriptor(ctx: HypercallContext): number {
   const mfn = Math.floor(maLo / PAGE_SIZE);
   if (!hv.mm.valid(mfn) || hv.mm.info[mfn].owner !== domain.id) fail('EINVAL', `mfn 0x${mfn.toString(16)} is not d${domain.id}'s`);
   const p = hv.mm.info[mfn];
-  if (p.typeCount > 0 && p.type !== 'seg_desc') fail('EINVAL', `mfn 0x${mfn.toString(16)} is a ${p.type} page`);
+  // Xen's do_update_descriptor: a descriptor page or any page that may be writable; never a page table
+  if (p.typeCount > 0 && p.type !== 'seg_desc' && p.type !== 'writable') fail('EINVAL', `mfn 0x${mfn.toString(16)} is a ${p.type} page`);
   if (!descriptorOk(lo, hi)) fail('EINVAL', 'descriptor not allowed for a PV guest');
   hv.machine.write32(maLo, lo);
   hv.machine.write32(maLo + 4, hi);

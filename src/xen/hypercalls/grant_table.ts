@@ -1,0 +1,150 @@
+// grant_table_op(cmd, uop, count) (xen/common/grant_table.c do_grant_table_op): copies each
+// operation's structure in from the guest, runs it on the grant tables and copies the results
+// (status, handle, dev_bus_addr, frame list) back. A refusal is a GNTST_* status in the
+// structure; only argument and pointer errors make the hypercall itself fail.
+import { DOMID, GNTTABOP, GNTST, LAYOUTS, readField, writeField } from '../abi';
+import { grantTablesFor } from '../grant/xen-env';
+import type { GrantTables } from '../grant';
+import type { HypercallContext } from './types';
+import { fail } from './util';
+
+/** Bits of cmd above this carry a continuation argument (GNTTABOP_CONTINUATION_ARG_SHIFT). */
+const CONTINUATION_ARG_SHIFT = 12;
+
+type OpStruct = 'gnttab_map_grant_ref' | 'gnttab_unmap_grant_ref' | 'gnttab_copy';
+
+/** Runs `fn` on each of `count` structures at `uop`, writing each back after it. */
+function each(ctx: HypercallContext, uop: number, count: number, struct: OpStruct, fn: (b: Uint8Array) => void): number {
+  const size = LAYOUTS[struct].size;
+  for (let i = 0; i < count; i++) {
+    const b = ctx.mem.read(uop + i * size, size);
+    fn(b);
+    ctx.mem.write(uop + i * size, b);
+  }
+  return 0;
+}
+
+function mapGrantRef(ctx: HypercallContext, g: GrantTables, uop: number, count: number): number {
+  return each(ctx, uop, count, 'gnttab_map_grant_ref', (b) => {
+    const s = 'gnttab_map_grant_ref';
+    const r = g.map(ctx.domain.id, {
+      hostAddr: readField(b, 0, s, 'host_addr'),
+      flags: readField(b, 0, s, 'flags'),
+      ref: readField(b, 0, s, 'ref'),
+      dom: readField(b, 0, s, 'dom'),
+    });
+    writeField(b, 0, s, 'status', r.status);
+    if (r.status === GNTST.okay) {
+      writeField(b, 0, s, 'handle', r.handle);
+      writeField(b, 0, s, 'dev_bus_addr', r.devBusAddr);
+    }
+  });
+}
+
+function unmapGrantRef(ctx: HypercallContext, g: GrantTables, uop: number, count: number): number {
+  return each(ctx, uop, count, 'gnttab_unmap_grant_ref', (b) => {
+    const s = 'gnttab_unmap_grant_ref';
+    const st = g.unmap(ctx.domain.id, {
+      hostAddr: readField(b, 0, s, 'host_addr'),
+      devBusAddr: readField(b, 0, s, 'dev_bus_addr'),
+      handle: readField(b, 0, s, 'handle'),
+    });
+    writeField(b, 0, s, 'status', st);
+  });
+}
+
+function copy(ctx: HypercallContext, g: GrantTables, uop: number, count: number): number {
+  return each(ctx, uop, count, 'gnttab_copy', (b) => {
+    const s = 'gnttab_copy';
+    const st = g.copy(ctx.domain.id, {
+      source: { u: readField(b, 0, s, 'source.u.ref'), domid: readField(b, 0, s, 'source.domid'), offset: readField(b, 0, s, 'source.offset') },
+      dest: { u: readField(b, 0, s, 'dest.u.ref'), domid: readField(b, 0, s, 'dest.domid'), offset: readField(b, 0, s, 'dest.offset') },
+      len: readField(b, 0, s, 'len'),
+      flags: readField(b, 0, s, 'flags'),
+    });
+    writeField(b, 0, s, 'status', st);
+  });
+}
+
+function setupTable(ctx: HypercallContext, g: GrantTables, uop: number, count: number): number {
+  if (count !== 1) fail('EINVAL', `setup_table takes one structure, not ${count}`);
+  const s = 'gnttab_setup_table';
+  const b = ctx.mem.read(uop, LAYOUTS[s].size);
+  const nr = readField(b, 0, s, 'nr_frames');
+  const list = readField(b, 0, s, 'frame_list');
+  const r = g.setupTable(ctx.domain.id, readField(b, 0, s, 'dom'), nr, ctx.domain.privileged);
+  let status = r.status;
+  for (let i = 0; i < r.frames.length && status === GNTST.okay; i++) {
+    try {
+      ctx.mem.write32(list + i * 4, r.frames[i]);
+    } catch {
+      status = GNTST.bad_virt_addr;
+    }
+  }
+  const st = new Uint8Array(2);
+  new DataView(st.buffer).setInt16(0, status, true);
+  ctx.mem.write(uop + LAYOUTS[s].fields.status.offset, st);
+  return 0;
+}
+
+function querySize(ctx: HypercallContext, g: GrantTables, uop: number, count: number): number {
+  if (count !== 1) fail('EINVAL', `query_size takes one structure, not ${count}`);
+  const s = 'gnttab_query_size';
+  const b = ctx.mem.read(uop, LAYOUTS[s].size);
+  const r = g.querySize(ctx.domain.id, readField(b, 0, s, 'dom'), ctx.domain.privileged);
+  writeField(b, 0, s, 'status', r.status);
+  if (r.status === GNTST.okay) {
+    writeField(b, 0, s, 'nr_frames', r.nrFrames);
+    writeField(b, 0, s, 'max_nr_frames', r.maxNrFrames);
+  }
+  ctx.mem.write(uop, b);
+  return 0;
+}
+
+/** xensim offers grant table v1 only, as Xen does with gnttab=max-ver:1. */
+function setVersion(ctx: HypercallContext, uop: number, count: number): number {
+  if (count !== 1) fail('EINVAL', `set_version takes one structure, not ${count}`);
+  const v = ctx.mem.read32(uop);
+  if (v !== 1 && v !== 2) fail('EINVAL', `grant table version ${v}`);
+  if (v === 2) fail('ENOSYS', 'grant table v2 is not offered (max version 1)');
+  return 0;
+}
+
+function getVersion(ctx: HypercallContext, uop: number, count: number): number {
+  if (count !== 1) fail('EINVAL', `get_version takes one structure, not ${count}`);
+  const s = 'gnttab_get_version';
+  const b = ctx.mem.read(uop, LAYOUTS[s].size);
+  const dom = readField(b, 0, s, 'dom');
+  const id = dom === DOMID.SELF ? ctx.domain.id : dom;
+  if (!ctx.hv.domains.has(id)) fail('ESRCH', `no domain ${dom}`);
+  if (id !== ctx.domain.id && !ctx.domain.privileged) fail('EPERM', `d${ctx.domain.id} may not read d${id}'s grant version`);
+  writeField(b, 0, s, 'version', 1);
+  ctx.mem.write(uop, b);
+  return 0;
+}
+
+export function grantTableOp(ctx: HypercallContext): number {
+  const [cmdArg, uop, count] = ctx.args;
+  const cmd = cmdArg & ((1 << CONTINUATION_ARG_SHIFT) - 1);
+  if (cmdArg >>> CONTINUATION_ARG_SHIFT) fail('EINVAL', 'grant_table_op continuation bits from a guest');
+  if ((count | 0) < 0) fail('EINVAL', `negative count ${count | 0}`);
+  const g = grantTablesFor(ctx.hv, ctx.vcpu);
+  switch (cmd) {
+    case GNTTABOP.map_grant_ref:
+      return mapGrantRef(ctx, g, uop, count);
+    case GNTTABOP.unmap_grant_ref:
+      return unmapGrantRef(ctx, g, uop, count);
+    case GNTTABOP.setup_table:
+      return setupTable(ctx, g, uop, count);
+    case GNTTABOP.query_size:
+      return querySize(ctx, g, uop, count);
+    case GNTTABOP.copy:
+      return copy(ctx, g, uop, count);
+    case GNTTABOP.set_version:
+      return setVersion(ctx, uop, count);
+    case GNTTABOP.get_version:
+      return getVersion(ctx, uop, count);
+    default:
+      return fail('ENOSYS', `grant_table_op cmd ${cmd}`);
+  }
+}

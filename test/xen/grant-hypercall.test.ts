@@ -1,0 +1,136 @@
+// grant_table_op through the hypercall table on a real hypervisor: structures read from and
+// written back to guest memory, host mappings entered into a PV guest's page tables.
+import * as assert from 'assert';
+import * as path from 'path';
+import { GNTMAP, GNTST, GNTTABOP, GTF, HYPERCALL, LAYOUTS, XEN_ERRNO, readField, writeField } from '../../src/xen/abi';
+import { loadDomainConfigText } from '../../src/xen/config';
+import { XenSystem } from '../../src/xen/system';
+import { HYPERCALL_TABLE } from '../../src/xen/hypercalls';
+import type { Vcpu } from '../../src/xen/domain';
+import { XenError } from '../../src/xen/mm';
+import { grantTablesOf, grantTablesFor } from '../../src/xen/grant/xen-env';
+
+const helloDir = path.resolve(__dirname, '..', '..', 'examples', 'hello');
+
+function system() {
+  const cfg = (name: string) => {
+    const r = loadDomainConfigText(`name = "${name}"\nkernel = "hello.asm"\nmemory = 16\n`, path.join(helloDir, `${name}.cfg`));
+    if (!r.config) throw new Error(JSON.stringify(r.diagnostics));
+    return r.config;
+  };
+  const sys = new XenSystem([cfg('front'), cfg('back')], { dom0: false });
+  return { sys, hv: sys.hv, front: sys.domain(1), back: sys.domain(2) };
+}
+
+/** grant_table_op as the guest's int 0x82 would run it: eax result. */
+function call(v: Vcpu, hv: XenSystem['hv'], cmd: number, uop: number, count: number): number {
+  try {
+    return HYPERCALL_TABLE[HYPERCALL.grant_table_op]({ hv, vcpu: v, domain: v.domain, args: [cmd, uop, count, 0, 0], mem: hv.memOf(v), noResult: false });
+  } catch (e) {
+    if (e instanceof XenError) return e.errno;
+    throw e;
+  }
+}
+
+describe('grant_table_op hypercall', () => {
+  it('back maps a page front granted, both see each other\'s writes, unmap removes the mapping', () => {
+    const { hv, front, back } = system();
+    const bv = back.vcpus[0];
+    const mem = hv.memOf(bv);
+    const scratch = back.startInfoGva + 4096; // the (unused) xenstore page: mapped and writable
+    const hostVa = back.startInfoGva + 8192; // the console page: its PTE will hold the grant
+    const page = front.p2m[40];
+    hv.machine.writable(page).set([1, 2, 3, 4], 0);
+    const g = grantTablesFor(hv, front.vcpus[0]);
+    g.writeEntry(g.table(front.id)!, 8, { flags: GTF.permit_access, domid: back.id, frame: page });
+
+    const s = 'gnttab_map_grant_ref';
+    const op = new Uint8Array(LAYOUTS[s].size);
+    writeField(op, 0, s, 'host_addr', hostVa);
+    writeField(op, 0, s, 'flags', GNTMAP.host_map);
+    writeField(op, 0, s, 'ref', 8);
+    writeField(op, 0, s, 'dom', front.id);
+    mem.write(scratch, op);
+    assert.strictEqual(call(bv, hv, GNTTABOP.map_grant_ref, scratch, 1), 0);
+    const out = mem.read(scratch, op.length);
+    assert.strictEqual(readField(out, 0, s, 'status'), GNTST.okay, grantTablesOf(hv).lastWhy);
+    assert.strictEqual(readField(out, 0, s, 'dev_bus_addr'), page * 4096);
+    const handle = readField(out, 0, s, 'handle');
+    assert.deepStrictEqual([...mem.read(hostVa, 4)], [1, 2, 3, 4]);
+    mem.write(hostVa + 100, new Uint8Array([9, 9]));
+    assert.deepStrictEqual([...hv.machine.readable(page).subarray(100, 102)], [9, 9]);
+    assert.strictEqual(g.readEntry(g.table(front.id)!, 8).flags, GTF.permit_access | GTF.reading | GTF.writing);
+
+    const u = 'gnttab_unmap_grant_ref';
+    const un = new Uint8Array(LAYOUTS[u].size);
+    writeField(un, 0, u, 'host_addr', hostVa);
+    writeField(un, 0, u, 'handle', handle);
+    mem.write(scratch, un);
+    assert.strictEqual(call(bv, hv, GNTTABOP.unmap_grant_ref, scratch, 1), 0);
+    assert.strictEqual(readField(mem.read(scratch, un.length), 0, u, 'status'), GNTST.okay);
+    assert.strictEqual(mem.tryRead(hostVa, 4), undefined, 'the grant mapping is gone');
+    assert.strictEqual(g.readEntry(g.table(front.id)!, 8).flags, GTF.permit_access);
+  });
+
+  it('refusals come back as GNTST_* in the structure: read-only grant mapped writable, bad ref, bad domain', () => {
+    const { hv, front, back } = system();
+    const bv = back.vcpus[0];
+    const mem = hv.memOf(bv);
+    const scratch = back.startInfoGva + 4096;
+    const g = grantTablesFor(hv, front.vcpus[0]);
+    g.writeEntry(g.table(front.id)!, 2, { flags: GTF.permit_access | GTF.readonly, domid: back.id, frame: front.p2m[41] });
+    const s = 'gnttab_map_grant_ref';
+    const ops = [
+      { ref: 2, dom: front.id, want: GNTST.general_error },
+      { ref: 100000, dom: front.id, want: GNTST.bad_gntref },
+      { ref: 2, dom: 300, want: GNTST.bad_domain },
+    ];
+    const buf = new Uint8Array(LAYOUTS[s].size * ops.length);
+    ops.forEach((o, i) => {
+      writeField(buf, i * 32, s, 'host_addr', back.startInfoGva + 8192);
+      writeField(buf, i * 32, s, 'flags', GNTMAP.host_map);
+      writeField(buf, i * 32, s, 'ref', o.ref);
+      writeField(buf, i * 32, s, 'dom', o.dom);
+    });
+    mem.write(scratch, buf);
+    assert.strictEqual(call(bv, hv, GNTTABOP.map_grant_ref, scratch, ops.length), 0);
+    const out = mem.read(scratch, buf.length);
+    assert.deepStrictEqual(ops.map((_, i) => readField(out, i * 32, s, 'status') << 16 >> 16), ops.map((o) => o.want));
+    // the guest's own mapping at host_addr is untouched
+    assert.ok(mem.tryRead(back.startInfoGva + 8192, 4));
+  });
+
+  it('setup_table and query_size report frames the guest owns', () => {
+    const { hv, back } = system();
+    const bv = back.vcpus[0];
+    const mem = hv.memOf(bv);
+    const scratch = back.startInfoGva + 4096;
+    const s = 'gnttab_setup_table';
+    const op = new Uint8Array(LAYOUTS[s].size);
+    writeField(op, 0, s, 'dom', 0x7ff0);
+    writeField(op, 0, s, 'nr_frames', 3);
+    writeField(op, 0, s, 'frame_list', scratch + 64);
+    mem.write(scratch, op);
+    assert.strictEqual(call(bv, hv, GNTTABOP.setup_table, scratch, 1), 0);
+    assert.strictEqual(readField(mem.read(scratch, 16), 0, s, 'status'), GNTST.okay);
+    const frames = [0, 1, 2].map((i) => mem.read32(scratch + 64 + i * 4));
+    assert.ok(frames.every((f) => hv.mm.info[f].owner === back.id));
+    const q = 'gnttab_query_size';
+    const qb = new Uint8Array(LAYOUTS[q].size);
+    writeField(qb, 0, q, 'dom', back.id);
+    mem.write(scratch, qb);
+    assert.strictEqual(call(bv, hv, GNTTABOP.query_size, scratch, 1), 0);
+    const r = mem.read(scratch, 16);
+    assert.deepStrictEqual([readField(r, 0, q, 'nr_frames'), readField(r, 0, q, 'max_nr_frames'), readField(r, 0, q, 'status')], [3, 64, 0]);
+  });
+
+  it('bad pointers, counts and commands fail the hypercall with Xen errno', () => {
+    const { hv, back } = system();
+    const bv = back.vcpus[0];
+    assert.strictEqual(call(bv, hv, GNTTABOP.map_grant_ref, 0xf6000000, 1), -XEN_ERRNO.EFAULT);
+    assert.strictEqual(call(bv, hv, GNTTABOP.setup_table, back.startInfoGva + 4096, 2), -XEN_ERRNO.EINVAL);
+    assert.strictEqual(call(bv, hv, GNTTABOP.transfer, 0, 0), -XEN_ERRNO.ENOSYS);
+    assert.strictEqual(call(bv, hv, GNTTABOP.map_grant_ref, 0, -1), -XEN_ERRNO.EINVAL);
+    assert.strictEqual(call(bv, hv, GNTTABOP.map_grant_ref, 0, 0), 0);
+  });
+});
