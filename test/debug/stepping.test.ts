@@ -52,9 +52,9 @@ describe('debug/stepping in guest code (adapter process)', function () {
     assert.strictEqual(frames.length, 1);
   });
 
-  it('steps over a call by line without stopping inside it', async () => {
+  it('steps over a call by line without stopping inside it, sharing one pCPU with dom0', async () => {
     const cfg = guest('calls2', CALLS);
-    const s = await launchTo(dc, { domains: [cfg] }, (c) => c.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'outer' }] }));
+    const s = await launchTo(dc, { domains: [cfg], pcpus: 1 }, (c) => c.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'outer' }] }));
     const t = s.body.threadId!;
     await stepped(dc.nextRequest({ threadId: t }));
     let frames = await stepped(dc.nextRequest({ threadId: t }));
