@@ -51,6 +51,8 @@ export function threadOfId(id: number): ThreadRef {
 interface FrameRef extends ThreadRef {
   pc: number;
   xen: boolean;
+  /** a caller's frame: its esp/ebp unwound from the chain (other registers are the live ones) */
+  unwound?: { esp: number; ebp: number };
 }
 
 interface VarSource {
@@ -84,6 +86,10 @@ interface InstructionBp {
   eip: number;
   rule?: StopRule;
   message?: string;
+}
+
+function readOnlyRows(rows: Row[]): Row[] {
+  return rows.map((r) => ({ ...r, edit: undefined, readOnly: true, children: r.children && readOnlyRows(r.children) }));
 }
 
 /** The DAP errors the adapter answers with (ids make them recognisable in logs and tests). */
@@ -485,7 +491,7 @@ export class XenDebugSession extends LoggingDebugSession {
         return b.every((x) => x !== undefined) ? ((b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0) : undefined;
       };
       for (const g of guestFrames(s.eip, s.r[5], read32, image, MAX_FRAMES, s.r[4])) {
-        const f = new StackFrame(this.frames.create({ ...t, pc: g.pc, xen: false }), g.name) as DebugProtocol.StackFrame;
+        const f = new StackFrame(this.frames.create({ ...t, pc: g.pc, xen: false, unwound: g.unwound }), g.name) as DebugProtocol.StackFrame;
         if (g.source) {
           f.source = this.sourceFor(g.source.file);
           f.line = g.source.line;
@@ -517,7 +523,9 @@ export class XenDebugSession extends LoggingDebugSession {
     this.answer(response, () => {
       const ins = this.machine();
       const f = this.frameOf(args.frameId);
-      const s = ins.cpuState(f.domid, f.vcpu);
+      const live = ins.cpuState(f.domid, f.vcpu);
+      // A caller's frame shows where it will resume; editing is for the live registers (the top frame).
+      const s = f.unwound ? { ...live, eip: f.pc, r: live.r.map((v, i) => (i === 4 ? f.unwound!.esp : i === 5 ? f.unwound!.ebp : v)) } : live;
       const gva = (a: number) => formatMemoryReference({ space: 'gva', domid: f.domid, vcpu: f.vcpu, address: a });
       const ma = (a: number) => formatMemoryReference({ space: 'ma', address: a });
       const scope = (name: string, rows: Row[], hint?: 'registers', expensive = false): DebugProtocol.Scope => {
@@ -527,7 +535,7 @@ export class XenDebugSession extends LoggingDebugSession {
       };
       return {
         scopes: [
-          scope('Registers', registerRows(s, gva), 'registers'),
+          scope('Registers', f.unwound ? readOnlyRows(registerRows(s, gva)) : registerRows(s, gva), 'registers'),
           scope('Segments', segmentRows(s)),
           scope('System', systemRows(s, gva, ma)),
           scope('Xen', this.xenRows(f)),
@@ -596,11 +604,14 @@ export class XenDebugSession extends LoggingDebugSession {
 
   // ---- evaluate ----------------------------------------------------------------------
 
-  private envFor(t: ThreadRef): ExprEnv {
+  private envFor(t: ThreadRef & { pc?: number; unwound?: { esp: number; ebp: number } }): ExprEnv {
     const ins = this.machine();
     const ctx = inspectableContext(ins);
-    // `d1.vcpu0.eax`: another vCPU's register
+    const unwound = t.unwound && t.pc !== undefined ? { eip: t.pc, esp: t.unwound.esp, ebp: t.unwound.ebp } : undefined;
+    // `d1.vcpu0.eax`: another vCPU's register; in a caller's frame its own eip, esp and ebp
     const qualified = (name: string): number | undefined => {
+      const own = unwound?.[name.toLowerCase() as 'eip' | 'esp' | 'ebp'];
+      if (own !== undefined) return own;
       const m = /^d(\d+)\.v(?:cpu)?(\d+)\.(\w+)$/i.exec(name);
       if (!m) return undefined;
       const d = Number(m[1]);
@@ -615,7 +626,7 @@ export class XenDebugSession extends LoggingDebugSession {
   protected evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
     this.answer(response, () => {
       const ins = this.machine();
-      const t: ThreadRef = args.frameId !== undefined ? this.frameOf(args.frameId) : (this.control?.lastStop ?? { domid: 0, vcpu: 0 });
+      const t: ThreadRef & Partial<FrameRef> = args.frameId !== undefined ? this.frameOf(args.frameId) : (this.control?.lastStop ?? { domid: 0, vcpu: 0 });
       const expr = args.expression ?? '';
       if (args.context === 'repl') {
         const out = replCommand(ins, expr, t);

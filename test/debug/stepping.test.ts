@@ -38,6 +38,15 @@ describe('debug/stepping in guest code (adapter process)', function () {
         ['_start', line('call outer')],
       ],
     );
+    // a caller's frame shows its own eip and unwound esp/ebp, read-only
+    const scopes = (await dc.scopesRequest({ frameId: frames[1].id })).body.scopes;
+    const regs = (await dc.variablesRequest({ variablesReference: scopes[0].variablesReference })).body.variables;
+    const innerEbp = parseInt((await dc.evaluateRequest({ expression: 'ebp', frameId: frames[0].id, context: 'watch' })).body.result, 16);
+    assert.strictEqual(parseInt(regs.find((v) => v.name === 'eip')!.value, 16), parseInt(frames[1].instructionPointerReference!.split(':').pop()!, 16));
+    assert.strictEqual(parseInt(regs.find((v) => v.name === 'esp')!.value, 16), innerEbp + 8);
+    assert.ok(regs.every((v) => v.presentationHint?.attributes?.includes('readOnly')));
+    const outerEbp = (await dc.evaluateRequest({ expression: 'ebp == [d1.vcpu0.ebp]', frameId: frames[1].id, context: 'watch' })).body.result;
+    assert.strictEqual(outerEbp, '0x1 (1)', "the caller's ebp is the one inner saved");
     // out of inner: back in outer just after the call, eax = 41
     frames = await stepped(dc.stepOutRequest({ threadId: t }));
     assert.strictEqual(frames[0].line, line('add eax, 1'));
