@@ -239,6 +239,7 @@ export class XenDebugSession extends LoggingDebugSession {
       supportsWriteMemoryRequest: true,
       supportsDisassembleRequest: true,
       supportsSteppingGranularity: true,
+      supportsSingleThreadExecutionRequests: true,
       supportsRestartRequest: true,
       supportsTerminateRequest: true,
       supportsLoadedSourcesRequest: true,
@@ -454,7 +455,7 @@ export class XenDebugSession extends LoggingDebugSession {
   }
 
   protected nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
-    this.step(response, args.threadId, (c, t) => c.next(t, args.granularity !== 'instruction' && this.hasLines(t)));
+    this.step(response, args.threadId, (c, t) => c.next(t, args.granularity !== 'instruction' && this.hasLines(t), args.singleThread === true));
   }
 
   protected stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
@@ -462,7 +463,7 @@ export class XenDebugSession extends LoggingDebugSession {
   }
 
   protected stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
-    this.step(response, args.threadId, (c, t) => c.stepOut(t));
+    this.step(response, args.threadId, (c, t) => c.stepOut(t, args.singleThread === true));
   }
 
   /** Line stepping needs a line map; without one a "line" is an instruction. */

@@ -68,8 +68,11 @@ describe('debug/stepping in guest code (adapter process)', function () {
     await stepped(dc.nextRequest({ threadId: t }));
     let frames = await stepped(dc.nextRequest({ threadId: t }));
     assert.strictEqual(frames[0].line, line('call inner'));
-    frames = await stepped(dc.nextRequest({ threadId: t }));
+    // dom0 holds still while this vCPU runs the call alone
+    const dom0Before = (await dc.evaluateRequest({ expression: 'd0.vcpu0.eip', frameId: frames[0].id, context: 'watch' })).body.result;
+    frames = await stepped(dc.nextRequest({ threadId: t, singleThread: true }));
     assert.strictEqual(frames[0].line, line('add eax, 1'));
     assert.match(frames[0].name, /^outer/);
+    assert.strictEqual((await dc.evaluateRequest({ expression: 'd0.vcpu0.eip', frameId: frames[0].id, context: 'watch' })).body.result, dom0Before);
   });
 });
