@@ -215,7 +215,7 @@ function emit(f: Form, ctx: Ctx, warnings: EncodeWarning[]): Uint8Array {
   const moffsIdx = f.ops.findIndex((p) => p.startsWith('moffs'));
   const moffsSize = moffsIdx >= 0 ? addressSize(ops[moffsIdx] as MemOperand, ins.bits, ins.prefixes) : undefined;
   const bytes = prefixBytes(ins, f, ctx, ea ?? (moffsSize ? { mod: 0, rm: 0, disp: 0, dispSize: 0, addrSize: moffsSize } : undefined));
-  if (f.mandatory !== undefined) bytes.unshift(f.mandatory);
+  if (f.mandatory !== undefined) bytes.push(f.mandatory); // after the prefixes, as part of the opcode
   const opcode = [...f.opcode];
   if (f.plusReg) {
     const ri = f.ops.findIndex((p) => p === 'r8' || p === 'r16' || p === 'r32');
