@@ -7,7 +7,6 @@ import { CliIO, Command, UsageError } from './command';
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   // one line per subcommand; require(), not import(): under mocha (esbuild-register) import() goes to
   // node's ESM loader, which cannot load .ts
-  // require, not import(): esbuild-register (mocha) leaves import() to node, which cannot load .ts
   disasm: { summary: 'disassemble a flat binary (objdump -M intel syntax)', load: async () => (require('./disasm') as typeof import('./disasm')).disasmCommand },
   exec: { summary: 'run a flat or ELF32 image on the bare harness (port 0xE9 → stdout)', load: async () => (require('./exec') as typeof import('./exec')).execCommand },
   run: { summary: 'boot PV domains from xl configs on a simulated Xen', load: async () => (require('./run') as typeof import('./run')).runCommand },
