@@ -12,6 +12,7 @@ import {
   Handles,
   InitializedEvent,
   InvalidatedEvent,
+  LoadedSourceEvent,
   LoggingDebugSession,
   MemoryEvent,
   OutputEvent,
@@ -50,6 +51,8 @@ export function threadOfId(id: number): ThreadRef {
 interface FrameRef extends ThreadRef {
   pc: number;
   xen: boolean;
+  /** a caller's frame: its esp/ebp unwound from the chain (other registers are the live ones) */
+  unwound?: { esp: number; ebp: number };
 }
 
 interface VarSource {
@@ -83,6 +86,10 @@ interface InstructionBp {
   eip: number;
   rule?: StopRule;
   message?: string;
+}
+
+function readOnlyRows(rows: Row[]): Row[] {
+  return rows.map((r) => ({ ...r, edit: undefined, readOnly: true, children: r.children && readOnlyRows(r.children) }));
 }
 
 /** The DAP errors the adapter answers with (ids make them recognisable in logs and tests). */
@@ -232,6 +239,7 @@ export class XenDebugSession extends LoggingDebugSession {
       supportsWriteMemoryRequest: true,
       supportsDisassembleRequest: true,
       supportsSteppingGranularity: true,
+      supportsSingleThreadExecutionRequests: true,
       supportsRestartRequest: true,
       supportsTerminateRequest: true,
       supportsLoadedSourcesRequest: true,
@@ -268,6 +276,9 @@ export class XenDebugSession extends LoggingDebugSession {
     }
     this.ins = ins;
     this.launchConfig = config;
+    // Frames and variables of an earlier machine (before a restart) mean nothing now.
+    this.frames.reset();
+    this.vars.reset();
     for (const w of config.warnings) this.sendEvent(new OutputEvent(`${w}\n`, 'console'));
     if (config.trace) {
       try {
@@ -363,6 +374,18 @@ export class XenDebugSession extends LoggingDebugSession {
     this.sendEvent(new OutputEvent(lines.map((l) => `[${name}] ${l}\n`).join(''), 'stdout'));
   }
 
+  private threadSyncQueued = false;
+
+  /** Domains come and go while the machine runs: announce their threads at the next slice boundary. */
+  private onDomainRecord(r: TraceRecord): void {
+    if (r.kind !== 'domain' || this.threadSyncQueued) return;
+    this.threadSyncQueued = true;
+    setImmediate(() => {
+      this.threadSyncQueued = false;
+      this.syncThreads();
+    });
+  }
+
   /** thread started/exited events for vCPUs that came or went since the last look. */
   private syncThreads(): void {
     if (!this.ins) return;
@@ -370,6 +393,22 @@ export class XenDebugSession extends LoggingDebugSession {
     for (const id of now) if (!this.knownThreads.has(id)) this.sendEvent(new ThreadEvent('started', id));
     for (const id of this.knownThreads) if (!now.has(id)) this.sendEvent(new ThreadEvent('exited', id));
     this.knownThreads = now;
+    this.syncSources();
+  }
+
+  private knownSources = new Set<string>();
+
+  /** loadedSource events for the source files of images that appeared with a new domain. */
+  private syncSources(): void {
+    const ins = this.ins;
+    if (!ins) return;
+    for (const d of ins.domains()) {
+      for (const f of ins.image(d.id)?.files() ?? []) {
+        if (this.knownSources.has(f)) continue;
+        this.knownSources.add(f);
+        this.sendEvent(new LoadedSourceEvent('new', this.sourceFor(f)));
+      }
+    }
   }
 
   private threadList(): Thread[] {
@@ -416,7 +455,7 @@ export class XenDebugSession extends LoggingDebugSession {
   }
 
   protected nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
-    this.step(response, args.threadId, (c, t) => c.next(t, args.granularity !== 'instruction' && this.hasLines(t)));
+    this.step(response, args.threadId, (c, t) => c.next(t, args.granularity !== 'instruction' && this.hasLines(t), args.singleThread === true));
   }
 
   protected stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
@@ -424,7 +463,7 @@ export class XenDebugSession extends LoggingDebugSession {
   }
 
   protected stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
-    this.step(response, args.threadId, (c, t) => c.stepOut(t));
+    this.step(response, args.threadId, (c, t) => c.stepOut(t, args.singleThread === true));
   }
 
   /** Line stepping needs a line map; without one a "line" is an instruction. */
@@ -453,7 +492,7 @@ export class XenDebugSession extends LoggingDebugSession {
         return b.every((x) => x !== undefined) ? ((b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0) : undefined;
       };
       for (const g of guestFrames(s.eip, s.r[5], read32, image, MAX_FRAMES, s.r[4])) {
-        const f = new StackFrame(this.frames.create({ ...t, pc: g.pc, xen: false }), g.name) as DebugProtocol.StackFrame;
+        const f = new StackFrame(this.frames.create({ ...t, pc: g.pc, xen: false, unwound: g.unwound }), g.name) as DebugProtocol.StackFrame;
         if (g.source) {
           f.source = this.sourceFor(g.source.file);
           f.line = g.source.line;
@@ -485,7 +524,9 @@ export class XenDebugSession extends LoggingDebugSession {
     this.answer(response, () => {
       const ins = this.machine();
       const f = this.frameOf(args.frameId);
-      const s = ins.cpuState(f.domid, f.vcpu);
+      const live = ins.cpuState(f.domid, f.vcpu);
+      // A caller's frame shows where it will resume; editing is for the live registers (the top frame).
+      const s = f.unwound ? { ...live, eip: f.pc, r: live.r.map((v, i) => (i === 4 ? f.unwound!.esp : i === 5 ? f.unwound!.ebp : v)) } : live;
       const gva = (a: number) => formatMemoryReference({ space: 'gva', domid: f.domid, vcpu: f.vcpu, address: a });
       const ma = (a: number) => formatMemoryReference({ space: 'ma', address: a });
       const scope = (name: string, rows: Row[], hint?: 'registers', expensive = false): DebugProtocol.Scope => {
@@ -495,7 +536,7 @@ export class XenDebugSession extends LoggingDebugSession {
       };
       return {
         scopes: [
-          scope('Registers', registerRows(s, gva), 'registers'),
+          scope('Registers', f.unwound ? readOnlyRows(registerRows(s, gva)) : registerRows(s, gva), 'registers'),
           scope('Segments', segmentRows(s)),
           scope('System', systemRows(s, gva, ma)),
           scope('Xen', this.xenRows(f)),
@@ -504,32 +545,17 @@ export class XenDebugSession extends LoggingDebugSession {
     });
   }
 
+  /** The hypervisor's own rows (xenState), with what DomainInfo and VcpuInfo add where it says nothing of it. */
   private xenRows(t: ThreadRef): Row[] {
     const ins = this.machine();
+    const toRow = (n: XenStateNode): Row => ({ name: n.name, value: n.value, readOnly: true, children: n.children?.map(toRow) });
+    const rows = ins.xenState(t.domid, t.vcpu).map(toRow);
+    const has = (name: string) => rows.some((r) => r.name === name);
     const d = ins.domains().find((x) => x.id === t.domid);
     const v = ins.vcpus(t.domid).find((x) => x.vcpu === t.vcpu);
-    const rows: Row[] = [];
-    if (d) {
-      rows.push({
-        name: 'domain',
-        value: `d${d.id} ${d.name} (${d.kind}${d.privileged ? ', privileged' : ''}, ${d.state}${d.shutdownReason ? ` ${d.shutdownReason}` : ''})`,
-        readOnly: true,
-        children: [
-          { name: 'id', value: String(d.id) },
-          { name: 'name', value: d.name },
-          { name: 'type', value: d.kind },
-          { name: 'state', value: d.state },
-          { name: 'pages', value: `${d.pages} of ${d.maxPages}` },
-          ...(d.configFile ? [{ name: 'config', value: d.configFile }] : []),
-        ],
-      });
-    }
-    if (v) {
-      rows.push({ name: 'vcpu', value: `vcpu${v.vcpu} ${v.runstate} on pcpu${v.pcpu}`, readOnly: true, children: Object.entries(v.runstateTime).map(([k, ns]) => ({ name: `time ${k}`, value: `${ns} ns` })) });
-      rows.push({ name: 'current', value: v.activity ? v.activity.description : '(in the guest)', readOnly: true });
-    }
-    const toRow = (n: XenStateNode): Row => ({ name: n.name, value: n.value, readOnly: true, children: n.children?.map(toRow) });
-    rows.push(...ins.xenState(t.domid, t.vcpu).map(toRow));
+    if (d && !has('domain')) rows.unshift({ name: 'domain', value: `d${d.id} ${d.name} (${d.kind}${d.privileged ? ', privileged' : ''}, ${d.state})`, readOnly: true });
+    if (d?.configFile) rows.push({ name: 'config', value: d.configFile, readOnly: true });
+    if (v?.activity && !has('in Xen')) rows.unshift({ name: 'in Xen', value: v.activity.description, readOnly: true });
     return rows;
   }
 
@@ -579,11 +605,14 @@ export class XenDebugSession extends LoggingDebugSession {
 
   // ---- evaluate ----------------------------------------------------------------------
 
-  private envFor(t: ThreadRef): ExprEnv {
+  private envFor(t: ThreadRef & { pc?: number; unwound?: { esp: number; ebp: number } }): ExprEnv {
     const ins = this.machine();
     const ctx = inspectableContext(ins);
-    // `d1.vcpu0.eax`: another vCPU's register
+    const unwound = t.unwound && t.pc !== undefined ? { eip: t.pc, esp: t.unwound.esp, ebp: t.unwound.ebp } : undefined;
+    // `d1.vcpu0.eax`: another vCPU's register; in a caller's frame its own eip, esp and ebp
     const qualified = (name: string): number | undefined => {
+      const own = unwound?.[name.toLowerCase() as 'eip' | 'esp' | 'ebp'];
+      if (own !== undefined) return own;
       const m = /^d(\d+)\.v(?:cpu)?(\d+)\.(\w+)$/i.exec(name);
       if (!m) return undefined;
       const d = Number(m[1]);
@@ -598,7 +627,7 @@ export class XenDebugSession extends LoggingDebugSession {
   protected evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
     this.answer(response, () => {
       const ins = this.machine();
-      const t: ThreadRef = args.frameId !== undefined ? this.frameOf(args.frameId) : (this.control?.lastStop ?? { domid: 0, vcpu: 0 });
+      const t: ThreadRef & Partial<FrameRef> = args.frameId !== undefined ? this.frameOf(args.frameId) : (this.control?.lastStop ?? { domid: 0, vcpu: 0 });
       const expr = args.expression ?? '';
       if (args.context === 'repl') {
         const out = replCommand(ins, expr, t);
@@ -793,6 +822,12 @@ export class XenDebugSession extends LoggingDebugSession {
   private pushBreakpoints(): void {
     const c = this.control;
     if (!c) return;
+    if (this.launchConfig?.noDebug) {
+      // "Run without debugging": breakpoints stay set in the editor but do not stop.
+      c.setAddressBreakpoints([]);
+      c.setRecordStops([]);
+      return;
+    }
     const addr: AddressBreakpoint[] = [];
     for (const list of this.sourceBps.values()) for (const bp of list) if (bp.rule) for (const a of bp.addresses) addr.push({ id: bp.id, ...a, kind: 'breakpoint', rule: bp.rule });
     for (const bp of this.functionBps) if (bp.rule && !bp.record) for (const a of bp.addresses) addr.push({ id: bp.id, ...a, kind: 'function breakpoint', rule: bp.rule });
@@ -824,7 +859,7 @@ export class XenDebugSession extends LoggingDebugSession {
     }
     this.classSubscription?.();
     const list = [...classes];
-    this.classSubscription = ins.trace.subscribe(() => {}, { mask: list.reduce((m, c) => m | CLASS_BIT[c], 0), classes: list });
+    this.classSubscription = ins.trace.subscribe((r) => this.onDomainRecord(r), { mask: list.reduce((m, c) => m | CLASS_BIT[c], 0), classes: list });
     this.unsubscribe.push(() => this.classSubscription?.());
   }
 

@@ -68,8 +68,11 @@ export function asmCompletion(index: SourceIndex, uri: string, text: string, pos
   if (include) return pathItems(index.includeCandidates(uri, include[1]), include[1], pos);
   if (/(["'`])[^"'`]*$/.test(before) && (before.match(/["'`]/g) ?? []).length % 2 === 1) return []; // in a string
 
-  if (/^\s*%\w*$/.test(before)) {
-    return PREPROCESSOR.map((d) => ({ label: `%${d}`, kind: CompletionItemKind.Keyword, filterText: `%${d}`, insertText: d, sortText: d }));
+  const directive = /^\s*(%\w*)$/.exec(before);
+  if (directive) {
+    // replace from the '%' so the editor filters '%de' against '%define'
+    const range = { start: { line: pos.line, character: pos.character - directive[1].length }, end: pos };
+    return PREPROCESSOR.map((d) => ({ label: `%${d}`, kind: CompletionItemKind.Keyword, filterText: `%${d}`, textEdit: { range, newText: `%${d}` }, sortText: d }));
   }
 
   const scope = index.outline(uri)?.scopes[pos.line] ?? {};

@@ -66,7 +66,7 @@ export function hypercallHover(h: HypercallInfo): string {
     '|---|---|',
     ...rows,
     '',
-    `Returns in eax: ${h.returns}. Issued with \`int 0x82\` (PV) or \`vmcall\` (HVM).`,
+    `Returns in eax: ${h.returns}. Issued with \`int 0x82\` (PV), \`vmcall\` (HVM) or a call into the hypercall page (xen.inc's HYPERCALL macros).`,
   ].join('\n');
 }
 

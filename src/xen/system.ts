@@ -29,6 +29,7 @@ export class XenSystem implements Inspectable {
     this.hv = new Hypervisor(opts);
     // every kernel must load before anything starts (the toolstack builds them later, as dom0)
     for (const c of configs) {
+      if (c.type !== 'pv') throw new KernelError(`${c.file}: type '${c.type}' is not simulated yet (only PV domains)`);
       if (!c.kernel) throw new KernelError(`${c.file}: no kernel given (kernel = "...")`);
       loadKernel(c.kernel);
     }
@@ -102,7 +103,7 @@ export class XenSystem implements Inspectable {
     const out: (number | undefined)[] = [];
     for (let i = 0; i < length; i++) {
       const ma = this.ma(domid, space, address + i, vcpu, false);
-      out.push(ma === undefined ? undefined : this.hv.machine.readable(Math.floor(ma / PAGE_SIZE))[ma & 0xfff]);
+      out.push(ma === undefined ? undefined : this.hv.machine.peek(Math.floor(ma / PAGE_SIZE))?.[ma & 0xfff] ?? 0);
     }
     return out;
   }

@@ -77,10 +77,13 @@ describe('debug/features on examples/hello (adapter process)', function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xensim-trace-'));
     const traceFile = path.join(dir, 'run.jsonl');
     const threads: DebugProtocol.ThreadEvent[] = [];
+    const loaded: DebugProtocol.LoadedSourceEvent[] = [];
+    dc.on('loadedSource', (e: DebugProtocol.LoadedSourceEvent) => loaded.push(e));
     dc.on('thread', (e: DebugProtocol.ThreadEvent) => threads.push(e));
     const entry = await launchTo(dc, { domains: ['hello.cfg'], cwd: path.dirname(HELLO_CFG), stopOnEntry: true, trace: traceFile });
     const sources = (await dc.customRequest('loadedSources', {})).body.sources as DebugProtocol.Source[];
     assert.ok(sources.some((s) => s.path === HELLO_ASM), JSON.stringify(sources));
+    assert.ok(loaded.some((e) => e.body.reason === 'new' && e.body.source.path === HELLO_ASM), 'announced as the domain came');
     const done = dc.waitForEvent('terminated', 10000);
     await dc.continueRequest({ threadId: entry.body.threadId! });
     await done;

@@ -1,5 +1,6 @@
 /** Test helper: the bundled language server on stdio, driven by vscode-jsonrpc's client side. */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 import { createMessageConnection, IPCMessageReader, IPCMessageWriter, MessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import type { Diagnostic, PublishDiagnosticsParams } from 'vscode-languageserver';
@@ -7,12 +8,28 @@ import type { Diagnostic, PublishDiagnosticsParams } from 'vscode-languageserver
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const serverBundle = path.join(repoRoot, 'dist', 'languageServer.js');
 
+/** The newest modification time of any file under dir. */
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(full) : fs.statSync(full).mtimeMs);
+  }
+  return t;
+}
+
 let built = false;
-/** Bundles dist/ once per run, so the tests always drive the current sources. */
+/**
+ * Bundles dist/ when the server bundle is older than the sources (`npm test` has just built
+ * it; a lone `mocha test/language` may not have), so the tests drive the current sources.
+ */
 export function buildOnce(): void {
   if (built) return;
-  const r = spawnSync(process.execPath, ['esbuild.js'], { cwd: repoRoot, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
+  const stale = !fs.existsSync(serverBundle) || fs.statSync(serverBundle).mtimeMs < newest(path.join(repoRoot, 'src'));
+  if (stale) {
+    const r = spawnSync(process.execPath, ['esbuild.js'], { cwd: repoRoot, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
+  }
   built = true;
 }
 

@@ -243,6 +243,14 @@ describe('language server over JSON-RPC', function () {
     assert.ok(!labels.has('eax'));
   });
 
+  it('completes preprocessor directives after %, replacing from the %', async () => {
+    const u = pathToFileURL(path.join(dir, 'pre.asm')).toString();
+    client.open(u, 'xen-asm', '%inc');
+    const items = await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri: u }, position: { line: 0, character: 4 } });
+    const inc = items.find((i) => i.label === '%include')!;
+    assert.deepStrictEqual(inc.textEdit, { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 4 } }, newText: '%include' });
+  });
+
   it('completes registers and names in operands, local labels after a dot', async () => {
     const items = await client.request<CompletionItem[]>('textDocument/completion', at('eax, ebx', 5));
     const labels = new Set(items.map((i) => i.label));

@@ -16,7 +16,7 @@ function target(ctx: HypercallContext, domid: number): Domain {
 export function memoryOp(ctx: HypercallContext): number {
   const [cmd, arg] = ctx.args;
   const { hv } = ctx;
-  const op = cmd & 0xf; // the top bits carry a continuation start extent
+  const op = cmd & 0x3f; // MEMOP_CMD_MASK: the bits above carry a continuation's start extent
   switch (op) {
     case XENMEM.increase_reservation:
     case XENMEM.decrease_reservation:
