@@ -69,6 +69,14 @@ describe('asm: errors name file, line and column', () => {
     assert.deepStrictEqual(ours('db\n').warnings.map(formatDiagnostic), ['main.asm:1:3: warning: no operand for data declaration']);
   });
 
+  it('integers in dt/do/dy are NASM\'s error', () => {
+    assert.deepStrictEqual(errors('dt 1\ndo 2\ndy 3\ndt "ab"\n'), [
+      'main.asm:1:4: error: integer supplied as 80-bit data',
+      'main.asm:2:4: error: integer supplied as 128-bit data',
+      'main.asm:3:4: error: integer supplied as 256-bit data',
+    ]);
+  });
+
   it('floating-point constants are named as unsupported', () => {
     assert.deepStrictEqual(errors('dd 1.5, 2.0e-3\n'), [
       "main.asm:1:4: error: floating-point constant '1.5' is not supported",
