@@ -135,6 +135,7 @@ describe('asm: warnings are the ones NASM gives, on the same lines', () => {
     ].join('\n'),
     'space and data in the wrong kind of section': ['db 1', 'resb 2', 'section .bss', 'db 5', 'resb 3', 'dd 1'].join('\n'),
     'orphan labels and empty data': ['lonely', 'db', 'x: db 1'].join('\n'),
+    'addresses in small data are not bound-checked': ['org 0x100', 'x: db x', 'dw x', 'db x - $$, 300'].join('\n'),
     'align (NOP padding) in .bss': ['section .bss', 'resb 1', 'align 2', 'x: resb 1'].join('\n'),
   };
   for (const [name, src] of Object.entries(cases)) {
