@@ -92,6 +92,9 @@ function readOnlyRows(rows: Row[]): Row[] {
   return rows.map((r) => ({ ...r, edit: undefined, readOnly: true, children: r.children && readOnlyRows(r.children) }));
 }
 
+/** How long launch waits for configurationDone before running anyway. */
+const CONFIGURATION_WAIT_MS = 3000;
+
 /** The DAP errors the adapter answers with (ids make them recognisable in logs and tests). */
 const ERR = { launch: 1001, notRunning: 1002, bad: 1003, busy: 1004, internal: 1099 } as const;
 
@@ -260,7 +263,8 @@ export class XenDebugSession extends LoggingDebugSession {
       const config = parseLaunchArguments(args, this.defaultCwd);
       this.boot(config);
       this.sendEvent(new InitializedEvent());
-      await this.configurationDone;
+      // A client that never sends configurationDone still gets its launch (as vscode-mock-debug does).
+      await Promise.race([this.configurationDone, new Promise((resolve) => setTimeout(resolve, CONFIGURATION_WAIT_MS).unref())]);
       // Answer launch first, then run: the client sees the response before the first stop.
       this.background((c) => c.start());
       return undefined;
