@@ -34,7 +34,7 @@ import { compile, ExprEnv } from './expr';
 import { LaunchConfig, LaunchError, parseLaunchArguments } from './launch';
 import { MachineFactory, unavailableMachine } from './machine';
 import { formatMemoryReference, parseMemoryReference } from './memref';
-import { registerValue } from './names';
+import { EFLAGS_BITS, GPR32, registerValue, SEGMENT_NAMES } from './names';
 import { replCommand, REPL_COMMANDS } from './repl';
 import { guestFrames, MAX_FRAMES } from './stack';
 import { BreakpointError, EXCEPTION_FILTERS, FilterId, filterOf, functionTargetMatcher, inspectableContext, parseFunctionTarget, StopRule, vcpuEnv } from './stops';
@@ -91,6 +91,8 @@ interface InstructionBp {
 function readOnlyRows(rows: Row[]): Row[] {
   return rows.map((r) => ({ ...r, edit: undefined, readOnly: true, children: r.children && readOnlyRows(r.children) }));
 }
+
+const COMPLETION_REGISTERS = [...GPR32, 'eip', 'eflags', 'cpl', ...SEGMENT_NAMES, 'cr0', 'cr2', 'cr3', 'cr4', ...EFLAGS_BITS.map((f) => f.name.toLowerCase())];
 
 /** How long launch waits for configurationDone before running anyway. */
 const CONFIGURATION_WAIT_MS = 3000;
@@ -654,9 +656,17 @@ export class XenDebugSession extends LoggingDebugSession {
   }
 
   protected completionsRequest(response: DebugProtocol.CompletionsResponse, args: DebugProtocol.CompletionsArguments): void {
-    const text = args.text.slice(0, Math.max(0, (args.column ?? args.text.length + 1) - 1));
-    response.body = { targets: REPL_COMMANDS.filter((c) => c.startsWith(text)).map((c) => ({ label: c, text: c, start: 0, length: text.length })) };
-    this.sendResponse(response);
+    this.answer(response, () => {
+      const text = String(args.text ?? '');
+      const before = text.slice(0, Math.max(0, (args.column ?? text.length + 1) - 1));
+      const targets: DebugProtocol.CompletionItem[] = REPL_COMMANDS.filter((c) => c.startsWith(before)).map((c) => ({ label: c, text: c, start: 0, length: before.length, type: 'function' }));
+      // the word being typed: a register or flag
+      const word = /[A-Za-z_][A-Za-z0-9_]*$/.exec(before)?.[0];
+      if (word) {
+        for (const r of COMPLETION_REGISTERS) if (r.startsWith(word.toLowerCase()) && r !== word) targets.push({ label: r, text: r, start: before.length - word.length, length: word.length, type: 'variable' });
+      }
+      return { targets };
+    });
   }
 
   // ---- breakpoints -------------------------------------------------------------------
