@@ -24,6 +24,7 @@ import { CreditScheduler, TICK_NS } from './sched';
 import { HYPERCALL_TABLE } from './hypercalls';
 import { HypercallContext } from './hypercalls/types';
 import { EventChannels } from './events';
+import { emulatePrivileged } from './emulate';
 import type { DomainInfo, StopInfo, RunOptions, VcpuInfo } from './inspect';
 
 export const QUANTUM = 10_000;
@@ -139,6 +140,7 @@ export class Hypervisor {
     const id = opts.domid ?? this.nextDomid++;
     if (this.domains.has(id)) throw new XenError(-17, `domain ${id} exists`);
     const d = new Domain(id, name, 'pv', opts.privileged ?? false, opts.config, opts.maxPages);
+    if (d.privileged) d.ioports = 'all';
     this.domains.set(id, d);
     d.sharedInfoMfn = this.mm.alloc(OWNER_XEN);
     this.mm.info[d.sharedInfoMfn].sharedWith = id;
@@ -567,21 +569,12 @@ export class Hypervisor {
     return true;
   }
 
-  /** emulate_privileged_op's reads of control registers (`mov r32, crN`) for the guest kernel. */
+  /** emulate_privileged_op: control-register reads and permitted port I/O (emulate.ts). */
   private emulatePrivileged(v: Vcpu, cpu: Cpu): boolean {
     const lin = (cpu.segBase[CS] + cpu.eip) >>> 0;
-    const b = this.memOf(v).tryRead(lin, 3);
-    if (!b || b[0] !== 0x0f || b[1] !== 0x20 || b[2] >> 6 !== 3) return false;
-    const crn = (b[2] >> 3) & 7;
-    const reg = b[2] & 7;
-    let val: number;
-    if (crn === 0) val = (cpu.cr0 & ~0x8) | (v.fpuTs ? 0x8 : 0);
-    else if (crn === 2) val = this.shared(v.domain).cr2(v.id);
-    else if (crn === 3) val = cpu.cr3;
-    else if (crn === 4) val = cpu.cr4;
-    else return false;
-    cpu.r[reg] = val | 0;
-    cpu.eip = (cpu.eip + 3) | 0;
+    const len = emulatePrivileged(this, v, cpu);
+    if (!len) return false;
+    cpu.eip = (cpu.eip + len) | 0;
     if (this.wants('fault')) this.emit({ kind: 'fault', ...this.base(v), vector: 13, name: '#GP', errorCode: 0, eip: lin, ring: 1, outcome: 'xen' });
     return true;
   }

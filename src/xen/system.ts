@@ -29,6 +29,7 @@ export class XenSystem implements Inspectable {
     this.hv = new Hypervisor(opts);
     // every kernel must load before anything starts (the toolstack builds them later, as dom0)
     for (const c of configs) {
+      if (c.type !== 'pv') throw new KernelError(`${c.file}: type '${c.type}' is not simulated yet (only PV domains)`);
       if (!c.kernel) throw new KernelError(`${c.file}: no kernel given (kernel = "...")`);
       loadKernel(c.kernel);
     }

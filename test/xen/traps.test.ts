@@ -129,3 +129,45 @@ msg: db "flat", 10`));
     assert.strictEqual(sys.domain(1).shutdownReason, 'poweroff');
   });
 });
+
+describe('xen: HYPERVISOR_iret', () => {
+  it('an iret frame pointing at a ring-0 or null code selector crashes the domain', () => {
+    const b = boot([{ name: 'badiret', body: `
+    push 0x202
+    push 0x0003                 ; null code selector with RPL 3
+    push done
+    push 0
+    jmp hypercall_page + __HYPERVISOR_iret * 32
+done:` }]);
+    runToEnd(b);
+    assert.strictEqual(b.sys.domain(1).state, 'crashed');
+    assert.match(b.console(1).join('\n'), /bad HYPERVISOR_iret frame/);
+  });
+});
+
+describe('xen: ring compression of port I/O', () => {
+  const body = `
+    mov al, 'A'
+    out 0xe9, al
+    mov dx, 0xe9
+    mov al, 10
+    out dx, al
+    in al, 0x60
+    movzx eax, al
+    RESULT 0`;
+  it('a domain without I/O ports gets #GP (here: no handler, so it crashes)', () => {
+    const b = boot([{ name: 'noio', body }]);
+    runToEnd(b);
+    assert.strictEqual(b.sys.domain(1).state, 'crashed');
+    assert.match(b.console(1).join('\n'), /unhandled #GP/);
+  });
+  it('a domain given the ports (dom0 has all): port 0xE9 is its debug console, reads see an empty bus', () => {
+    const b = boot([{ name: 'io', body }]);
+    b.sys.domain(1).ioports = [0x60, 0xe9];
+    assert.strictEqual(b.sys.hv.domains.size, 1);
+    runToEnd(b);
+    assert.deepStrictEqual(b.console(1), ['A']);
+    assert.strictEqual(b.result(1, 0), 0xff);
+    assert.strictEqual(b.sys.domain(1).shutdownReason, 'poweroff');
+  });
+});
