@@ -7,7 +7,9 @@ import { Form, FORMS_BY_MNEMONIC, Pattern } from './table';
  * table order) whose patterns accept the operands.
  */
 
-const REP: Record<string, number> = { rep: 0xf3, repe: 0xf3, repz: 0xf3, repne: 0xf2, repnz: 0xf2 };
+const REP: Record<string, number> = {
+  rep: 0xf3, repe: 0xf3, repz: 0xf3, repne: 0xf2, repnz: 0xf2, xacquire: 0xf2, xrelease: 0xf3, bnd: 0xf2,
+};
 const SEG: Record<string, number> = { es: 0x26, cs: 0x2e, ss: 0x36, ds: 0x3e, fs: 0x64, gs: 0x65 };
 const KNOWN_PREFIXES = new Set([...Object.keys(REP), ...Object.keys(SEG), 'lock', 'o16', 'o32', 'a16', 'a32']);
 
@@ -116,7 +118,7 @@ function matchOperand(f: Form, pi: number, o: Operand, ctx: Ctx): boolean {
   if (p === 'far16' || p === 'far32') {
     if (o.kind !== 'far') return false;
     const n = p === 'far16' ? 2 : 4;
-    return o.size !== undefined ? o.size === n : f.osize === ctx.wanted;
+    return o.size !== undefined ? o.size === n : f.osize === ctx.ins.bits; // o16/o32 is only a prefix here too
   }
   if (o.kind === 'far') return false;
   if (o.kind === 'imm') return isImmPattern(p) || p === 'one' ? matchImm(p, o, f, ctx) : false;
@@ -197,7 +199,7 @@ function le(value: number, size: number): number[] {
   return out;
 }
 
-function emit(f: Form, ctx: Ctx): Uint8Array {
+function emit(f: Form, ctx: Ctx, warnings: EncodeWarning[]): Uint8Array {
   const { ins } = ctx;
   const ops = ins.operands;
   let regIdx = -1;
@@ -227,13 +229,19 @@ function emit(f: Form, ctx: Ctx): Uint8Array {
     else {
       bytes.push((ea!.mod << 6) | (regField << 3) | ea!.rm);
       if (ea!.sib !== undefined) bytes.push(ea!.sib);
+      if (ea!.dispSize === 1 && (ea!.disp < -128 || ea!.disp > 127)) warnings.push({ message: 'byte data exceeds bounds', operand: rmIdx });
       bytes.push(...le(ea!.disp, ea!.dispSize));
     }
   }
   const imms = ops.filter((_, i) => isImmPattern(f.ops[i]));
   let immNext = 0;
   for (const t of f.tail) {
-    if (t.t === 'imm') bytes.push(...le((imms[immNext++] as ImmOperand).value, t.size));
+    if (t.t === 'imm') {
+      const o = imms[immNext++] as ImmOperand;
+      const warning = o.known ? overflow(o.value, t.size, f.ops[ops.indexOf(o)], f.osize ?? ins.bits, f.mnemonic) : undefined;
+      if (warning) warnings.push({ message: warning, operand: ops.indexOf(o) });
+      bytes.push(...le(o.value, t.size));
+    }
     else if (t.t === 'moffs') {
       const m = ops[moffsIdx] as MemOperand;
       bytes.push(...le(m.disp, moffsSize === 16 ? 2 : 4));
@@ -292,8 +300,39 @@ function sizeOfMem(f: Form, ins: Instruction): number | undefined {
   return i < 0 || i >= f.ops.length ? undefined : MEM_SIZE[f.ops[i]];
 }
 
+/** A NASM warning about an instruction that still encodes (a value truncated to its field). */
+export interface EncodeWarning {
+  message: string;
+  operand?: number;
+}
+
+/** Counts, bit numbers, ports and vectors: NASM's unsigned byte immediates (ib,u). */
+const UNSIGNED_IMM8 = new Set(['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', 'sal', 'sar', 'shld', 'shrd', 'bt', 'bts', 'btr', 'btc', 'enter', 'in', 'out', 'int', 'aam', 'aad']);
+
+/**
+ * NASM's -w+number-overflow checks on an immediate: a data field takes -2^n … 2^n-1 (signed or
+ * unsigned), a sign-extended byte only what sign-extends back to the operand's value.
+ */
+function overflow(value: number, size: 1 | 2 | 4, p: Pattern, osize: number, mnemonic: string): string | undefined {
+  if (size === 1 && UNSIGNED_IMM8.has(mnemonic) && !p.startsWith('sbyte')) {
+    return value < 0 || value > 255 ? 'byte data exceeds bounds' : undefined;
+  }
+  if (p.startsWith('sbyte')) {
+    const wrapped = osize === 16 ? ((value << 16) >> 16) : value | 0;
+    return wrapped < -128 || wrapped > 127 ? 'signed byte value exceeds bounds' : undefined;
+  }
+  const limit = 2 ** (8 * size);
+  if (value >= -limit && value < limit) return undefined;
+  return `${size === 1 ? 'byte' : size === 2 ? 'word' : 'dword'} data exceeds bounds`;
+}
+
 /** The bytes NASM produces for one instruction; throws EncodeError when it cannot be encoded. */
 export function encode(ins: Instruction): Uint8Array {
+  return encodeChecked(ins).bytes;
+}
+
+/** encode(), with the warnings NASM gives for the instruction (values truncated to their fields). */
+export function encodeChecked(ins: Instruction): { bytes: Uint8Array; warnings: EncodeWarning[] } {
   const all = FORMS_BY_MNEMONIC.get(ins.mnemonic);
   if (!all) throw new EncodeError(`unknown instruction '${ins.mnemonic}'`);
   const forms = formsWithOperands(ins.mnemonic, all, ins.operands.length);
@@ -306,7 +345,8 @@ export function encode(ins: Instruction): Uint8Array {
     if (ctx.wild && forms.some((g) => g !== f && sizeOfMem(g, ins) !== sizeOfMem(f, ins) && matches(g, { ...ctx }))) {
       throw new EncodeError('operation size not specified', ins.operands.findIndex((o) => o.kind === 'mem'));
     }
-    return emit(f, ctx);
+    const warnings: EncodeWarning[] = [];
+    return { bytes: emit(f, ctx, warnings), warnings };
   }
   throw failure(ins, forms, ctx);
 }

@@ -191,6 +191,7 @@ function lines(): string[] {
     'nop rm16 : o16 0f 19 /r : D', 'nop rm32 : o32 0f 19 /r : D',
     'nop rm16 : o16 0f 1d /r : D', 'nop rm32 : o32 0f 1d /r : D',
     'nop rm16 : o16 0f 1e /r : D', 'nop rm32 : o32 0f 1e /r : D',
+    'nop rr16 : o16 0f 1a /r : D', 'nop rr32 : o32 0f 1a /r : D', 'nop rr16 : o16 0f 1b /r : D', 'nop rr32 : o32 0f 1b /r : D',
     'cldemote m8 : 0f 1c /0 : D', 'nop rm16 : o16 0f 1c /r : D', 'nop rm32 : o32 0f 1c /r : D',
     'prefetchnta m : 0f 18 /0 : =m8', 'prefetcht0 m : 0f 18 /1 : =m8', 'prefetcht1 m : 0f 18 /2 : =m8', 'prefetcht2 m : 0f 18 /3 : =m8',
     'nop rm16 : o16 0f 18 /r : D', 'nop rm32 : o32 0f 18 /r : D',
@@ -415,3 +416,11 @@ export const MNEMONICS: readonly string[] = [...FORMS_BY_MNEMONIC.keys()].sort()
 
 /** Every mnemonic the disassembler prints. */
 export const DIS_NAMES: ReadonlySet<string> = new Set(FORMS.filter((f) => !f.encOnly).map((f) => f.disName));
+
+/** How a mnemonic can be written, for hover and completion: `rm32,imm32` beside `o32 81 /0 id`. */
+export function signatures(mnemonic: string): { operands: string; encoding: string }[] {
+  return (FORMS_BY_MNEMONIC.get(mnemonic.toLowerCase()) ?? []).map((f) => ({
+    operands: f.ops.join(','),
+    encoding: f.line.split(':')[1].trim(),
+  }));
+}

@@ -122,6 +122,20 @@ const CASES: Record<string, string> = {
       times 2 nop
       %assign i i + 1
     %endrep`,
+  'the first pass is optimistic about forward values, as NASM is (short jump still fits)': `
+    bits 32
+    jmp L9
+    times 123 nop
+    add eax, L9 - L8
+    mov esp, [ebp + L9 - L8]
+    push L9 - L8
+    L8: nop
+    L9: nop
+    jmp M9
+    times 122 nop
+    mov esp, [ebp + M9 - M8]
+    M8: nop
+    M9: nop`,
   'label addresses stay full size; differences and equ values are plain numbers': `
     bits 32
     org 0x1000

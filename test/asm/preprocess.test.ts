@@ -215,6 +215,17 @@ const CASES: Record<string, string> = {
     else
       mov ebx, 3
     endif`,
+  '%exitmacro leaves the macro, also from inside %if': `
+    %macro upto 1
+      db 1
+      %if %1 < 2
+        %exitmacro
+      %endif
+      db 2
+    %endmacro
+    upto 1
+    upto 5
+    db 0xee`,
   'line continuation': `
     db 1, \\
        2, \\

@@ -426,6 +426,35 @@ function genStack(rng: Rng): Ins {
   }
 }
 
+/**
+ * Segment registers hold Linux's user selectors under qemu-i386 (CS 0x23; DS/ES/SS/GS 0x2b;
+ * FS 0): the harness sets ours the same, with a matching GDT. Only those values are loaded.
+ */
+function genSegment(rng: Rng): Ins {
+  const none = { def: 0, undef: 0 };
+  const data = ['ds', 'es', 'ss', 'gs'];
+  const o16 = rng.chance(0.3) ? 'o16 ' : '';
+  switch (rng.int(5)) {
+    case 0:
+      return { text: `${o16}push ${rng.pick([...data, 'cs', 'fs'])}\n${o16}pop ${o16 ? rng.pick(R16) : rng.pick(R32)}`, ...none };
+    case 1:
+      return { text: `${o16}push ${rng.pick(data)}\n${o16}pop ${rng.pick(data)}`, ...none };
+    case 2:
+      return { text: `mov ${rng.pick([...R16, ...R32])}, ${rng.pick([...data, 'cs', 'fs'])}`, ...none };
+    case 3: {
+      const r = rng.pick(['ax', 'cx', 'dx', 'bx', 'si', 'di']);
+      return { text: `mov ${r}, 0x2b\nmov ${rng.pick(data)}, ${r}`, ...none };
+    }
+    default: {
+      const d = rng.int(200) - 100;
+      const at = (k: number) => `[ebp${d + k < 0 ? '-' : '+'}${Math.abs(d + k)}]`;
+      const op = rng.pick(['les', 'lds', 'lss', 'lgs']);
+      const r = rng.pick(R32);
+      return { text: `mov word ${at(4)}, 0x2b\n${op} ${r}, ${at(0)}`, ...none };
+    }
+  }
+}
+
 function genFlags(rng: Rng): Ins {
   switch (rng.int(7)) {
     case 0:
@@ -521,6 +550,7 @@ const GENERATORS: [number, (rng: Rng) => Ins][] = [
   [3, genBcd],
   [1, genXlat],
   [6, genBranch],
+  [3, genSegment],
 ];
 const TOTAL_WEIGHT = GENERATORS.reduce((a, [w]) => a + w, 0);
 

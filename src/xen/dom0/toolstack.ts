@@ -14,6 +14,8 @@ import type { Domain, Vcpu } from '../domain';
 import { buildFromConfig } from '../system';
 import { resolveCpuSet } from '../config';
 import { attachConsole } from './console';
+import { introduceDomain } from './xenstore/service';
+import { attachDisks } from './blkback-service';
 import { HYPERCALL, XEN_DOMCTL, XEN_CONST, VIRQ } from '../abi';
 import { guestIncludeDir, loadKernel } from '../kernel';
 import { buildPvDomain } from '../builder';
@@ -214,6 +216,9 @@ export class Toolstack {
     const consoleEvtchn = this.offer(d);
     buildFromConfig(this.hv, d, cfg, { storeEvtchn, consoleEvtchn });
     attachConsole(this.hv, d, d.consoleMfn, d.consolePort);
+    // xenstored: the domain's tree and its store ring (split-driver hook)
+    introduceDomain(this.hv, d);
+    attachDisks(this.hv, d);
     d.vcpus[0].up = true;
   }
 
