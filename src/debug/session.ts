@@ -94,6 +94,9 @@ function readOnlyRows(rows: Row[]): Row[] {
 
 const COMPLETION_REGISTERS = [...GPR32, 'eip', 'eflags', 'cpl', ...SEGMENT_NAMES, 'cr0', 'cr2', 'cr3', 'cr4', ...EFLAGS_BITS.map((f) => f.name.toLowerCase())];
 
+/** How far back a console ring line is matched against console_io lines. */
+const CONSOLE_ECHO_LINES = 64;
+
 /** How long launch waits for configurationDone before running anyway. */
 const CONFIGURATION_WAIT_MS = 3000;
 
@@ -319,6 +322,7 @@ export class XenDebugSession extends LoggingDebugSession {
     this.traceFd = undefined;
     this.control = undefined;
     this.ins = undefined;
+    this.consoleEcho.clear();
   }
 
   protected restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): void {
@@ -372,9 +376,27 @@ export class XenDebugSession extends LoggingDebugSession {
     return this.ins?.domains().find((d) => d.id === domid)?.name ?? `d${domid}`;
   }
 
-  /** Console lines (the hypervisor emits whole lines) prefixed with the domain's name. */
+  /** console_io lines per domain not yet matched by the same line from its console ring */
+  private consoleEcho = new Map<number, string[]>();
+
+  /**
+   * Console lines (the hypervisor emits whole lines) prefixed with the domain's name. A guest
+   * that writes each line through console_io and its console ring (XTF does) shows it once.
+   */
   private onConsole(r: TraceRecord): void {
     if (r.kind !== 'console') return;
+    const seen = this.consoleEcho.get(r.domid) ?? [];
+    this.consoleEcho.set(r.domid, seen);
+    if (r.source === 'pv-ring') {
+      const at = seen.indexOf(r.text);
+      if (at >= 0) {
+        seen.splice(0, at + 1);
+        return;
+      }
+    } else if (r.source === 'console_io') {
+      seen.push(r.text);
+      if (seen.length > CONSOLE_ECHO_LINES) seen.shift();
+    }
     const name = this.domainName(r.domid);
     const lines = r.text.replace(/\n$/, '').split('\n');
     this.sendEvent(new OutputEvent(lines.map((l) => `[${name}] ${l}\n`).join(''), 'stdout'));
