@@ -921,6 +921,8 @@ export class XenDebugSession extends LoggingDebugSession {
       // DAP gives one readable run: skip unmapped bytes before it, report those after it.
       let first = 0;
       while (first < raw.length && raw[first] === undefined) first++;
+      // Nothing readable at all: say so from the start address.
+      if (first === raw.length) return { address: `0x${start.toString(16)}`, unreadableBytes: count };
       let end = first;
       while (end < raw.length && raw[end] !== undefined) end++;
       const data = Buffer.from(raw.slice(first, end) as number[]);

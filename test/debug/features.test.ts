@@ -70,8 +70,10 @@ describe('debug/features on examples/hello (adapter process)', function () {
     await dc.continueRequest({ threadId: entry.body.threadId! });
     await done;
     assert.ok(out.join('').includes('[hello] Jello from a PV guest'), out.join(''));
-    // an unmapped address is refused, naming it
+    // a bad reference is refused, naming the syntax; unmapped bytes are counted, not invented
     await assert.rejects(dc.customRequest('readMemory', { memoryReference: 'bogus', count: 1 }), /not a memory reference/);
+    const hole = await dc.customRequest('readMemory', { memoryReference: 'd1:gva:0xfff00000', count: 16 });
+    assert.deepStrictEqual([hole.body.address, hole.body.data, hole.body.unreadableBytes], ['0xfff00000', undefined, 16]);
   });
 
   it('lists loaded sources, announces threads as domains come and go, writes the trace', async () => {
