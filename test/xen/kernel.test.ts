@@ -2,7 +2,11 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
+import { execFileSync } from 'child_process';
+import * as os from 'os';
 import { loadKernel, KernelError } from '../../src/xen/kernel';
+import { loadDomainConfigText } from '../../src/xen/config';
+import { XenSystem } from '../../src/xen/system';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -36,5 +40,34 @@ describe('xen: kernels', () => {
     const bad = path.join(root, 'test/xen/fixtures/bad.asm');
     assert.throws(() => loadKernel(bad), (e: unknown) => e instanceof KernelError && /bad\.asm:3:\d+: error/.test(e.message));
     assert.throws(() => loadKernel(path.join(root, 'nope.bin')), (e: unknown) => e instanceof KernelError && /nope\.bin: cannot read kernel/.test(e.message));
+  });
+});
+
+describe('xen: a high-half ELF kernel (virt_base 0xC0000000)', () => {
+  it('is built at pseudo-physical vaddr - virt_base and runs with start_info in the high half', function () {
+    const tools = ['nasm', 'ld'].every((t) => {
+      try {
+        execFileSync(t, ['--version'], { stdio: 'ignore' });
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (!tools) this.skip();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xensim-high-'));
+    const fx = path.join(root, 'test/xen/fixtures');
+    execFileSync('nasm', ['-f', 'elf32', '-I', path.join(root, 'guest/include') + '/', '-o', path.join(dir, 'k.o'), path.join(fx, 'highhalf.asm')]);
+    execFileSync('ld', ['-m', 'elf_i386', '-T', path.join(fx, 'highhalf.ld'), '-o', path.join(dir, 'k.elf'), path.join(dir, 'k.o')]);
+    const k = loadKernel(path.join(dir, 'k.elf'));
+    assert.strictEqual(k.virtBase, 0xc0000000);
+    assert.strictEqual(k.entry, 0xc0100000);
+    const cfg = loadDomainConfigText('name = "high"\ntype = "pv"\nkernel = "k.elf"\nmemory = 32\non_poweroff = "preserve"\n', path.join(dir, 'high.cfg')).config!;
+    const sys = new XenSystem([cfg], { dom0: false });
+    assert.strictEqual(sys.run({ maxInstructions: 1e6 }).reason, 'finished');
+    assert.deepStrictEqual(sys.domain(1).consoleLines, ['high half']);
+    const r = sys.readMemory(1, 'gva', sys.image(1)!.symbolAddress('result')!, 4) as number[];
+    const mfnList = (r[0] | (r[1] << 8) | (r[2] << 16) | (r[3] << 24)) >>> 0;
+    assert.ok(mfnList > 0xc0100000, `start_info.mfn_list 0x${mfnList.toString(16)} is a high virtual address`);
+    assert.strictEqual(sys.translate(1, 0, 0xc0100000)?.gpa, 0x100000);
   });
 });
