@@ -30,6 +30,7 @@ import { jsonLinesWriter } from '../trace/jsonl';
 import type { Inspectable, XenStateNode } from '../xen/inspect';
 import { AddressBreakpoint, RecordStop, RunControl, Stopped, ThreadRef } from './control';
 import { disassembleAround } from './disassembly';
+import { DOMAINS_REQUEST, domainsBody } from './domains';
 import { compile, ExprEnv } from './expr';
 import { LaunchConfig, LaunchError, parseLaunchArguments } from './launch';
 import { MachineFactory, unavailableMachine } from './machine';
@@ -993,5 +994,11 @@ export class XenDebugSession extends LoggingDebugSession {
         return { content: `; ${file} is not on this machine: use the Disassembly view\n` };
       }
     });
+  }
+
+  /** `xensim/domains` (domains.ts) for the extension's Xen Domains view and status bar. */
+  protected customRequest(command: string, response: DebugProtocol.Response, args: unknown, request?: DebugProtocol.Request): void {
+    if (command !== DOMAINS_REQUEST) return super.customRequest(command, response, args, request);
+    this.answer(response, () => domainsBody(this.machine(), threadIdOf));
   }
 }
