@@ -97,6 +97,8 @@ export class Assembler {
   private readonly sections: SectionState[] = [];
   private readonly byName = new Map<string, SectionState>();
   private pass = 0;
+  /** first phase: a jump to a label further down is taken as short */
+  private optimisticJumps = true;
   private diag = new Diagnostics();
   // per-pass state
   private cur!: SectionState;
@@ -132,6 +134,11 @@ export class Assembler {
       this.runPass();
       origin = layout(this.sections, this.org);
       const stable = this.converged();
+      if (stable && this.optimisticJumps) {
+        // NASM keeps forward jumps short while everything else settles, then sizes them
+        this.optimisticJumps = false;
+        continue;
+      }
       if (stable || this.pass >= MAX_PASSES) {
         if (!stable) this.diag.error(this.stmts[0]?.src ?? { file: '', line: 1 }, 1, `label addresses still change after ${MAX_PASSES} passes`);
         break;
@@ -257,7 +264,9 @@ export class Assembler {
     symbol: (name) => {
       const s = this.syms.get(name);
       if (!s || s.definedPass === 0) return undefined;
-      return this.valueOf(s);
+      const v = this.valueOf(s);
+      if (s.definedPass < this.pass || s.stmt > this.stmtIndex) v.forward = true;
+      return v;
     },
     here: (base) => {
       if (this.absolute !== undefined) {
@@ -704,7 +713,7 @@ export class Assembler {
     const branch = BRANCHES.test(b.mnemonic);
     let ins: Instruction;
     try {
-      const ctx = { eval: (e: Expr) => this.eval(e), bits: this.bits, section: this.cur.index };
+      const ctx = { eval: (e: Expr) => this.eval(e), bits: this.bits, section: this.cur.index, optimisticJumps: this.optimisticJumps };
       ins = { prefixes: b.prefixes, mnemonic: b.mnemonic, operands: b.ops.map((o) => shapeOperand(o, branch, ctx)), bits: this.bits, address };
     } catch (e) {
       if (!(e instanceof ExprSyntaxError)) throw e;
