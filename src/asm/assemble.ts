@@ -10,7 +10,7 @@ import { LineMap, LineMapEntry } from './linemap';
 import { listingRows } from './listing';
 import { EncodeError, Instruction } from './operand';
 import { Body, Statement } from './parse';
-import { BRANCHES, immediateWarnings, shapeOperand } from './operands';
+import { BRANCHES, immediateWarnings, OperandContext, shapeOperand } from './operands';
 import { MAX_SECTION_BYTES, OutputBuffer, OutputTooLarge } from './buffer';
 
 export type Encoder = (ins: Instruction) => Uint8Array;
@@ -636,6 +636,8 @@ export class Assembler {
   }
 
   private readonly binaries = new Map<string, Uint8Array | undefined>();
+  /** reused for every instruction (one object, not one per instruction and pass) */
+  private readonly operandCtx: OperandContext = { eval: (e: Expr) => this.eval(e), bits: 16, section: 0, optimisticJumps: true };
   /** last encoding of each instruction statement, by statement index */
   private readonly encodings: ({ key: string; bytes: Uint8Array } | undefined)[] = [];
 
@@ -713,7 +715,10 @@ export class Assembler {
     const branch = BRANCHES.test(b.mnemonic);
     let ins: Instruction;
     try {
-      const ctx = { eval: (e: Expr) => this.eval(e), bits: this.bits, section: this.cur.index, optimisticJumps: this.optimisticJumps };
+      const ctx = this.operandCtx;
+      ctx.bits = this.bits;
+      ctx.section = this.cur.index;
+      ctx.optimisticJumps = this.optimisticJumps;
       ins = { prefixes: b.prefixes, mnemonic: b.mnemonic, operands: b.ops.map((o) => shapeOperand(o, branch, ctx)), bits: this.bits, address };
     } catch (e) {
       if (!(e instanceof ExprSyntaxError)) throw e;
