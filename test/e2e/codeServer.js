@@ -77,9 +77,11 @@ class CodeServer {
     return execFileSync(NODE24, [CS, ...this.flags, '--install-extension', vsix], { env: this.env, encoding: 'utf8', timeout: 120000 });
   }
 
-  async start() {
+  /** `testDriver`: let the workbench URL's payload run extension tests (extensionTestsPath). */
+  async start(testDriver = false) {
     this.port = await freePort();
-    this.proc = spawn(NODE24, [CS, '--bind-addr', `127.0.0.1:${this.port}`, ...this.flags, '--reconnection-grace-time', '5'], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const extra = testDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : [];
+    this.proc = spawn(NODE24, [CS, '--bind-addr', `127.0.0.1:${this.port}`, ...this.flags, '--reconnection-grace-time', '5', ...extra], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.log = '';
     await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`code-server did not start in 120 s:\n${this.log}`)), 120000);
