@@ -7,9 +7,10 @@ import { Diagnostic, Diagnostics, SourceLocation } from './diagnostics';
 import { Cursor, EvalContext, Expr, ExprSyntaxError, Value, evaluate, parseExpr } from './expr';
 import { layout, Section } from './layout';
 import { LineMap, LineMapEntry } from './linemap';
-import { untokenize } from './lexer';
-import { EncodeError, Instruction, MemOperand, Operand, Register } from './operand';
-import { Body, OperandAst, Statement } from './parse';
+import { listingRows } from './listing';
+import { EncodeError, Instruction } from './operand';
+import { Body, Statement } from './parse';
+import { BRANCHES, immediateWarnings, shapeOperand } from './operands';
 import { MAX_SECTION_BYTES, OutputBuffer, OutputTooLarge } from './buffer';
 
 export type Encoder = (ins: Instruction) => Uint8Array;
@@ -76,9 +77,7 @@ interface Istruc {
 
 const MAX_PASSES = 64;
 const MAX_BRANCH_COPIES = 1_000_000;
-const BRANCHES = /^(j[a-z]+|call|loop[a-z]*)$/;
 const NOP = 0x90;
-const SBYTE_FORMS = /^(add|or|adc|sbb|and|sub|xor|cmp|imul|push)$/;
 const PREFIX_BYTES: Record<string, number> = {
   lock: 0xf0, rep: 0xf3, repe: 0xf3, repz: 0xf3, repne: 0xf2, repnz: 0xf2,
   es: 0x26, cs: 0x2e, ss: 0x36, ds: 0x3e, fs: 0x64, gs: 0x65,
@@ -240,33 +239,11 @@ export class Assembler {
     }
   }
 
-  /**
-   * One statement in NASM's listing layout: line, offset in the section, up to 9 bytes a row
-   * (`-` when more follow), `<1>` on lines from macros (with the macro body's line number).
-   */
   private listLine(st: Statement, sec: SectionState, start: number, absolute: boolean, copies: number): void {
-    const text = st.src.text ?? untokenize(st.src.toks);
-    const line = String(st.src.macro?.line ?? st.src.line).padStart(6);
-    const mark = st.src.macro ? '<1> ' : '    ';
     const size = (absolute ? this.absolute ?? start : sec === this.cur ? this.cur.length : sec.length) - start;
-    const addr = (n: number): string => (n >>> 0).toString(16).toUpperCase().padStart(8, '0');
-    const hex = (b: ArrayLike<number>): string => Array.from(b, (x) => x.toString(16).toUpperCase().padStart(2, '0')).join('');
-    if (size <= 0 || absolute || !sec.progbits || sec !== this.cur) {
-      const res = size > 0 ? `<res ${size.toString(16).toUpperCase()}h>` : '';
-      this.listing!.push(`${line} ${size > 0 ? addr(start) : ''.padEnd(8)} ${res.padEnd(18)}  ${mark}${text}`);
-      return;
-    }
-    const bytes = sec.out.bytes(start + size).subarray(start);
-    if (copies > 1 && size % copies === 0) {
-      const one = hex(bytes.subarray(0, size / copies)) + `<rep ${copies.toString(16).toUpperCase()}h>`;
-      this.listing!.push(`${line} ${addr(start)} ${one.padEnd(18)}  ${mark}${text}`);
-      return;
-    }
-    for (let i = 0; i < size; i += 9) {
-      const row = hex(bytes.subarray(i, Math.min(size, i + 9)));
-      const more = i + 9 < size ? '-' : ' ';
-      this.listing!.push(`${line} ${addr(start + i)} ${row.padEnd(18)}${more}${i === 0 ? ` ${mark}${text}` : ''}`);
-    }
+    const stored = size > 0 && !absolute && sec.progbits && sec === this.cur;
+    const bytes = stored ? sec.out.bytes(start + size).subarray(start) : undefined;
+    this.listing!.push(...listingRows(st.src, start, size, bytes, copies));
   }
 
   /** offset in the current section, or the absolute address in absolute space */
@@ -377,6 +354,7 @@ export class Assembler {
 
   /** `n` copies of one byte (padding), without building them first */
   private emitFill(n: number, value: number, col: number): void {
+    if (n <= 0) return;
     if (this.absolute !== undefined || !this.cur.progbits) {
       this.emit(new Uint8Array(Math.min(n, 1)), col); // the same diagnostic as any data here
       if (this.absolute !== undefined) this.absolute += n - Math.min(n, 1);
@@ -567,6 +545,9 @@ export class Assembler {
       case 'equ': {
         const v = this.eval(b.e);
         if (v.across) this.diag.error(this.loc, b.col, 'invalid operand type');
+        // NASM's equ keeps only the first label's section: the subtracted label's section base
+        // comes back when the value is used
+        if (v.selfRel && this.absolute === undefined) v.v += BigInt(this.cur.vma);
         this.defineEqu(st.label!.name, st.label!.col, v);
         return;
       }
@@ -646,6 +627,8 @@ export class Assembler {
   }
 
   private readonly binaries = new Map<string, Uint8Array | undefined>();
+  /** last encoding of each instruction statement, by statement index */
+  private readonly encodings: ({ key: string; bytes: Uint8Array } | undefined)[] = [];
 
   private incbin(b: Extract<Body, { k: 'incbin' }>): void {
     const key = `${this.loc.file}\0${b.file}`;
@@ -670,8 +653,8 @@ export class Assembler {
     const base = this.absolute !== undefined ? this.struc?.start ?? 0 : 0;
     const k = (n - ((this.here() - base) % n)) % n;
     if (b.fill) for (let i = 0; i < k; i++) this.body(b.fill, st);
-    else if (b.b || this.absolute !== undefined || !this.cur.progbits) this.reserveQuiet(k);
-    else this.emitFill(k, NOP, b.col);
+    else if (b.b) this.reserveQuiet(k);
+    else this.emitFill(k, NOP, b.col); // NOPs even in .bss or struc, with NASM's complaint there
   }
 
   private reserveQuiet(n: number): void {
@@ -694,8 +677,10 @@ export class Assembler {
         this.reserveQuiet(size);
       } else {
         const v = this.eval(item.e);
-        if (v.complex || v.reloc < -1 || v.reloc > 1) this.diag.error(this.loc, item.col, 'expression is not simple or relocatable');
-        else if (v.known && size <= 4) {
+        // dt/do/dy/dz hold floating-point and vector data in NASM, never integers
+        if (size > 8) this.diag.error(this.loc, item.col, `integer supplied as ${size * 8}-bit data`);
+        else if (v.complex || v.reloc < -1 || v.reloc > 1) this.diag.error(this.loc, item.col, 'expression is not simple or relocatable');
+        else if (v.known && v.reloc === 0 && size <= 4) { // NASM does not bound-check an address
           const bits = BigInt(size * 8);
           // NASM's bound is -2^n..2^n-1: any n-bit pattern, signed or not, and then some
           if (v.v < -(1n << bits) || v.v >= 1n << bits) {
@@ -719,121 +704,44 @@ export class Assembler {
     const branch = BRANCHES.test(b.mnemonic);
     let ins: Instruction;
     try {
-      ins = { prefixes: b.prefixes, mnemonic: b.mnemonic, operands: b.ops.map((o) => this.operand(o, branch)), bits: this.bits, address };
+      const ctx = { eval: (e: Expr) => this.eval(e), bits: this.bits, section: this.cur.index };
+      ins = { prefixes: b.prefixes, mnemonic: b.mnemonic, operands: b.ops.map((o) => shapeOperand(o, branch, ctx)), bits: this.bits, address };
     } catch (e) {
       if (!(e instanceof ExprSyntaxError)) throw e;
       this.diag.error(this.loc, e.col, e.message);
       return;
     }
+    // A statement whose evaluated operands did not change since the last pass encodes the same.
+    const key = encodingKey(ins, branch);
+    const cached = this.encodings[this.stmtIndex];
     let bytes: Uint8Array;
     try {
-      bytes = this.encode(ins);
+      if (cached && cached.key === key) bytes = cached.bytes;
+      else {
+        bytes = this.encode(ins);
+        this.encodings[this.stmtIndex] = { key, bytes };
+      }
     } catch (e) {
       if (!(e instanceof EncodeError)) throw e;
       const col = e.operand !== undefined && b.ops[e.operand] ? b.ops[e.operand].col : b.col;
       this.diag.error(this.loc, col, e.message);
       return;
     }
-    this.checkImmediates(b, ins);
+    for (const w of immediateWarnings(b, ins)) this.diag.warning(this.loc, w.col, w.message);
     this.emit(bytes, b.col);
   }
+}
 
-  /**
-   * NASM warns when an immediate does not fit the field it lands in. The field is the size of
-   * the other operand (or the explicit size); the encoder reports only impossible forms.
-   */
-  private checkImmediates(b: Extract<Body, { k: 'insn' }>, ins: Instruction): void {
-    let width = 0;
-    for (const o of ins.operands) {
-      if (o.kind === 'reg' && o.reg.cls === 'gpr') width = o.reg.size;
-      else if (o.kind === 'mem' && (o.size === 1 || o.size === 2 || o.size === 4)) width = o.size;
-    }
-    if (b.mnemonic === 'int') width = 1;
-    ins.operands.forEach((o, i) => {
-      if (o.kind !== 'imm' || !o.known || o.jump || BRANCHES.test(b.mnemonic)) return;
-      const size = o.size ?? width;
-      if (size !== 1 && size !== 2 && size !== 4) return;
-      if (o.size === 1 && width !== 1) {
-        // an explicit byte that the CPU sign-extends to the operand size (push byte, add eax, byte)
-        if (o.value < -128 || o.value > 127) this.diag.warning(this.loc, b.ops[i].col, 'signed byte value exceeds bounds');
-        return;
-      }
-      const bits = size * 8;
-      if (o.value < -(2 ** bits) || o.value >= 2 ** bits) {
-        const name = size === 1 ? 'byte' : size === 2 ? 'word' : 'dword';
-        // NASM words it differently where a sign-extended imm8 form exists for the dword
-        const kind = size === 4 && SBYTE_FORMS.test(b.mnemonic) ? 'value' : 'data';
-        this.diag.warning(this.loc, b.ops[i].col, `${name} ${kind} exceeds bounds`);
-      }
-    });
+/** What can change an instruction's bytes between passes: operand values, and a branch's address. */
+function encodingKey(ins: Instruction, branch: boolean): string {
+  let key = branch ? String(ins.address) : '';
+  for (const o of ins.operands) {
+    if (o.kind === 'imm') key += `|${o.value},${o.known ? 1 : 0},${o.jump ?? ''}`;
+    else if (o.kind === 'mem') key += `|${o.disp},${o.dispKnown ? 1 : 0}`;
+    else if (o.kind === 'far') key += `|${o.segment}:${o.offset},${o.known ? 1 : 0}`;
+    else key += '|r';
   }
-
-  private operand(o: OperandAst, branch: boolean): Operand {
-    switch (o.k) {
-      case 'reg':
-        return { kind: 'reg', reg: o.reg };
-      case 'imm': {
-        const v = this.eval(o.e);
-        if (v.across) throw new ExprSyntaxError('invalid operand type', o.col);
-        // A label address stays full-size (NASM relocates it), except as a branch target,
-        // where only the distance matters; a target in another section is never short.
-        let jump = o.jump;
-        if (branch && v.reloc !== 0 && v.section !== undefined && v.section !== this.cur.index && !jump) jump = 'near';
-        return { kind: 'imm', value: Number(v.v), known: v.known && (v.reloc === 0 || branch), size: o.size, strict: o.strict, jump };
-      }
-      case 'far': {
-        const seg = this.eval(o.seg);
-        const off = this.eval(o.off);
-        return { kind: 'far', segment: Number(seg.v), offset: Number(off.v), known: seg.known && off.known, size: o.size };
-      }
-      case 'mem':
-        return this.memory(o);
-    }
-  }
-
-  private memory(o: Extract<OperandAst, { k: 'mem' }>): MemOperand {
-    if (o.regs.length > 2) throw new ExprSyntaxError('invalid effective address: too many registers', o.col);
-    let base: Register | undefined;
-    let index: Register | undefined;
-    let scale = 1;
-    for (const r of o.regs) {
-      // `[nosplit eax*1]` keeps eax as an index (SIB + disp32), as NASM's hint does
-      if (r.mul === 1 && !base && !(o.nosplit && r.scaled && o.regs.length === 1)) base = r.reg;
-      else if (!index) {
-        index = r.reg;
-        scale = r.mul;
-      } else throw new ExprSyntaxError('invalid effective address: two index registers', o.col);
-    }
-    if (index && !base && !o.nosplit && (scale === 1 || scale === 2)) {
-      // NASM turns [eax*2] into [eax+eax] and [eax*1] into [eax]: shorter than disp32
-      base = index;
-      if (scale === 1) index = undefined;
-      scale = 1;
-    }
-    if (index && !base && (scale === 3 || scale === 5 || scale === 9)) {
-      base = index;
-      scale -= 1;
-    }
-    if (index && base && scale === 1 && index.name === 'esp') [base, index] = [index, base];
-    if (index && scale !== 1 && scale !== 2 && scale !== 4 && scale !== 8) throw new ExprSyntaxError('invalid effective address: impossible scale factor', o.col);
-    const d: Value = o.disp ? this.eval(o.disp) : { v: 0n, known: true, reloc: 0 };
-    if (d.across || (d.complex && d.reloc !== 0)) throw new ExprSyntaxError('invalid effective address: impossible segment base multiplier', o.col);
-    return {
-      kind: 'mem',
-      // `jmp far [x]`: a far pointer is seg:off32 (6 bytes) in 32-bit code, seg:off16 in 16-bit
-      size: o.size ?? (o.far ? (this.bits === 16 ? 4 : 6) : undefined),
-      seg: o.seg,
-      base,
-      index,
-      scale: scale as 1 | 2 | 4 | 8,
-      disp: Number(d.v),
-      dispKnown: d.known && d.reloc === 0,
-      hasDisp: o.disp !== undefined,
-      dispSize: o.dispSize,
-      nosplit: o.nosplit || undefined,
-      far: o.far || undefined,
-    };
-  }
+  return key;
 }
 
 export function diagnosticsOf(list: readonly Diagnostic[]): { errors: Diagnostic[]; warnings: Diagnostic[] } {

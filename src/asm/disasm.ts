@@ -4,7 +4,10 @@
  * NASM-syntax text (when NASM can express those exact bytes' meaning), which re-assembles to
  * an instruction that disassembles to the same text.
  */
-import { Form, FORMS, FORMS_BY_MNEMONIC, Pattern } from './table';
+import { nasmSpelling } from './disasm-nasm';
+import { hex, mem16, mem32, ModRM, R16, R32, R8, Reader, SREG, Truncated } from './disasm-operands';
+import { PREFIX_BYTES, prefixName, prefixNames, PrefixState, SEG_PREFIX, unusedPrefixes } from './disasm-prefixes';
+import { Form, FORMS, Pattern } from './table';
 import { noWait, X87_ENV, X87_MEM, x87Reg } from './x87';
 
 export interface Decoded {
@@ -19,42 +22,12 @@ export interface Decoded {
   target?: number;
 }
 
-const R8 = ['al', 'cl', 'dl', 'bl', 'ah', 'ch', 'dh', 'bh'];
-const R16 = ['ax', 'cx', 'dx', 'bx', 'sp', 'bp', 'si', 'di'];
-const R32 = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
-const SREG = ['es', 'cs', 'ss', 'ds', 'fs', 'gs', '?', '?'];
-const IDX16 = ['bx+si', 'bx+di', 'bp+si', 'bp+di', 'si', 'di', 'bp', 'bx'];
-const SEG_PREFIX: Record<number, string> = { 0x26: 'es', 0x2e: 'cs', 0x36: 'ss', 0x3e: 'ds', 0x64: 'fs', 0x65: 'gs' };
-const PREFIX_NAME: Record<number, string> = { ...SEG_PREFIX, 0x66: 'data16', 0x67: 'addr16', 0xf0: 'lock', 0xf2: 'repnz', 0xf3: 'repz' };
-/** objdump names a size prefix after the size it selects: data16/addr16 in 32-bit code, data32/addr32 in 16-bit. */
-function prefixName(byte: number, bits: 16 | 32): string {
-  if (bits === 16 && (byte === 0x66 || byte === 0x67)) return byte === 0x66 ? 'data32' : 'addr32';
-  return PREFIX_NAME[byte];
-}
-const PREFIX_BYTES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]);
-/** NASM emits prefixes in this order; text with another order cannot round-trip through NASM. */
-const NASM_PREFIX_RANK: Record<number, number> = { 0xf2: 0, 0xf3: 0, 0xf0: 1, 0x26: 2, 0x2e: 2, 0x36: 2, 0x3e: 2, 0x64: 2, 0x65: 2, 0x66: 3, 0x67: 4 };
-const REP_STRING = new Set(['ins', 'outs', 'movs', 'lods', 'stos']);
-const NASM_PREFIX: Record<number, string> = { 0xf3: 'repe', 0xf2: 'repne' };
-/** Instructions whose f2/f3 objdump calls xacquire/xrelease under lock (binutils HLE_Fixup1). */
-const HLE_LOCKED = new Set(['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'inc', 'dec', 'not', 'neg', 'bts', 'btr', 'btc', 'cmpxchg', 'xadd', 'cmpxchg8b']);
-
-/** Near branches on which objdump calls f2 "bnd" (MPX). */
-function isBndBranch(f: Form): boolean {
-  if (f.ops.some((p) => p.startsWith('far') || p.startsWith('mfar'))) return false;
-  if (f.mnemonic === 'ret' || f.mnemonic === 'call') return true;
-  if (f.mnemonic === 'jmp') return true;
-  return /^j/.test(f.mnemonic) && f.ops[0]?.startsWith('rel') && f.opcode[0] !== 0xe3;
-}
-
 const MEM_LABEL: Partial<Record<Pattern, string>> = {
   rm8: 'BYTE', rm16: 'WORD', rm32: 'DWORD', m8: 'BYTE', m16: 'WORD', m32: 'DWORD', m64: 'QWORD',
   m48: 'FWORD', mfar32: 'FWORD', mfar16: 'DWORD',
   Xb: 'BYTE', Xw: 'WORD', Xd: 'DWORD', Yb: 'BYTE', Yw: 'WORD', Yd: 'DWORD', Zb: 'BYTE',
 };
 const NASM_SIZE: Record<string, string> = { BYTE: 'byte', WORD: 'word', DWORD: 'dword', QWORD: 'qword', FWORD: 'fword' };
-
-const hex = (v: number): string => '0x' + (v >>> 0).toString(16);
 
 /** Candidate forms by opcode key: one byte, or 0x100 | second byte after 0F. */
 const INDEX: Map<number, Form[]> = (() => {
@@ -73,57 +46,6 @@ const INDEX: Map<number, Form[]> = (() => {
   }
   return m;
 })();
-
-class Truncated extends Error {}
-
-class Reader {
-  pos: number;
-  constructor(readonly bytes: Uint8Array, readonly start: number, readonly end: number) {
-    this.pos = start;
-  }
-  peek(ahead = 0): number {
-    if (this.pos + ahead >= this.end) throw new Truncated();
-    return this.bytes[this.pos + ahead];
-  }
-  u8(): number {
-    const v = this.peek();
-    this.pos++;
-    return v;
-  }
-  s8(): number {
-    return (this.u8() << 24) >> 24;
-  }
-  u16(): number {
-    return this.u8() | (this.u8() << 8);
-  }
-  u32(): number {
-    return (this.u16() | (this.u16() << 16)) >>> 0;
-  }
-}
-
-interface PrefixState {
-  bits: 16 | 32;
-  list: { byte: number; index: number }[];
-  seg?: number;
-  segAt: number;
-  dataAt: number;
-  addrAt: number;
-  repzAt: number;
-  opsize: 16 | 32;
-  adsize: 16 | 32;
-  segUsed: boolean;
-  dataUsed: boolean;
-  addrUsed: boolean;
-  mandatoryUsed: boolean;
-}
-
-interface ModRM {
-  mod: number;
-  reg: number;
-  rm: number;
-  /** formatted memory operand parts (when mod != 3) */
-  mem?: MemText;
-}
 
 const isMemOnly = (p: Pattern): boolean => /^m(\d|far|$)/.test(p);
 const isRegOnly = (p: Pattern): boolean => p === 'rr16' || p === 'rr32';
@@ -145,120 +67,9 @@ function formFits(f: Form, r: Reader, keyLen: number, ps: PrefixState, lastRep: 
   return true;
 }
 
-/** 32-bit effective address in objdump's spelling (binutils OP_E_memory). */
-/** A memory operand's spellings; `direct` when it is a bare disp32 (binutils then leaves 67 unused). */
-interface MemText {
-  text: string;
-  nasm?: string;
-  direct?: boolean;
-}
-
-function mem32(r: Reader, mod: number, rm: number): MemText {
-  const havesib = rm === 4;
-  let base = rm;
-  let index = 4;
-  let scale = 0;
-  if (havesib) {
-    const sib = r.u8();
-    base = sib & 7;
-    index = (sib >> 3) & 7;
-    scale = sib >> 6;
-  }
-  let disp = 0;
-  const haveindex = havesib && index !== 4;
-  let havebase = true;
-  if (mod === 0 && base === 5) {
-    havebase = false;
-    disp = r.u32() | 0;
-  } else if (mod === 1) disp = r.s8();
-  else if (mod === 2) disp = r.u32() | 0;
-  const needindex = havesib && !havebase && !haveindex;
-  const havedisp = havebase || needindex || (havesib && (haveindex || scale !== 0));
-  if (!havedisp) return { text: `{seg}${hex(disp)}`, nasm: `[{nseg}${hex(disp)}]`, direct: true };
-  let t = '[';
-  if (havebase) t += R32[base];
-  if (havesib && (scale !== 0 || needindex || haveindex || (havebase && base !== 4))) {
-    if (havebase) t += '+';
-    t += (haveindex ? R32[index] : 'eiz') + '*' + (1 << scale);
-  }
-  if (disp !== 0 || mod !== 0 || base === 5) t += disp >= 0 ? '+' + hex(disp) : '-' + hex(-disp);
-  t += ']';
-  // NASM can say this unless it needs an index of none (eiz) other than plain [esp]
-  const eiz = havesib && !haveindex && !(havebase && base === 4 && scale === 0);
-  if (eiz) return { text: `{seg}${t}` };
-  const force = mod === 1 ? 'byte ' : mod === 2 ? 'dword ' : '';
-  let inner = '';
-  if (havebase) inner += R32[base];
-  if (haveindex) inner += (inner ? '+' : '') + R32[index] + '*' + (1 << scale);
-  const split = !havebase && haveindex ? 'nosplit ' : '';
-  // [esp] is spelled by NASM with esp as the base; ebp+esi style pairs keep their order
-  if (!havebase) inner += (disp >= 0 ? '+' : '-') + hex(Math.abs(disp));
-  else if (mod !== 0) inner += (disp >= 0 ? '+' : '-') + hex(Math.abs(disp));
-  return { text: `{seg}${t}`, nasm: `[${force}${split}{nseg}${inner}]` };
-}
-
-function mem16(r: Reader, mod: number, rm: number): MemText {
-  let disp = 0;
-  if (mod === 0 && rm === 6) disp = (r.u16() << 16) >> 16;
-  else if (mod === 1) disp = r.s8();
-  else if (mod === 2) disp = (r.u16() << 16) >> 16;
-  if (mod === 0 && rm === 6) return { text: `{seg}${hex(disp & 0xffff)}`, nasm: `[{nseg}word ${hex(disp & 0xffff)}]` };
-  let t = '[' + IDX16[rm];
-  if (disp !== 0 || mod !== 0) t += disp >= 0 ? '+' + hex(disp) : '-' + hex(-disp);
-  t += ']';
-  const force = mod === 1 ? 'byte ' : mod === 2 ? 'word ' : '';
-  const d = mod === 0 ? '' : (disp >= 0 ? '+' : '-') + hex(Math.abs(disp));
-  return { text: `{seg}${t}`, nasm: `[${force}{nseg}${IDX16[rm]}${d}]` };
-}
-
 interface Rendered {
   text: string;
   nasm?: string;
-}
-
-/**
- * What objdump calls each prefix byte: its plain name, renamed by binutils' fixups (rep on
- * string moves, bnd on near branches, xacquire/xrelease on HLE-capable writes, notrack).
- */
-function prefixNames(ps: PrefixState, form: Form, modrm: ModRM | undefined, notrack: boolean): { names: string[]; nasmNames: string[] } {
-  const names = ps.list.map(({ byte }) => prefixName(byte, ps.bits));
-  const nasmNames = ps.list.map(({ byte }) => NASM_PREFIX[byte] ?? PREFIX_NAME[byte]);
-  const repnzAt = ps.list.map((p) => p.byte).lastIndexOf(0xf2);
-  if (ps.repzAt >= 0 && REP_STRING.has(form.disName)) {
-    names[ps.repzAt] = 'rep';
-    nasmNames[ps.repzAt] = 'rep';
-  }
-  const memFirst = modrm !== undefined && modrm.mod !== 3 && /^(rm|m)/.test(form.ops[0] ?? '');
-  const lock = ps.list.some((p) => p.byte === 0xf0);
-  if (memFirst && ((lock && HLE_LOCKED.has(form.mnemonic)) || form.mnemonic === 'xchg')) {
-    if (ps.repzAt >= 0) names[ps.repzAt] = 'xrelease';
-    if (repnzAt >= 0) names[repnzAt] = 'xacquire';
-  } else if (memFirst && form.mnemonic === 'mov' && /^(r|imm)/.test(form.ops[1]) && ps.repzAt > repnzAt) {
-    names[ps.repzAt] = 'xrelease';
-  }
-  if (repnzAt >= 0 && isBndBranch(form)) names[repnzAt] = 'bnd';
-  if (notrack) names[ps.segAt] = 'notrack';
-  return { names, nasmNames };
-}
-
-/** The prefix words objdump prints (those the instruction did not use) and their NASM spelling. */
-function unusedPrefixes(ps: PrefixState, names: string[], nasmNames: string[], bits: 16 | 32): { words: string[]; nasmWords: string[]; nasmOrder: boolean } {
-  const words: string[] = [];
-  const nasmWords: string[] = [];
-  let lastRank = -1;
-  let nasmOrder = true;
-  ps.list.forEach(({ byte, index }) => {
-    const rank = NASM_PREFIX_RANK[byte];
-    if (rank <= lastRank) nasmOrder = false;
-    lastRank = rank;
-    if (SEG_PREFIX[byte] && ps.segUsed && index === ps.segAt) return;
-    if (byte === 0x66 && ps.dataUsed && index === ps.dataAt) return;
-    if (byte === 0x67 && ps.addrUsed && index === ps.addrAt) return;
-    if (byte === 0xf3 && ps.mandatoryUsed && index === ps.repzAt) return;
-    words.push(names[index]);
-    nasmWords.push(byte === 0x66 ? (bits === 32 ? 'o16' : 'o32') : byte === 0x67 ? (bits === 32 ? 'a16' : 'a32') : nasmNames[index]);
-  });
-  return { words, nasmWords, nasmOrder };
 }
 
 /** An x87 instruction (d8–df, after an optional merged fwait), as objdump prints it. */
@@ -348,9 +159,10 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
   const form = cands.find((f) => f.mandatory !== undefined) ?? cands.find((f) => f.osize === undefined || f.osize === ps.opsize);
   if (!form) {
     const words = ps.list.map(({ byte }) => prefixName(byte, bits));
-    // objdump consumes the prefixes and the opcode bytes (three for the 0f 38 / 0f 3a maps)
-    const three = key === 0x138 || key === 0x13a ? 1 : 0;
-    return bad(bytes, offset, address, r.pos - offset + three, [...words, '(bad)'].join(' '));
+    // objdump consumes the prefixes and the opcode bytes (three for the 0f 38 / 0f 3a maps;
+    // an unknown 3DNow! 0f 0f form, though, only its first byte)
+    const extra = key === 0x138 || key === 0x13a ? 1 : key === 0x10f ? -1 : 0;
+    return bad(bytes, offset, address, r.pos - offset + extra, [...words, '(bad)'].join(' '));
   }
   r.pos += form.opcode.length - keyLen;
   if (form.mandatory !== undefined) ps.mandatoryUsed = true;
@@ -480,52 +292,6 @@ function decodeInner(bytes: Uint8Array, offset: number, address: number, bits: 1
     nasm = nasmSpelling({ form, nasmOps, nasmWords, segName, ps, bits, modrm, imms });
   }
   return { address, length, bytes: bytes.slice(offset, offset + length), text, nasm, ...(rel !== undefined ? { target: rel } : {}) };
-}
-
-interface SpellingContext {
-  form: Form;
-  nasmOps: string[];
-  nasmWords: string[];
-  segName?: string;
-  ps: PrefixState;
-  bits: 16 | 32;
-  modrm?: ModRM;
-  imms: number[];
-}
-
-/** Whether NASM's mnemonic alone fixes the operand size (iretw, cbw, movsw ...). */
-function mnemonicImpliesSize(f: Form): boolean {
-  return (FORMS_BY_MNEMONIC.get(f.mnemonic) ?? []).every((g) => g.osize === f.osize);
-}
-
-/**
- * The instruction in NASM syntax, such that NASM's bytes disassemble to the same text; or
- * undefined where NASM cannot say it (an eiz index, rel16 jumps, prefixes out of NASM's order,
- * `shl eax,0x1` spelled with an imm8, `mov eax,[disp32]` through ModRM rather than moffs).
- */
-function nasmSpelling(c: SpellingContext): string | undefined {
-  const { form, ps, bits, modrm } = c;
-  if (form.ops.includes('rel16') || form.ops.includes('tr') || !FORMS_BY_MNEMONIC.has(form.mnemonic)) return undefined;
-  if (form.mnemonic === 'fwait' && c.nasmWords.length > 0) return undefined; // NASM treats wait as a prefix itself
-  const shiftByOne = form.ops.length === 2 && form.ops[1] === 'imm8' && /^(rol|ror|rcl|rcr|shl|shr|sal|sar)$/.test(form.mnemonic) && c.imms[0] === 1;
-  if (shiftByOne) return undefined;
-  const direct = modrm !== undefined && modrm.mod === 0 && modrm.rm === (ps.adsize === 32 ? 5 : 6);
-  if (direct && form.mnemonic === 'mov' && c.nasmOps.some((o) => o === 'al' || o === 'ax' || o === 'eax')) return undefined;
-  const implicit = form.disOps.some((p) => /^[XYZ]/.test(p)); // string instructions: memory operands implied
-  const words = [...c.nasmWords];
-  if (implicit && ps.segUsed && c.segName) words.push(c.segName);
-  if (implicit && ps.adsize !== bits) words.push(bits === 32 ? 'a16' : 'a32');
-  const pushImm = form.mnemonic === 'push' && /^(imm|sbyte)/.test(form.ops[0] ?? '');
-  const sizeShown = pushImm || form.ops.some((p) => /^(r8|r16|r32|rm|rr|rx|al|ax|eax|m16|m32|m64)/.test(p));
-  if (form.osize !== undefined && form.osize !== bits && !sizeShown && !mnemonicImpliesSize(form)) words.push(bits === 32 ? 'o16' : 'o32');
-  let ops = c.nasmOps;
-  // NASM puts xchg's first register in ModRM.reg; objdump prints ModRM.rm first
-  if (form.mnemonic === 'xchg' && modrm?.mod === 3) {
-    if (ops.some((o) => o === 'eax' || o === 'ax')) return undefined; // NASM would pick 90+r
-    ops = [ops[1], ops[0]];
-  }
-  if (pushImm) ops = [(form.osize === 16 ? 'word ' : 'dword ') + ops[0]];
-  return [...words, form.mnemonic].join(' ') + (ops.length ? ' ' + ops.join(', ') : '');
 }
 
 function bad(bytes: Uint8Array, offset: number, address: number, length: number, text = '(bad)'): Decoded {

@@ -7,7 +7,9 @@ import { Form, FORMS_BY_MNEMONIC, Pattern } from './table';
  * table order) whose patterns accept the operands.
  */
 
-const REP: Record<string, number> = { rep: 0xf3, repe: 0xf3, repz: 0xf3, repne: 0xf2, repnz: 0xf2 };
+const REP: Record<string, number> = {
+  rep: 0xf3, repe: 0xf3, repz: 0xf3, repne: 0xf2, repnz: 0xf2, xacquire: 0xf2, xrelease: 0xf3, bnd: 0xf2,
+};
 const SEG: Record<string, number> = { es: 0x26, cs: 0x2e, ss: 0x36, ds: 0x3e, fs: 0x64, gs: 0x65 };
 const KNOWN_PREFIXES = new Set([...Object.keys(REP), ...Object.keys(SEG), 'lock', 'o16', 'o32', 'a16', 'a32']);
 
@@ -116,7 +118,7 @@ function matchOperand(f: Form, pi: number, o: Operand, ctx: Ctx): boolean {
   if (p === 'far16' || p === 'far32') {
     if (o.kind !== 'far') return false;
     const n = p === 'far16' ? 2 : 4;
-    return o.size !== undefined ? o.size === n : f.osize === ctx.wanted;
+    return o.size !== undefined ? o.size === n : f.osize === ctx.ins.bits; // o16/o32 is only a prefix here too
   }
   if (o.kind === 'far') return false;
   if (o.kind === 'imm') return isImmPattern(p) || p === 'one' ? matchImm(p, o, f, ctx) : false;
@@ -197,7 +199,7 @@ function le(value: number, size: number): number[] {
   return out;
 }
 
-function emit(f: Form, ctx: Ctx): Uint8Array {
+function emit(f: Form, ctx: Ctx, warnings: EncodeWarning[]): Uint8Array {
   const { ins } = ctx;
   const ops = ins.operands;
   let regIdx = -1;
@@ -213,7 +215,7 @@ function emit(f: Form, ctx: Ctx): Uint8Array {
   const moffsIdx = f.ops.findIndex((p) => p.startsWith('moffs'));
   const moffsSize = moffsIdx >= 0 ? addressSize(ops[moffsIdx] as MemOperand, ins.bits, ins.prefixes) : undefined;
   const bytes = prefixBytes(ins, f, ctx, ea ?? (moffsSize ? { mod: 0, rm: 0, disp: 0, dispSize: 0, addrSize: moffsSize } : undefined));
-  if (f.mandatory !== undefined) bytes.unshift(f.mandatory);
+  if (f.mandatory !== undefined) bytes.push(f.mandatory); // after the prefixes, as part of the opcode
   const opcode = [...f.opcode];
   if (f.plusReg) {
     const ri = f.ops.findIndex((p) => p === 'r8' || p === 'r16' || p === 'r32');
@@ -227,13 +229,19 @@ function emit(f: Form, ctx: Ctx): Uint8Array {
     else {
       bytes.push((ea!.mod << 6) | (regField << 3) | ea!.rm);
       if (ea!.sib !== undefined) bytes.push(ea!.sib);
+      if (ea!.dispSize === 1 && (ea!.disp < -128 || ea!.disp > 127)) warnings.push({ message: 'byte data exceeds bounds', operand: rmIdx });
       bytes.push(...le(ea!.disp, ea!.dispSize));
     }
   }
   const imms = ops.filter((_, i) => isImmPattern(f.ops[i]));
   let immNext = 0;
   for (const t of f.tail) {
-    if (t.t === 'imm') bytes.push(...le((imms[immNext++] as ImmOperand).value, t.size));
+    if (t.t === 'imm') {
+      const o = imms[immNext++] as ImmOperand;
+      const warning = o.known ? overflow(o, t.size, f.ops[ops.indexOf(o)], f.osize ?? ins.bits, f.mnemonic) : undefined;
+      if (warning) warnings.push({ message: warning, operand: ops.indexOf(o) });
+      bytes.push(...le(o.value, t.size));
+    }
     else if (t.t === 'moffs') {
       const m = ops[moffsIdx] as MemOperand;
       bytes.push(...le(m.disp, moffsSize === 16 ? 2 : 4));
@@ -292,8 +300,46 @@ function sizeOfMem(f: Form, ins: Instruction): number | undefined {
   return i < 0 || i >= f.ops.length ? undefined : MEM_SIZE[f.ops[i]];
 }
 
+/** A NASM warning about an instruction that still encodes (a value truncated to its field). */
+export interface EncodeWarning {
+  message: string;
+  operand?: number;
+}
+
+/** Counts, bit numbers, ports and vectors: NASM's unsigned byte immediates (ib,u). */
+const UNSIGNED_IMM8 = new Set(['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', 'sal', 'sar', 'shld', 'shrd', 'bt', 'bts', 'btr', 'btc', 'enter', 'in', 'out', 'int', 'aam', 'aad']);
+
+/** Mnemonics with a sign-extended imm8 form: NASM calls their overflow a "value", not "data". */
+const SBYTE_CAPABLE = new Set(['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp', 'imul', 'push']);
+
+/**
+ * NASM's -w+number-overflow checks on an immediate: a field takes -2^n … 2^n-1 (signed or
+ * unsigned; "value" where the instruction has an imm8 form), an explicit `byte` that is
+ * sign-extended only what sign-extends back; counts and ports are unsigned bytes.
+ */
+function overflow(o: ImmOperand, size: 1 | 2 | 4, p: Pattern, osize: number, mnemonic: string): string | undefined {
+  const v = o.value;
+  const outside = (bytes: number): boolean => v < -(2 ** (8 * bytes)) || v >= 2 ** (8 * bytes);
+  const name = (bytes: number): string => (bytes === 1 ? 'byte' : bytes === 2 ? 'word' : 'dword');
+  if (p.startsWith('sbyte') && o.size === 1) {
+    const wrapped = osize === 16 ? (v << 16) >> 16 : v | 0;
+    return wrapped < -128 || wrapped > 127 ? 'signed byte value exceeds bounds' : undefined;
+  }
+  // (a size keyword makes it "data" again, except on push)
+  if ((o.size === undefined || mnemonic === 'push') && (p.startsWith('sbyte') || (size > 1 && SBYTE_CAPABLE.has(mnemonic)))) {
+    return outside(osize / 8) ? `${name(osize / 8)} value exceeds bounds` : undefined;
+  }
+  if (size === 1 && UNSIGNED_IMM8.has(mnemonic)) return v < 0 || v > 255 ? 'byte data exceeds bounds' : undefined;
+  return outside(size) ? `${name(size)} data exceeds bounds` : undefined;
+}
+
 /** The bytes NASM produces for one instruction; throws EncodeError when it cannot be encoded. */
 export function encode(ins: Instruction): Uint8Array {
+  return encodeChecked(ins).bytes;
+}
+
+/** encode(), with the warnings NASM gives for the instruction (values truncated to their fields). */
+export function encodeChecked(ins: Instruction): { bytes: Uint8Array; warnings: EncodeWarning[] } {
   const all = FORMS_BY_MNEMONIC.get(ins.mnemonic);
   if (!all) throw new EncodeError(`unknown instruction '${ins.mnemonic}'`);
   const forms = formsWithOperands(ins.mnemonic, all, ins.operands.length);
@@ -306,7 +352,8 @@ export function encode(ins: Instruction): Uint8Array {
     if (ctx.wild && forms.some((g) => g !== f && sizeOfMem(g, ins) !== sizeOfMem(f, ins) && matches(g, { ...ctx }))) {
       throw new EncodeError('operation size not specified', ins.operands.findIndex((o) => o.kind === 'mem'));
     }
-    return emit(f, ctx);
+    const warnings: EncodeWarning[] = [];
+    return { bytes: emit(f, ctx, warnings), warnings };
   }
   throw failure(ins, forms, ctx);
 }

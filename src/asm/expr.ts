@@ -25,6 +25,8 @@ export interface Value {
   complex?: boolean;
   /** minus a label of another section than the current one: no operand or data can hold it */
   across?: boolean;
+  /** a label of another section minus one of this section (NASM: a self-relative relocation) */
+  selfRel?: boolean;
 }
 
 export interface SymbolValue extends Value {}
@@ -253,7 +255,7 @@ export function evaluate(e: Expr, ctx: EvalContext): Value {
         const twoSections = a.reloc !== 0 && b.reloc !== 0 && a.section !== b.section;
         const across = wasAcross || (twoSections && b.section !== ctx.here(false)?.section);
         const reloc = twoSections && !across ? a.reloc : a.reloc - b.reloc;
-        return { v, known, reloc, section, complex: inner || across, across };
+        return { v, known, reloc, section, complex: inner || across, across, selfRel: twoSections && !across };
       }
       if (e.op.startsWith('<<') || e.op.startsWith('>>')) {
         if ((a.reloc || b.reloc) && known) ctx.error(e.col, 'shift operator may only be applied to scalar values');

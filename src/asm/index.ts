@@ -8,7 +8,8 @@ import { Diagnostic, Diagnostics } from './diagnostics';
 import { LineMap } from './linemap';
 import { encode, isMnemonic } from './encoder';
 import { Parser } from './parse';
-import { preprocess, searchPath } from './preprocess';
+import { preprocess } from './preprocess';
+import { searchPath } from './paths';
 
 export { formatDiagnostic } from './diagnostics';
 export type { Diagnostic, SourceLocation } from './diagnostics';

@@ -45,15 +45,25 @@ const RADIX: Record<string, number> = { b: 2, y: 2, o: 8, q: 8, d: 10, t: 10, h:
 /** Parse one NASM integer constant (every radix form, `_` separators). */
 export function parseNumber(text: string): bigint | string {
   let body = text.toLowerCase();
-  let radix = 10;
+  // NASM: a radix prefix (0x, 0b, ... or $) and a radix suffix (h, b, ...) may both look present
+  // (`0b1h`, `0Dh`); the higher radix wins, and the same radix twice is an error.
+  let prefix = 0;
+  let plen = 0;
   if (body.startsWith('$')) {
-    radix = 16;
-    body = body.slice(1);
+    prefix = 16;
+    plen = 1;
   } else if (body.length > 2 && body[0] === '0' && RADIX[body[1]] !== undefined) {
-    radix = RADIX[body[1]];
-    body = body.slice(2);
-  } else if (body.length > 1 && RADIX[body[body.length - 1]] !== undefined) {
-    radix = RADIX[body[body.length - 1]];
+    prefix = RADIX[body[1]];
+    plen = 2;
+  }
+  const suffix = body.length > 1 ? RADIX[body[body.length - 1]] ?? 0 : 0;
+  if (prefix && prefix === suffix) return `invalid number '${text}'`;
+  let radix = 10;
+  if (prefix > suffix) {
+    radix = prefix;
+    body = body.slice(plen);
+  } else if (suffix > prefix) {
+    radix = suffix;
     body = body.slice(0, -1);
   }
   let v = 0n;
@@ -151,6 +161,15 @@ export function tokenize(line: string, err: LexError, colBase = 1): Token[] {
     if (isDigit(c) || (c === 36 && i + 1 < n && isDigit(line.charCodeAt(i + 1)))) {
       let j = i + 1;
       while (j < n && isNumChar(line.charCodeAt(j))) j++;
+      if (line[j] === '.' && isDigit(line.charCodeAt(j + 1))) {
+        // 1.5, 3.0e10: NASM floating-point constants (x87/SSE data is not supported here)
+        j++;
+        while (j < n && (isNumChar(line.charCodeAt(j)) || ((line[j] === '+' || line[j] === '-') && /[eEpP]/.test(line[j - 1])))) j++;
+        err(col, `floating-point constant '${line.slice(i, j)}' is not supported`);
+        toks.push({ k: 'num', s: line.slice(i, j), col, v: 0n });
+        i = j;
+        continue;
+      }
       const s = line.slice(i, j);
       const v = parseNumber(s);
       if (typeof v === 'string') {

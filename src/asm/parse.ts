@@ -64,9 +64,10 @@ export interface Statement {
   body: Body;
 }
 
-const DATA: Record<string, number> = { db: 1, dw: 2, dd: 4, dq: 8, dt: 10, do: 16, dy: 32, dz: 64 };
-const RES: Record<string, number> = { resb: 1, resw: 2, resd: 4, resq: 8, rest: 10, reso: 16, resy: 32, resz: 64 };
-const SIZES: Record<string, MemSize> = { byte: 1, word: 2, dword: 4, qword: 8, fword: 6, tword: 10 };
+// Maps, not object literals: a label called `constructor` must not look like a keyword.
+const DATA = new Map(Object.entries({ db: 1, dw: 2, dd: 4, dq: 8, dt: 10, do: 16, dy: 32, dz: 64 }));
+const RES = new Map(Object.entries({ resb: 1, resw: 2, resd: 4, resq: 8, rest: 10, reso: 16, resy: 32, resz: 64 }));
+const SIZES = new Map<string, MemSize>([['byte', 1], ['word', 2], ['dword', 4], ['qword', 8], ['fword', 6], ['tword', 10]]);
 export const PREFIXES = new Set(['lock', 'rep', 'repe', 'repz', 'repne', 'repnz', 'o16', 'o32', 'a16', 'a32', 'es', 'cs', 'ss', 'ds', 'fs', 'gs']);
 const IGNORED = new Set(['global', 'extern', 'common', 'cpu', 'default', 'static', 'required', 'map', 'float', 'warning', 'list']);
 const DIRECTIVES = new Set([
@@ -74,9 +75,11 @@ const DIRECTIVES = new Set([
   'struc', 'endstruc', 'istruc', 'at', 'iend', 'times', 'equ', 'incbin', ...IGNORED,
 ]);
 
+const KEYWORDS = new Set([...DATA.keys(), ...RES.keys(), ...DIRECTIVES, ...PREFIXES]);
+
 /** Names that start a statement (so a first word followed by one of these is a label). */
 export function isKeyword(lower: string): boolean {
-  return DATA[lower] !== undefined || RES[lower] !== undefined || DIRECTIVES.has(lower) || PREFIXES.has(lower);
+  return KEYWORDS.has(lower);
 }
 
 export interface ParseOptions {
@@ -168,13 +171,15 @@ export class Parser {
     if (t.k !== 'id') c.fail(`instruction expected, got \`${t.s}'`);
     const word = t.s.toLowerCase();
     const col = t.col;
-    if (DATA[word] !== undefined) {
+    const dataSize = DATA.get(word);
+    if (dataSize !== undefined) {
       c.i++;
-      return { k: 'data', size: DATA[word], items: this.dataItems(c) };
+      return { k: 'data', size: dataSize, items: this.dataItems(c) };
     }
-    if (RES[word] !== undefined) {
+    const resSize = RES.get(word);
+    if (resSize !== undefined) {
       c.i++;
-      return { k: 'res', size: RES[word], count: this.expr(c), col };
+      return { k: 'res', size: resSize, count: this.expr(c), col };
     }
     switch (word) {
       case 'equ':
@@ -316,7 +321,7 @@ export class Parser {
       const t = c.peek();
       if (!t || t.k !== 'id') break;
       const w = t.s.toLowerCase();
-      if (SIZES[w] !== undefined) size = SIZES[w];
+      if (SIZES.has(w)) size = SIZES.get(w);
       else if (w === 'strict') strict = true;
       else if (w === 'short' || w === 'near' || w === 'far') jump = w;
       else break;

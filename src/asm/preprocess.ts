@@ -7,6 +7,8 @@
 import { Diagnostics, SourceLocation } from './diagnostics';
 import { Cursor, EvalContext, ExprSyntaxError, evaluate, parseExpr } from './expr';
 import { Token, tokenize, untokenize } from './lexer';
+import { MacroFrame, matchParen, nthComma, paste, splitArgs, splitParenArgs, substitute } from './macro-args';
+import { searchPath } from './paths';
 
 export interface SourceLine extends SourceLocation {
   toks: Token[];
@@ -48,17 +50,6 @@ interface RawLine extends SourceLocation {
   frame?: MacroFrame;
 }
 
-/** One invocation of a multi-line macro: its arguments (which %rotate turns) and %% prefix. */
-interface MacroFrame {
-  /** given arguments, then defaults */
-  args: Token[][];
-  /** how many were given (%0) */
-  count: number;
-  id: number;
-  col: number;
-  name: string;
-}
-
 interface Cond {
   /** this branch is being assembled */
   active: boolean;
@@ -73,21 +64,6 @@ interface Cond {
 
 const MAX_DEPTH = 64;
 const MAX_REP = 1_000_000;
-
-export function dirname(p: string): string {
-  const i = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'));
-  return i < 0 ? '' : i === 0 ? p.slice(0, 1) : p.slice(0, i);
-}
-
-/** Where an include or incbin file may be: beside the including file, then each include path. */
-export function searchPath(target: string, from: string, includePaths: readonly string[] = []): string[] {
-  return [joinPath(dirname(from), target), ...includePaths.map((d) => joinPath(d, target))];
-}
-
-export function joinPath(dir: string, file: string): string {
-  if (!dir || file.startsWith('/') || /^[A-Za-z]:[\\/]/.test(file)) return file;
-  return dir.endsWith('/') || dir.endsWith('\\') ? dir + file : `${dir}/${file}`;
-}
 
 /** Split a file into lines, joining NASM's backslash continuations. */
 function fileLines(file: string, text: string): RawLine[] {
@@ -121,6 +97,8 @@ export class Preprocessor {
   private depth = 0;
   private fatal = false;
   private exitRep = false;
+  /** %exitmacro seen: unwind to the innermost macro call */
+  private exitMacro = false;
 
   constructor(private readonly diag: Diagnostics, private readonly fs: FileAccess) {}
 
@@ -182,7 +160,7 @@ export class Preprocessor {
 
   /** Process a list of lines. `site` is where a macro expansion was invoked, if this is one. */
   private processLines(lines: RawLine[], site: SourceLocation | undefined): void {
-    for (let i = 0; i < lines.length && !this.fatal && !this.exitRep; i++) {
+    for (let i = 0; i < lines.length && !this.fatal && !this.exitRep && !this.exitMacro; i++) {
       const l = lines[i];
       const at: SourceLocation = site ? { file: site.file, line: site.line, macro: l.frame ? { name: l.frame.name, file: l.file, line: l.line } : site.macro } : l;
       if (!this.active) {
@@ -399,25 +377,15 @@ export class Preprocessor {
         return;
       }
       case '%defstr':
-      case '%strlen': {
+      case '%strlen':
+      case '%strcat':
+      case '%substr': {
         if (!name || name.k !== 'id') {
           this.diag.error(at, name?.col ?? col, `\`${d}' expects a macro identifier`);
           return;
         }
-        const rest = this.expandSingle(toks.slice(2), new Set());
-        let body: Token[];
-        if (d === '%defstr') {
-          const text = untokenize(rest);
-          body = [{ k: 'str', s: JSON.stringify(text), col: name.col, b: [...Buffer.from(text, 'utf8')] }];
-        } else {
-          if (rest.length !== 1 || rest[0].k !== 'str') {
-            this.diag.error(at, rest[0]?.col ?? col, '`%strlen\' expects a string');
-            return;
-          }
-          const n = BigInt(rest[0].b!.length);
-          body = [{ k: 'num', s: n.toString(), col: name.col, v: n }];
-        }
-        this.defs.set(name.s, { params: null, body });
+        const body = this.stringFunction(d, this.expandSingle(toks.slice(2), new Set()), at, col);
+        if (body) this.defs.set(name.s, { params: null, body: [{ ...body, col: name.col }] });
         return;
       }
       case '%error':
@@ -458,6 +426,10 @@ export class Preprocessor {
       case '%exitrep':
         this.exitRep = true;
         return;
+      case '%exitmacro':
+        if (l.frame) this.exitMacro = true;
+        else this.diag.error(at, col, '`%exitmacro\' outside a macro call');
+        return;
       case '%endrep':
         this.diag.error(at, col, '`%endrep\': no matching `%rep\'');
         return;
@@ -472,6 +444,31 @@ export class Preprocessor {
       default:
         this.diag.error(at, col, `unknown preprocessor directive \`${toks[0].s}'`);
     }
+  }
+
+  /** %defstr, %strlen, %strcat, %substr: the token the new macro stands for */
+  private stringFunction(d: string, rest: Token[], at: SourceLocation, col: number): Token | undefined {
+    const str = (b: number[]): Token => ({ k: 'str', s: JSON.stringify(Buffer.from(b).toString('latin1')), col, b });
+    if (d === '%defstr') return str([...Buffer.from(untokenize(rest), 'utf8')]);
+    // %strcat takes strings separated by commas; %strlen and %substr one string first
+    const strings = d === '%strcat' ? splitArgs(rest, false) : [rest.slice(0, d === '%substr' ? 1 : rest.length)];
+    const bytes: number[] = [];
+    for (const a of strings) {
+      if (a.length !== 1 || a[0].k !== 'str') {
+        this.diag.error(at, a[0]?.col ?? col, `\`${d}' expects ${d === '%strcat' ? 'strings' : 'a string'}`);
+        return undefined;
+      }
+      bytes.push(...a[0].b!);
+    }
+    if (d === '%strcat') return str(bytes);
+    if (d === '%strlen') return { k: 'num', s: String(bytes.length), col, v: BigInt(bytes.length) };
+    // %substr name 'string' start[, length]: 1-based; a length of -1 runs to the end
+    const tail = rest.slice(1);
+    const [startToks, lenToks] = splitArgs(tail, false);
+    const start = Number(this.constExpr(startToks ?? [], at, col, '%substr'));
+    let len = lenToks ? Number(this.constExpr(lenToks, at, col, '%substr')) : 1;
+    if (len < 0) len = bytes.length - (start - 1) + len + 1;
+    return str(bytes.slice(Math.max(0, start - 1), Math.max(0, start - 1) + Math.max(0, len)));
   }
 
   private message(toks: Token[]): string {
@@ -520,7 +517,7 @@ export class Preprocessor {
       return end;
     }
     const condDepth = this.conds.length;
-    for (let k = 0n; k < n && !this.exitRep && !this.fatal; k++) this.processLines(body, site);
+    for (let k = 0n; k < n && !this.exitRep && !this.exitMacro && !this.fatal; k++) this.processLines(body, site);
     // %exitrep leaves from inside %if blocks of the body: close them
     if (this.exitRep) this.conds.length = condDepth;
     this.exitRep = false;
@@ -617,7 +614,10 @@ export class Preprocessor {
     }));
     this.depth++;
     this.expanding.add(mac);
+    const condDepth = this.conds.length;
     this.processLines(expanded, at);
+    if (this.exitMacro) this.conds.length = condDepth; // left from inside %if blocks of the body
+    this.exitMacro = false;
     this.expanding.delete(mac);
     this.depth--;
     return true;
@@ -683,136 +683,6 @@ export class Preprocessor {
     }
     return out ?? toks;
   }
-}
-
-function matchParen(toks: Token[], open: number): number {
-  let depth = 0;
-  for (let j = open; j < toks.length; j++) {
-    if (toks[j].k !== 'op') continue;
-    if (toks[j].s === '(') depth++;
-    else if (toks[j].s === ')' && --depth === 0) return j;
-  }
-  return -1;
-}
-
-function splitParenArgs(toks: Token[]): Token[][] {
-  const out: Token[][] = [[]];
-  let depth = 0;
-  for (const t of toks) {
-    if (t.k === 'op' && t.s === '(') depth++;
-    if (t.k === 'op' && t.s === ')') depth--;
-    if (t.k === 'op' && t.s === ',' && depth === 0) out.push([]);
-    else out[out.length - 1].push(t);
-  }
-  return out;
-}
-
-/** Split macro arguments at commas; `{...}` groups one argument (braces removed). */
-function splitArgs(toks: Token[], braces: boolean): Token[][] {
-  const out: Token[][] = [[]];
-  let depth = 0;
-  for (const t of toks) {
-    if (braces && t.k === 'op' && t.s === '{') {
-      if (depth++ === 0) continue;
-    }
-    if (braces && t.k === 'op' && t.s === '}') {
-      if (--depth === 0) continue;
-    }
-    if (t.k === 'op' && t.s === ',' && depth === 0) out.push([]);
-    else out[out.length - 1].push(t);
-  }
-  return out;
-}
-
-function nthComma(toks: Token[], n: number): number {
-  let seen = 0;
-  let depth = 0;
-  for (let j = 0; j < toks.length; j++) {
-    const t = toks[j];
-    if (t.k === 'op' && t.s === '{') depth++;
-    if (t.k === 'op' && t.s === '}') depth--;
-    if (t.k === 'op' && t.s === ',' && depth === 0 && seen++ === n) return j;
-  }
-  return toks.length;
-}
-
-const PASTABLE = (t: Token): boolean => t.k === 'id' || t.k === 'num';
-
-/**
- * Substitute %1..%n, %0, %{n} and %%local in a macro body line. Tokens written against each
- * other (`lbl_%1`, `%1_end`, `a %+ b`) are pasted into one token, as NASM does.
- */
-function substitute(body: Token[], frame: MacroFrame): Token[] {
-  const { args, count, id, col } = frame;
-  const out: Token[] = [];
-  let pasteNext = false;
-  let lastWasParam = false;
-  let prevEnd = -1;
-  for (const t of body) {
-    const adjacent = t.col === prevEnd;
-    prevEnd = t.col + t.s.length;
-    let repl: Token[];
-    let isParam = false;
-    if (t.k === 'pp') {
-      const m = /^%\{?(\d+)\}?$/.exec(t.s);
-      const neg = /^%-(\d+)$/.exec(t.s);
-      if (neg) {
-        // %-n: the condition code in parameter n, inverted (`e` → `ne`)
-        const arg = args[Number(neg[1]) - 1] ?? [];
-        const cc = arg.length === 1 ? INVERSE_CC[arg[0].s.toLowerCase()] : undefined;
-        repl = cc ? [{ k: 'id', s: cc, col }] : arg;
-        isParam = true;
-      } else if (t.s === '%+') {
-        pasteNext = true;
-        continue;
-      } else if (m) {
-        const n = Number(m[1]);
-        repl = n === 0 ? [{ k: 'num', s: String(count), col, v: BigInt(count) }] : args[n - 1] ?? [];
-        isParam = true;
-      } else if (t.s.startsWith('%%')) {
-        repl = [{ k: 'id', s: `..@${id}.${t.s.slice(2)}`, col }];
-        isParam = true;
-      } else repl = [t];
-    } else repl = [t];
-    const last = out[out.length - 1];
-    const first = repl[0];
-    if (first && last && (pasteNext || (adjacent && (isParam || lastWasParam))) && PASTABLE(last) && PASTABLE(first)) {
-      const s = last.s + first.s;
-      out[out.length - 1] = retoken(s, col);
-      for (let j = 1; j < repl.length; j++) out.push({ ...repl[j], col });
-    } else for (const r of repl) out.push({ ...r, col });
-    lastWasParam = isParam;
-    pasteNext = false;
-  }
-  return out;
-}
-
-/** `a %+ b` outside macro bodies (after %define expansion): one token `ab`. */
-function paste(toks: Token[]): Token[] {
-  if (!toks.some((t) => t.k === 'pp' && t.s === '%+')) return toks;
-  const out: Token[] = [];
-  for (let i = 0; i < toks.length; i++) {
-    const t = toks[i];
-    const last = out[out.length - 1];
-    const next = toks[i + 1];
-    if (t.k === 'pp' && t.s === '%+' && last && next) {
-      out[out.length - 1] = retoken(last.s + next.s, last.col);
-      i++;
-    } else out.push(t);
-  }
-  return out;
-}
-
-const INVERSE_CC: Record<string, string> = {};
-for (const [a, b] of [['o', 'no'], ['b', 'nb'], ['c', 'nc'], ['ae', 'nae'], ['e', 'ne'], ['z', 'nz'], ['be', 'nbe'], ['a', 'na'],
-  ['s', 'ns'], ['p', 'np'], ['pe', 'po'], ['l', 'nl'], ['ge', 'nge'], ['le', 'nle'], ['g', 'ng']]) {
-  INVERSE_CC[a] = b;
-  INVERSE_CC[b] = a;
-}
-
-function retoken(s: string, col: number): Token {
-  const t = tokenize(s, () => undefined);
-  return t.length === 1 ? { ...t[0], col } : { k: 'id', s, col };
 }
 
 export function preprocess(source: string, file: string, fs: FileAccess, diag: Diagnostics, predefined?: Record<string, string>): SourceLine[] {

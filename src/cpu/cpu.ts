@@ -16,7 +16,7 @@
  *  - system-ops.ts — privileged and far-transfer instructions;
  *  - the run loop below — compiled blocks (jit.ts) skip per-instruction checks, so `blocks` must
  *    be false whenever something has to be checked between every two instructions (armed
- *    breakpoint pages, TF, 16-bit code today; DR7 breakpoints next), and state changes that compiled
+ *    breakpoint pages, TF, 16-bit code, armed DR0–DR3 breakpoints), and state changes that compiled
  *    code must notice bump `exitGen` (modeChanged, flushTlb, flushCode and invalidateCode do).
  * Modules copy the imports they use at load time (see consts.ts): keep that for new hot code.
  */
@@ -37,7 +37,7 @@ import * as constsM from './consts';
 // Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
 const { ARITH, CC, FIXED1, IF, RF, TF, arithFlags, settle } = flagsM;
 const { CpuFault, Vec, hasErrorCode } = faultM;
-const { reloadPdptes, translate } = pagingM;
+const { translate } = pagingM;
 const { deliverEvent } = exceptionsM;
 const { checkSegmentAccess } = segmentsM;
 const { CS, SS, CR0_PE, CR0_PG, CR4_PAE, SHADOW_MOV_SS, TLB_USER } = constsM;
@@ -220,6 +220,8 @@ export class Cpu {
     this.dr.fill(0);
     this.dr[6] = 0xffff0ff0 | 0;
     this.dr[7] = 0x400;
+    this.execBp = this.dataBp = this.pendingDr6 = 0;
+    this.stepPending = false;
     this.efer = 0;
     this.pdpte.fill(0);
     this.tscOffset = 0n;
@@ -294,12 +296,14 @@ export class Cpu {
   // ------------------------------------------------------------------ TLB and memory
 
   /**
-   * Drop every translation (CR3 load, paging mode change). With PAE paging on, the PDPTE
-   * registers are reloaded from CR3's table too, so a host that sets `cr3` directly and then
-   * flushes gets the same state as a guest's mov to CR3.
+   * Drop every translation. By default, with PAE paging on, the PDPTE registers are reloaded
+   * from CR3's table too, so a host that sets `cr3` (or edits the PDPT) and then flushes gets
+   * the state a guest's mov to CR3 would give. The CPU's own flushes (CR0/CR4/EFER writes,
+   * debug registers, restore) pass `reloadPdptes = false`: architecturally only CR3 loads and
+   * paging-mode changes load the PDPTEs, and those load them themselves (paging.ts).
    */
-  flushTlb(): void {
-    if (this.cr0 & CR0_PG && this.cr4 & CR4_PAE) reloadPdptes(this);
+  flushTlb(reloadPdptes = true): void {
+    if (reloadPdptes && this.cr0 & CR0_PG && this.cr4 & CR4_PAE) pagingM.reloadPdptes(this);
     this.exitGen++;
     this.rTag.fill(-1);
     this.wTag.fill(-1);
@@ -654,6 +658,13 @@ export class Cpu {
     this.irqPending = false;
   }
 
+  /** End the current run() before the next instruction (safe to call from platform callbacks). */
+  requestStop(): void {
+    this.stopRequested = true;
+    this.attention = true;
+    this.exitGen++;
+  }
+
   // ------------------------------------------------------------------ run
 
   run(maxInstructions: number): RunResult {
@@ -806,11 +817,14 @@ export class Cpu {
       this.shadow = 0;
       this.attention = true;
     } else if (this.irqPending && this.eflags & IF) {
-      this.halted = false;
       this.irqPending = false;
-      this.raiseEvent(this.irqVector, 'external', undefined, 0);
-      if (this.tripleFault) return 'triple-fault';
-      if (this.intercepted) return 'intercept';
+      const vector = this.platform.interruptAcknowledge ? this.platform.interruptAcknowledge() : this.irqVector;
+      if (vector !== null) {
+        this.halted = false;
+        this.raiseEvent(vector & 0xff, 'external', undefined, 0);
+        if (this.tripleFault) return 'triple-fault';
+        if (this.intercepted) return 'intercept';
+      }
     } else if (this.irqPending) {
       this.attention = true;
     }
@@ -938,6 +952,7 @@ export class Cpu {
     this.efer = s.efer;
     this.pdpte.fill(0);
     if (s.pdpte) for (let i = 0; i < 8; i++) this.pdpte[i] = s.pdpte[i];
+    const pdptesFromMemory = !s.pdpte;
     this.pendingDr6 = (s.pendingDebug ?? 0) & 0xf;
     this.stepPending = ((s.pendingDebug ?? 0) & DR6_BS) !== 0;
     this.tscOffset = BigInt(s.tscOffset);
@@ -957,7 +972,7 @@ export class Cpu {
     this.tlbUser = -1;
     this.modeChanged();
     this.segmentsChanged();
-    this.flushTlb();
+    this.flushTlb(pdptesFromMemory);
     this.flushCode();
     debugChanged(this);
   }

@@ -8,12 +8,17 @@
  *   access to them reaches the check.
  * - Single-step (EFLAGS.TF at the start of an instruction) is a trap after it, DR6.BS.
  *
- * Not modelled: I/O breakpoints (RW = 10 with CR4.DE), general detect (DR7.GD), task-switch
- * breakpoints (DR6.BT); 8-byte lengths are treated as 8 bytes.
+ * - General detect (DR7.GD): the next mov to or from a debug register is a #DB fault with
+ *   DR6.BD (system-ops.ts).
+ *
+ * Not modelled: I/O breakpoints (RW = 10 with CR4.DE), task-switch breakpoints (DR6.BT); RF is
+ * not set in the EFLAGS image of any #DB fault (the SDM sets it for general detect).
  */
 import type { Cpu } from './cpu';
 
 export const DR6_BS = 0x4000;
+export const DR6_BD = 0x2000;
+export const DR7_GD = 0x2000;
 const LEN = [1, 2, 8, 4];
 
 /** Recompute the armed breakpoint masks after DR0–DR3 or DR7 change. */
@@ -27,7 +32,7 @@ export function debugChanged(cpu: Cpu): void {
     if (rw === 0) exec |= 1 << n;
     else if (rw === 1 || rw === 3) data |= 1 << n;
   }
-  if (data !== cpu.dataBp || data !== 0) cpu.flushTlb();
+  if (data !== cpu.dataBp || data !== 0) cpu.flushTlb(false);
   cpu.execBp = exec;
   cpu.dataBp = data;
   cpu.attention = true;
@@ -57,7 +62,8 @@ export function dataBreakpoints(cpu: Cpu, lin: number, size: number, write: bool
   for (let n = 0; n < 4; n++) {
     if (!((cpu.dataBp >> n) & 1)) continue;
     const [lo, hi] = range(cpu, n);
-    if (lo >>> 12 === a >>> 12 || hi >>> 12 === a >>> 12 || lo >>> 12 === b >>> 12) onPage = true;
+    // The TLB entry being filled is for the page of `lin`: keep it out if the range touches it.
+    if (a >>> 12 >= lo >>> 12 && a >>> 12 <= hi >>> 12) onPage = true;
     const rw = (cpu.dr[7] >>> (16 + 4 * n)) & 3;
     if (a <= hi && b >= lo && (write || rw === 3)) {
       cpu.pendingDr6 |= 1 << n;

@@ -37,11 +37,18 @@ export function deliverEvent(cpu: Cpu, ev: CpuEvent): void {
     try {
       if (cpu.cr0 & CR0_PE) deliverProtected(cpu, vector, kind, errorCode);
       else deliverReal(cpu, vector, kind);
+      // A single-step armed for an int n stays armed: the trap is taken at the handler's first
+      // instruction, which is how a debugger steps into a handler (SDM vol. 3 §17.3.1.4).
       cpu.halted = false;
-      cpu.stepPending = false;
       return;
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
+      // The event's instruction did not complete: no #DB trap for it.
+      cpu.stepPending = false;
+      cpu.pendingDr6 = 0;
+      // A fault while vectoring int n / int3 / into is a fault of that instruction: it
+      // reports the instruction's own address, not the return address the event carried.
+      if (kind === 'soft') cpu.eip = ev.eip | 0;
       if (vector === Vec.DF) {
         cpu.shutdown(`triple fault: #${vectorName(e.vector)} while delivering #DF`);
         return;

@@ -196,11 +196,47 @@ export function settle(c: LazyFlags): void {
   }
 }
 
+/** Sign-extend a masked 8/16-bit value (32-bit values are already int32). */
+function sx(size: number, v: number): number {
+  return size === 0 ? (v << 24) >> 24 : size === 1 ? (v << 16) >> 16 : v;
+}
+
 /**
- * Condition code test for jcc/setcc/cmovcc (the low four bits of the opcode).
- * Fast paths for the common producers avoid computing unrelated flags.
+ * Condition code test for jcc/setcc/cmovcc (the low four bits of the opcode). After a compare
+ * or subtraction, and after logic operations, the unsigned/signed relations come straight from
+ * the recorded operands instead of through the individual flags.
  */
 export function cond(c: LazyFlags, cc: number): boolean {
+  const op = c.ccOp;
+  const kind = op & ~3;
+  if (kind === CC.SUB) {
+    const size = op & 3;
+    let r: boolean;
+    switch (cc >> 1) {
+      case 1:
+        r = c.ccSrc1 >>> 0 < c.ccSrc2 >>> 0;
+        break;
+      case 2:
+        r = c.ccDst === 0;
+        break;
+      case 3:
+        r = c.ccSrc1 >>> 0 <= c.ccSrc2 >>> 0;
+        break;
+      case 6:
+        r = sx(size, c.ccSrc1) < sx(size, c.ccSrc2);
+        break;
+      case 7:
+        r = sx(size, c.ccSrc1) <= sx(size, c.ccSrc2);
+        break;
+      default:
+        return condSlow(c, cc);
+    }
+    return (cc & 1) === 0 ? r : !r;
+  }
+  return condSlow(c, cc);
+}
+
+function condSlow(c: LazyFlags, cc: number): boolean {
   let r: boolean;
   switch (cc >> 1) {
     case 0:

@@ -14,3 +14,7 @@ export { parseDescriptor, setSegment } from './segments';
 export { BarePlatform, FlatRam, bareCpuid, enterFlatProtectedMode, installFlatGdt } from './bare';
 export { decodeCr0, decodeCr4, decodeEflags, linearToPhysical, registerView, segmentView } from './inspect';
 export type { RegisterView, SegmentView } from './inspect';
+export { Vec, hasErrorCode } from './fault';
+export { PF_P, PF_W, PF_U, PF_RSVD, PF_I, EFER_NXE } from './paging';
+export { vectorName } from './exceptions';
+export { DR6_BS } from './debug';

@@ -16,9 +16,13 @@
  * leaf with CR4.PGE) and `cpu.walkNx` whether it is execute-disabled, for the TLB.
  */
 import type { Cpu } from './cpu';
-import { CR0_PG, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE } from './consts';
-import { CpuFault, Vec, gp } from './fault';
-import { FRAME_SHIFT } from './platform';
+import * as constsM from './consts';
+import * as faultM from './fault';
+// Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use (a TLB miss
+// runs this module).
+const { CR0_PG, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE } = constsM;
+const { CpuFault, Vec, gp } = faultM;
+const FRAME_SHIFT = 12;
 
 /** #PF error code bits (SDM vol. 3 §4.7). */
 export const PF_P = 1;
@@ -61,25 +65,17 @@ export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean, 
   const pae = (cpu.cr4 & CR4_PAE) !== 0;
   const nxe = pae && (cpu.efer & EFER_NXE) !== 0;
   const err = (write ? PF_W : 0) | (user ? PF_U : 0) | (fetch && nxe ? PF_I : 0);
-  noWrites = probe;
-  try {
-    return pae ? walkPae(cpu, lin, write, user, fetch, nxe, err) : walk32(cpu, lin, write, user, err);
-  } finally {
-    noWrites = false;
-  }
+  return pae ? walkPae(cpu, lin, write, user, fetch, nxe, err, probe) : walk32(cpu, lin, write, user, err, probe);
 }
 
-/** Set during a probe walk: accessed/dirty bits are left alone. */
-let noWrites = false;
-
-function walk32(cpu: Cpu, lin: number, write: boolean, user: boolean, err: number): number {
+function walk32(cpu: Cpu, lin: number, write: boolean, user: boolean, err: number, probe: boolean): number {
   const pdeAddr = ((cpu.cr3 & ~0xfff) | ((lin >>> 22) << 2)) >>> 0;
   const pde = readPhys32(cpu, pdeAddr);
   if (!(pde & PTE_P)) throw new CpuFault(Vec.PF, err, lin);
   if (pde & PTE_PS && cpu.cr4 & CR4_PSE) {
     if (pde & PSE_LARGE_RSVD) throw new CpuFault(Vec.PF, err | PF_P | PF_RSVD, lin);
     checkAccess(cpu, pde, lin, write, user, err);
-    setAD(cpu, pdeAddr, pde, write);
+    if (!probe) setAD(cpu, pdeAddr, pde, write);
     cpu.walkGlobal = (pde & PTE_G) !== 0 && (cpu.cr4 & CR4_PGE) !== 0;
     return ((pde & 0xffc00000) | (lin & 0x3fffff)) >>> 0;
   }
@@ -87,13 +83,15 @@ function walk32(cpu: Cpu, lin: number, write: boolean, user: boolean, err: numbe
   const pte = readPhys32(cpu, pteAddr);
   if (!(pte & PTE_P)) throw new CpuFault(Vec.PF, err, lin);
   checkAccess(cpu, pde & pte, lin, write, user, err);
-  if (!(pde & PTE_A)) writePhys32(cpu, pdeAddr, pde | PTE_A);
-  setAD(cpu, pteAddr, pte, write);
+  if (!probe) {
+    if (!(pde & PTE_A)) writePhys32(cpu, pdeAddr, pde | PTE_A);
+    setAD(cpu, pteAddr, pte, write);
+  }
   cpu.walkGlobal = (pte & PTE_G) !== 0 && (cpu.cr4 & CR4_PGE) !== 0;
   return ((pte & ~0xfff) | (lin & 0xfff)) >>> 0;
 }
 
-function walkPae(cpu: Cpu, lin: number, write: boolean, user: boolean, fetch: boolean, nxe: boolean, err: number): number {
+function walkPae(cpu: Cpu, lin: number, write: boolean, user: boolean, fetch: boolean, nxe: boolean, err: number, probe: boolean): number {
   const n = lin >>> 30;
   const pdpte = cpu.pdpte[2 * n];
   if (!(pdpte & PTE_P)) throw new CpuFault(Vec.PF, err, lin);
@@ -108,7 +106,7 @@ function walkPae(cpu: Cpu, lin: number, write: boolean, user: boolean, fetch: bo
     const nx = nxe && pdeHi < 0;
     if (fetch && nx) throw new CpuFault(Vec.PF, err | PF_P, lin);
     checkAccess(cpu, pde, lin, write, user, err);
-    setAD(cpu, pdeAddr, pde, write);
+    if (!probe) setAD(cpu, pdeAddr, pde, write);
     cpu.walkGlobal = (pde & PTE_G) !== 0 && (cpu.cr4 & CR4_PGE) !== 0;
     cpu.walkNx = nx;
     return ((pde & 0xffe00000) | (lin & 0x1fffff)) >>> 0;
@@ -121,8 +119,10 @@ function walkPae(cpu: Cpu, lin: number, write: boolean, user: boolean, fetch: bo
   const nx = nxe && (pdeHi < 0 || pteHi < 0);
   if (fetch && nx) throw new CpuFault(Vec.PF, err | PF_P, lin);
   checkAccess(cpu, pde & pte, lin, write, user, err);
-  if (!(pde & PTE_A)) writePhys32(cpu, pdeAddr, pde | PTE_A);
-  setAD(cpu, pteAddr, pte, write);
+  if (!probe) {
+    if (!(pde & PTE_A)) writePhys32(cpu, pdeAddr, pde | PTE_A);
+    setAD(cpu, pteAddr, pte, write);
+  }
   cpu.walkGlobal = (pte & PTE_G) !== 0 && (cpu.cr4 & CR4_PGE) !== 0;
   cpu.walkNx = nx;
   return ((pte & ~0xfff) | (lin & 0xfff)) >>> 0;
@@ -170,6 +170,5 @@ function readPhys32(cpu: Cpu, a: number): number {
 }
 
 function writePhys32(cpu: Cpu, a: number, v: number): void {
-  if (noWrites) return;
   for (let k = 0; k < 4; k++) cpu.physWrite8(a + k, v >> (8 * k));
 }

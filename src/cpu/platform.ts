@@ -108,6 +108,12 @@ export interface Platform {
   shutdown?(reason: string): void;
   /** Called on hlt (CPL 0). The CPU is halted until an interrupt arrives; run() returns 'hlt'. */
   halted?(): void;
+  /**
+   * Interrupt acknowledge: called when the CPU takes the interrupt line (IF=1, no shadow) to
+   * get the vector to deliver, so an interrupt controller can decide at that moment; null
+   * means nothing to deliver after all. Without it, the vector given to setIrq is used.
+   */
+  interruptAcknowledge?(): number | null;
   /** Timestamp counter value (read by rdtsc/rdmsr 0x10); default: instructions retired. */
   tsc?(): bigint;
 }

@@ -19,7 +19,7 @@ import { ATTR_UNUSABLE, parseDescriptor, readDescriptor, setSegment } from './se
 import type { EventKind } from './platform';
 import { loadPdptes, paeOn } from './paging';
 import { STATUS_AND_CONTROL } from './far-transfer';
-import { debugChanged } from './debug';
+import { DR6_BD, DR7_GD, debugChanged } from './debug';
 
 
 function requireCpl0(cpu: Cpu): void {
@@ -353,7 +353,7 @@ export function setCr0(cpu: Cpu, v: number): void {
   // Turning PAE paging on loads the PDPTEs (and may #GP before anything changes: SDM §4.4.1).
   if (changed & CR0_PG && v & CR0_PG && cpu.cr4 & CR4_PAE) loadPdptes(cpu, cpu.cr3);
   cpu.cr0 = v;
-  if (changed & (CR0_PG | CR0_PE | CR0_WP)) cpu.flushTlb();
+  if (changed & (CR0_PG | CR0_PE | CR0_WP)) cpu.flushTlb(false);
   if (changed & CR0_PE) {
     cpu.modeChanged();
     cpu.segmentsChanged();
@@ -365,7 +365,7 @@ export function setCr4(cpu: Cpu, v: number): void {
   const changed = cpu.cr4 ^ v;
   if (changed & (CR4_PAE | CR4_PGE | CR4_PSE) && v & CR4_PAE && cpu.cr0 & CR0_PG) loadPdptes(cpu, cpu.cr3);
   cpu.cr4 = v;
-  if (changed & (CR4_PSE | CR4_PAE | CR4_PGE)) cpu.flushTlb();
+  if (changed & (CR4_PSE | CR4_PAE | CR4_PGE)) cpu.flushTlb(false);
 }
 
 /** mov cr3: with PAE paging the PDPTEs load now; global translations survive (CR4.PGE). */
@@ -373,7 +373,7 @@ export function setCr3(cpu: Cpu, v: number): void {
   if (paeOn(cpu)) loadPdptes(cpu, v);
   cpu.cr3 = v;
   if (cpu.cr4 & CR4_PGE) cpu.flushTlbNonGlobal();
-  else cpu.flushTlb();
+  else cpu.flushTlb(false);
 }
 
 export function movCrDr(d: Dec, op: number): Exec {
@@ -387,6 +387,13 @@ export function movCrDr(d: Dec, op: number): Exec {
     // debug registers (DR4/DR5 alias DR6/DR7 unless CR4.DE)
     return () => {
       requireCpl0(cpu);
+      // DR7.GD (general detect): any debug-register access is a #DB fault first, with DR6.BD
+      // set and GD cleared so the handler can use the registers (SDM vol. 3 §17.2.4).
+      if (cpu.dr[7] & DR7_GD) {
+        cpu.dr[6] |= DR6_BD;
+        cpu.dr[7] &= ~DR7_GD;
+        fault(Vec.DB);
+      }
       let k = n;
       if (k === 4 || k === 5) {
         if (cpu.cr4 & 0x8) ud();
@@ -472,7 +479,7 @@ export function wrmsr(d: Dec): Exec {
       case MSR_EFER:
         if (hi !== 0 || lo & ~0x801) gp(0); // SCE (no effect in 32-bit) and NXE
         cpu.efer = lo;
-        cpu.flushTlb();
+        cpu.flushTlb(false);
         return;
     }
     const ok = cpu.platform.wrmsr(idx >>> 0, lo >>> 0, hi >>> 0);

@@ -58,10 +58,11 @@ export interface ControlHooks {
 }
 
 /** Instructions per slice: small enough that pause answers quickly, big enough to keep MIPS. */
-export const SLICE = 200_000;
+export const SLICE = 100_000;
 /** Bounds on stepping loops so a step over an endless loop comes back (as a step). */
 const MAX_LINE_STEPS = 200_000;
 const MAX_XEN_STEPS = 100_000;
+const MAX_SINGLE_STEPS = 10_000_000;
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -238,7 +239,9 @@ export class RunControl {
         const breakpoints = temp ? [...this.addressList, { domid: temp.domid, eip: temp.eip >>> 0 }] : this.addressList;
         this.pending = undefined;
         this.pendingDomain = undefined;
-        const stop = this.ins.run({ maxInstructions: SLICE, breakpoints, stopOn: this.stopOn });
+        // Without a predicate the hypervisor builds only the records someone subscribed to.
+        const stopOn = this.recordStops.length || this.hooks.wantsDomainStops() || this.stopOnEntry ? this.stopOn : undefined;
+        const stop = this.ins.run({ maxInstructions: SLICE, breakpoints, stopOn });
         const outcome = this.decide(stop, temp);
         if (outcome !== 'continue') return outcome;
         if (stop.reason === 'budget') await yieldToEventLoop();
@@ -378,7 +381,7 @@ export class RunControl {
    * after it (other vCPUs run too, and breakpoints still stop); inside the hypervisor, one
    * action of the handling.
    */
-  async next(t: ThreadRef, byLine: boolean): Promise<void> {
+  async next(t: ThreadRef, byLine: boolean, singleThread = false): Promise<void> {
     if (!this.ensureRunning(t)) return this.stepped(t);
     if (this.inXen(t)) {
       this.ins.step(t.domid, t.vcpu);
@@ -392,7 +395,7 @@ export class RunControl {
       if (insn && (isCallInstruction(insn.bytes) || isSoftwareInterrupt(insn.bytes))) {
         const esp = s.r[4] >>> 0;
         const target = (s.eip + insn.length) >>> 0;
-        const r = await this.drive(t, { ...t, eip: target, accept: (x) => x.r[4] >>> 0 >= esp });
+        const r = await this.runTo(t, { ...t, eip: target, accept: (x) => x.r[4] >>> 0 >= esp }, singleThread);
         // A breakpoint, a pause or the end on the way ends the step there.
         if (r === 'finished' || r === 'disposed' || !r.temp) return this.report(r);
       } else this.ins.step(t.domid, t.vcpu);
@@ -403,8 +406,29 @@ export class RunControl {
     this.stepped(t);
   }
 
+  /**
+   * Runs `t` to `temp`: the whole machine (breakpoints stop it), or with `singleThread` only
+   * this vCPU, one instruction at a time with the others held (breakpoints do not stop it;
+   * pause does).
+   */
+  private async runTo(t: ThreadRef, temp: TempBreak, singleThread: boolean): Promise<(Stopped & { temp?: boolean }) | 'finished' | 'disposed'> {
+    if (!singleThread) return this.drive(t, temp);
+    this.pauseRequested = false;
+    for (let i = 1; i <= MAX_SINGLE_STEPS; i++) {
+      this.stepGuest(t);
+      const s = this.state(t);
+      if (!this.inXen(t) && s.eip >>> 0 === temp.eip >>> 0 && temp.accept(s)) return { reason: 'step', ...t, description: 'step', temp: true };
+      if (i % 10_000 === 0) {
+        await yieldToEventLoop();
+        if (this.disposed) return 'disposed';
+        if (this.pauseRequested) return { reason: 'pause', ...t, description: 'paused' };
+      }
+    }
+    return { reason: 'step', ...t, description: 'step (gave up: the call did not return)' };
+  }
+
   /** Out of the hypervisor back to the guest, or out of the current guest function. */
-  async stepOut(t: ThreadRef): Promise<void> {
+  async stepOut(t: ThreadRef, singleThread = false): Promise<void> {
     if (!this.ensureRunning(t)) return this.stepped(t);
     if (this.inXen(t)) {
       for (let i = 0; i < MAX_XEN_STEPS && this.inXen(t); i++) this.ins.step(t.domid, t.vcpu);
@@ -421,7 +445,7 @@ export class RunControl {
       return;
     }
     const target = (ret[0] | (ret[1] << 8) | (ret[2] << 16) | (ret[3] << 24)) >>> 0;
-    const r = await this.drive(t, { ...t, eip: target, accept: (x) => x.r[4] >>> 0 > ebp });
+    const r = await this.runTo(t, { ...t, eip: target, accept: (x) => x.r[4] >>> 0 > ebp }, singleThread);
     if (r !== 'finished' && r !== 'disposed' && r.temp) this.stepped(t);
     else this.report(r);
   }

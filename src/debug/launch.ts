@@ -42,15 +42,15 @@ export class LaunchError extends Error {
   }
 }
 
-// Limits that keep a typo from asking for a machine nobody can simulate.
-const MAX_PCPUS = 64;
-const MAX_MEMORY_MIB = 1 << 16;
+// The ranges `xensim run` accepts (--pcpus, --memory): a 32-bit machine below 4 GiB.
+const PCPUS = [1, 64] as const;
+const MEMORY_MIB = [16, 4095] as const;
 
-function positiveInt(args: LaunchArguments, key: 'pcpus' | 'memory', max: number): number | undefined {
+function wholeNumber(args: LaunchArguments, key: 'pcpus' | 'memory', [min, max]: readonly [number, number]): number | undefined {
   const v = args[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
-    throw new LaunchError(key, `must be a whole number from 1 to ${max}, not ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new LaunchError(key, `must be a whole number from ${min} to ${max}, not ${JSON.stringify(v)}`);
   }
   return v;
 }
@@ -90,8 +90,8 @@ export function parseLaunchArguments(raw: unknown, defaultCwd: string): LaunchCo
     names.set(c.name, i);
   });
 
-  const pcpus = positiveInt(args, 'pcpus', MAX_PCPUS);
-  const memoryMiB = positiveInt(args, 'memory', MAX_MEMORY_MIB);
+  const pcpus = wholeNumber(args, 'pcpus', PCPUS);
+  const memoryMiB = wholeNumber(args, 'memory', MEMORY_MIB);
 
   const stopOnEntry = args.stopOnEntry ?? false;
   if (typeof stopOnEntry !== 'boolean') throw new LaunchError('stopOnEntry', `must be true or false, not ${JSON.stringify(stopOnEntry)}`);

@@ -7,7 +7,7 @@ import type { ThreadRef } from './control';
 import { compile } from './expr';
 import { inspectableContext, vcpuEnv } from './stops';
 
-export const REPL_COMMANDS = ['xl list', 'xl vcpu-list', 'info threads', 'info pt ', 'x/16xw ', 'x/16xb '];
+export const REPL_COMMANDS = ['xl list', 'xl vcpu-list', 'xl debug-keys e', 'xl debug-keys q', 'xl debug-keys r', 'info threads', 'info evtchn', 'info pt ', 'x/16xw ', 'x/16xb '];
 
 function pad(s: string | number, n: number, right = false): string {
   const t = String(s);
@@ -33,6 +33,36 @@ export function replCommand(ins: Inspectable, line: string, t: ThreadRef): strin
       }
     }
     return rows.join('\n');
+  }
+  const keys = /^xl\s+debug-keys\s+(\S)$/.exec(cmd);
+  if (keys) {
+    // Xen's keyhandlers: e = event channels, q = domains and vCPUs, r = the scheduler
+    const per = (row: string, pick: (d: { id: number; name: string }, v: number) => string): string => {
+      const lines = [`(XEN) '${keys[1]}' pressed -> ${row}`];
+      for (const d of ins.domains()) for (let v = 0; v < d.vcpus; v++) lines.push(`(XEN) ${pick(d, v)}`);
+      return lines.join('\n');
+    };
+    const node = (d: number, v: number, name: string) => ins.xenState(d, v).find((n) => n.name === name)?.value ?? '-';
+    switch (keys[1]) {
+      case 'e':
+        return `(XEN) 'e' pressed -> dumping event-channel info\n${replCommand(ins, 'info evtchn', t)}`;
+      case 'q':
+        return per('dumping domain (and guest debug) info', (d, v) => `d${d.id} ${d.name} vcpu${v}: ${node(d.id, v, 'runstate')}, upcall ${node(d.id, v, 'upcall')}, timer ${node(d.id, v, 'timer')}`);
+      case 'r':
+        return per('dumping run queues', (d, v) => `d${d.id}v${v} credit ${node(d.id, v, 'credit')} on pcpu${node(d.id, v, 'pcpu')}`);
+      default:
+        throw new Error(`debug-key '${keys[1]}' is not one xensim answers (e, q, r)`);
+    }
+  }
+  if (/^info\s+evtchn$/.test(cmd)) {
+    // every domain's bound ports, as the Xen scope lists them
+    const lines: string[] = [];
+    for (const d of ins.domains()) {
+      if (d.vcpus === 0) continue;
+      const node = ins.xenState(d.id, 0).find((n) => n.name === 'event channels');
+      for (const c of node?.children ?? []) lines.push(`d${d.id} ${d.name} ${c.name}: ${c.value}`);
+    }
+    return lines.length ? lines.join('\n') : 'no event channels bound';
   }
   const pt = /^info\s+pt\s+(.+)$/.exec(cmd);
   if (pt) {

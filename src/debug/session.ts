@@ -12,6 +12,7 @@ import {
   Handles,
   InitializedEvent,
   InvalidatedEvent,
+  LoadedSourceEvent,
   LoggingDebugSession,
   MemoryEvent,
   OutputEvent,
@@ -34,7 +35,7 @@ import { compile, ExprEnv } from './expr';
 import { LaunchConfig, LaunchError, parseLaunchArguments } from './launch';
 import { MachineFactory, unavailableMachine } from './machine';
 import { formatMemoryReference, parseMemoryReference } from './memref';
-import { registerValue } from './names';
+import { EFLAGS_BITS, GPR32, registerValue, SEGMENT_NAMES } from './names';
 import { replCommand, REPL_COMMANDS } from './repl';
 import { guestFrames, MAX_FRAMES } from './stack';
 import { BreakpointError, EXCEPTION_FILTERS, FilterId, filterOf, functionTargetMatcher, inspectableContext, parseFunctionTarget, StopRule, vcpuEnv } from './stops';
@@ -51,6 +52,8 @@ export function threadOfId(id: number): ThreadRef {
 interface FrameRef extends ThreadRef {
   pc: number;
   xen: boolean;
+  /** a caller's frame: its esp/ebp unwound from the chain (other registers are the live ones) */
+  unwound?: { esp: number; ebp: number };
 }
 
 interface VarSource {
@@ -85,6 +88,18 @@ interface InstructionBp {
   rule?: StopRule;
   message?: string;
 }
+
+function readOnlyRows(rows: Row[]): Row[] {
+  return rows.map((r) => ({ ...r, edit: undefined, readOnly: true, children: r.children && readOnlyRows(r.children) }));
+}
+
+const COMPLETION_REGISTERS = [...GPR32, 'eip', 'eflags', 'cpl', ...SEGMENT_NAMES, 'cr0', 'cr2', 'cr3', 'cr4', ...EFLAGS_BITS.map((f) => f.name.toLowerCase())];
+
+/** How far back a console ring line is matched against console_io lines. */
+const CONSOLE_ECHO_LINES = 64;
+
+/** How long launch waits for configurationDone before running anyway. */
+const CONFIGURATION_WAIT_MS = 3000;
 
 /** The DAP errors the adapter answers with (ids make them recognisable in logs and tests). */
 const ERR = { launch: 1001, notRunning: 1002, bad: 1003, busy: 1004, internal: 1099 } as const;
@@ -233,6 +248,7 @@ export class XenDebugSession extends LoggingDebugSession {
       supportsWriteMemoryRequest: true,
       supportsDisassembleRequest: true,
       supportsSteppingGranularity: true,
+      supportsSingleThreadExecutionRequests: true,
       supportsRestartRequest: true,
       supportsTerminateRequest: true,
       supportsLoadedSourcesRequest: true,
@@ -253,7 +269,8 @@ export class XenDebugSession extends LoggingDebugSession {
       const config = parseLaunchArguments(args, this.defaultCwd);
       this.boot(config);
       this.sendEvent(new InitializedEvent());
-      await this.configurationDone;
+      // A client that never sends configurationDone still gets its launch (as vscode-mock-debug does).
+      await Promise.race([this.configurationDone, new Promise((resolve) => setTimeout(resolve, CONFIGURATION_WAIT_MS).unref())]);
       // Answer launch first, then run: the client sees the response before the first stop.
       this.background((c) => c.start());
       return undefined;
@@ -269,6 +286,9 @@ export class XenDebugSession extends LoggingDebugSession {
     }
     this.ins = ins;
     this.launchConfig = config;
+    // Frames and variables of an earlier machine (before a restart) mean nothing now.
+    this.frames.reset();
+    this.vars.reset();
     for (const w of config.warnings) this.sendEvent(new OutputEvent(`${w}\n`, 'console'));
     if (config.trace) {
       try {
@@ -303,6 +323,7 @@ export class XenDebugSession extends LoggingDebugSession {
     this.traceFd = undefined;
     this.control = undefined;
     this.ins = undefined;
+    this.consoleEcho.clear();
   }
 
   protected restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): void {
@@ -356,12 +377,42 @@ export class XenDebugSession extends LoggingDebugSession {
     return this.ins?.domains().find((d) => d.id === domid)?.name ?? `d${domid}`;
   }
 
-  /** Console lines (the hypervisor emits whole lines) prefixed with the domain's name. */
+  /** console_io lines per domain not yet matched by the same line from its console ring */
+  private consoleEcho = new Map<number, string[]>();
+
+  /**
+   * Console lines (the hypervisor emits whole lines) prefixed with the domain's name. A guest
+   * that writes each line through console_io and its console ring (XTF does) shows it once.
+   */
   private onConsole(r: TraceRecord): void {
     if (r.kind !== 'console') return;
+    const seen = this.consoleEcho.get(r.domid) ?? [];
+    this.consoleEcho.set(r.domid, seen);
+    if (r.source === 'pv-ring') {
+      const at = seen.indexOf(r.text);
+      if (at >= 0) {
+        seen.splice(0, at + 1);
+        return;
+      }
+    } else if (r.source === 'console_io') {
+      seen.push(r.text);
+      if (seen.length > CONSOLE_ECHO_LINES) seen.shift();
+    }
     const name = this.domainName(r.domid);
     const lines = r.text.replace(/\n$/, '').split('\n');
     this.sendEvent(new OutputEvent(lines.map((l) => `[${name}] ${l}\n`).join(''), 'stdout'));
+  }
+
+  private threadSyncQueued = false;
+
+  /** Domains come and go while the machine runs: announce their threads at the next slice boundary. */
+  private onDomainRecord(r: TraceRecord): void {
+    if (r.kind !== 'domain' || this.threadSyncQueued) return;
+    this.threadSyncQueued = true;
+    setImmediate(() => {
+      this.threadSyncQueued = false;
+      this.syncThreads();
+    });
   }
 
   /** thread started/exited events for vCPUs that came or went since the last look. */
@@ -371,6 +422,22 @@ export class XenDebugSession extends LoggingDebugSession {
     for (const id of now) if (!this.knownThreads.has(id)) this.sendEvent(new ThreadEvent('started', id));
     for (const id of this.knownThreads) if (!now.has(id)) this.sendEvent(new ThreadEvent('exited', id));
     this.knownThreads = now;
+    this.syncSources();
+  }
+
+  private knownSources = new Set<string>();
+
+  /** loadedSource events for the source files of images that appeared with a new domain. */
+  private syncSources(): void {
+    const ins = this.ins;
+    if (!ins) return;
+    for (const d of ins.domains()) {
+      for (const f of ins.image(d.id)?.files() ?? []) {
+        if (this.knownSources.has(f)) continue;
+        this.knownSources.add(f);
+        this.sendEvent(new LoadedSourceEvent('new', this.sourceFor(f)));
+      }
+    }
   }
 
   private threadList(): Thread[] {
@@ -417,7 +484,7 @@ export class XenDebugSession extends LoggingDebugSession {
   }
 
   protected nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
-    this.step(response, args.threadId, (c, t) => c.next(t, args.granularity !== 'instruction' && this.hasLines(t)));
+    this.step(response, args.threadId, (c, t) => c.next(t, args.granularity !== 'instruction' && this.hasLines(t), args.singleThread === true));
   }
 
   protected stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
@@ -425,7 +492,7 @@ export class XenDebugSession extends LoggingDebugSession {
   }
 
   protected stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
-    this.step(response, args.threadId, (c, t) => c.stepOut(t));
+    this.step(response, args.threadId, (c, t) => c.stepOut(t, args.singleThread === true));
   }
 
   /** Line stepping needs a line map; without one a "line" is an instruction. */
@@ -454,7 +521,7 @@ export class XenDebugSession extends LoggingDebugSession {
         return b.every((x) => x !== undefined) ? ((b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0) : undefined;
       };
       for (const g of guestFrames(s.eip, s.r[5], read32, image, MAX_FRAMES, s.r[4])) {
-        const f = new StackFrame(this.frames.create({ ...t, pc: g.pc, xen: false }), g.name) as DebugProtocol.StackFrame;
+        const f = new StackFrame(this.frames.create({ ...t, pc: g.pc, xen: false, unwound: g.unwound }), g.name) as DebugProtocol.StackFrame;
         if (g.source) {
           f.source = this.sourceFor(g.source.file);
           f.line = g.source.line;
@@ -486,7 +553,9 @@ export class XenDebugSession extends LoggingDebugSession {
     this.answer(response, () => {
       const ins = this.machine();
       const f = this.frameOf(args.frameId);
-      const s = ins.cpuState(f.domid, f.vcpu);
+      const live = ins.cpuState(f.domid, f.vcpu);
+      // A caller's frame shows where it will resume; editing is for the live registers (the top frame).
+      const s = f.unwound ? { ...live, eip: f.pc, r: live.r.map((v, i) => (i === 4 ? f.unwound!.esp : i === 5 ? f.unwound!.ebp : v)) } : live;
       const gva = (a: number) => formatMemoryReference({ space: 'gva', domid: f.domid, vcpu: f.vcpu, address: a });
       const ma = (a: number) => formatMemoryReference({ space: 'ma', address: a });
       const scope = (name: string, rows: Row[], hint?: 'registers', expensive = false): DebugProtocol.Scope => {
@@ -496,7 +565,7 @@ export class XenDebugSession extends LoggingDebugSession {
       };
       return {
         scopes: [
-          scope('Registers', registerRows(s, gva), 'registers'),
+          scope('Registers', f.unwound ? readOnlyRows(registerRows(s, gva)) : registerRows(s, gva), 'registers'),
           scope('Segments', segmentRows(s)),
           scope('System', systemRows(s, gva, ma)),
           scope('Xen', this.xenRows(f)),
@@ -505,32 +574,17 @@ export class XenDebugSession extends LoggingDebugSession {
     });
   }
 
+  /** The hypervisor's own rows (xenState), with what DomainInfo and VcpuInfo add where it says nothing of it. */
   private xenRows(t: ThreadRef): Row[] {
     const ins = this.machine();
+    const toRow = (n: XenStateNode): Row => ({ name: n.name, value: n.value, readOnly: true, children: n.children?.map(toRow) });
+    const rows = ins.xenState(t.domid, t.vcpu).map(toRow);
+    const has = (name: string) => rows.some((r) => r.name === name);
     const d = ins.domains().find((x) => x.id === t.domid);
     const v = ins.vcpus(t.domid).find((x) => x.vcpu === t.vcpu);
-    const rows: Row[] = [];
-    if (d) {
-      rows.push({
-        name: 'domain',
-        value: `d${d.id} ${d.name} (${d.kind}${d.privileged ? ', privileged' : ''}, ${d.state}${d.shutdownReason ? ` ${d.shutdownReason}` : ''})`,
-        readOnly: true,
-        children: [
-          { name: 'id', value: String(d.id) },
-          { name: 'name', value: d.name },
-          { name: 'type', value: d.kind },
-          { name: 'state', value: d.state },
-          { name: 'pages', value: `${d.pages} of ${d.maxPages}` },
-          ...(d.configFile ? [{ name: 'config', value: d.configFile }] : []),
-        ],
-      });
-    }
-    if (v) {
-      rows.push({ name: 'vcpu', value: `vcpu${v.vcpu} ${v.runstate} on pcpu${v.pcpu}`, readOnly: true, children: Object.entries(v.runstateTime).map(([k, ns]) => ({ name: `time ${k}`, value: `${ns} ns` })) });
-      rows.push({ name: 'current', value: v.activity ? v.activity.description : '(in the guest)', readOnly: true });
-    }
-    const toRow = (n: XenStateNode): Row => ({ name: n.name, value: n.value, readOnly: true, children: n.children?.map(toRow) });
-    rows.push(...ins.xenState(t.domid, t.vcpu).map(toRow));
+    if (d && !has('domain')) rows.unshift({ name: 'domain', value: `d${d.id} ${d.name} (${d.kind}${d.privileged ? ', privileged' : ''}, ${d.state})`, readOnly: true });
+    if (d?.configFile) rows.push({ name: 'config', value: d.configFile, readOnly: true });
+    if (v?.activity && !has('in Xen')) rows.unshift({ name: 'in Xen', value: v.activity.description, readOnly: true });
     return rows;
   }
 
@@ -580,11 +634,14 @@ export class XenDebugSession extends LoggingDebugSession {
 
   // ---- evaluate ----------------------------------------------------------------------
 
-  private envFor(t: ThreadRef): ExprEnv {
+  private envFor(t: ThreadRef & { pc?: number; unwound?: { esp: number; ebp: number } }): ExprEnv {
     const ins = this.machine();
     const ctx = inspectableContext(ins);
-    // `d1.vcpu0.eax`: another vCPU's register
+    const unwound = t.unwound && t.pc !== undefined ? { eip: t.pc, esp: t.unwound.esp, ebp: t.unwound.ebp } : undefined;
+    // `d1.vcpu0.eax`: another vCPU's register; in a caller's frame its own eip, esp and ebp
     const qualified = (name: string): number | undefined => {
+      const own = unwound?.[name.toLowerCase() as 'eip' | 'esp' | 'ebp'];
+      if (own !== undefined) return own;
       const m = /^d(\d+)\.v(?:cpu)?(\d+)\.(\w+)$/i.exec(name);
       if (!m) return undefined;
       const d = Number(m[1]);
@@ -599,7 +656,7 @@ export class XenDebugSession extends LoggingDebugSession {
   protected evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
     this.answer(response, () => {
       const ins = this.machine();
-      const t: ThreadRef = args.frameId !== undefined ? this.frameOf(args.frameId) : (this.control?.lastStop ?? { domid: 0, vcpu: 0 });
+      const t: ThreadRef & Partial<FrameRef> = args.frameId !== undefined ? this.frameOf(args.frameId) : (this.control?.lastStop ?? { domid: 0, vcpu: 0 });
       const expr = args.expression ?? '';
       if (args.context === 'repl') {
         const out = replCommand(ins, expr, t);
@@ -622,9 +679,17 @@ export class XenDebugSession extends LoggingDebugSession {
   }
 
   protected completionsRequest(response: DebugProtocol.CompletionsResponse, args: DebugProtocol.CompletionsArguments): void {
-    const text = args.text.slice(0, Math.max(0, (args.column ?? args.text.length + 1) - 1));
-    response.body = { targets: REPL_COMMANDS.filter((c) => c.startsWith(text)).map((c) => ({ label: c, text: c, start: 0, length: text.length })) };
-    this.sendResponse(response);
+    this.answer(response, () => {
+      const text = String(args.text ?? '');
+      const before = text.slice(0, Math.max(0, (args.column ?? text.length + 1) - 1));
+      const targets: DebugProtocol.CompletionItem[] = REPL_COMMANDS.filter((c) => c.startsWith(before)).map((c) => ({ label: c, text: c, start: 0, length: before.length, type: 'function' }));
+      // the word being typed: a register or flag
+      const word = /[A-Za-z_][A-Za-z0-9_]*$/.exec(before)?.[0];
+      if (word) {
+        for (const r of COMPLETION_REGISTERS) if (r.startsWith(word.toLowerCase()) && r !== word) targets.push({ label: r, text: r, start: before.length - word.length, length: word.length, type: 'variable' });
+      }
+      return { targets };
+    });
   }
 
   // ---- breakpoints -------------------------------------------------------------------
@@ -794,6 +859,12 @@ export class XenDebugSession extends LoggingDebugSession {
   private pushBreakpoints(): void {
     const c = this.control;
     if (!c) return;
+    if (this.launchConfig?.noDebug) {
+      // "Run without debugging": breakpoints stay set in the editor but do not stop.
+      c.setAddressBreakpoints([]);
+      c.setRecordStops([]);
+      return;
+    }
     const addr: AddressBreakpoint[] = [];
     for (const list of this.sourceBps.values()) for (const bp of list) if (bp.rule) for (const a of bp.addresses) addr.push({ id: bp.id, ...a, kind: 'breakpoint', rule: bp.rule });
     for (const bp of this.functionBps) if (bp.rule && !bp.record) for (const a of bp.addresses) addr.push({ id: bp.id, ...a, kind: 'function breakpoint', rule: bp.rule });
@@ -825,7 +896,7 @@ export class XenDebugSession extends LoggingDebugSession {
     }
     this.classSubscription?.();
     const list = [...classes];
-    this.classSubscription = ins.trace.subscribe(() => {}, { mask: list.reduce((m, c) => m | CLASS_BIT[c], 0), classes: list });
+    this.classSubscription = ins.trace.subscribe((r) => this.onDomainRecord(r), { mask: list.reduce((m, c) => m | CLASS_BIT[c], 0), classes: list });
     this.unsubscribe.push(() => this.classSubscription?.());
   }
 
@@ -851,6 +922,8 @@ export class XenDebugSession extends LoggingDebugSession {
       // DAP gives one readable run: skip unmapped bytes before it, report those after it.
       let first = 0;
       while (first < raw.length && raw[first] === undefined) first++;
+      // Nothing readable at all: say so from the start address.
+      if (first === raw.length) return { address: `0x${start.toString(16)}`, unreadableBytes: count };
       let end = first;
       while (end < raw.length && raw[end] !== undefined) end++;
       const data = Buffer.from(raw.slice(first, end) as number[]);

@@ -70,6 +70,8 @@ export interface CreditState {
   sliceStart: number;
   /** parked by a cap until the next accounting */
   parked: boolean;
+  /** nanosecond-credits not yet burnt as a whole credit (burn_credits' remainder) */
+  residual: number;
 }
 
 export class Vcpu {
@@ -104,7 +106,7 @@ export class Vcpu {
   periodicNext = -1;
   /** fpu_taskswitch: CR0.TS as the guest set it */
   fpuTs = false;
-  sched: CreditState = { credit: 0, pri: 'under', sliceStart: 0, parked: false };
+  sched: CreditState = { credit: 0, pri: 'under', sliceStart: 0, parked: false, residual: 0 };
   /** the CPU is set up by the hypervisor (Cpu with the vCPU's platform) */
   constructor(
     readonly domain: Domain,
@@ -162,6 +164,8 @@ export class Domain {
   /** how many times this domain was restarted by on_reboot/on_crash restart */
   restarts = 0;
   pendingDestroy = false;
+  /** I/O ports the domain may use (Xen's ioports_permit_access): the hardware domain has all */
+  ioports: 'all' | number[] = [];
 
   constructor(
     readonly id: number,

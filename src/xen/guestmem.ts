@@ -13,8 +13,10 @@ export const HYPERVISOR_VIRT_START = 0xf5800000;
 export function walkPae(machine: Machine, cr3: number, gva: number, write = false, user = false): number | undefined {
   gva >>>= 0;
   const rd = (ma: number): number | undefined => {
-    const f = machine.frame(Math.floor(ma / PAGE_SIZE), false);
-    if (!f) return undefined;
+    const mfn = Math.floor(ma / PAGE_SIZE);
+    if (mfn >= machine.nrFrames) return undefined;
+    const f = machine.peek(mfn);
+    if (!f) return 0; // an untouched frame reads as zeros (not present)
     const o = ma & 0xfff;
     return (f[o] | (f[o + 1] << 8) | (f[o + 2] << 16) | (f[o + 3] << 24)) >>> 0;
   };

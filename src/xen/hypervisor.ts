@@ -13,7 +13,7 @@ import { setSegment } from '../cpu/segments';
 import type { CpuEvent } from '../cpu/platform';
 import { Trace } from '../trace/trace';
 import { CLASS_BIT, CLASS_OF, TraceRecord } from '../trace/records';
-import { DOMID, decodeHypercall, formatResult, VIRQ } from './abi';
+import { DOMID, HYPERCALLS, decodeHypercall, formatResult, VIRQ } from './abi';
 import { Machine, MachineOptions, PAGE_SIZE } from './machine';
 import { MemoryManager, XenError, GDT_L2_SLOT, PTE_P, PTE_RW, PTE_US, PTE_A, OWNER_XEN } from './mm';
 import { GuestMemory } from './guestmem';
@@ -24,6 +24,8 @@ import { CreditScheduler, TICK_NS } from './sched';
 import { HYPERCALL_TABLE } from './hypercalls';
 import { HypercallContext } from './hypercalls/types';
 import { EventChannels } from './events';
+import { emulatePrivileged } from './emulate';
+import { createHvmCpu, hvmGuestMemory, hvmBeforeEntry, hvmAfterRun, HVM_HYPERCALL_TABLE } from './hvm';
 import type { DomainInfo, StopInfo, RunOptions, VcpuInfo } from './inspect';
 
 export const QUANTUM = 10_000;
@@ -67,6 +69,8 @@ export class Hypervisor {
   readonly domainListeners: DomainListener[] = [];
   /** back ends in the toolstack notified when a guest sends on `${domid}:${port}` */
   readonly portHooks = new Map<string, () => void>();
+  /** timers outside the vCPUs' own (an HVM device model's PIT): the earliest deadline and what fires it */
+  readonly timerSources: { next(): number; fire(now: number): void }[] = [];
 
   constructor(opts: HypervisorOptions = {}) {
     this.machine = new Machine(opts);
@@ -114,6 +118,11 @@ export class Hypervisor {
     return (this.trace.mask & CLASS_BIT[CLASS_OF[kind]]) !== 0 || this.stopOn !== undefined;
   }
 
+  /** A record asked for a stop that the run loop has not reported yet (platform callbacks end the CPU's run on it). */
+  get stopPending(): boolean {
+    return this.stopHit !== null;
+  }
+
   emit(r: TraceRecord): void {
     this.trace.emit(r);
     if (this.stopOn && !this.stopHit && this.stopOn(r)) this.stopHit = r;
@@ -126,6 +135,7 @@ export class Hypervisor {
   }
 
   memOf(v: Vcpu): GuestMemory {
+    if (v.domain.kind === 'hvm') return hvmGuestMemory(this, v);
     const cpu = this.cpus.get(v)!;
     return new GuestMemory(this.machine, () => cpu.cr3 >>> 0);
   }
@@ -135,10 +145,11 @@ export class Hypervisor {
   }
 
   /** createdomain: the Domain, its Xen frames (shared_info, GDT area) and vCPU objects. */
-  createDomain(name: string, opts: { privileged?: boolean; maxPages: number; vcpus: number; domid?: number; config?: Domain['config'] }): Domain {
+  createDomain(name: string, opts: { privileged?: boolean; maxPages: number; vcpus: number; domid?: number; config?: Domain['config']; kind?: Domain['kind'] }): Domain {
     const id = opts.domid ?? this.nextDomid++;
     if (this.domains.has(id)) throw new XenError(-17, `domain ${id} exists`);
-    const d = new Domain(id, name, 'pv', opts.privileged ?? false, opts.config, opts.maxPages);
+    const d = new Domain(id, name, opts.kind ?? 'pv', opts.privileged ?? false, opts.config, opts.maxPages);
+    if (d.privileged) d.ioports = 'all';
     this.domains.set(id, d);
     d.sharedInfoMfn = this.mm.alloc(OWNER_XEN);
     this.mm.info[d.sharedInfoMfn].sharedWith = id;
@@ -156,6 +167,11 @@ export class Hypervisor {
 
   private addVcpu(d: Domain, id: number): Vcpu {
     const v = new Vcpu(d, id);
+    if (d.kind === 'hvm') {
+      d.vcpus.push(v);
+      this.cpus.set(v, createHvmCpu(this, v));
+      return v;
+    }
     const platform = new PvPlatform(this.machine, () => this.pcpuNow(v.pcpu));
     const cpu = new Cpu(platform);
     d.vcpus.push(v);
@@ -319,6 +335,7 @@ export class Hypervisor {
         if (v.pollDeadline >= 0 && v.pollDeadline <= now && v.blocked) this.wakeFromBlock(v);
       }
     }
+    for (const t of this.timerSources) if (t.next() <= now) t.fire(now);
   }
 
   private nextTimer(): number {
@@ -331,6 +348,7 @@ export class Hypervisor {
         if (v.pollDeadline >= 0 && v.blocked) t = Math.min(t, v.pollDeadline);
       }
     }
+    for (const s of this.timerSources) t = Math.min(t, s.next());
     return t;
   }
 
@@ -426,7 +444,9 @@ export class Hypervisor {
   step(domid: number, vcpu: number): StopInfo {
     const v = this.domains.get(domid)?.vcpus[vcpu];
     if (!v) return { reason: 'step' };
-    if (v.runstate !== 'running') return { reason: 'step', domid, vcpu };
+    // a runnable vCPU waiting for its pCPU may be stepped too (the others are held anyway);
+    // a blocked or offline one has nothing to execute
+    if (v.runstate !== 'running' && v.runstate !== 'runnable') return { reason: 'step', domid, vcpu };
     const p = this.pcpus[v.pcpu];
     this.ctxPcpu = p.id;
     const stop = this.stepVcpu(v, p, 1, false);
@@ -439,6 +459,15 @@ export class Hypervisor {
       this.stepAction(v);
       p.used += ACTION_COST;
       this.instructions += ACTION_COST;
+      // Nobody can stop inside Xen: go on with the action's next steps exactly as the run loop
+      // would (same budget and quantum checks), without the trip through it.
+      let left = budget - ACTION_COST;
+      while (!this.stopOn && v.pending && p.current === v && honourBreakpoints && left > 0 && p.used < this.quantum) {
+        this.stepAction(v);
+        p.used += ACTION_COST;
+        this.instructions += ACTION_COST;
+        left -= ACTION_COST;
+      }
       return this.checkStop(v);
     }
     if (this.injector && v.domain.id === 0 && v.id === 0 && v.eventCallback) {
@@ -457,10 +486,24 @@ export class Hypervisor {
     const cpu = this.cpuOf(v);
     const saved = honourBreakpoints ? null : new Set(cpu.breakpoints);
     if (saved) cpu.breakpoints.clear();
+    const hvm = v.domain.kind === 'hvm';
+    if (hvm) hvmBeforeEntry(this, v);
     const res = cpu.run(budget);
     if (saved) for (const b of saved) cpu.breakpoints.add(b);
     p.used += res.retired;
     this.instructions += res.retired;
+    if (hvm) {
+      const after = hvmAfterRun(this, v, res);
+      p.used += after.cost;
+      if (after.hypercall) this.startAction(v, { kind: 'hypercall', nr: after.hypercall.nr, args: after.hypercall.args, phase: 'entry', text: '', name: HYPERCALLS.get(after.hypercall.nr)?.name ?? `hypercall_${after.hypercall.nr}`, ring: 0, eip: cpu.eip >>> 0 });
+      if (res.stop === 'hlt' || res.stop === 'stop-requested') return this.checkStop(v);
+      if (res.stop === 'triple-fault') {
+        // hvm_triple_fault: Xen's default action is a reboot of the domain
+        this.consoleWrite(v.domain, `(XEN) d${v.domain.id}v${v.id} Triple fault - invoking HVM shutdown action\n`, 'serial');
+        this.shutdown(v.domain, 'reboot', 1);
+        return this.checkStop(v);
+      }
+    }
     switch (res.stop) {
       case 'intercept': {
         const ev = res.event ?? this.platforms.get(v)!.taken;
@@ -519,10 +562,8 @@ export class Hypervisor {
     const ring = cpu.cpl;
     if (ev.kind === 'soft' && ev.vector === 0x82 && ring === 1) {
       const nr = cpu.r[0] >>> 0;
-      const args = [cpu.r[3], cpu.r[1], cpu.r[2], cpu.r[6], cpu.r[7]].map((x) => x >>> 0);
-      const mem = this.memOf(v);
-      const dec = decodeHypercall(nr, args, (gva, size) => mem.tryRead(gva, size));
-      this.startAction(v, { kind: 'hypercall', nr, args, phase: 'entry', text: dec.text, name: dec.name, subop: dec.subop, ring, eip: cpu.eip >>> 0 });
+      const args = [cpu.r[3] >>> 0, cpu.r[1] >>> 0, cpu.r[2] >>> 0, cpu.r[6] >>> 0, cpu.r[7] >>> 0];
+      this.startAction(v, { kind: 'hypercall', nr, args, phase: 'entry', text: '', name: HYPERCALLS.get(nr)?.name ?? `hypercall_${nr}`, ring, eip: cpu.eip >>> 0 });
       return;
     }
     if (ev.kind === 'fault' && ev.vector === 6 && this.forcedEmulation(v, cpu)) return;
@@ -558,21 +599,12 @@ export class Hypervisor {
     return true;
   }
 
-  /** emulate_privileged_op's reads of control registers (`mov r32, crN`) for the guest kernel. */
+  /** emulate_privileged_op: control-register reads and permitted port I/O (emulate.ts). */
   private emulatePrivileged(v: Vcpu, cpu: Cpu): boolean {
     const lin = (cpu.segBase[CS] + cpu.eip) >>> 0;
-    const b = this.memOf(v).tryRead(lin, 3);
-    if (!b || b[0] !== 0x0f || b[1] !== 0x20 || b[2] >> 6 !== 3) return false;
-    const crn = (b[2] >> 3) & 7;
-    const reg = b[2] & 7;
-    let val: number;
-    if (crn === 0) val = (cpu.cr0 & ~0x8) | (v.fpuTs ? 0x8 : 0);
-    else if (crn === 2) val = this.shared(v.domain).cr2(v.id);
-    else if (crn === 3) val = cpu.cr3;
-    else if (crn === 4) val = cpu.cr4;
-    else return false;
-    cpu.r[reg] = val | 0;
-    cpu.eip = (cpu.eip + 3) | 0;
+    const len = emulatePrivileged(this, v, cpu);
+    if (!len) return false;
+    cpu.eip = (cpu.eip + len) | 0;
     if (this.wants('fault')) this.emit({ kind: 'fault', ...this.base(v), vector: 13, name: '#GP', errorCode: 0, eip: lin, ring: 1, outcome: 'xen' });
     return true;
   }
@@ -584,10 +616,12 @@ export class Hypervisor {
     if (a.kind === 'hypercall') {
       v.domain.hypercalls++;
       if (!a.injected && this.wants('ring-transition')) this.emit({ kind: 'ring-transition', ...b, from: a.ring, to: 0, cause: 'hypercall', fromEip: a.eip });
-      if (this.wants('hypercall-entry')) {
+      if (this.wants('hypercall-entry') || this.wants('hypercall-exit')) {
         const mem = this.memOf(v);
         const dec = decodeHypercall(a.nr, a.args, (gva, size) => mem.tryRead(gva, size));
-        this.emit({ kind: 'hypercall-entry', ...b, nr: a.nr, name: dec.name, subop: dec.subop, args: dec.args, text: dec.text });
+        a.text = dec.text;
+        a.subop = dec.subop;
+        if (this.wants('hypercall-entry')) this.emit({ kind: 'hypercall-entry', ...b, nr: a.nr, name: dec.name, subop: dec.subop, args: dec.args, text: dec.text });
       }
     } else if (a.kind === 'trap-bounce') {
       if (this.wants('fault') && !a.soft) {
@@ -609,12 +643,17 @@ export class Hypervisor {
       if (a.phase === 'act') {
         const ctx: HypercallContext = { hv: this, vcpu: v, domain: v.domain, args: a.args, mem: this.memOf(v), noResult: false };
         let result: number;
-        const h = HYPERCALL_TABLE[a.nr];
+        const h = (v.domain.kind === 'hvm' ? HVM_HYPERCALL_TABLE : HYPERCALL_TABLE)[a.nr];
         try {
           result = h ? h(ctx) : -38;
         } catch (e) {
-          if (!(e instanceof XenError)) throw e;
-          result = e.errno;
+          if (e instanceof XenError) result = e.errno;
+          else {
+            // A bug in xensim's handling must not take the simulator down: the calling domain
+            // crashes (as Xen's BUG paths crash the guest they serve) and the message says why.
+            this.crash(v.domain, `internal error in ${a.name}: ${(e as Error).message}`);
+            result = -38;
+          }
         }
         a.result = result | 0;
         a.noResult = ctx.noResult;
@@ -691,7 +730,13 @@ export class Hypervisor {
     const info: VcpuInfo = { domid: v.domain.id, vcpu: v.id, runstate: v.runstate, pcpu: v.pcpu, runstateTime: t };
     const a = v.pending;
     if (a) {
-      if (a.kind === 'hypercall') info.activity = { kind: 'hypercall', description: a.phase === 'return' ? `${a.text} = ${formatResult(a.result ?? 0)}` : a.text, hypercall: { name: a.name, nr: a.nr, args: [...a.args] } };
+      if (a.kind === 'hypercall') {
+        if (!a.text) {
+          const mem = this.memOf(v);
+          a.text = decodeHypercall(a.nr, a.args, (gva, size) => mem.tryRead(gva, size)).text;
+        }
+        info.activity = { kind: 'hypercall', description: a.phase === 'return' ? `${a.text} = ${formatResult(a.result ?? 0)}` : a.text, hypercall: { name: a.name, nr: a.nr, args: [...a.args] } };
+      }
       else if (a.kind === 'trap-bounce') info.activity = { kind: 'trap-bounce', description: `bounce ${VECTOR_NAMES[a.vector] ?? `vector ${a.vector}`}${a.errorCode !== undefined ? ` (error 0x${a.errorCode.toString(16)})` : ''}` };
       else info.activity = { kind: 'event-delivery', description: 'event upcall' };
     }

@@ -42,6 +42,11 @@ export class Machine implements MemoryBus {
     return f;
   }
 
+  /** A frame's bytes if it was ever touched, else null (reads as zeros); never allocates. */
+  peek(mfn: number): Uint8Array | null {
+    return this.frames.get(mfn) ?? null;
+  }
+
   generation(mfn: number): number {
     return this.gens.get(mfn) ?? 0;
   }

@@ -136,10 +136,8 @@ export function bounce(
     cpu.cpl = prevCpl;
     throw new XenError(EFAULT, `bad handler code segment 0x${cs.toString(16)}`);
   }
-  if (fromRing === 3) {
-    // Data segments holding ring-3 selectors are nulled, as the processor does on a ring change.
-    for (const s of [DS, ES, FS, GS]) if ((cpu.segSel[s] & 3) > cpu.cpl) setSegment(cpu, s, 0, 0, 0, 0x10000);
-  }
+  // Data segments stay as they were: ring 1 may use ring-3 data segments, and the processor
+  // (like Xen restoring a guest context) leaves them loaded on a transition inward.
   cpu.r[4] = newEsp | 0;
   cpu.eip = target.eip | 0;
   cpu.setEflags(cpu.getEflags() & ~(EFLAGS_TF | EFLAGS_NT | EFLAGS_RF | EFLAGS_VM));

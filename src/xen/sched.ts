@@ -105,10 +105,14 @@ export class CreditScheduler {
     this.schedule(v.pcpu, 'yield', true);
   }
 
+  /** burn_credits: whole credits for the time run, the remainder carried (so a short run costs nothing yet). */
   private burn(v: Vcpu, now: number): void {
     const ran = now - this.lastBurn[v.pcpu];
     if (ran > 0) {
-      v.sched.credit -= (ran * CREDITS_PER_MSEC) / 1_000_000;
+      const val = ran * CREDITS_PER_MSEC + v.sched.residual;
+      const credits = Math.floor(val / 1_000_000);
+      v.sched.residual = val - credits * 1_000_000;
+      v.sched.credit -= credits;
       this.lastBurn[v.pcpu] = now;
     }
     if (v.sched.pri !== 'boost') v.sched.pri = v.sched.credit >= 0 ? 'under' : 'over';
@@ -164,6 +168,9 @@ export class CreditScheduler {
       if (cur) {
         this.burn(cur, now);
         if (cur.sched.pri === 'boost') cur.sched.pri = cur.sched.credit >= 0 ? 'under' : 'over';
+        // a capped domain that has used its allowance is parked at once, not at the next accounting
+        const cap = cur.domain.cap;
+        if (cap > 0 && cur.sched.credit < -(CREDITS_PER_ACCT * cap) / 100) cur.sched.parked = true;
       }
     }
     if (this.ticks % TICKS_PER_ACCT === 0) this.account();
@@ -194,9 +201,10 @@ export class CreditScheduler {
     const total = CREDITS_PER_ACCT * usable.size;
     for (const d of doms) {
       const mine = active.filter((v) => v.domain === d);
-      let fair = (total * d.weight) / weightTotal;
-      if (d.cap > 0) fair = Math.min(fair, (CREDITS_PER_ACCT * d.cap) / 100);
-      const each = fair / mine.length;
+      // integer credit, rounded up as csched_acct does
+      let fair = Math.ceil((total * d.weight) / weightTotal);
+      if (d.cap > 0) fair = Math.min(fair, Math.ceil((CREDITS_PER_ACCT * d.cap) / 100));
+      const each = Math.ceil(fair / mine.length);
       for (const v of mine) {
         // csched_acct's bounds: at most one time slice of credit either way
         v.sched.credit = Math.max(-CREDITS_PER_ACCT, Math.min(v.sched.credit + each, CREDITS_PER_ACCT));

@@ -41,6 +41,16 @@ describe('cli: xensim asm', () => {
     assert.match(c.out.join(''), /^\s+3 00000001 C3\s+ret$/m);
   });
 
+  it('finds includes beside the source, on -I, and (like nasm) relative to the working directory', async () => {
+    fs.mkdirSync(path.join(dir, 'src'));
+    fs.mkdirSync(path.join(dir, 'common'));
+    fs.writeFileSync(path.join(dir, 'src', 'main.asm'), '%include "common/defs.inc"\ndb VALUE\n');
+    fs.writeFileSync(path.join(dir, 'common', 'defs.inc'), 'VALUE equ 7\n');
+    const c = capture(dir);
+    assert.strictEqual(await main(['asm', 'src/main.asm', '-o', 'out.bin'], c.io), 0, c.err.join(''));
+    assert.deepStrictEqual([...fs.readFileSync(path.join(dir, 'out.bin'))], [7]);
+  });
+
   it('prints every error as file:line:col and exits 1 without output', async () => {
     const c = capture(fixtures);
     const out = path.join(dir, 'broken.bin');

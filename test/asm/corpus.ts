@@ -104,6 +104,13 @@ export function corpusLines(): string[] {
     'push byte 0x80', 'add eax, byte 0x80', 'add ax, byte 0x80', 'imul eax, ebx, byte 0x80', 'imul eax, [eax], byte 5',
     'mov eax, [byte 0x10]', 'mov eax, [word 0x10]', 'mov eax, [dword 0x10]', 'add dword [eax], byte -200',
     'call 0:0x7c00', 'jmp word 0x8:0x1234',
+    // values past their fields (nasm warns and truncates)
+    'mov al, 300', 'mov al, -129', 'mov ax, 0x10000', 'mov ax, -32769', 'int 256', 'ret 0x10000', 'in al, 256',
+    'enter 0x10000, 0', 'enter 1, 256', 'shl eax, 33', 'shl eax, 256', 'mov eax, 0x100000000', 'mov eax, -0x80000001',
+    'add al, 256', 'test al, 256', 'mov byte [eax], 256', 'add ax, word 0x12345', 'mov eax, [byte eax+200]',
+    'add eax, byte -129', 'push byte 200', 'imul eax, ebx, byte 128', 'add ax, byte 0xff80', 'add ax, byte 0x80',
+    'add eax, 0x100000000', 'push 0x100000000', 'imul eax, 0x100000000', 'cmp ebx, -0x80000001', 'test eax, 0x100000000',
+    'add ax, 0x10000', 'add dword [eax], 0x100000000', 'imul eax, ebx, 0x100000000', 'push word 0x10000',
     'add eax, strict word 5', 'shl [eax], byte 3', 'shl [eax], byte 1', 'push [eax]', 'inc [eax]', 'test [eax], 1',
   ]) out.add(extra);
   return [...out];

@@ -14,7 +14,8 @@ const CASES: Record<string, string> = {
   'numbers in every radix form': `
     dd 0x1F, 0X1f, 0h1F, 1Fh, 1fH, $1F, $0ff, 0b1010, 0B1010, 0y1010, 1010b, 1010y
     dd 17q, 17o, 0q17, 0o17, 0d99, 0t99, 99d, 99t, 1_000_000, 0x_dead_beef, 1111_0000b, 0
-    dq 0x123456789abcdef0, -1, 0ffffffffffffffffh`,
+    dq 0x123456789abcdef0, -1, 0ffffffffffffffffh
+    db 0Bh, 0Dh, 0Ah, 0Bah, 0b1h, 0dh, 0h, 0Fh, 0B1, 0h10, 1bh, 1_0h, 0t5, 0y11`,
   'character constants and strings': `
     db 'a', "b", \`c\`, 'ab', "it's", 'say "hi"', 0
     dw 'a', 'ab', 'abc'
@@ -165,6 +166,11 @@ const CASES: Record<string, string> = {
     here: dd here
     [section .data]
     dd here`,
+  'labels named like JavaScript object properties': `
+    constructor db 1
+    toString: dw constructor
+    __proto__ dd toString, hasOwnProperty
+    hasOwnProperty: db 2`,
   'data range boundaries': `
     db -128, 255, -1
     dw -32768, 65535

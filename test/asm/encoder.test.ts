@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import { encode } from '../../src/asm/encoder';
 import { EncodeError, Instruction } from '../../src/asm/operand';
 import { parseNasm } from './nasmtext';
+import { MNEMONICS, signatures } from '../../src/asm/table';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const enc = (line: string, address = 0): string => hex(encode(parseNasm(line, address)));
@@ -60,5 +61,15 @@ describe('asm encoder: choices nasm makes that the oracle corpus cannot show', (
     assert.strictEqual(err('mov byte [eax], ebx').message, 'mismatch in operand sizes');
     assert.strictEqual(err('mov eax, [esp*2]').message, 'invalid effective address');
     assert.strictEqual(err('frob eax').message, "unknown instruction 'frob'");
+  });
+});
+
+describe('asm table', () => {
+  it('lists every way to write a mnemonic, in the order the encoder tries them', () => {
+    const s = signatures('ADD');
+    assert.deepStrictEqual(s[0], { operands: 'rm8,r8', encoding: '00 /r' });
+    assert.ok(s.some((x) => x.operands === 'rm32,sbyte32' && x.encoding === 'o32 83 /0 ib'));
+    assert.deepStrictEqual(signatures('frob'), []);
+    assert.ok(MNEMONICS.includes('vmcall') && MNEMONICS.includes('cmovnz'));
   });
 });

@@ -5,7 +5,7 @@
 import { Instruction, MemOperand, Operand, Size } from '../../src/asm/operand';
 import { register } from '../../src/asm/registers';
 
-const PREFIXES = new Set(['lock', 'rep', 'repe', 'repz', 'repne', 'repnz', 'o16', 'o32', 'a16', 'a32', 'es', 'cs', 'ss', 'ds', 'fs', 'gs']);
+const PREFIXES = new Set(['lock', 'rep', 'repe', 'repz', 'repne', 'repnz', 'bnd', 'xacquire', 'xrelease', 'o16', 'o32', 'a16', 'a32', 'es', 'cs', 'ss', 'ds', 'fs', 'gs']);
 const SIZES: Record<string, number> = { byte: 1, word: 2, dword: 4, qword: 8, fword: 6, tword: 10 };
 
 let here = 0;

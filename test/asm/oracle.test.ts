@@ -1,7 +1,7 @@
 import * as assert from 'assert';
-import { encode } from '../../src/asm/encoder';
+import { encode, encodeChecked } from '../../src/asm/encoder';
 import { corpusLines } from './corpus';
-import { nasmAssemble, nasmErrors, normalise, objdumpBinary } from './oracles';
+import { nasmAssemble, nasmErrors, nasmWarnings, normalise, objdumpBinary } from './oracles';
 import { disassemble } from '../../src/asm/disasm';
 import { parseNasm } from './nasmtext';
 
@@ -36,6 +36,20 @@ describe('asm oracle: encoder = nasm -f bin', function () {
       if (got !== want) bad.push(`${line.padEnd(40)} nasm ${want}  xensim ${got}`);
     });
     assert.deepStrictEqual(bad, [], `${bad.length} mismatches:\n${bad.slice(0, 60).join('\n')}`);
+  });
+
+  it("warns where nasm warns that a value exceeds its field", () => {
+    const warned = nasmWarnings(lines);
+    const bad: string[] = [];
+    let count = 0;
+    lines.forEach((line, i) => {
+      const want = (warned.get(i) ?? []).join('; ');
+      const got = [...new Set(encodeChecked(parseNasm(line, nasm.starts[i])).warnings.map((w) => w.message))].join('; ');
+      if (want) count++;
+      if (got !== want) bad.push(`${line.padEnd(40)} nasm: ${want}  xensim: ${got}`);
+    });
+    assert.deepStrictEqual(bad.slice(0, 40), []);
+    assert.ok(count > 100, `${count} warnings`);
   });
 
   it(`rejects what nasm rejects, with nasm's message (${rejected.size} lines)`, () => {

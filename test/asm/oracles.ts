@@ -1,5 +1,5 @@
 /** Running the real tools once for a whole corpus: nasm -f bin and objdump -D. */
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -55,6 +55,24 @@ export function nasmErrors(lines: readonly string[], bits: 16 | 32 = 32): Map<nu
       for (const m of err.matchAll(/c\.asm:(\d+): error: (.*)/g)) if (!out.has(Number(m[1]) - 2)) out.set(Number(m[1]) - 2, m[2]);
       return out;
     }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** nasm's number-overflow warnings by line (one nasm run; each line's distinct messages). */
+export function nasmWarnings(lines: readonly string[], bits: 16 | 32 = 32): Map<number, string[]> {
+  const dir = tmpdir();
+  try {
+    fs.writeFileSync(path.join(dir, 'c.asm'), [`bits ${bits}`, ...lines].join('\n') + '\n');
+    const r = spawnSync('nasm', ['-f', 'bin', '-o', path.join(dir, 'c.bin'), path.join(dir, 'c.asm')], { encoding: 'utf8' });
+    const out = new Map<number, string[]>();
+    for (const m of r.stderr.matchAll(/c\.asm:(\d+): warning: (.*?) \[-w\+number-overflow\]/g)) {
+      const list = out.get(Number(m[1]) - 2) ?? [];
+      if (!list.includes(m[2])) list.push(m[2]);
+      out.set(Number(m[1]) - 2, list);
+    }
+    return out;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -169,6 +169,15 @@ const CASES: Record<string, string> = {
       db __LINE__
     %endmacro
     where`,
+  '%strcat and %substr': `
+    %strcat S 'ab', "cd", \`e\`
+    db S
+    %substr T 'xyzw' 2
+    %substr U 'xyzw' 2,-1
+    %substr V 'xyzw' 2, 2
+    %substr W 'xyzw' 3, -2
+    %strlen N S
+    db T, U, V, W, N`,
   '$-escaped names that spell registers': `
     bits 32
     $eax: dd $eax
@@ -215,6 +224,17 @@ const CASES: Record<string, string> = {
     else
       mov ebx, 3
     endif`,
+  '%exitmacro leaves the macro, also from inside %if': `
+    %macro upto 1
+      db 1
+      %if %1 < 2
+        %exitmacro
+      %endif
+      db 2
+    %endmacro
+    upto 1
+    upto 5
+    db 0xee`,
   'line continuation': `
     db 1, \\
        2, \\

@@ -426,6 +426,35 @@ function genStack(rng: Rng): Ins {
   }
 }
 
+/**
+ * Segment registers hold Linux's user selectors under qemu-i386 (CS 0x23; DS/ES/SS/GS 0x2b;
+ * FS 0): the harness sets ours the same, with a matching GDT. Only those values are loaded.
+ */
+function genSegment(rng: Rng): Ins {
+  const none = { def: 0, undef: 0 };
+  const data = ['ds', 'es', 'ss', 'gs'];
+  const o16 = rng.chance(0.3) ? 'o16 ' : '';
+  switch (rng.int(5)) {
+    case 0:
+      return { text: `${o16}push ${rng.pick([...data, 'cs', 'fs'])}\n${o16}pop ${o16 ? rng.pick(R16) : rng.pick(R32)}`, ...none };
+    case 1:
+      return { text: `${o16}push ${rng.pick(data)}\n${o16}pop ${rng.pick(data)}`, ...none };
+    case 2:
+      return { text: `mov ${rng.pick([...R16, ...R32])}, ${rng.pick([...data, 'cs', 'fs'])}`, ...none };
+    case 3: {
+      const r = rng.pick(['ax', 'cx', 'dx', 'bx', 'si', 'di']);
+      return { text: `mov ${r}, 0x2b\nmov ${rng.pick(data)}, ${r}`, ...none };
+    }
+    default: {
+      const d = rng.int(200) - 100;
+      const at = (k: number) => `[ebp${d + k < 0 ? '-' : '+'}${Math.abs(d + k)}]`;
+      const op = rng.pick(['les', 'lds', 'lss', 'lgs']);
+      const r = rng.pick(R32);
+      return { text: `mov word ${at(4)}, 0x2b\n${op} ${r}, ${at(0)}`, ...none };
+    }
+  }
+}
+
 function genFlags(rng: Rng): Ins {
   switch (rng.int(7)) {
     case 0:
@@ -499,6 +528,36 @@ function genBranch(rng: Rng): Ins {
   return { text: `j${rng.pick(CONDS)} ${rng.pick(['short ', 'near '])}${label}\n${filler}\n${label}:`, def: 0, undef, reads: true };
 }
 
+/** Rarer encodings: arpl, bound (always in range), push imm8, multi-byte nop, 16-bit lea, salc. */
+function genMisc(rng: Rng): Ins {
+  const none = { def: 0, undef: 0 };
+  switch (rng.int(6)) {
+    case 0: {
+      const m = rm(rng, 1);
+      return withPre({ text: `arpl ${m.text.replace(/^word /, 'word ')}, ${rng.pick(R16)}`, def: Z, undef: 0 }, m.pre);
+    }
+    case 1: {
+      const d = rng.int(200) - 100;
+      const at = (k: number) => `[ebp${d + k < 0 ? '-' : '+'}${Math.abs(d + k)}]`;
+      const o16 = rng.chance(0.3);
+      const text = o16
+        ? `mov word ${at(0)}, 0x8000\nmov word ${at(2)}, 0x7fff\nbound ${rng.pick(R16)}, ${at(0)}`
+        : `mov dword ${at(0)}, 0x80000000\nmov dword ${at(4)}, 0x7fffffff\nbound ${rng.pick(R32)}, ${at(0)}`;
+      return { text, ...none };
+    }
+    case 2:
+      return { text: `push byte ${rng.int(256) - 128}\npop ${rng.pick(R32)}`, ...none };
+    case 3:
+      return { text: rng.pick(['nop dword [eax]', 'nop word [eax+eax*1+0x10]', 'nop eax']), ...none };
+    case 4: {
+      const base = rng.pick(['bx+si', 'bx+di', 'bp+si', 'bp+di', 'si', 'di', 'bp', 'bx']);
+      return { text: `lea ${reg(rng, 1 + rng.int(2))}, [${base}+${rng.int(0x10000)}]`, ...none };
+    }
+    default:
+      return { text: 'salc', def: 0, undef: 0, reads: true };
+  }
+}
+
 function genXlat(rng: Rng): Ins {
   return { text: 'xlatb', def: 0, undef: 0, pre: [{ text: `lea ebx, [ebp-${rng.int(128)}]`, def: 0, undef: 0 }] };
 }
@@ -521,6 +580,8 @@ const GENERATORS: [number, (rng: Rng) => Ins][] = [
   [3, genBcd],
   [1, genXlat],
   [6, genBranch],
+  [3, genSegment],
+  [3, genMisc],
 ];
 const TOTAL_WEIGHT = GENERATORS.reduce((a, [w]) => a + w, 0);
 

@@ -8,6 +8,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { Cpu } from '../../src/cpu/cpu';
 import { BarePlatform, enterFlatProtectedMode } from '../../src/cpu/bare';
+import { CS, DS, ES, FS, GS, SS } from '../../src/cpu/consts';
+import { ATTR_UNUSABLE, setSegment } from '../../src/cpu/segments';
 import { BLK, BLK_SIZE, COMPARED_FLAGS, DiffCase, EBP_OFF, ESP_OFF, fillBlock, generateCase } from './diff-gen';
 
 const REG_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
@@ -109,6 +111,24 @@ function assembleSequences(cases: DiffCase[], dir: string): Uint8Array {
   return new Uint8Array(fs.readFileSync(out));
 }
 
+const GDT = 0x1000;
+
+/** The selectors a Linux i386 process sees (CS 0x23, data 0x2b, FS null), with a matching GDT. */
+export function linuxUserSegments(cpu: Cpu): void {
+  const gdt = new Uint8Array(8 * 6);
+  const dv = new DataView(gdt.buffer);
+  dv.setUint32(4 * 8, 0x0000ffff, true);
+  dv.setUint32(4 * 8 + 4, 0x00cffb00, true); // 0x23: code, DPL 3
+  dv.setUint32(5 * 8, 0x0000ffff, true);
+  dv.setUint32(5 * 8 + 4, 0x00cff300, true); // 0x2b: data, DPL 3
+  (cpu.platform as BarePlatform).bus.load(GDT, gdt);
+  cpu.gdtrBase = GDT;
+  cpu.gdtrLimit = gdt.length - 1;
+  setSegment(cpu, CS, 0x23, 0, 0xffffffff, 0xc0fb);
+  for (const s of [ES, SS, DS, GS]) setSegment(cpu, s, 0x2b, 0, 0xffffffff, 0xc0f3);
+  setSegment(cpu, FS, 0, 0, 0, ATTR_UNUSABLE);
+}
+
 /** Run the cases in our CPU (ring 3, flat segments, like a Linux process under qemu-user). */
 export function runOurs(cases: DiffCase[], dir: string): (CaseResult | string)[] {
   const image = assembleSequences(cases, dir);
@@ -121,6 +141,7 @@ export function runOurs(cases: DiffCase[], dir: string): (CaseResult | string)[]
     fillBlock(c.memSeed, blk);
     p.bus.load(BLK, blk);
     enterFlatProtectedMode(cpu, CODE_BASE + k * SLOT, BLK + ESP_OFF, 3);
+    linuxUserSegments(cpu);
     c.regs.forEach((v, i) => (cpu.r[i < 4 ? i : i + 2] = v));
     cpu.r[5] = BLK + EBP_OFF;
     cpu.setEflags(c.flags | 0x202);

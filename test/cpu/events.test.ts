@@ -287,3 +287,20 @@ describe('cpu segment access checks', () => {
     assert.strictEqual(cpu.eip, CODE + 6, 'the read (2E A1 imm32) succeeded, the write faulted');
   });
 });
+
+describe('cpu interrupt acknowledge and stop requests', () => {
+  it('the platform picks the vector at acknowledge time; requestStop ends the run', () => {
+    const { cpu, p, dv } = setup(image('sti\nl: inc ecx\nout 0x80, al\njmp l', 'mov ebx, 0x50\niretd', 'mov ebx, 0x51\niretd'));
+    gate(dv, 0x50, handlerAt(0));
+    gate(dv, 0x51, handlerAt(1));
+    const acks: number[] = [];
+    (p as BarePlatform & { interruptAcknowledge: () => number | null }).interruptAcknowledge = () => (acks.push(0x51), 0x51);
+    p.ioWrite = () => cpu.requestStop();
+    cpu.setIrq(0x50);
+    const r = cpu.run(1000);
+    assert.strictEqual(r.stop, 'stop-requested');
+    assert.deepStrictEqual(acks, [0x51]);
+    assert.strictEqual(cpu.r[3], 0x51, 'the acknowledged vector was delivered');
+    assert.strictEqual(cpu.eip, CODE + 4, 'stopped right after the out');
+  });
+});

@@ -7,6 +7,7 @@ import { Cpu } from '../../src/cpu/cpu';
 import { BarePlatform, enterFlatProtectedMode } from '../../src/cpu/bare';
 import { BLK, BLK_SIZE, DiffCase, EBP_OFF, ESP_OFF, fillBlock, generateCase } from './diff-gen';
 import { nasm } from './nasm';
+import { linuxUserSegments } from './diff-run';
 
 const CODE = 0x100000;
 const SLOT = 1024;
@@ -33,6 +34,7 @@ function runLoop(p: BarePlatform, k: number, c: DiffCase, blocks: boolean) {
   fillBlock(c.memSeed, low.subarray(BLK - LOW));
   p.bus.load(LOW, low);
   enterFlatProtectedMode(cpu, CODE + k * SLOT, BLK + ESP_OFF, 3);
+  linuxUserSegments(cpu);
   c.regs.forEach((v, i) => (cpu.r[i < 4 ? i : i + 2] = v));
   cpu.r[5] = BLK + EBP_OFF;
   cpu.setEflags(c.flags | 0x202);

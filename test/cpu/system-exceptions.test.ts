@@ -244,6 +244,43 @@ describe('cpu system: exceptions', () => {
     assert.strictEqual(g.out(0), 13);
   });
 
+  it('single-stepping int n traps at the handler\'s first instruction; its iret returns with TF and the next instruction traps (§17.3.1.4)', () => {
+    const g = guest(`
+      SETHANDLER 1, step
+      SETHANDLER 0x50, h50
+      mov dword [RESULT], h50
+      mov dword [RESULT+4], after
+      pushfd
+      or dword [esp], 0x100
+      popfd
+      int 0x50
+      mov eax, 1
+    after:
+      pushfd
+      and dword [esp], ~0x100
+      popfd
+      hlt
+    h50:
+      iret
+    step:
+      push eax
+      push ecx
+      mov eax, [esp+8]
+      mov ecx, [RESULT+8]
+      mov [RESULT+12+ecx*4], eax
+      inc dword [RESULT+8]
+      pop ecx
+      pop eax
+      iret`);
+    assert.strictEqual(g.run().stop, 'hlt');
+    const n = g.out(2);
+    const eips = Array.from({ length: n }, (_, k) => g.out(3 + k));
+    // int 0x50 → trap at h50; h50's iret ran with TF=0; mov eax → trap at after; then pushfd,
+    // and, popfd (TF set at its start) trap too: 5 traps.
+    assert.deepStrictEqual(eips.slice(0, 2), [g.out(0), g.out(1)]);
+    assert.strictEqual(n, 5);
+  });
+
   it('instruction breakpoint (DR0, DR7.L0, RW=00) faults before the instruction; RF lets it run once (§17.3.1.1)', () => {
     const g = guest(`
       SETHANDLER 1, hit
@@ -291,5 +328,19 @@ describe('cpu system: exceptions', () => {
     assert.deepStrictEqual(log.vecs, [1]);
     assert.strictEqual(log.eip, g.out(0), 'trap: EIP after the write');
     assert.strictEqual(g.cpu.dr[6] & 0xf, 2, 'DR6.B1');
+  });
+
+  it('DR7.GD: the next debug-register access is a #DB fault with DR6.BD, GD cleared (§17.2.4)', () => {
+    const g = one(`
+      mov eax, 0x2000
+      mov dr7, eax
+      mov dword [RESUME], next
+    here:
+      mov eax, dr0
+    next:`);
+    assert.deepStrictEqual(g.log().vecs, [1]);
+    assert.strictEqual(g.log().eip, g.out(0), 'fault: EIP at the mov');
+    assert.strictEqual(g.cpu.dr[6] & 0x2000, 0x2000);
+    assert.strictEqual(g.cpu.dr[7] & 0x2000, 0);
   });
 });

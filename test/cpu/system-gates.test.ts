@@ -280,3 +280,42 @@ describe('cpu system: flags and descriptor queries', () => {
     assert.strictEqual(g.out(0), 104 + 8192);
   });
 });
+
+describe('cpu system: local descriptor table', () => {
+  it('lldt loads an LDT descriptor; TI=1 selectors read it; sldt reads it back; a null LDT makes TI=1 loads #GP(sel)', () => {
+    const g = guest(`
+      ; LDT at ldt (one data segment, base 0x5000, DPL 3), its descriptor in GDT slot 0x40
+      mov eax, ldt
+      mov [gdt + 0x42], ax
+      shr eax, 16
+      mov [gdt + 0x44], al
+      mov [gdt + 0x47], ah
+      mov word [gdt + 0x40], 15
+      mov byte [gdt + 0x45], 0x82          ; P, type 2 (LDT)
+      mov dword [0x5010], 0x600dd00d
+      mov ax, 0x40
+      lldt ax
+      sldt ebx
+      mov [RESULT], ebx
+      mov ax, 0x0f                         ; index 1, TI, RPL 3
+      mov es, ax
+      mov eax, [es:0x10]
+      mov [RESULT+4], eax
+      mov dword [RESUME], next
+      xor eax, eax
+      lldt ax                              ; null LDT
+      mov ax, 0x0f
+      mov fs, ax
+    next:
+      hlt
+    align 8
+    ldt:
+      dq 0
+      dq 0x0000f2005000ffff                 ; data, DPL 3, base 0x5000, limit 0xffff`);
+    g.run();
+    assert.strictEqual(g.out(0), 0x40);
+    assert.strictEqual(g.out(1), 0x600dd00d);
+    assert.deepStrictEqual(g.log().vecs, [13]);
+    assert.deepStrictEqual(g.log().errs, [0x0c]);
+  });
+});

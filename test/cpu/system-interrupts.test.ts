@@ -74,4 +74,16 @@ describe('cpu system: interrupt shadows', () => {
     assert.strictEqual(eips[0], g.out(0), 'first trap after mov eax, not after mov ss');
     assert.strictEqual(n, 4);
   });
+
+  it('an external interrupt through a not-present gate is #NP(vector·8+2+EXT=1) (§6.13)', () => {
+    const g = guest(`
+      mov byte [idt + 0x70*8 + 5], 0x0e
+      sti
+      nop
+      hlt`);
+    g.cpu.setIrq(0x70);
+    g.run();
+    assert.deepStrictEqual(g.log().vecs, [11]);
+    assert.deepStrictEqual(g.log().errs, [0x70 * 8 + 3]);
+  });
 });

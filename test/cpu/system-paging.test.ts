@@ -296,6 +296,22 @@ describe('cpu system: paging details', () => {
     assert.deepStrictEqual(g.log().cr2s, [WIN]);
   });
 
+  it('PAE: an instruction running into a not-present page faults on the fetch: CR2 = that page, I/D set with NXE, EIP at the instruction', () => {
+    const { g } = pagedGuest({ pae: true, nxe: true }, `
+      mov dword [RESUME], n1
+      jmp ${WIN + 0xffe}
+    n1:
+      hlt`, (pt, g) => {
+      pt.map4k(WIN, F1, P | RW);
+      g.poke(F1 + 0xffe, [0xb8, 0x78]); // mov eax, imm32: the immediate's last 3 bytes are on the next page
+    });
+    g.run();
+    const log = g.log();
+    assert.deepStrictEqual(log.errs, [0x10]);
+    assert.deepStrictEqual(log.cr2s, [WIN + 0x1000]);
+    assert.strictEqual(log.eip, WIN + 0xffe);
+  });
+
   it('PAE: without EFER.NXE bit 63 is reserved: any access is #PF with RSVD (error 0x9)', () => {
     const { g } = pagedGuest({ pae: true }, `
       mov dword [RESUME], n1

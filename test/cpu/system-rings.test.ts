@@ -112,16 +112,24 @@ describe('cpu system: ring transitions', () => {
   it('int n checks the gate DPL against CPL: #GP(vector·8+2) (§6.12.1.1)', () => {
     const g = guest(`
       mov dword [RESUME], next
+      mov dword [RESULT], user
       TO_RING 3, 0x2b, user
     user:
       int 0x40
     next:
+      mov dword [ss:RESULT+4], 1
       int 0x81
       hlt`);
+    const eips: number[] = [];
+    g.p.intercept = (ev) => {
+      eips.push(ev.eip);
+      return false;
+    };
     g.run();
     const log = g.log();
     assert.deepStrictEqual(log.vecs, [13, 0x81]);
     assert.strictEqual(log.errs[0], 0x40 * 8 + 2);
+    assert.strictEqual(eips[1], g.out(0), 'the #GP is a fault of the int instruction: EIP at int');
     assert.strictEqual(g.cpu.cpl, 0);
   });
 
@@ -152,6 +160,63 @@ describe('cpu system: ring transitions', () => {
     assert.strictEqual(log.cs, SEL.code3);
     assert.strictEqual(log.eip, g2.out(0), 'trap-like: saved EIP after int3');
     assert.strictEqual(g2.cpu.cpl, 0);
+  });
+
+  it('a task gate in the IDT is refused with #GP(vector·8+2) (task switches are not modelled)', () => {
+    const g = guest(`
+      mov dword [idt + 0x45*8], 0x00380000
+      mov dword [idt + 0x45*8 + 4], 0x00008500
+      int 0x45`);
+    g.run();
+    assert.deepStrictEqual(g.log().vecs, [13]);
+    assert.deepStrictEqual(g.log().errs, [0x45 * 8 + 2]);
+  });
+
+  it('icebp (int1, F1) is a #DB trap without the gate DPL check; int 1 is checked', () => {
+    const g = guest(`
+      mov dword [RESUME], after
+      TO_RING 3, 0x2b, user
+    user:
+      db 0xf1
+    after:
+      mov dword [ss:RESUME], next
+      int 1
+    next:
+      mov dword [ss:RESUME], 0
+      int 0x81`);
+    g.run();
+    const log = g.log();
+    assert.deepStrictEqual(log.vecs, [1, 13, 0x81]);
+    assert.strictEqual(log.errs[1], 1 * 8 + 2);
+  });
+
+  it('a 16-bit interrupt gate pushes a 16-bit FLAGS, CS, IP frame (§6.12.1, fig. 6-4)', () => {
+    const g = guest(`
+      mov esi, h16
+      mov edi, 0x7000
+      mov ecx, h16_end - h16
+      rep movsb
+      mov dword [idt + 0x48*8], 0x00087000   ; offset 0x7000, selector 0x08
+      mov dword [idt + 0x48*8 + 4], 0x00008600 ; present, DPL 0, 16-bit interrupt gate
+      mov dword [RESULT], back
+      mov ebx, esp
+      int 0x48
+    back:
+      hlt
+    h16:                                     ; copied to 0x7000 (a 16-bit gate's offset is 16 bits)
+      mov eax, ebx
+      sub eax, esp
+      mov [RESULT+4], eax
+      movzx eax, word [esp]
+      mov [RESULT+8], eax
+      movzx eax, word [esp+2]
+      mov [RESULT+12], eax
+      hlt
+    h16_end:`);
+    assert.strictEqual(g.run().stop, 'hlt');
+    assert.strictEqual(g.out(1), 6, 'three words');
+    assert.strictEqual(g.out(2), g.out(0) & 0xffff, 'IP is the low word of the return address');
+    assert.strictEqual(g.out(3), SEL.code0);
   });
 
   it('a trap gate leaves IF set; an interrupt gate clears it (§6.12.1.3)', () => {
@@ -235,6 +300,26 @@ describe('cpu system: ring transitions', () => {
     assert.match(reason, /triple fault/);
     assert.strictEqual(g.cpu.isShutdown, true);
     assert.strictEqual(g.log().count, 0);
+  });
+
+  it('the inner stack from the TSS is limit-checked: #SS(new SS) from ring 3, then #DF, then shutdown (§6.12.1)', () => {
+    const g = guest(`
+      mov dword [gdt + 0x40], 0x00000fff   ; ring-0 data, limit 0xfff
+      mov dword [gdt + 0x44], 0x00409300
+      mov dword [tss + 4], 0x2000          ; esp0 above the limit
+      mov dword [tss + 8], 0x40
+      TO_RING 3, 0x2b, user
+    user:
+      int 0x81`);
+    const offered: string[] = [];
+    g.p.intercept = (ev) => {
+      offered.push(`${ev.vector}/${ev.kind}/${ev.errorCode ?? '-'}`);
+      return false;
+    };
+    assert.strictEqual(g.run().stop, 'triple-fault');
+    // int 0x81 (soft: EXT=0) → #SS(0x40); delivering #SS (EXT=1) → #SS again: contributory
+    // twice → #DF; delivering #DF on the same stack → shutdown.
+    assert.deepStrictEqual(offered, ['129/soft/-', '12/fault/64', '8/fault/0']);
   });
 
   it('iret to ring 3 with an SS of the wrong privilege is #GP(SS selector)', () => {

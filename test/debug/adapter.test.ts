@@ -4,7 +4,8 @@ import * as assert from 'assert';
 import { ChildProcess, execFileSync, spawn } from 'child_process';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { adapter, cli, ensureBuilt, launchFixture } from './helpers';
+import * as path from 'path';
+import { adapter, cli, ensureBuilt, launchFixture, launchTo, root } from './helpers';
 
 async function expectError(p: Promise<unknown>, pattern: RegExp): Promise<void> {
   await assert.rejects(p, (e: Error) => {
@@ -69,6 +70,19 @@ describe('debug/adapter (process)', function () {
     );
     assert.match(bp.body.breakpoints[1].message!, /not a Xen hypercall/);
     assert.match(bp.body.breakpoints[2].message!, /condition: expression ends too soon/);
+    const comp = await dc.completionsRequest({ text: 'xl l', column: 5 });
+    assert.deepStrictEqual(
+      comp.body.targets.map((t) => t.label),
+      ['xl list'],
+    );
+    const regs = await dc.completionsRequest({ text: '[es', column: 4 });
+    assert.deepStrictEqual(
+      regs.body.targets.map((t) => [t.label, t.start, t.length]),
+      [
+        ['esp', 1, 2],
+        ['esi', 1, 2],
+      ],
+    );
     const ex = await dc.setExceptionBreakpointsRequest({ filters: ['fault'], filterOptions: [{ filterId: 'ring', condition: 'from == 3 && to == 1' }, { filterId: 'bogus' }] });
     assert.deepStrictEqual(
       ex.body!.breakpoints!.map((b) => b.verified),
@@ -105,6 +119,20 @@ describe('debug/adapter over TCP (xensim dap --port)', function () {
       assert.strictEqual(r.body!.supportsDisassembleRequest, true);
       await expectError(dc.launchRequest({} as DebugProtocol.LaunchRequestArguments), /'domains': missing/);
       await dc.disconnectRequest();
+      await dc.stop();
+    }
+  });
+
+  it('debugs a domain over TCP as over stdio', async () => {
+    const dc = new DebugClient('node', adapter, 'xensim');
+    await dc.start(port);
+    try {
+      const s = await launchTo(dc, { domains: [path.join(root, 'examples', 'hello', 'hello.cfg')], stopOnEntry: true });
+      assert.strictEqual(s.body.reason, 'entry');
+      const frames = (await dc.stackTraceRequest({ threadId: s.body.threadId! })).body.stackFrames;
+      assert.strictEqual(frames[0].name, '_start');
+      await dc.disconnectRequest();
+    } finally {
       await dc.stop();
     }
   });

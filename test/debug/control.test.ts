@@ -57,6 +57,13 @@ describe('debug/control (adapter process)', function () {
     const c = await crash;
     assert.strictEqual(c.body.reason, 'exception');
     assert.match(c.body.description!, /domain fault crashed/);
+    // on_crash=destroy: continuing ends the run, and the domain's thread with it
+    const threads: DebugProtocol.ThreadEvent[] = [];
+    dc.on('thread', (e: DebugProtocol.ThreadEvent) => threads.push(e));
+    const done = dc.waitForEvent('terminated', 10000);
+    await dc.continueRequest({ threadId: c.body.threadId! });
+    await done;
+    assert.ok(threads.some((e) => e.body.reason === 'exited' && e.body.threadId === c.body.threadId), JSON.stringify(threads.map((e) => e.body)));
   });
 
   it('honours a condition on an exception filter', async () => {
@@ -74,6 +81,11 @@ describe('debug/control (adapter process)', function () {
     assert.match(s.body.description!, /event delivery on port 3 \(VIRQ_TIMER\)/);
     const frames = (await dc.stackTraceRequest({ threadId: s.body.threadId! })).body.stackFrames;
     assert.strictEqual(frames[0].name, 'xen: event upcall');
+    const evtchn = (await dc.evaluateRequest({ expression: 'info evtchn', frameId: frames[0].id, context: 'repl' })).body.result;
+    assert.match(evtchn, /^d1 timer port 3: virq VIRQ_TIMER vcpu0 pending/m);
+    const keyR = (await dc.evaluateRequest({ expression: 'xl debug-keys r', frameId: frames[0].id, context: 'repl' })).body.result;
+    assert.match(keyR, /^\(XEN\) d1v0 credit -?\d+ \(\w+/m);
+    await assert.rejects(dc.evaluateRequest({ expression: 'xl debug-keys z', frameId: frames[0].id, context: 'repl' }), /not one xensim answers/);
   });
 
   it('stops on a ring transition from the guest kernel into Xen (examples/hello)', async () => {

@@ -66,19 +66,30 @@ describe('debug/fuzz (adapter process)', function () {
     const rnd = prng(0x5eed);
     let answered = 0;
     let launched = 0;
-    for (let i = 0; i < COUNT; i++) {
-      // now and then a real launch, so requests also meet a running and a stopped machine
-      const real = rnd() < 0.002;
-      const command = real ? 'launch' : COMMANDS[Math.floor(rnd() * COMMANDS.length)];
-      const a = real ? { domains: [HELLO_CFG], stopOnEntry: rnd() < 0.5 } : args(rnd);
-      try {
-        await dc.send(command, a);
-        if (real) launched++;
-      } catch (e) {
-        // an error response is an answer; only a timeout (no answer) is a failure
-        assert.doesNotMatch((e as Error).message, /timeout/i, `${command} ${JSON.stringify(a)}`);
+    // Requests go in batches sent back to back (out of order by construction); every one must be answered.
+    const BATCH = 25;
+    for (let i = 0; i < COUNT; i += BATCH) {
+      const batch: Array<Promise<void>> = [];
+      for (let j = i; j < Math.min(COUNT, i + BATCH); j++) {
+        // now and then a real launch, so requests also meet a running and a stopped machine
+        const real = rnd() < 0.002;
+        const command = real ? 'launch' : COMMANDS[Math.floor(rnd() * COMMANDS.length)];
+        const a = real ? { domains: [HELLO_CFG], stopOnEntry: rnd() < 0.5 } : args(rnd);
+        batch.push(
+          dc.send(command, a).then(
+            () => {
+              if (real) launched++;
+              answered++;
+            },
+            (e: Error) => {
+              // an error response is an answer; only a timeout (no answer) is a failure
+              assert.doesNotMatch(e.message, /timeout/i, `${command} ${JSON.stringify(a)}`);
+              answered++;
+            },
+          ),
+        );
       }
-      answered++;
+      await Promise.all(batch);
     }
     assert.strictEqual(answered, COUNT);
     // still alive and sane

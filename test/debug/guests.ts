@@ -27,3 +27,30 @@ export const FAULT = `_start:
     mov eax, 0x1234
     ud2
 `;
+
+/** outer calls inner with the usual frames, then powers off: for stacks, next and stepOut. */
+export const CALLS = `_start:
+    mov esp, stack_top
+    xor ebp, ebp
+    call outer
+    mov ebx, SCHEDOP_shutdown
+    mov ecx, reason
+    HYPERCALL sched_op
+outer:
+    push ebp
+    mov ebp, esp
+    call inner
+    add eax, 1
+    pop ebp
+    ret
+inner:
+    push ebp
+    mov ebp, esp
+    mov eax, 41
+    pop ebp
+    ret
+reason:
+    dd SHUTDOWN_poweroff
+    times 256 dd 0
+stack_top:
+`;

@@ -33,6 +33,7 @@ describe('debug/launch', () => {
     fails({ domains: [fx.good], pcpus: 0 }, 'pcpus', /whole number from 1/);
     fails({ domains: [fx.good], pcpus: 'two' }, 'pcpus', /"two"/);
     fails({ domains: [fx.good], memory: 1.5 }, 'memory', /whole number/);
+    fails({ domains: [fx.good], memory: 8192 }, 'memory', /from 16 to 4095/);
     fails({ domains: [fx.good], stopOnEntry: 'yes' }, 'stopOnEntry', /true or false/);
     fails({ domains: [fx.good], trace: 7 }, 'trace', /file path/);
     fails({ domains: [fx.good], trace: '/no/such/dir/t.jsonl' }, 'trace', /no such directory/);

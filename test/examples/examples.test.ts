@@ -65,7 +65,7 @@ describe('examples', () => {
 
   const xtf = path.resolve(root, '..', 'shared', 'xtf');
   const xtfDir = fs.existsSync(xtf) ? xtf : '/work/shared/xtf';
-  for (const t of ['example', 'xsa-317']) {
+  for (const t of ['example', 'selftest', 'xsa-317']) {
     it(`XTF test-pv32pae-${t} passes unmodified`, async function () {
       const cfg = path.join(xtfDir, `test-pv32pae-${t}.cfg`);
       if (!fs.existsSync(cfg)) this.skip();

@@ -9,6 +9,16 @@ import type { TraceRecord } from '../../src/trace/records';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xensim-xen-'));
 let n = 0;
 
+/** Guest code mapping shared_info at 0x3ff000 (start_info.shared_info is its machine address; esi = start_info). */
+export const MAP_SHARED = `
+    mov eax, [esi + 36]
+    or eax, 3
+    mov ebx, 0x3ff000
+    mov ecx, eax
+    xor edx, edx
+    xor esi, esi
+    HYPERCALL update_va_mapping`;
+
 /** A guest body wrapped with org, xen.inc, a results array and the hypercall page. */
 export function guestSource(body: string): string {
   return `bits 32

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { boot, runToEnd } from './guest';
+import { boot, runToEnd, MAP_SHARED } from './guest';
 import { XEN_ERRNO } from '../../src/xen/abi';
 
 const E = (name: keyof typeof XEN_ERRNO) => -XEN_ERRNO[name];
@@ -67,14 +67,7 @@ done:` }]);
     mov ecx, cb
     HYPERCALL callback_op
     RESULT 0
-    ; map shared_info at 0x3ff000 (start_info.shared_info is its machine address)
-    mov eax, [esi + 36]
-    or eax, 3
-    mov ebx, 0x3ff000
-    mov ecx, eax
-    xor edx, edx
-    xor esi, esi
-    HYPERCALL update_va_mapping
+${MAP_SHARED}
     RESULT 1
     ; bind an IPI on vcpu 0
     mov dword [scratch], 0

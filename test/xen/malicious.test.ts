@@ -119,3 +119,49 @@ esi_save: dd 0`,
     assert.strictEqual(b.sys.domain(1).state, 'running');
   });
 });
+
+describe('xen: malicious guests against dom0', () => {
+  it("mapping one of dom0's frames is refused; a send on an unbound port goes nowhere", () => {
+    // dom0's frames start right after Xen's: the guest tries the first 64 frames above Xen's
+    const b = boot([{ name: 'thief', body: `
+    mov edi, [target_mfn]
+    shl edi, 12
+    or edi, 3
+    mov ebx, 0x3ff000
+    mov ecx, edi
+    xor edx, edx
+    xor esi, esi
+    HYPERCALL update_va_mapping
+    RESULT 0
+    mov word [scratch], DOMID_SELF
+    mov word [scratch + 2], 0
+    mov ebx, EVTCHNOP_alloc_unbound
+    mov ecx, scratch
+    HYPERCALL event_channel_op
+    mov eax, [scratch + 4]
+    mov [scratch + 16], eax
+    mov ebx, EVTCHNOP_send
+    mov ecx, scratch + 16
+    HYPERCALL event_channel_op
+    RESULT 1
+    jmp done
+target_mfn: dd 0
+done:` }], { dom0: true });
+    // pick a frame dom0 owns and hand its number to the guest before it runs
+    const mm = b.sys.hv.mm;
+    // pfn 0 of dom0: a page its kernel never touches, so any change would be the thief's
+    const dom0Frame = b.sys.domain(0).p2m[0];
+    assert.strictEqual(mm.info[dom0Frame].owner, 0);
+    const before = Buffer.from(b.sys.readMemory(0, 'ma', dom0Frame * 4096, 4096) as number[]);
+    // the thief domain is created by the toolstack: run until it exists, then patch target_mfn
+    const s = b.sys.run({ maxInstructions: 1e7, stopOn: (r) => r.kind === 'domain' && r.event === 'unpaused' && r.domid === 1 });
+    assert.strictEqual(s.reason, 'trace');
+    const t = b.sys.image(1)!.symbolAddress('target_mfn')!;
+    b.sys.writeMemory(1, 'gva', t, Uint8Array.of(dom0Frame & 0xff, (dom0Frame >> 8) & 0xff, dom0Frame >> 16, 0));
+    b.sys.run({ maxInstructions: 1e7 });
+    assert.strictEqual(b.result(1, 0), E('EINVAL'));
+    assert.strictEqual(b.result(1, 1), 0, 'Xen accepts and drops a send on an unbound port');
+    assert.deepStrictEqual(Buffer.from(b.sys.readMemory(0, 'ma', dom0Frame * 4096, 4096) as number[]), before);
+    assert.deepStrictEqual(b.sys.domain(0).consoleLines, ['dom0: ready, serving the toolstack']);
+  });
+});

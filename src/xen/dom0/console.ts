@@ -1,28 +1,55 @@
 /**
  * The PV console back end (xenconsoled in spirit): drains a domain's xencons_interface `out`
- * ring when the guest notifies its console port, turning the bytes into console lines.
+ * ring (io/console.h; page console.domU.mfn of start_info) when the guest notifies its console
+ * port, turning the bytes into the domain's console lines (trace source 'pv-ring'), and can
+ * feed input into the `in` ring. The guest's indices are not trusted: a prod that claims more
+ * than the ring holds takes at most one ring's worth and resynchronises cons to it.
  */
 import type { Hypervisor } from '../hypervisor';
 import type { Domain } from '../domain';
-import { PAGE_SIZE } from '../machine';
+import { IO_LAYOUTS } from '../abi';
+import { ByteRing, RingError } from './xenstore/ring';
 
-/** struct xencons_interface (io/console.h) */
-const OUT = 1024;
-const OUT_SIZE = 2048;
-const OUT_CONS = 3080;
-const OUT_PROD = 3084;
+const F = IO_LAYOUTS.xencons_interface.fields;
+
+export function consoleRings(page: () => Uint8Array): { out: ByteRing; in: ByteRing } {
+  return {
+    out: new ByteRing(page, { data: F.out.offset, size: F.out.size, cons: F.out_cons.offset, prod: F.out_prod.offset }),
+    in: new ByteRing(page, { data: F.in.offset, size: F.in.size, cons: F.in_cons.offset, prod: F.in_prod.offset }),
+  };
+}
+
+/** Everything the guest has written to its out ring, consumed. */
+export function drainConsole(out: ByteRing): string {
+  try {
+    out.available();
+  } catch (e) {
+    if (!(e instanceof RingError)) throw e;
+    out.resync();
+  }
+  return Buffer.from(out.read(out.layout.size)).toString('latin1');
+}
 
 export function attachConsole(hv: Hypervisor, d: Domain, mfn: number, port: number): void {
+  const rings = consoleRings(() => hv.machine.writable(mfn));
   hv.portHooks.set(`${d.id}:${port}`, () => {
     if (!d.alive) return;
-    const f = hv.machine.writable(mfn);
-    const dv = new DataView(f.buffer, f.byteOffset, PAGE_SIZE);
-    let cons = dv.getUint32(OUT_CONS, true);
-    const prod = dv.getUint32(OUT_PROD, true);
-    let text = '';
-    // a guest may lie about prod; never take more than the ring holds
-    for (let n = 0; cons !== prod && n < OUT_SIZE; n++, cons = (cons + 1) >>> 0) text += String.fromCharCode(f[OUT + (cons % OUT_SIZE)]);
-    dv.setUint32(OUT_CONS, cons, true);
+    const text = drainConsole(rings.out);
     if (text) hv.ringWrite(d, text);
   });
+}
+
+/** Type `text` into a domain's console (what xenconsoled does with the user's keystrokes). */
+export function consoleInput(hv: Hypervisor, d: Domain, text: string): number {
+  if (!d.consolePort || !d.alive) return 0;
+  const rings = consoleRings(() => hv.machine.writable(d.consoleMfn));
+  let n = 0;
+  try {
+    n = rings.in.write(Buffer.from(text, 'latin1'));
+  } catch (e) {
+    if (!(e instanceof RingError)) throw e;
+    return 0;
+  }
+  if (n) hv.events.setPending(d, d.consolePort);
+  return n;
 }

@@ -19,6 +19,16 @@ export function grantTablesOf(hv: Hypervisor): GrantTables {
   return entry(hv).grants;
 }
 
+/**
+ * The grant tables as dom0's back ends use them: mappings are made as `beDomid` (dom0), which
+ * gets a table (with its maptrack) even when the run has no dom0 kernel.
+ */
+export function backendGrantTables(hv: Hypervisor, beDomid = 0): GrantTables {
+  const g = grantTablesOf(hv);
+  if (!g.table(beDomid)) g.init(beDomid);
+  return g;
+}
+
 /** The same, for a hypercall from `v`: host mappings go into v's current page tables. */
 export function grantTablesFor(hv: Hypervisor, v: Vcpu): GrantTables {
   const e = entry(hv);

@@ -2,7 +2,7 @@
 // update_descriptor and vm_assist (xen/arch/x86/pv/{traps,callback,descriptor-tables,iret}.c).
 import { CALLBACKOP, CALLBACKTYPE, CALLBACKF, VMASST_CMD } from '../abi';
 import { pvIret } from '../pv';
-import { FIRST_RESERVED_GDT_PAGE } from '../mm';
+import { FIRST_RESERVED_GDT_PAGE, XenError } from '../mm';
 import { PAGE_SIZE } from '../machine';
 import type { HypercallContext } from './types';
 import { fail, u32 } from './util';
@@ -95,8 +95,15 @@ export function fpuTaskswitch(ctx: HypercallContext): number {
 export function iret(ctx: HypercallContext): number {
   const { hv, vcpu } = ctx;
   const si = hv.shared(ctx.domain);
-  pvIret(hv.machine, vcpu, hv.cpuOf(vcpu), ctx.mem, { upcallMask: () => si.upcallMask(vcpu.id), setUpcallMask: (m) => si.setUpcallMask(vcpu.id, m) });
   ctx.noResult = true;
+  try {
+    pvIret(hv.machine, vcpu, hv.cpuOf(vcpu), ctx.mem, { upcallMask: () => si.upcallMask(vcpu.id), setUpcallMask: (m) => si.setUpcallMask(vcpu.id, m) });
+  } catch (e) {
+    // Xen crashes a guest whose iret frame cannot be read or loaded: there is nowhere to return to
+    if (!(e instanceof XenError)) throw e;
+    hv.crash(ctx.domain, `bad HYPERVISOR_iret frame: ${e.message}`);
+    return e.errno;
+  }
   return 0;
 }
 
@@ -149,7 +156,8 @@ export function updateDescriptor(ctx: HypercallContext): number {
   const mfn = Math.floor(maLo / PAGE_SIZE);
   if (!hv.mm.valid(mfn) || hv.mm.info[mfn].owner !== domain.id) fail('EINVAL', `mfn 0x${mfn.toString(16)} is not d${domain.id}'s`);
   const p = hv.mm.info[mfn];
-  if (p.typeCount > 0 && p.type !== 'seg_desc') fail('EINVAL', `mfn 0x${mfn.toString(16)} is a ${p.type} page`);
+  // Xen's do_update_descriptor: a descriptor page or any page that may be writable; never a page table
+  if (p.typeCount > 0 && p.type !== 'seg_desc' && p.type !== 'writable') fail('EINVAL', `mfn 0x${mfn.toString(16)} is a ${p.type} page`);
   if (!descriptorOk(lo, hi)) fail('EINVAL', 'descriptor not allowed for a PV guest');
   hv.machine.write32(maLo, lo);
   hv.machine.write32(maLo + 4, hi);
