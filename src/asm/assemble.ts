@@ -677,8 +677,10 @@ export class Assembler {
         this.reserveQuiet(size);
       } else {
         const v = this.eval(item.e);
-        if (v.complex || v.reloc < -1 || v.reloc > 1) this.diag.error(this.loc, item.col, 'expression is not simple or relocatable');
-        else if (v.known && size <= 4) {
+        // dt/do/dy/dz hold floating-point and vector data in NASM, never integers
+        if (size > 8) this.diag.error(this.loc, item.col, `integer supplied as ${size * 8}-bit data`);
+        else if (v.complex || v.reloc < -1 || v.reloc > 1) this.diag.error(this.loc, item.col, 'expression is not simple or relocatable');
+        else if (v.known && v.reloc === 0 && size <= 4) { // NASM does not bound-check an address
           const bits = BigInt(size * 8);
           // NASM's bound is -2^n..2^n-1: any n-bit pattern, signed or not, and then some
           if (v.v < -(1n << bits) || v.v >= 1n << bits) {

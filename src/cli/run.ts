@@ -93,10 +93,7 @@ export const runCommand: Command = async (args: string[], io: CliIO) => {
     const r = loadDomainConfigFile(file);
     for (const d of r.diagnostics) io.stderr(formatDiagnostic({ ...d, file: path.relative(io.cwd, d.file) || d.file }) + '\n');
     if (!r.config) bad = true;
-    else if (r.config.type !== 'pv') {
-      io.stderr(`${c}: type '${r.config.type}' is not simulated yet (only PV domains); nothing started\n`);
-      bad = true;
-    } else configs.push(r.config);
+    else configs.push(r.config);
   }
   const names = new Set<string>();
   for (const cfg of configs) {

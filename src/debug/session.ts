@@ -30,11 +30,12 @@ import { jsonLinesWriter } from '../trace/jsonl';
 import type { Inspectable, XenStateNode } from '../xen/inspect';
 import { AddressBreakpoint, RecordStop, RunControl, Stopped, ThreadRef } from './control';
 import { disassembleAround } from './disassembly';
+import { DOMAINS_REQUEST, domainsBody } from './domains';
 import { compile, ExprEnv } from './expr';
 import { LaunchConfig, LaunchError, parseLaunchArguments } from './launch';
 import { MachineFactory, unavailableMachine } from './machine';
 import { formatMemoryReference, parseMemoryReference } from './memref';
-import { registerValue } from './names';
+import { EFLAGS_BITS, GPR32, registerValue, SEGMENT_NAMES } from './names';
 import { replCommand, REPL_COMMANDS } from './repl';
 import { guestFrames, MAX_FRAMES } from './stack';
 import { BreakpointError, EXCEPTION_FILTERS, FilterId, filterOf, functionTargetMatcher, inspectableContext, parseFunctionTarget, StopRule, vcpuEnv } from './stops';
@@ -91,6 +92,14 @@ interface InstructionBp {
 function readOnlyRows(rows: Row[]): Row[] {
   return rows.map((r) => ({ ...r, edit: undefined, readOnly: true, children: r.children && readOnlyRows(r.children) }));
 }
+
+const COMPLETION_REGISTERS = [...GPR32, 'eip', 'eflags', 'cpl', ...SEGMENT_NAMES, 'cr0', 'cr2', 'cr3', 'cr4', ...EFLAGS_BITS.map((f) => f.name.toLowerCase())];
+
+/** How far back a console ring line is matched against console_io lines. */
+const CONSOLE_ECHO_LINES = 64;
+
+/** How long launch waits for configurationDone before running anyway. */
+const CONFIGURATION_WAIT_MS = 3000;
 
 /** The DAP errors the adapter answers with (ids make them recognisable in logs and tests). */
 const ERR = { launch: 1001, notRunning: 1002, bad: 1003, busy: 1004, internal: 1099 } as const;
@@ -260,7 +269,8 @@ export class XenDebugSession extends LoggingDebugSession {
       const config = parseLaunchArguments(args, this.defaultCwd);
       this.boot(config);
       this.sendEvent(new InitializedEvent());
-      await this.configurationDone;
+      // A client that never sends configurationDone still gets its launch (as vscode-mock-debug does).
+      await Promise.race([this.configurationDone, new Promise((resolve) => setTimeout(resolve, CONFIGURATION_WAIT_MS).unref())]);
       // Answer launch first, then run: the client sees the response before the first stop.
       this.background((c) => c.start());
       return undefined;
@@ -313,6 +323,7 @@ export class XenDebugSession extends LoggingDebugSession {
     this.traceFd = undefined;
     this.control = undefined;
     this.ins = undefined;
+    this.consoleEcho.clear();
   }
 
   protected restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): void {
@@ -366,9 +377,27 @@ export class XenDebugSession extends LoggingDebugSession {
     return this.ins?.domains().find((d) => d.id === domid)?.name ?? `d${domid}`;
   }
 
-  /** Console lines (the hypervisor emits whole lines) prefixed with the domain's name. */
+  /** console_io lines per domain not yet matched by the same line from its console ring */
+  private consoleEcho = new Map<number, string[]>();
+
+  /**
+   * Console lines (the hypervisor emits whole lines) prefixed with the domain's name. A guest
+   * that writes each line through console_io and its console ring (XTF does) shows it once.
+   */
   private onConsole(r: TraceRecord): void {
     if (r.kind !== 'console') return;
+    const seen = this.consoleEcho.get(r.domid) ?? [];
+    this.consoleEcho.set(r.domid, seen);
+    if (r.source === 'pv-ring') {
+      const at = seen.indexOf(r.text);
+      if (at >= 0) {
+        seen.splice(0, at + 1);
+        return;
+      }
+    } else if (r.source === 'console_io') {
+      seen.push(r.text);
+      if (seen.length > CONSOLE_ECHO_LINES) seen.shift();
+    }
     const name = this.domainName(r.domid);
     const lines = r.text.replace(/\n$/, '').split('\n');
     this.sendEvent(new OutputEvent(lines.map((l) => `[${name}] ${l}\n`).join(''), 'stdout'));
@@ -650,9 +679,17 @@ export class XenDebugSession extends LoggingDebugSession {
   }
 
   protected completionsRequest(response: DebugProtocol.CompletionsResponse, args: DebugProtocol.CompletionsArguments): void {
-    const text = args.text.slice(0, Math.max(0, (args.column ?? args.text.length + 1) - 1));
-    response.body = { targets: REPL_COMMANDS.filter((c) => c.startsWith(text)).map((c) => ({ label: c, text: c, start: 0, length: text.length })) };
-    this.sendResponse(response);
+    this.answer(response, () => {
+      const text = String(args.text ?? '');
+      const before = text.slice(0, Math.max(0, (args.column ?? text.length + 1) - 1));
+      const targets: DebugProtocol.CompletionItem[] = REPL_COMMANDS.filter((c) => c.startsWith(before)).map((c) => ({ label: c, text: c, start: 0, length: before.length, type: 'function' }));
+      // the word being typed: a register or flag
+      const word = /[A-Za-z_][A-Za-z0-9_]*$/.exec(before)?.[0];
+      if (word) {
+        for (const r of COMPLETION_REGISTERS) if (r.startsWith(word.toLowerCase()) && r !== word) targets.push({ label: r, text: r, start: before.length - word.length, length: word.length, type: 'variable' });
+      }
+      return { targets };
+    });
   }
 
   // ---- breakpoints -------------------------------------------------------------------
@@ -885,6 +922,8 @@ export class XenDebugSession extends LoggingDebugSession {
       // DAP gives one readable run: skip unmapped bytes before it, report those after it.
       let first = 0;
       while (first < raw.length && raw[first] === undefined) first++;
+      // Nothing readable at all: say so from the start address.
+      if (first === raw.length) return { address: `0x${start.toString(16)}`, unreadableBytes: count };
       let end = first;
       while (end < raw.length && raw[end] !== undefined) end++;
       const data = Buffer.from(raw.slice(first, end) as number[]);
@@ -955,5 +994,11 @@ export class XenDebugSession extends LoggingDebugSession {
         return { content: `; ${file} is not on this machine: use the Disassembly view\n` };
       }
     });
+  }
+
+  /** `xensim/domains` (domains.ts) for the extension's Xen Domains view and status bar. */
+  protected customRequest(command: string, response: DebugProtocol.Response, args: unknown, request?: DebugProtocol.Request): void {
+    if (command !== DOMAINS_REQUEST) return super.customRequest(command, response, args, request);
+    this.answer(response, () => domainsBody(this.machine(), threadIdOf));
   }
 }

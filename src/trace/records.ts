@@ -123,11 +123,17 @@ export interface VmExitRecord extends TraceBase {
   readonly reasonName: string;
   readonly qualification?: number;
   readonly rip: number;
+  /** Who handled it: `xen:<function>` or `dm:<device>` (the device model in dom0). */
+  readonly handler?: string;
+  /** Virtual cycles (instructions) the handling cost. */
+  readonly cycles?: number;
 }
 
 export interface VmEntryRecord extends TraceBase {
   readonly kind: 'vm-entry';
   readonly rip: number;
+  /** The vector injected with this entry, if any. */
+  readonly vector?: number;
 }
 
 export type DomainEvent = 'created' | 'unpaused' | 'paused' | 'shutdown' | 'crashed' | 'destroyed' | 'restarted' | 'renamed' | 'preserved';

@@ -25,6 +25,7 @@ import { HYPERCALL_TABLE } from './hypercalls';
 import { HypercallContext } from './hypercalls/types';
 import { EventChannels } from './events';
 import { emulatePrivileged } from './emulate';
+import { createHvmCpu, hvmGuestMemory, hvmBeforeEntry, hvmAfterRun, HVM_HYPERCALL_TABLE } from './hvm';
 import type { DomainInfo, StopInfo, RunOptions, VcpuInfo } from './inspect';
 
 export const QUANTUM = 10_000;
@@ -68,6 +69,8 @@ export class Hypervisor {
   readonly domainListeners: DomainListener[] = [];
   /** back ends in the toolstack notified when a guest sends on `${domid}:${port}` */
   readonly portHooks = new Map<string, () => void>();
+  /** timers outside the vCPUs' own (an HVM device model's PIT): the earliest deadline and what fires it */
+  readonly timerSources: { next(): number; fire(now: number): void }[] = [];
 
   constructor(opts: HypervisorOptions = {}) {
     this.machine = new Machine(opts);
@@ -115,6 +118,11 @@ export class Hypervisor {
     return (this.trace.mask & CLASS_BIT[CLASS_OF[kind]]) !== 0 || this.stopOn !== undefined;
   }
 
+  /** A record asked for a stop that the run loop has not reported yet (platform callbacks end the CPU's run on it). */
+  get stopPending(): boolean {
+    return this.stopHit !== null;
+  }
+
   emit(r: TraceRecord): void {
     this.trace.emit(r);
     if (this.stopOn && !this.stopHit && this.stopOn(r)) this.stopHit = r;
@@ -127,6 +135,7 @@ export class Hypervisor {
   }
 
   memOf(v: Vcpu): GuestMemory {
+    if (v.domain.kind === 'hvm') return hvmGuestMemory(this, v);
     const cpu = this.cpus.get(v)!;
     return new GuestMemory(this.machine, () => cpu.cr3 >>> 0);
   }
@@ -136,10 +145,10 @@ export class Hypervisor {
   }
 
   /** createdomain: the Domain, its Xen frames (shared_info, GDT area) and vCPU objects. */
-  createDomain(name: string, opts: { privileged?: boolean; maxPages: number; vcpus: number; domid?: number; config?: Domain['config'] }): Domain {
+  createDomain(name: string, opts: { privileged?: boolean; maxPages: number; vcpus: number; domid?: number; config?: Domain['config']; kind?: Domain['kind'] }): Domain {
     const id = opts.domid ?? this.nextDomid++;
     if (this.domains.has(id)) throw new XenError(-17, `domain ${id} exists`);
-    const d = new Domain(id, name, 'pv', opts.privileged ?? false, opts.config, opts.maxPages);
+    const d = new Domain(id, name, opts.kind ?? 'pv', opts.privileged ?? false, opts.config, opts.maxPages);
     if (d.privileged) d.ioports = 'all';
     this.domains.set(id, d);
     d.sharedInfoMfn = this.mm.alloc(OWNER_XEN);
@@ -158,6 +167,11 @@ export class Hypervisor {
 
   private addVcpu(d: Domain, id: number): Vcpu {
     const v = new Vcpu(d, id);
+    if (d.kind === 'hvm') {
+      d.vcpus.push(v);
+      this.cpus.set(v, createHvmCpu(this, v));
+      return v;
+    }
     const platform = new PvPlatform(this.machine, () => this.pcpuNow(v.pcpu));
     const cpu = new Cpu(platform);
     d.vcpus.push(v);
@@ -321,6 +335,7 @@ export class Hypervisor {
         if (v.pollDeadline >= 0 && v.pollDeadline <= now && v.blocked) this.wakeFromBlock(v);
       }
     }
+    for (const t of this.timerSources) if (t.next() <= now) t.fire(now);
   }
 
   private nextTimer(): number {
@@ -333,6 +348,7 @@ export class Hypervisor {
         if (v.pollDeadline >= 0 && v.blocked) t = Math.min(t, v.pollDeadline);
       }
     }
+    for (const s of this.timerSources) t = Math.min(t, s.next());
     return t;
   }
 
@@ -470,10 +486,24 @@ export class Hypervisor {
     const cpu = this.cpuOf(v);
     const saved = honourBreakpoints ? null : new Set(cpu.breakpoints);
     if (saved) cpu.breakpoints.clear();
+    const hvm = v.domain.kind === 'hvm';
+    if (hvm) hvmBeforeEntry(this, v);
     const res = cpu.run(budget);
     if (saved) for (const b of saved) cpu.breakpoints.add(b);
     p.used += res.retired;
     this.instructions += res.retired;
+    if (hvm) {
+      const after = hvmAfterRun(this, v, res);
+      p.used += after.cost;
+      if (after.hypercall) this.startAction(v, { kind: 'hypercall', nr: after.hypercall.nr, args: after.hypercall.args, phase: 'entry', text: '', name: HYPERCALLS.get(after.hypercall.nr)?.name ?? `hypercall_${after.hypercall.nr}`, ring: 0, eip: cpu.eip >>> 0 });
+      if (res.stop === 'hlt' || res.stop === 'stop-requested') return this.checkStop(v);
+      if (res.stop === 'triple-fault') {
+        // hvm_triple_fault: Xen's default action is a reboot of the domain
+        this.consoleWrite(v.domain, `(XEN) d${v.domain.id}v${v.id} Triple fault - invoking HVM shutdown action\n`, 'serial');
+        this.shutdown(v.domain, 'reboot', 1);
+        return this.checkStop(v);
+      }
+    }
     switch (res.stop) {
       case 'intercept': {
         const ev = res.event ?? this.platforms.get(v)!.taken;
@@ -613,12 +643,17 @@ export class Hypervisor {
       if (a.phase === 'act') {
         const ctx: HypercallContext = { hv: this, vcpu: v, domain: v.domain, args: a.args, mem: this.memOf(v), noResult: false };
         let result: number;
-        const h = HYPERCALL_TABLE[a.nr];
+        const h = (v.domain.kind === 'hvm' ? HVM_HYPERCALL_TABLE : HYPERCALL_TABLE)[a.nr];
         try {
           result = h ? h(ctx) : -38;
         } catch (e) {
-          if (!(e instanceof XenError)) throw e;
-          result = e.errno;
+          if (e instanceof XenError) result = e.errno;
+          else {
+            // A bug in xensim's handling must not take the simulator down: the calling domain
+            // crashes (as Xen's BUG paths crash the guest they serve) and the message says why.
+            this.crash(v.domain, `internal error in ${a.name}: ${(e as Error).message}`);
+            result = -38;
+          }
         }
         a.result = result | 0;
         a.noResult = ctx.noResult;

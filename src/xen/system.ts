@@ -9,6 +9,7 @@ import { Hypervisor, HypervisorOptions } from './hypervisor';
 import type { Domain, Vcpu } from './domain';
 import { KernelError, loadKernel } from './kernel';
 import { buildPvDomain } from './builder';
+import { buildHvm } from './hvm';
 import { walkPae } from './guestmem';
 import { PAGE_SIZE } from './machine';
 import type { AddressSpace, DomainInfo, ImageInfo, Inspectable, MachineSnapshot, RunOptions, StopInfo, VcpuInfo, XenStateNode } from './inspect';
@@ -29,9 +30,7 @@ export class XenSystem implements Inspectable {
     this.hv = new Hypervisor(opts);
     // every kernel must load before anything starts (the toolstack builds them later, as dom0)
     for (const c of configs) {
-      if (c.type !== 'pv') throw new KernelError(`${c.file}: type '${c.type}' is not simulated yet (only PV domains)`);
-      if (!c.kernel) throw new KernelError(`${c.file}: no kernel given (kernel = "...")`);
-      loadKernel(c.kernel);
+      loadKernel(kernelOf(c));
     }
     this.toolstack = new Toolstack(this.hv, configs, opts.dom0 ?? true);
   }
@@ -158,7 +157,17 @@ export class XenSystem implements Inspectable {
 
 /** Build a PV domain from its config straight away (the toolstack's build step). */
 export function buildFromConfig(hv: Hypervisor, d: Domain, cfg: DomainConfig, ports: { storeEvtchn?: number; consoleEvtchn?: number } = {}): void {
-  if (!cfg.kernel) throw new KernelError(`${cfg.file}: no kernel given (kernel = "...")`);
-  const k = loadKernel(cfg.kernel);
+  const k = loadKernel(kernelOf(cfg));
+  if (cfg.type !== 'pv') {
+    buildHvm(hv, d, k, cfg.memory * 256, cfg.cmdline, ports);
+    return;
+  }
   buildPvDomain(hv, d, k, cfg.memory * 256, cfg.cmdline, ports);
+}
+
+/** The image a config boots: PV `kernel`; HVM/PVH without firmware, `firmware_override` or `kernel`. */
+export function kernelOf(cfg: DomainConfig): string {
+  const file = cfg.type === 'pv' ? cfg.kernel : cfg.firmware ?? cfg.kernel;
+  if (!file) throw new KernelError(`${cfg.file}: no kernel given (${cfg.type === 'pv' ? 'kernel' : 'firmware_override'} = "...")`);
+  return file;
 }

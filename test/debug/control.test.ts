@@ -57,6 +57,13 @@ describe('debug/control (adapter process)', function () {
     const c = await crash;
     assert.strictEqual(c.body.reason, 'exception');
     assert.match(c.body.description!, /domain fault crashed/);
+    // on_crash=destroy: continuing ends the run, and the domain's thread with it
+    const threads: DebugProtocol.ThreadEvent[] = [];
+    dc.on('thread', (e: DebugProtocol.ThreadEvent) => threads.push(e));
+    const done = dc.waitForEvent('terminated', 10000);
+    await dc.continueRequest({ threadId: c.body.threadId! });
+    await done;
+    assert.ok(threads.some((e) => e.body.reason === 'exited' && e.body.threadId === c.body.threadId), JSON.stringify(threads.map((e) => e.body)));
   });
 
   it('honours a condition on an exception filter', async () => {

@@ -22,3 +22,4 @@ export const XENVER_VERSION_VALUE = (XEN_MAJOR << 16) | XEN_MINOR;
 
 /** Each hypercall's stub in the hypercall page is this long (hypercall-abi guide). */
 export const HYPERCALL_STUB_SIZE = 32;
+export * from './vmx';

@@ -16,7 +16,8 @@ import { resolveCpuSet } from '../config';
 import { attachConsole } from './console';
 import { introduceDomain } from './xenstore/service';
 import { attachDisks } from './blkback-service';
-import { HYPERCALL, XEN_DOMCTL, XEN_CONST, VIRQ } from '../abi';
+import { attachVifs } from './netback-service';
+import { HYPERCALL, XEN_DOMCTL, XEN_DOMCTL_CDF, XEN_CONST, VIRQ } from '../abi';
 import { guestIncludeDir, loadKernel } from '../kernel';
 import { buildPvDomain } from '../builder';
 import { XEN_SCHEDULER_CREDIT } from '../hypercalls/domctl';
@@ -127,6 +128,7 @@ export class Toolstack {
       case 'createdomain': {
         const c = this.configs[op.cfg];
         dv.setUint32(0, XEN_DOMCTL.createdomain, true);
+        if (c.type !== 'pv') dv.setUint32(U + 20, XEN_DOMCTL_CDF.hvm | (c.hap ? XEN_DOMCTL_CDF.hap : 0), true);
         dv.setUint32(U + 28, c.vcpus, true);
         dv.setUint32(U + 32, c.maxEventChannels, true);
         return b;
@@ -219,6 +221,7 @@ export class Toolstack {
     // xenstored: the domain's tree and its store ring (split-driver hook)
     introduceDomain(this.hv, d);
     attachDisks(this.hv, d);
+    attachVifs(this.hv, d);
     d.vcpus[0].up = true;
   }
 
@@ -226,7 +229,7 @@ export class Toolstack {
 
   create(cfg: DomainConfig, name = cfg.name): Domain {
     const hv = this.hv;
-    const d = hv.createDomain(name, { maxPages: cfg.maxmem * 256, vcpus: cfg.vcpus, config: cfg });
+    const d = hv.createDomain(name, { maxPages: cfg.maxmem * 256, vcpus: cfg.vcpus, config: cfg, kind: cfg.type === 'pv' ? 'pv' : 'hvm' });
     if (cfg.cpus) {
       d.vcpus.forEach((v, i) => {
         const set = cfg.cpus!.kind === 'all-vcpus' ? cfg.cpus!.set : cfg.cpus!.sets[i] ?? cfg.cpus!.sets[cfg.cpus!.sets.length - 1];

@@ -1,5 +1,5 @@
 // domctl (xen/common/domctl.c): domain control for the privileged domain's toolstack.
-import { XEN_DOMCTL, XEN_CONST } from '../abi';
+import { XEN_DOMCTL, XEN_DOMCTL_CDF, XEN_CONST } from '../abi';
 import type { HypercallContext } from './types';
 import { fail, put32, u32, requirePrivileged } from './util';
 import type { Domain } from '../domain';
@@ -32,7 +32,8 @@ export function domctl(ctx: HypercallContext): number {
     case XEN_DOMCTL.createdomain: {
       const maxVcpus = u32(b, U + 28);
       if (maxVcpus < 1 || maxVcpus > XEN_CONST.XEN_LEGACY_MAX_VCPUS) fail('EINVAL', `max_vcpus ${maxVcpus}`);
-      const d = hv.createDomain(`domain${domid || hv.nextDomid}`, { maxPages: 0, vcpus: maxVcpus, domid: domid || undefined });
+      const kind = u32(b, U + 20) & XEN_DOMCTL_CDF.hvm ? 'hvm' : 'pv';
+      const d = hv.createDomain(`domain${domid || hv.nextDomid}`, { maxPages: 0, vcpus: maxVcpus, domid: domid || undefined, kind });
       const maxPort = u32(b, U + 32);
       if (maxPort > 0) d.maxEvtchns = Math.min(maxPort, 1023);
       b[8] = d.id & 0xff;

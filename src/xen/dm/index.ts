@@ -1,0 +1,67 @@
+/**
+ * The device model of one HVM domain, run as a dom0 service (QEMU's role): the ioreqs Xen
+ * forwards (port I/O the hypervisor does not handle itself, MMIO on gfns with no RAM) land on
+ * one I/O bus with a 16550 UART at 0x3F8 (the domain's console), the PICs, the PIT, the CMOS
+ * RTC and an exit port (QEMU's isa-debug-exit at 0x501) that powers the domain off.
+ */
+import type { AccessSize } from '../../cpu/platform';
+import { IoBus } from './iobus';
+import { Uart16550 } from './uart';
+import { PicPair } from './pic';
+import { Pit8254 } from './pit';
+import { CmosRtc } from './rtc';
+
+export { IoBus } from './iobus';
+
+export const EXIT_PORT = 0x501;
+export const COM1 = 0x3f8;
+
+export interface DeviceModelHost {
+  /** virtual ns */
+  now(): number;
+  /** a byte the guest sent to its serial port */
+  console(byte: number): void;
+  /** the guest wrote `code` to the exit port */
+  poweroff(code: number): void;
+  /** the interrupt line may have changed (wake a halted vCPU) */
+  irqChanged(): void;
+}
+
+export class DeviceModel {
+  readonly bus = new IoBus();
+  readonly uart: Uart16550;
+  readonly pic: PicPair;
+  readonly pit: Pit8254;
+  readonly rtc: CmosRtc;
+
+  constructor(host: DeviceModelHost) {
+    this.uart = new Uart16550(this.bus, COM1, (b) => host.console(b));
+    this.pic = new PicPair(this.bus, () => host.irqChanged());
+    this.pit = new Pit8254(this.bus, () => host.now(), () => host.irqChanged());
+    this.rtc = new CmosRtc(this.bus, () => host.now());
+    this.bus.register('exit', EXIT_PORT, 1, () => 0xff, (_p, _s, v) => host.poweroff(v & 0xff));
+  }
+
+  /** Whether an ioreq for this port has a device behind it. */
+  decodes(port: number): boolean {
+    return this.bus.owner(port) !== undefined;
+  }
+
+  ioRead(port: number, size: AccessSize): number {
+    return this.bus.read(port, size);
+  }
+
+  ioWrite(port: number, size: AccessSize, value: number): void {
+    this.bus.write(port, size, value);
+  }
+
+  /** Bring the timers up to `now`, raising their IRQs. */
+  advance(now: number): void {
+    this.pit.advance(now, () => this.pic.raise(0));
+  }
+
+  /** virtual ns of the next timer interrupt, or Infinity */
+  nextDeadline(): number {
+    return this.pit.nextFire >= 0 ? this.pit.nextFire : Infinity;
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * The platform of an HVM vCPU (VMX non-root in spirit): the guest owns its rings, IDT, GDT and
+ * paging; what VMX would make exit lands here and is dispatched in one place (exit()) under
+ * Intel's basic exit reason, as xen/arch/x86/hvm/vmx/vmx.c's vmx_vmexit_handler does:
+ * CPUID (Xen's leaves), HLT (block), VMCALL (a hypercall, run as the hypervisor's resumable
+ * action), MSR reads/writes (the hypercall-page MSR), I/O (port 0xE9 is Xen's debug console,
+ * the rest become ioreqs for the device model) and EPT violations (MMIO ioreqs, or a crash).
+ */
+import type { Cpu } from '../../cpu/cpu';
+import type { AccessSize, CpuidResult, MsrValue, Platform, VmcallResult } from '../../cpu/platform';
+import { bareCpuid } from '../../cpu/bare';
+import type { Hypervisor } from '../hypervisor';
+import type { Vcpu } from '../domain';
+import { EXIT_REASON, ExitReasonName, exitReasonName, ioQualification, EPT_QUAL, buildHypercallPage, XEN_ERRNO } from '../abi';
+import { xenCpuid } from '../pv';
+import { HvmBus } from './p2m';
+import { hvmState } from './state';
+import { PAGE_SIZE } from '../machine';
+
+/** Xen's debug console port for HVM guests (hvm_print_line). */
+export const XEN_DEBUG_PORT = 0xe9;
+/** virtual instructions an exit handled inside Xen costs, and one that goes to the device model */
+export const EXIT_COST_XEN = 40;
+export const EXIT_COST_DM = 400;
+const EFLAGS_IF = 0x200;
+
+export class HvmPlatform implements Platform {
+  readonly bus: HvmBus;
+  cpu!: Cpu;
+  /** a vmcall waiting for the hypervisor to run it as an action (nr, args, eip after vmcall) */
+  hypercall: { nr: number; args: number[] } | null = null;
+  /** an exit happened since the last VM entry (the next entry is traced) */
+  exited = false;
+  /** virtual instructions spent in exit handlers during this run, charged to the pCPU after it */
+  cost = 0;
+  /** debug-console characters not yet ended by a newline */
+  private debugLine = '';
+
+  constructor(
+    private readonly hv: Hypervisor,
+    readonly vcpu: Vcpu,
+  ) {
+    this.bus = new HvmBus(hv.machine, vcpu.domain, { eptRead: (a, s) => this.ept(a, s, false, 0), eptWrite: (a, s, v) => void this.ept(a, s, true, v) });
+  }
+
+  private get domain() {
+    return this.vcpu.domain;
+  }
+
+  /** One VM exit: count it, trace it, charge it; stop the run when a debugger wants to see it. */
+  private exit(reason: ExitReasonName, qualification: number, handler: string, cost: number): void {
+    const name = exitReasonName(EXIT_REASON[reason]);
+    const st = hvmState(this.domain);
+    st.exits.set(name, (st.exits.get(name) ?? 0) + 1);
+    this.exited = true;
+    this.cost += cost;
+    if (this.hv.wants('vm-exit')) {
+      this.hv.emit({ kind: 'vm-exit', ...this.hv.base(this.vcpu), reason: EXIT_REASON[reason], reasonName: name, qualification, rip: this.cpu.eip >>> 0, handler, cycles: cost });
+    }
+    if (this.hv.stopPending) this.cpu.requestStop();
+  }
+
+  // ------------------------------------------------------------------ I/O
+
+  ioRead(port: number, size: AccessSize): number {
+    port &= 0xffff;
+    if (port === XEN_DEBUG_PORT) {
+      this.exit('IO_INSTRUCTION', ioQualification(port, size, true), 'xen:hvm_print_line', EXIT_COST_XEN);
+      return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
+    }
+    this.exit('IO_INSTRUCTION', ioQualification(port, size, true), `dm:${this.dmName(port)}`, EXIT_COST_DM);
+    return this.ioreq(port, size, true, 0);
+  }
+
+  ioWrite(port: number, size: AccessSize, value: number): void {
+    port &= 0xffff;
+    if (port === XEN_DEBUG_PORT) {
+      this.exit('IO_INSTRUCTION', ioQualification(port, size, false), 'xen:hvm_print_line', EXIT_COST_XEN);
+      this.printLine(value & 0xff);
+      return;
+    }
+    this.exit('IO_INSTRUCTION', ioQualification(port, size, false), `dm:${this.dmName(port)}`, EXIT_COST_DM);
+    this.ioreq(port, size, false, value);
+  }
+
+  private dmName(port: number): string {
+    return hvmState(this.domain).dm?.bus.owner(port) ?? 'unclaimed';
+  }
+
+  /** hvm_print_line: Xen buffers the guest's 0xE9 bytes and prints whole lines on its console. */
+  private printLine(byte: number): void {
+    if (byte === 0) return;
+    this.debugLine += String.fromCharCode(byte);
+    if (byte === 0x0a) {
+      this.hv.consoleWrite(this.domain, this.debugLine, 'serial');
+      this.debugLine = '';
+    }
+  }
+
+  /** An ioreq (hvm/ioreq.h, type PIO) to the device model; the vCPU waits for its answer. */
+  private ioreq(port: number, size: AccessSize, read: boolean, value: number): number {
+    const st = hvmState(this.domain);
+    st.ioreqs++;
+    const dm = st.dm;
+    if (!dm) return read ? (size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff) : 0;
+    if (read) return dm.ioRead(port, size);
+    dm.ioWrite(port, size, value);
+    return 0;
+  }
+
+  /** An access to a gfn with no RAM: nobody emulates MMIO here yet, so the domain crashes. */
+  private ept(gpa: number, size: AccessSize, write: boolean, _value: number): number {
+    this.exit('EPT_VIOLATION', write ? EPT_QUAL.WRITE : EPT_QUAL.READ, 'xen:hvm_hap_nested_page_fault', EXIT_COST_XEN);
+    this.hv.crash(this.domain, `EPT violation: ${write ? 'write' : 'read'} of ${size} bytes at gpa 0x${gpa.toString(16)} (no RAM, no MMIO handler)`);
+    this.cpu.requestStop();
+    return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
+  }
+
+  // ------------------------------------------------------------------ MSRs, CPUID
+
+  rdmsr(index: number): MsrValue {
+    this.exit('MSR_READ', 0, 'xen:hvm_msr_read_intercept', EXIT_COST_XEN);
+    if (index === 0x1b) return { lo: 0xfee00900, hi: 0 }; // APIC base: BSP, xAPIC enabled
+    return 'fault';
+  }
+
+  wrmsr(index: number, lo: number, hi: number): boolean {
+    this.exit('MSR_WRITE', 0, 'xen:hvm_msr_write_intercept', EXIT_COST_XEN);
+    if (index >>> 0 === this.hypercallMsr()) return this.writeHypercallPage(lo >>> 0, hi >>> 0);
+    return false;
+  }
+
+  /** Xen's leaves sit at 0x40000000, or 0x40000100 when Viridian takes the first block. */
+  private xenBase(): number {
+    return (this.domain.config?.viridian.length ?? 0) > 0 ? 0x40000100 : 0x40000000;
+  }
+
+  private hypercallMsr(): number {
+    return 0x40000000;
+  }
+
+  /** The hypercall-page MSR: bits 12+ the gfn, bits 0..11 the page index (only 0 exists). */
+  private writeHypercallPage(lo: number, hi: number): boolean {
+    if (hi !== 0 || (lo & 0xfff) !== 0) return false;
+    const gfn = lo >>> 12;
+    const mfn = this.bus.mfnOf(gfn);
+    if (mfn === undefined) {
+      this.hv.crash(this.domain, `hypercall page MSR names gfn 0x${gfn.toString(16)}, which is not RAM`);
+      this.cpu.requestStop();
+      return true;
+    }
+    this.hv.machine.writable(mfn).set(buildHypercallPage('hvm-vmx').subarray(0, PAGE_SIZE));
+    return true;
+  }
+
+  cpuid(leaf: number, subleaf: number): CpuidResult {
+    this.exit('CPUID', 0, 'xen:vmx_cpuid_intercept', EXIT_COST_XEN);
+    leaf >>>= 0;
+    const base = this.xenBase();
+    if (leaf >= base && leaf < base + 0x100) {
+      const r = xenCpuid(0x40000000 + (leaf - base), subleaf);
+      if (leaf === base) r.eax = (base + 5) >>> 0;
+      if (leaf === base + 2) r.ebx = this.hypercallMsr();
+      return r;
+    }
+    if (leaf >= 0x40000000 && leaf < 0x40010000) return { eax: 0, ebx: 0, ecx: 0, edx: 0 };
+    const r = bareCpuid(leaf);
+    if (leaf === 1) r.ecx = (r.ecx | 0x80000000) >>> 0; // the hypervisor-present bit
+    return r;
+  }
+
+  // ------------------------------------------------------------------ vmcall, hlt
+
+  vmcall(kind: 'vmcall' | 'vmmcall'): VmcallResult {
+    if (kind !== 'vmcall') return 'ud'; // an AMD instruction on an Intel vCPU
+    this.exit('VMCALL', 0, 'xen:hvm_hypercall', EXIT_COST_XEN);
+    const cpu = this.cpu;
+    if (cpu.cpl !== 0) {
+      cpu.r[0] = -XEN_ERRNO.EPERM; // hvm_hypercall: only ring 0 may call Xen
+      return 'handled';
+    }
+    this.hypercall = { nr: cpu.r[0] >>> 0, args: [cpu.r[3] >>> 0, cpu.r[1] >>> 0, cpu.r[2] >>> 0, cpu.r[6] >>> 0, cpu.r[7] >>> 0] };
+    cpu.requestStop();
+    return 'handled';
+  }
+
+  halted(): void {
+    this.exit('HLT', 0, 'xen:hvm_hlt', EXIT_COST_XEN);
+  }
+
+  shutdown(): void {
+    this.exit('TRIPLE_FAULT', 0, 'xen:hvm_triple_fault', EXIT_COST_XEN);
+  }
+
+  /** Interrupt acknowledge at VM entry: the event channel callback vector first, then the PIC. */
+  interruptAcknowledge(): number | null {
+    const v = pendingVector(this.hv, this.vcpu, true);
+    if (v !== null && this.hv.wants('vm-entry')) this.hv.emit({ kind: 'vm-entry', ...this.hv.base(this.vcpu), rip: this.cpu.eip >>> 0, vector: v });
+    return v;
+  }
+
+  tsc(): bigint {
+    return BigInt(Math.floor(this.hv.pcpuNow(this.vcpu.pcpu)));
+  }
+}
+
+
+/**
+ * The vector a vCPU should take now (hvm_vcpu_has_pending_irq): the callback vector while
+ * evtchn_upcall_pending is set, else the PIC's (vCPU 0 only). `ack` acknowledges the PIC.
+ */
+export function pendingVector(hv: Hypervisor, v: Vcpu, ack: boolean): number | null {
+  const st = hvmState(v.domain);
+  if (st.callbackVector && v.domain.sharedInfoMfn && v.id < 32 && hv.shared(v.domain).upcallPending(v.id)) return st.callbackVector;
+  if (v.id !== 0 || !st.dm) return null;
+  if (!ack) return st.dm.pic.intr() ? 0 : null;
+  return st.dm.pic.acknowledge();
+}
+
+export function interruptible(cpu: Cpu): boolean {
+  return (cpu.getEflags() & EFLAGS_IF) !== 0;
+}
