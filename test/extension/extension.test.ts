@@ -94,6 +94,10 @@ describe('extension/xensim-domains request over the stdio adapter', function () 
     assert.strictEqual(d1?.vcpus.length, 1);
     assert.strictEqual(d1?.vcpus[0].threadId, 1001);
     assert.match(d1?.vcpus[0].inXen ?? '', /console_io/);
+    // the ports xl's domain builder allocates for the console and xenstore, bound to dom0
+    assert.ok((d1?.eventChannels.length ?? 0) >= 1, 'hello has event channels');
+    for (const p of d1?.eventChannels ?? []) assert.match(`${p.name}: ${p.value}`, /^port \d+: (unbound|interdomain) remote d0:/);
+    assert.strictEqual(d0?.vcpus[0].threadId, 1);
     const after = (await h.dc.customRequest('xensim/domains')).body as DomainsBody;
     assert.deepStrictEqual(after, body, 'a stopped machine answers the same twice');
     await h.dc.continueRequest({ threadId: 1001 });
