@@ -5,21 +5,16 @@ import type { TraceRecord } from '../../src/trace/records';
 import { loadDomainConfigFile } from '../../src/xen/config';
 import { XenSystem } from '../../src/xen/system';
 import { TimeTravel, TravelPosition } from '../../src/xen/timetravel/engine';
+import { prng as mulberry } from '../asm/prng';
 import { distinctFrameBytes, fullCopyFrameBytes } from '../../src/xen/timetravel/frames';
 
 const repo = path.resolve(__dirname, '..', '..');
 const cfg = (example: string, name: string) => loadDomainConfigFile(path.join(repo, 'examples', example, `${name}.cfg`)).config!;
 
-/** mulberry32: a seeded PRNG for the stop points. */
+/** Uniform in [0, 1) from the project's seeded mulberry32 (integers). */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry(seed);
+  return () => next() / 4294967296;
 }
 
 function boot(interval: number): { sys: XenSystem; tt: TimeTravel; records: TraceRecord[] } {
