@@ -124,4 +124,17 @@ describe('debug/features on examples/hello (adapter process)', function () {
     const lines = out.join('').split('\n').filter((l) => l.startsWith('[test-pv32pae-example]'));
     assert.strictEqual(lines.filter((l) => l.includes('--- Xen Test Framework ---')).length, 1, lines.join('\n'));
   });
+
+  it('stops on a VM exit by reason with a condition on the guest\'s registers (XTF hvm32 example)', async function () {
+    const cfg = path.join(xtfDir, 'test-hvm32-example.cfg');
+    if (!fs.existsSync(cfg)) this.skip();
+    const s = await launchTo(dc, { domains: [cfg] }, (c) =>
+      c.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'vmexit:VMCALL', condition: 'domid == 1 && eax == __HYPERVISOR_console_io' }] }),
+    );
+    assert.strictEqual(s.body.reason, 'function breakpoint');
+    assert.match(s.body.description!, /VM exit VMCALL at 0x[0-9a-f]+/);
+    const frame = (await dc.stackTraceRequest({ threadId: s.body.threadId! })).body.stackFrames.find((f) => !f.name.startsWith('xen:'))!;
+    const eax = (await dc.evaluateRequest({ expression: 'eax', frameId: frame.id, context: 'watch' })).body.result;
+    assert.strictEqual(parseInt(eax, 16), 18);
+  });
 });
