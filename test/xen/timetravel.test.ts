@@ -120,6 +120,29 @@ describe('xen: time travel (snapshots + deterministic replay)', function () {
     assert.strictEqual(records.length, n);
   });
 
+  it('travelling to a trace record shows the registers that record saw', () => {
+    const { tt, records } = boot(300_000);
+    let count = 0;
+    const seen: { index: number; record: TraceRecord; eax: number }[] = [];
+    tt.trace.subscribe((r) => {
+      count++;
+      if (r.kind === 'hypercall-entry') seen.push({ index: count, record: r, eax: tt.cpuState(r.domid, r.vcpu).r[0] >>> 0 });
+    });
+    tt.run({ maxInstructions: 2_000_000 });
+    assert.strictEqual(count, records.length);
+    assert.ok(seen.length >= 5);
+    for (const s of [...seen].reverse()) {
+      tt.travelToRecord(s.index);
+      assert.strictEqual(tt.position().records, s.index);
+      const v = tt.vcpus(s.record.domid).find((x) => x.vcpu === s.record.vcpu)!;
+      assert.ok(v.activity, `d${s.record.domid} is inside Xen at record ${s.index}`);
+      if (!(s.record.kind === 'hypercall-entry' && s.record.name === 'domctl' && s.record.domid === 0)) {
+        assert.strictEqual(tt.cpuState(s.record.domid, s.record.vcpu).r[0] >>> 0, s.eax, `eax at record ${s.index}`);
+      }
+    }
+    assert.throws(() => tt.travelToRecord(records.length + 5), /has not happened yet/);
+  });
+
   it('shares unchanged frames between snapshots (copy-on-write)', () => {
     const { tt } = boot(200_000);
     tt.run({ maxInstructions: 2_000_000 });
