@@ -15,6 +15,8 @@ export interface OperandContext {
   bits: 16 | 32;
   /** index of the current section (a branch into another one is never short) */
   section: number;
+  /** forward branch targets count as unknown (NASM's optimistic short jump) */
+  optimisticJumps: boolean;
 }
 
 /**
@@ -61,7 +63,8 @@ export function shapeOperand(o: OperandAst, branch: boolean, ctx: OperandContext
       // where only the distance matters; a target in another section is never short.
       let jump = o.jump;
       if (branch && v.reloc !== 0 && v.section !== undefined && v.section !== ctx.section && !jump) jump = 'near';
-      return { kind: 'imm', value: Number(v.v), known: operandKnown(v, branch), size: o.size, strict: o.strict, jump };
+      const known = branch && ctx.optimisticJumps && v.forward ? false : operandKnown(v, branch);
+      return { kind: 'imm', value: Number(v.v), known, size: o.size, strict: o.strict, jump };
     }
     case 'far': {
       const seg = ctx.eval(o.seg);

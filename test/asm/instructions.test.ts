@@ -122,7 +122,7 @@ const CASES: Record<string, string> = {
       times 2 nop
       %assign i i + 1
     %endrep`,
-  'first pass: forward immediates sized small, forward displacements as disp32 (as NASM)': `
+  'first pass: forward immediates small, displacements disp32; forward jumps short until the rest settles': `
     bits 32
     A0:
     add eax, A1 - A0
@@ -137,7 +137,12 @@ const CASES: Record<string, string> = {
     add eax, L9 - L8
     push L9 - L8
     L8: nop
-    L9: nop`,
+    L9: nop
+    jmp M9
+    times 123 nop
+    mov esp, [ebp + M9 - M8]
+    M8: nop
+    M9: nop`,
   'label addresses stay full size; differences and equ values are plain numbers': `
     bits 32
     org 0x1000

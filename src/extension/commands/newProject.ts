@@ -38,8 +38,10 @@ export async function newProject(context: vscode.ExtensionContext, target?: vsco
   if (open) {
     const inWorkspace = vscode.workspace.getWorkspaceFolder(target);
     if (inWorkspace) await vscode.window.showTextDocument(vscode.Uri.joinPath(target, 'hello.asm'));
-    else if ((await vscode.window.showInformationMessage(`xensim: created a hello guest in ${target.fsPath}.`, 'Open Folder')) === 'Open Folder') {
-      await vscode.commands.executeCommand('vscode.openFolder', target);
+    else {
+      // not awaited: the command is done once the files are written
+      const folder = target;
+      void vscode.window.showInformationMessage(`xensim: created a hello guest in ${folder.fsPath}.`, 'Open Folder').then((a) => a === 'Open Folder' && vscode.commands.executeCommand('vscode.openFolder', folder));
     }
   }
   return target;

@@ -12,6 +12,7 @@ import { fail, u32 } from '../hypercalls/util';
 import { makeMulticall } from '../hypercalls/multicall';
 import type { Domain } from '../domain';
 import { hvmState } from './state';
+import { grantTablesFor } from '../grant/xen-env';
 
 function targetDomain(ctx: HypercallContext, domid: number): Domain {
   domid &= 0xffff;
@@ -93,6 +94,14 @@ function hvmMemoryOp(ctx: HypercallContext): number {
       if (m === undefined || m < 0) fail('EINVAL', `gfn 0x${idx.toString(16)} has no frame`);
       mfn = m;
       d.p2m[idx] = -1;
+      break;
+    }
+    case XENMAPSPACE.grant_table: {
+      // XENMAPIDX_grant_table_status (bit 31) names v2 status frames, which v1 tables lack
+      if (idx & 0x80000000) fail('EINVAL', 'grant status frames exist only with grant table v2');
+      const r = grantTablesFor(ctx.hv, ctx.vcpu).setupTable(d.id, DOMID.SELF, idx + 1, true);
+      if (r.status !== 0 || idx >= r.frames.length) fail('EINVAL', `grant table frame ${idx}`);
+      mfn = r.frames[idx];
       break;
     }
     default:

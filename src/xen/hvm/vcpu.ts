@@ -16,6 +16,7 @@ import { xenCpuid } from '../pv';
 import { HvmBus } from './p2m';
 import { hvmState } from './state';
 import { PAGE_SIZE } from '../machine';
+import { MmioDevice, vlapic, vioapic, vhpet } from './vmmio';
 
 /** Xen's debug console port for HVM guests (hvm_print_line). */
 export const XEN_DEBUG_PORT = 0xe9;
@@ -33,6 +34,8 @@ export class HvmPlatform implements Platform {
   exited = false;
   /** virtual instructions spent in exit handlers during this run, charged to the pCPU after it */
   cost = 0;
+  /** MMIO devices Xen emulates for this vCPU (its LAPIC, the domain's IO-APIC and HPET) */
+  readonly mmio: MmioDevice[];
   /** debug-console characters not yet ended by a newline */
   private debugLine = '';
 
@@ -40,6 +43,8 @@ export class HvmPlatform implements Platform {
     private readonly hv: Hypervisor,
     readonly vcpu: Vcpu,
   ) {
+    const now = () => this.hv.pcpuNow(this.vcpu.pcpu);
+    this.mmio = [vlapic(vcpu.id), vioapic(), vhpet(now)];
     this.bus = new HvmBus(hv.machine, vcpu.domain, { eptRead: (a, s) => this.ept(a, s, false, 0), eptWrite: (a, s, v) => void this.ept(a, s, true, v) });
   }
 
@@ -108,9 +113,20 @@ export class HvmPlatform implements Platform {
     return 0;
   }
 
-  /** An access to a gfn with no RAM: nobody emulates MMIO here yet, so the domain crashes. */
-  private ept(gpa: number, size: AccessSize, write: boolean, _value: number): number {
-    this.exit('EPT_VIOLATION', write ? EPT_QUAL.WRITE : EPT_QUAL.READ, 'xen:hvm_hap_nested_page_fault', EXIT_COST_XEN);
+  /**
+   * An access to a gfn with no RAM (hvm_hap_nested_page_fault): Xen's own emulated devices
+   * (LAPIC, IO-APIC, HPET) first; MMIO nobody emulates crashes the domain, as on Xen.
+   */
+  private ept(gpa: number, size: AccessSize, write: boolean, value: number): number {
+    const dev = this.mmio.find((m) => gpa >= m.base && gpa < m.base + m.size);
+    const qual = write ? EPT_QUAL.WRITE : EPT_QUAL.READ;
+    if (dev) {
+      this.exit('EPT_VIOLATION', qual, `xen:${dev.name}`, EXIT_COST_XEN);
+      if (!write) return dev.read(gpa - dev.base, size) >>> 0;
+      dev.write(gpa - dev.base, size, value);
+      return 0;
+    }
+    this.exit('EPT_VIOLATION', qual, 'xen:hvm_hap_nested_page_fault', EXIT_COST_XEN);
     this.hv.crash(this.domain, `EPT violation: ${write ? 'write' : 'read'} of ${size} bytes at gpa 0x${gpa.toString(16)} (no RAM, no MMIO handler)`);
     this.cpu.requestStop();
     return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
