@@ -109,6 +109,16 @@ export class RunControl {
     this.recordStops = list;
   }
 
+  /** The armed breakpoints as reverse execution searches for them (reverse.ts): no hit counts, no logs. */
+  reverseTargets(): { breakpoints: ReadonlyArray<{ domid: number; eip: number }>; matches(r: TraceRecord): boolean } {
+    return { breakpoints: this.addressList, matches: (r) => this.recordStops.some((s) => s.matches(r)) };
+  }
+
+  /** After a travel (reverse.ts): the stop the machine now shows, which a resume steps off. */
+  travelled(s: Stopped): void {
+    this.last = s;
+  }
+
   pause(): void {
     if (this.running) this.pauseRequested = true;
   }

@@ -38,6 +38,8 @@ import { formatMemoryReference, parseMemoryReference } from './memref';
 import { EFLAGS_BITS, GPR32, registerValue, SEGMENT_NAMES } from './names';
 import { replCommand, REPL_COMMANDS } from './repl';
 import { guestFrames, MAX_FRAMES } from './stack';
+import { ReverseDebugger, reverseStop, TRAVEL_REQUEST } from './reverse';
+import { TimeTravel } from '../xen/timetravel/engine';
 import { BreakpointError, EXCEPTION_FILTERS, FilterId, filterOf, functionTargetMatcher, inspectableContext, parseFunctionTarget, StopRule, vcpuEnv } from './stops';
 import { applyEdit, editedValue, registerRows, Row, segmentRows, systemRows } from './variables';
 
@@ -124,6 +126,7 @@ export class XenDebugSession extends LoggingDebugSession {
   private readonly factory: MachineFactory;
   private readonly defaultCwd: string;
   private ins: Inspectable | undefined;
+  private reverse: ReverseDebugger | undefined;
   private control: RunControl | undefined;
   private launchConfig: LaunchConfig | undefined;
   private unsubscribe: Array<() => void> = [];
@@ -234,6 +237,7 @@ export class XenDebugSession extends LoggingDebugSession {
   protected initializeRequest(response: DebugProtocol.InitializeResponse): void {
     response.body = {
       supportsConfigurationDoneRequest: true,
+      supportsStepBack: true,
       supportsFunctionBreakpoints: true,
       supportsConditionalBreakpoints: true,
       supportsHitConditionalBreakpoints: true,
@@ -280,7 +284,10 @@ export class XenDebugSession extends LoggingDebugSession {
   private boot(config: LaunchConfig): void {
     let ins: Inspectable;
     try {
-      ins = this.factory({ configs: config.configs, pcpus: config.pcpus, memoryMiB: config.memoryMiB });
+      // driven through the time-travel engine, so stepBack and reverseContinue can replay it
+      const tt = new TimeTravel(this.factory({ configs: config.configs, pcpus: config.pcpus, memoryMiB: config.memoryMiB }));
+      this.reverse = new ReverseDebugger(tt);
+      ins = tt;
     } catch (e) {
       throw new LaunchError('domains', (e as Error).message);
     }
@@ -323,6 +330,7 @@ export class XenDebugSession extends LoggingDebugSession {
     this.traceFd = undefined;
     this.control = undefined;
     this.ins = undefined;
+    this.reverse = undefined;
     this.consoleEcho.clear();
   }
 
@@ -996,8 +1004,30 @@ export class XenDebugSession extends LoggingDebugSession {
     });
   }
 
-  /** `xensim/domains` (domains.ts) for the extension's Xen Domains view and status bar. */
+  // ---- reverse execution (reverse.ts) ---------------------------------------------------
+
+  private travel(response: DebugProtocol.Response, go: (r: ReverseDebugger, c: RunControl) => Stopped): void {
+    this.answer(response, () => {
+      const c = this.stoppedControl();
+      const s = go(this.reverse!, c);
+      c.travelled(s);
+      setImmediate(() => this.onStopped(s));
+      return undefined;
+    });
+  }
+
+  protected stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): void {
+    const t = () => this.threadOf(args.threadId);
+    this.travel(response, (r) => reverseStop.stepBack(r, t(), args.granularity !== 'instruction' && this.hasLines(t()), this.machine()));
+  }
+
+  protected reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
+    this.travel(response, (r, c) => reverseStop.reverseContinue(r, c.reverseTargets(), c.lastStop));
+  }
+
+  /** `xensim/domains` (domains.ts) for the extension's Xen Domains view and status bar; `xensim/travelTo` (reverse.ts). */
   protected customRequest(command: string, response: DebugProtocol.Response, args: unknown, request?: DebugProtocol.Request): void {
+    if (command === TRAVEL_REQUEST) return this.travel(response, (r, c) => reverseStop.travel(r, (args ?? {}) as object, c.lastStop));
     if (command !== DOMAINS_REQUEST) return super.customRequest(command, response, args, request);
     this.answer(response, () => domainsBody(this.machine(), threadIdOf));
   }

@@ -5,21 +5,16 @@ import type { TraceRecord } from '../../src/trace/records';
 import { loadDomainConfigFile } from '../../src/xen/config';
 import { XenSystem } from '../../src/xen/system';
 import { TimeTravel, TravelPosition } from '../../src/xen/timetravel/engine';
+import { prng as mulberry } from '../asm/prng';
 import { distinctFrameBytes, fullCopyFrameBytes } from '../../src/xen/timetravel/frames';
 
 const repo = path.resolve(__dirname, '..', '..');
 const cfg = (example: string, name: string) => loadDomainConfigFile(path.join(repo, 'examples', example, `${name}.cfg`)).config!;
 
-/** mulberry32: a seeded PRNG for the stop points. */
+/** Uniform in [0, 1) from the project's seeded mulberry32 (integers). */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry(seed);
+  return () => next() / 4294967296;
 }
 
 function boot(interval: number): { sys: XenSystem; tt: TimeTravel; records: TraceRecord[] } {
@@ -123,6 +118,29 @@ describe('xen: time travel (snapshots + deterministic replay)', function () {
     tt.travelTo(end);
     assert.strictEqual(state(tt), sEnd);
     assert.strictEqual(records.length, n);
+  });
+
+  it('travelling to a trace record shows the registers that record saw', () => {
+    const { tt, records } = boot(300_000);
+    let count = 0;
+    const seen: { index: number; record: TraceRecord; eax: number }[] = [];
+    tt.trace.subscribe((r) => {
+      count++;
+      if (r.kind === 'hypercall-entry') seen.push({ index: count, record: r, eax: tt.cpuState(r.domid, r.vcpu).r[0] >>> 0 });
+    });
+    tt.run({ maxInstructions: 2_000_000 });
+    assert.strictEqual(count, records.length);
+    assert.ok(seen.length >= 5);
+    for (const s of [...seen].reverse()) {
+      tt.travelToRecord(s.index);
+      assert.strictEqual(tt.position().records, s.index);
+      const v = tt.vcpus(s.record.domid).find((x) => x.vcpu === s.record.vcpu)!;
+      assert.ok(v.activity, `d${s.record.domid} is inside Xen at record ${s.index}`);
+      if (!(s.record.kind === 'hypercall-entry' && s.record.name === 'domctl' && s.record.domid === 0)) {
+        assert.strictEqual(tt.cpuState(s.record.domid, s.record.vcpu).r[0] >>> 0, s.eax, `eax at record ${s.index}`);
+      }
+    }
+    assert.throws(() => tt.travelToRecord(records.length + 5), /has not happened yet/);
   });
 
   it('shares unchanged frames between snapshots (copy-on-write)', () => {

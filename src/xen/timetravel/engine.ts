@@ -121,6 +121,17 @@ export class TimeTravel implements Inspectable, Reversible {
     });
   }
 
+  /**
+   * Stops right after trace record number `index` (1-based: the count of records emitted,
+   * whoever listened), as a run with a stop on that record would have.
+   */
+  travelToRecord(index: number): void {
+    if (!Number.isInteger(index) || index < 1) throw new RangeError(`trace record index must be a positive integer, got ${index}`);
+    if (index > this.furthest.records) throw new RangeError(`trace record ${index} has not happened yet (the recorded history ends at record ${this.furthest.records})`);
+    const inputs = this.inputs.filter((i) => i.at.records < index).length;
+    this.travelTo({ instructions: 0, records: index, atRecord: true, inputs });
+  }
+
   /** The state after exactly `n` instructions (no stop on a record). */
   private travelToInstruction(n: number): void {
     let k = 0;
