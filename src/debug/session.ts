@@ -198,8 +198,8 @@ export class XenDebugSession extends LoggingDebugSession {
   private background(work: (c: RunControl) => Promise<void>): void {
     const c = this.control;
     if (!c) return;
-    // Busy from now: a second continue or step before this one starts is refused.
-    c.running = true;
+    // Busy from now: a second continue or step before this one starts is refused, a pause counts.
+    c.beginRun();
     setImmediate(() => {
       if (this.control !== c) return;
       work(c)

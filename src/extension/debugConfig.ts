@@ -44,11 +44,11 @@ function activeFile(): string | undefined {
 export class XenConfigurationProvider implements vscode.DebugConfigurationProvider {
   async provideDebugConfigurations(folder: vscode.WorkspaceFolder | undefined): Promise<vscode.DebugConfiguration[]> {
     if (!folder) return [launchConfiguration('xensim: launch', ['${file}'])];
-    const list = (await candidates(folder)).filter((c) => looksLikeDomainConfig(c.text)).map((c) => c.file).sort();
-    if (!list.length) return [launchConfiguration('xensim: launch', ['${workspaceFolder}/domain.cfg'])];
+    const found = (await candidates(folder)).filter((c) => looksLikeDomainConfig(c.text)).sort((a, b) => a.file.localeCompare(b.file));
+    if (!found.length) return [launchConfiguration('xensim: launch', ['${workspaceFolder}/domain.cfg'])];
     const root = folder.uri.fsPath;
-    const all = chooseConfigs(root, list.map((file) => ({ file, text: 'kernel = ""' })));
-    const configs = list.map((f) => launchConfiguration(`xensim: ${path.basename(f)}`, domainsFor(root, [f])));
+    const all = chooseConfigs(root, found);
+    const configs = found.map((c) => launchConfiguration(`xensim: ${path.basename(c.file)}`, domainsFor(root, [c.file])));
     if (all.length > 1) configs.unshift(launchConfiguration(`xensim: ${path.relative(root, path.dirname(all[0])) || 'all'} domains`, domainsFor(root, all)));
     return configs;
   }

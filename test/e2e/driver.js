@@ -118,6 +118,15 @@ async function main() {
     await step('add the function breakpoint hypercall:console_io', async () => {
       await page.keyboard.press('Control+Shift+D');
       await page.waitForSelector('.pane-header:has-text("Breakpoints")', { timeout: 15000 });
+      // a wider side bar, so thread names and the Xen Domains rows read whole in the screenshots
+      const bar = await page.locator('.part.sidebar').boundingBox();
+      if (bar) {
+        const x = bar.x + bar.width + 1;
+        await page.mouse.move(x, bar.y + 200);
+        await page.mouse.down();
+        await page.mouse.move(x + 200, bar.y + 200, { steps: 5 });
+        await page.mouse.up();
+      }
       await palette('Debug: Add Function Breakpoint', 'Add Function Breakpoint');
       const input = page.locator('.debug-breakpoints input, .debug-pane input').last();
       await input.waitFor({ state: 'visible', timeout: 10000 });

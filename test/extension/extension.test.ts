@@ -11,10 +11,11 @@ import { formatTraceText, hexDump } from '../../src/extension/text';
 import { parseLaunchArguments } from '../../src/debug/launch';
 import type { DomainsBody } from '../../src/debug/domains';
 import { launchTo, root, useAdapter } from '../debug/helpers';
+import { exampleConfigs } from './writeExampleWorkspaces';
 
 const examples = path.join(root, 'examples');
 const read = (f: string) => ({ file: f, text: fs.readFileSync(f, 'utf8') });
-const cfgsOf = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith('.cfg')).sort();
+const cfgsOf = exampleConfigs;
 const exampleDirs = fs.readdirSync(examples).filter((e) => fs.statSync(path.join(examples, e)).isDirectory());
 
 describe('extension/discover: the configs F5 starts', () => {
@@ -46,8 +47,10 @@ describe('extension/examples: every example opens as a workspace with a working 
     it(`examples/${e}/.vscode matches the template and every configuration launches`, () => {
       const dir = path.join(examples, e);
       const cfgs = cfgsOf(dir);
+      const fix = 'run: node -r esbuild-register test/extension/writeExampleWorkspaces.ts';
+      assert.ok(fs.existsSync(path.join(dir, '.vscode', 'launch.json')), `examples/${e}/.vscode/launch.json is missing; ${fix}`);
       const launch = fs.readFileSync(path.join(dir, '.vscode', 'launch.json'), 'utf8');
-      assert.strictEqual(launch, launchJson(cfgs), 'regenerate with the template (src/extension/template.ts)');
+      assert.strictEqual(launch, launchJson(cfgs), `examples/${e}/.vscode/launch.json differs from the template; ${fix}`);
       assert.strictEqual(fs.readFileSync(path.join(dir, '.vscode', 'settings.json'), 'utf8'), settingsJson());
       const configurations = (JSON.parse(launch) as { configurations: Array<Record<string, unknown>> }).configurations;
       assert.ok(configurations.length >= cfgs.length);
@@ -94,6 +97,10 @@ describe('extension/xensim-domains request over the stdio adapter', function () 
     assert.strictEqual(d1?.vcpus.length, 1);
     assert.strictEqual(d1?.vcpus[0].threadId, 1001);
     assert.match(d1?.vcpus[0].inXen ?? '', /console_io/);
+    // the ports xl's domain builder allocates for the console and xenstore, bound to dom0
+    assert.ok((d1?.eventChannels.length ?? 0) >= 1, 'hello has event channels');
+    for (const p of d1?.eventChannels ?? []) assert.match(`${p.name}: ${p.value}`, /^port \d+: (unbound|interdomain) remote d0:/);
+    assert.strictEqual(d0?.vcpus[0].threadId, 1);
     const after = (await h.dc.customRequest('xensim/domains')).body as DomainsBody;
     assert.deepStrictEqual(after, body, 'a stopped machine answers the same twice');
     await h.dc.continueRequest({ threadId: 1001 });
