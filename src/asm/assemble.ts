@@ -10,7 +10,7 @@ import { LineMap, LineMapEntry } from './linemap';
 import { listingRows } from './listing';
 import { EncodeError, Instruction } from './operand';
 import { Body, Statement } from './parse';
-import { BRANCHES, immediateWarnings, shapeOperand } from './operands';
+import { BRANCHES, immediateWarnings, OperandContext, shapeOperand } from './operands';
 import { MAX_SECTION_BYTES, OutputBuffer, OutputTooLarge } from './buffer';
 
 export type Encoder = (ins: Instruction) => Uint8Array;
@@ -97,6 +97,8 @@ export class Assembler {
   private readonly sections: SectionState[] = [];
   private readonly byName = new Map<string, SectionState>();
   private pass = 0;
+  /** first phase: a jump to a label further down is taken as short */
+  private optimisticJumps = true;
   private diag = new Diagnostics();
   // per-pass state
   private cur!: SectionState;
@@ -132,6 +134,11 @@ export class Assembler {
       this.runPass();
       origin = layout(this.sections, this.org);
       const stable = this.converged();
+      if (stable && this.optimisticJumps) {
+        // NASM keeps forward jumps short while everything else settles, then sizes them
+        this.optimisticJumps = false;
+        continue;
+      }
       if (stable || this.pass >= MAX_PASSES) {
         if (!stable) this.diag.error(this.stmts[0]?.src ?? { file: '', line: 1 }, 1, `label addresses still change after ${MAX_PASSES} passes`);
         break;
@@ -257,7 +264,9 @@ export class Assembler {
     symbol: (name) => {
       const s = this.syms.get(name);
       if (!s || s.definedPass === 0) return undefined;
-      return this.valueOf(s);
+      const v = this.valueOf(s);
+      if (s.definedPass < this.pass || s.stmt > this.stmtIndex) v.forward = true;
+      return v;
     },
     here: (base) => {
       if (this.absolute !== undefined) {
@@ -627,6 +636,8 @@ export class Assembler {
   }
 
   private readonly binaries = new Map<string, Uint8Array | undefined>();
+  /** reused for every instruction (one object, not one per instruction and pass) */
+  private readonly operandCtx: OperandContext = { eval: (e: Expr) => this.eval(e), bits: 16, section: 0, optimisticJumps: true };
   /** last encoding of each instruction statement, by statement index */
   private readonly encodings: ({ key: string; bytes: Uint8Array } | undefined)[] = [];
 
@@ -677,8 +688,10 @@ export class Assembler {
         this.reserveQuiet(size);
       } else {
         const v = this.eval(item.e);
-        if (v.complex || v.reloc < -1 || v.reloc > 1) this.diag.error(this.loc, item.col, 'expression is not simple or relocatable');
-        else if (v.known && size <= 4) {
+        // dt/do/dy/dz hold floating-point and vector data in NASM, never integers
+        if (size > 8) this.diag.error(this.loc, item.col, `integer supplied as ${size * 8}-bit data`);
+        else if (v.complex || v.reloc < -1 || v.reloc > 1) this.diag.error(this.loc, item.col, 'expression is not simple or relocatable');
+        else if (v.known && v.reloc === 0 && size <= 4) { // NASM does not bound-check an address
           const bits = BigInt(size * 8);
           // NASM's bound is -2^n..2^n-1: any n-bit pattern, signed or not, and then some
           if (v.v < -(1n << bits) || v.v >= 1n << bits) {
@@ -702,7 +715,10 @@ export class Assembler {
     const branch = BRANCHES.test(b.mnemonic);
     let ins: Instruction;
     try {
-      const ctx = { eval: (e: Expr) => this.eval(e), bits: this.bits, section: this.cur.index };
+      const ctx = this.operandCtx;
+      ctx.bits = this.bits;
+      ctx.section = this.cur.index;
+      ctx.optimisticJumps = this.optimisticJumps;
       ins = { prefixes: b.prefixes, mnemonic: b.mnemonic, operands: b.ops.map((o) => shapeOperand(o, branch, ctx)), bits: this.bits, address };
     } catch (e) {
       if (!(e instanceof ExprSyntaxError)) throw e;

@@ -14,6 +14,17 @@ export interface SpellingContext {
   imms: number[];
 }
 
+/** A pattern as the encoder's forms take it: a register-only or memory-only r/m is still an r/m. */
+const shape = (p: string): string => p.replace(/^(rr|m)(8|16|32)$/, 'rm$2');
+
+/** Whether some encoder form takes operands of this (disassembler-only) form's shape. */
+function encodable(f: Form): boolean {
+  if (!f.disOnly) return true;
+  return (FORMS_BY_MNEMONIC.get(f.mnemonic) ?? []).some(
+    (g) => g.ops.length === f.ops.length && g.ops.every((p, i) => shape(p) === shape(f.ops[i])),
+  );
+}
+
 /** Whether NASM's mnemonic alone fixes the operand size (iretw, cbw, movsw ...). */
 function mnemonicImpliesSize(f: Form): boolean {
   return (FORMS_BY_MNEMONIC.get(f.mnemonic) ?? []).every((g) => g.osize === f.osize);
@@ -26,7 +37,7 @@ function mnemonicImpliesSize(f: Form): boolean {
  */
 export function nasmSpelling(c: SpellingContext): string | undefined {
   const { form, ps, bits, modrm } = c;
-  if (form.ops.includes('rel16') || form.ops.includes('tr') || !FORMS_BY_MNEMONIC.has(form.mnemonic)) return undefined;
+  if (form.ops.includes('rel16') || !encodable(form)) return undefined;
   if (form.mnemonic === 'fwait' && c.nasmWords.length > 0) return undefined; // NASM treats wait as a prefix itself
   // NASM drops bnd from a jump it makes short
   if (c.nasmWords.includes('bnd') && form.ops.some((p) => p.startsWith('rel'))) return undefined;

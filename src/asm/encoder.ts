@@ -215,7 +215,7 @@ function emit(f: Form, ctx: Ctx, warnings: EncodeWarning[]): Uint8Array {
   const moffsIdx = f.ops.findIndex((p) => p.startsWith('moffs'));
   const moffsSize = moffsIdx >= 0 ? addressSize(ops[moffsIdx] as MemOperand, ins.bits, ins.prefixes) : undefined;
   const bytes = prefixBytes(ins, f, ctx, ea ?? (moffsSize ? { mod: 0, rm: 0, disp: 0, dispSize: 0, addrSize: moffsSize } : undefined));
-  if (f.mandatory !== undefined) bytes.unshift(f.mandatory);
+  if (f.mandatory !== undefined) bytes.push(f.mandatory); // after the prefixes, as part of the opcode
   const opcode = [...f.opcode];
   if (f.plusReg) {
     const ri = f.ops.findIndex((p) => p === 'r8' || p === 'r16' || p === 'r32');
@@ -238,7 +238,7 @@ function emit(f: Form, ctx: Ctx, warnings: EncodeWarning[]): Uint8Array {
   for (const t of f.tail) {
     if (t.t === 'imm') {
       const o = imms[immNext++] as ImmOperand;
-      const warning = o.known ? overflow(o.value, t.size, f.ops[ops.indexOf(o)], f.osize ?? ins.bits, f.mnemonic) : undefined;
+      const warning = o.known ? overflow(o, t.size, f.ops[ops.indexOf(o)], f.osize ?? ins.bits, f.mnemonic) : undefined;
       if (warning) warnings.push({ message: warning, operand: ops.indexOf(o) });
       bytes.push(...le(o.value, t.size));
     }
@@ -309,21 +309,28 @@ export interface EncodeWarning {
 /** Counts, bit numbers, ports and vectors: NASM's unsigned byte immediates (ib,u). */
 const UNSIGNED_IMM8 = new Set(['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', 'sal', 'sar', 'shld', 'shrd', 'bt', 'bts', 'btr', 'btc', 'enter', 'in', 'out', 'int', 'aam', 'aad']);
 
+/** Mnemonics with a sign-extended imm8 form: NASM calls their overflow a "value", not "data". */
+const SBYTE_CAPABLE = new Set(['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp', 'imul', 'push']);
+
 /**
- * NASM's -w+number-overflow checks on an immediate: a data field takes -2^n … 2^n-1 (signed or
- * unsigned), a sign-extended byte only what sign-extends back to the operand's value.
+ * NASM's -w+number-overflow checks on an immediate: a field takes -2^n … 2^n-1 (signed or
+ * unsigned; "value" where the instruction has an imm8 form), an explicit `byte` that is
+ * sign-extended only what sign-extends back; counts and ports are unsigned bytes.
  */
-function overflow(value: number, size: 1 | 2 | 4, p: Pattern, osize: number, mnemonic: string): string | undefined {
-  if (size === 1 && UNSIGNED_IMM8.has(mnemonic) && !p.startsWith('sbyte')) {
-    return value < 0 || value > 255 ? 'byte data exceeds bounds' : undefined;
-  }
-  if (p.startsWith('sbyte')) {
-    const wrapped = osize === 16 ? ((value << 16) >> 16) : value | 0;
+function overflow(o: ImmOperand, size: 1 | 2 | 4, p: Pattern, osize: number, mnemonic: string): string | undefined {
+  const v = o.value;
+  const outside = (bytes: number): boolean => v < -(2 ** (8 * bytes)) || v >= 2 ** (8 * bytes);
+  const name = (bytes: number): string => (bytes === 1 ? 'byte' : bytes === 2 ? 'word' : 'dword');
+  if (p.startsWith('sbyte') && o.size === 1) {
+    const wrapped = osize === 16 ? (v << 16) >> 16 : v | 0;
     return wrapped < -128 || wrapped > 127 ? 'signed byte value exceeds bounds' : undefined;
   }
-  const limit = 2 ** (8 * size);
-  if (value >= -limit && value < limit) return undefined;
-  return `${size === 1 ? 'byte' : size === 2 ? 'word' : 'dword'} data exceeds bounds`;
+  // (a size keyword makes it "data" again, except on push)
+  if ((o.size === undefined || mnemonic === 'push') && (p.startsWith('sbyte') || (size > 1 && SBYTE_CAPABLE.has(mnemonic)))) {
+    return outside(osize / 8) ? `${name(osize / 8)} value exceeds bounds` : undefined;
+  }
+  if (size === 1 && UNSIGNED_IMM8.has(mnemonic)) return v < 0 || v > 255 ? 'byte data exceeds bounds' : undefined;
+  return outside(size) ? `${name(size)} data exceeds bounds` : undefined;
 }
 
 /** The bytes NASM produces for one instruction; throws EncodeError when it cannot be encoded. */

@@ -27,6 +27,8 @@ export interface Value {
   across?: boolean;
   /** a label of another section minus one of this section (NASM: a self-relative relocation) */
   selfRel?: boolean;
+  /** mentions a symbol defined further down the source (a forward reference) */
+  forward?: boolean;
 }
 
 export interface SymbolValue extends Value {}
@@ -244,26 +246,32 @@ export function evaluate(e: Expr, ctx: EvalContext): Value {
         if (known) ctx.error(e.col, 'division by zero');
         return { v: 0n, known, reloc: 0 };
       }
-      const v = binop(e.op, a.v, b.v);
-      const section = a.reloc ? a.section : b.section;
-      const inner = a.complex || b.complex;
-      const wasAcross = a.across || b.across;
-      if (e.op === '+') return { v, known, reloc: a.reloc + b.reloc, section, complex: inner || (a.reloc !== 0 && b.reloc !== 0), across: wasAcross };
-      if (e.op === '-') {
-        // Across sections NASM can only emit a self-relative value (minus a label of this section);
-        // that stays a relocation, which it never shortens.
-        const twoSections = a.reloc !== 0 && b.reloc !== 0 && a.section !== b.section;
-        const across = wasAcross || (twoSections && b.section !== ctx.here(false)?.section);
-        const reloc = twoSections && !across ? a.reloc : a.reloc - b.reloc;
-        return { v, known, reloc, section, complex: inner || across, across, selfRel: twoSections && !across };
-      }
-      if (e.op.startsWith('<<') || e.op.startsWith('>>')) {
-        if ((a.reloc || b.reloc) && known) ctx.error(e.col, 'shift operator may only be applied to scalar values');
-      }
-      const reloc = a.reloc || b.reloc ? 1 : 0;
-      return { v, known, reloc, section, complex: inner || reloc !== 0, across: wasAcross };
+      const r = combine(e.op, e.col, a, b, binop(e.op, a.v, b.v), known, ctx);
+      if (a.forward || b.forward) r.forward = true;
+      return r;
     }
   }
+}
+
+/** Relocation bookkeeping of `a op b` (see Value): what NASM could still emit for it. */
+function combine(op: string, col: number, a: Value, b: Value, v: bigint, known: boolean, ctx: EvalContext): Value {
+  const section = a.reloc ? a.section : b.section;
+  const inner = a.complex || b.complex;
+  const wasAcross = a.across || b.across;
+  if (op === '+') return { v, known, reloc: a.reloc + b.reloc, section, complex: inner || (a.reloc !== 0 && b.reloc !== 0), across: wasAcross };
+  if (op === '-') {
+    // Across sections NASM can only emit a self-relative value (minus a label of this section);
+    // that stays a relocation, which it never shortens.
+    const twoSections = a.reloc !== 0 && b.reloc !== 0 && a.section !== b.section;
+    const across = wasAcross || (twoSections && b.section !== ctx.here(false)?.section);
+    const reloc = twoSections && !across ? a.reloc : a.reloc - b.reloc;
+    return { v, known, reloc, section, complex: inner || across, across, selfRel: twoSections && !across };
+  }
+  if (op.startsWith('<<') || op.startsWith('>>')) {
+    if ((a.reloc || b.reloc) && known) ctx.error(col, 'shift operator may only be applied to scalar values');
+  }
+  const reloc = a.reloc || b.reloc ? 1 : 0;
+  return { v, known, reloc, section, complex: inner || reloc !== 0, across: wasAcross };
 }
 
 /** True when the expression mentions no symbol, `$` or `$$`. */

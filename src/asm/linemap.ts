@@ -12,16 +12,11 @@ export interface LineMapEntry {
 export class LineMap {
   /** sorted by address; entries never overlap */
   readonly entries: readonly LineMapEntry[];
-  private readonly byLine = new Map<string, LineMapEntry[]>();
+  /** built on first use: assembling on every keystroke seldom asks for it */
+  private byLine: Map<string, LineMapEntry[]> | undefined;
 
   constructor(entries: LineMapEntry[]) {
     this.entries = entries.filter((e) => e.size > 0).sort((a, b) => a.address - b.address);
-    for (const e of this.entries) {
-      const key = `${e.file}\0${e.line}`;
-      const list = this.byLine.get(key);
-      if (list) list.push(e);
-      else this.byLine.set(key, [e]);
-    }
   }
 
   /** The line whose bytes contain `address`, or undefined. */
@@ -40,6 +35,15 @@ export class LineMap {
 
   /** Start addresses of every run of bytes the line produced (several for a macro or %rep). */
   addresses(file: string, line: number): number[] {
+    if (!this.byLine) {
+      this.byLine = new Map();
+      for (const e of this.entries) {
+        const key = `${e.file}\0${e.line}`;
+        const list = this.byLine.get(key);
+        if (list) list.push(e);
+        else this.byLine.set(key, [e]);
+      }
+    }
     return (this.byLine.get(`${file}\0${line}`) ?? []).map((e) => e.address);
   }
 }

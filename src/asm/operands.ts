@@ -15,6 +15,8 @@ export interface OperandContext {
   bits: 16 | 32;
   /** index of the current section (a branch into another one is never short) */
   section: number;
+  /** forward branch targets count as unknown (NASM's optimistic short jump) */
+  optimisticJumps: boolean;
 }
 
 /**
@@ -61,7 +63,8 @@ export function shapeOperand(o: OperandAst, branch: boolean, ctx: OperandContext
       // where only the distance matters; a target in another section is never short.
       let jump = o.jump;
       if (branch && v.reloc !== 0 && v.section !== undefined && v.section !== ctx.section && !jump) jump = 'near';
-      return { kind: 'imm', value: Number(v.v), known: operandKnown(v, branch), size: o.size, strict: o.strict, jump };
+      const known = branch && ctx.optimisticJumps && v.forward ? false : operandKnown(v, branch);
+      return { kind: 'imm', value: Number(v.v), known, size: o.size, strict: o.strict, jump };
     }
     case 'far': {
       const seg = ctx.eval(o.seg);
@@ -110,7 +113,8 @@ function shapeMemory(o: Extract<OperandAst, { k: 'mem' }>, ctx: OperandContext):
     index,
     scale: scale as 1 | 2 | 4 | 8,
     disp: Number(d.v),
-    dispKnown: operandKnown(d, false),
+    // NASM's first pass takes a displacement it cannot evaluate yet as a disp32 (unlike immediates)
+    dispKnown: d.known && d.reloc === 0,
     hasDisp: o.disp !== undefined,
     dispSize: o.dispSize,
     nosplit: o.nosplit || undefined,
@@ -119,9 +123,10 @@ function shapeMemory(o: Extract<OperandAst, { k: 'mem' }>, ctx: OperandContext):
 }
 
 /**
- * The `known` flag the encoder gets, chosen so it picks what NASM picks:
+ * The `known` flag an immediate gets, chosen so the encoder picks what NASM picks:
  * - a branch target not yet defined: unknown (NASM assumes the short jump on its first pass);
- * - any other value not yet defined: known, as 0 (NASM's first pass sizes it as a small number);
+ * - any other value not yet defined: known, as 0 (NASM's first pass sizes it as a small number;
+ *   a displacement, by contrast, is taken as disp32: see shapeMemory);
  * - a label address (relocatable): unknown, so no imm8/disp8 form (NASM never shortens one).
  */
 function operandKnown(v: Value, branch: boolean): boolean {

@@ -377,25 +377,15 @@ export class Preprocessor {
         return;
       }
       case '%defstr':
-      case '%strlen': {
+      case '%strlen':
+      case '%strcat':
+      case '%substr': {
         if (!name || name.k !== 'id') {
           this.diag.error(at, name?.col ?? col, `\`${d}' expects a macro identifier`);
           return;
         }
-        const rest = this.expandSingle(toks.slice(2), new Set());
-        let body: Token[];
-        if (d === '%defstr') {
-          const text = untokenize(rest);
-          body = [{ k: 'str', s: JSON.stringify(text), col: name.col, b: [...Buffer.from(text, 'utf8')] }];
-        } else {
-          if (rest.length !== 1 || rest[0].k !== 'str') {
-            this.diag.error(at, rest[0]?.col ?? col, '`%strlen\' expects a string');
-            return;
-          }
-          const n = BigInt(rest[0].b!.length);
-          body = [{ k: 'num', s: n.toString(), col: name.col, v: n }];
-        }
-        this.defs.set(name.s, { params: null, body });
+        const body = this.stringFunction(d, this.expandSingle(toks.slice(2), new Set()), at, col);
+        if (body) this.defs.set(name.s, { params: null, body: [{ ...body, col: name.col }] });
         return;
       }
       case '%error':
@@ -454,6 +444,31 @@ export class Preprocessor {
       default:
         this.diag.error(at, col, `unknown preprocessor directive \`${toks[0].s}'`);
     }
+  }
+
+  /** %defstr, %strlen, %strcat, %substr: the token the new macro stands for */
+  private stringFunction(d: string, rest: Token[], at: SourceLocation, col: number): Token | undefined {
+    const str = (b: number[]): Token => ({ k: 'str', s: JSON.stringify(Buffer.from(b).toString('latin1')), col, b });
+    if (d === '%defstr') return str([...Buffer.from(untokenize(rest), 'utf8')]);
+    // %strcat takes strings separated by commas; %strlen and %substr one string first
+    const strings = d === '%strcat' ? splitArgs(rest, false) : [rest.slice(0, d === '%substr' ? 1 : rest.length)];
+    const bytes: number[] = [];
+    for (const a of strings) {
+      if (a.length !== 1 || a[0].k !== 'str') {
+        this.diag.error(at, a[0]?.col ?? col, `\`${d}' expects ${d === '%strcat' ? 'strings' : 'a string'}`);
+        return undefined;
+      }
+      bytes.push(...a[0].b!);
+    }
+    if (d === '%strcat') return str(bytes);
+    if (d === '%strlen') return { k: 'num', s: String(bytes.length), col, v: BigInt(bytes.length) };
+    // %substr name 'string' start[, length]: 1-based; a length of -1 runs to the end
+    const tail = rest.slice(1);
+    const [startToks, lenToks] = splitArgs(tail, false);
+    const start = Number(this.constExpr(startToks ?? [], at, col, '%substr'));
+    let len = lenToks ? Number(this.constExpr(lenToks, at, col, '%substr')) : 1;
+    if (len < 0) len = bytes.length - (start - 1) + len + 1;
+    return str(bytes.slice(Math.max(0, start - 1), Math.max(0, start - 1) + Math.max(0, len)));
   }
 
   private message(toks: Token[]): string {

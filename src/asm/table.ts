@@ -279,7 +279,7 @@ function lines(): string[] {
     'salc : d6 : E', 'aaa : 37', 'aas : 3f', 'daa : 27', 'das : 2f',
     'aam : d4 0a : E', 'aam imm8 : d4 ib', 'aad : d5 0a : E', 'aad imm8 : d5 ib',
     'cpuid : 0f a2', 'rdtsc : 0f 31', 'rdmsr : 0f 32', 'wrmsr : 0f 30', 'rdpmc : 0f 33',
-    'clts : 0f 06', 'invd : 0f 08', 'wbinvd : 0f 09', 'sysenter : 0f 34', 'sysexit : 0f 35', 'rsm : 0f aa',
+    'clts : 0f 06', 'invd : 0f 08', 'wbnoinvd : f3 0f 09 : F3 D', 'wbinvd : 0f 09', 'sysenter : 0f 34', 'sysexit : 0f 35', 'rsm : 0f aa',
     'vmcall : 0f 01 c1', 'vmmcall : 0f 01 d9',
     // the rest of 0f 01's register forms, for the disassembler
     'enclv : 0f 01 c0 : D', 'vmlaunch : 0f 01 c2', 'vmresume : 0f 01 c3', 'vmxoff : 0f 01 c4', 'pconfig : 0f 01 c5 : D', 'wrmsrns : 0f 01 c6 : D', 'monitor : 0f 01 c8', 'mwait : 0f 01 c9', 'clac : 0f 01 ca', 'stac : 0f 01 cb', 'encls : 0f 01 cf : D', 'xgetbv : 0f 01 d0', 'xsetbv : 0f 01 d1', 'vmfunc : 0f 01 d4 : D', 'xend : 0f 01 d5 : D', 'xtest : 0f 01 d6 : D', 'enclu : 0f 01 d7 : D', 'vmrun : 0f 01 d8', 'vmload : 0f 01 da', 'vmsave : 0f 01 db', 'stgi : 0f 01 dc', 'clgi : 0f 01 dd', 'skinit : 0f 01 de : D', 'invlpga : 0f 01 df', 'serialize : 0f 01 e8', 'rdpkru : 0f 01 ee : D', 'wrpkru : 0f 01 ef : D', 'swapgs : 0f 01 f8 : D', 'rdtscp : 0f 01 f9', 'monitorx : 0f 01 fa : D', 'mwaitx : 0f 01 fb : D', 'clzero : 0f 01 fc : D', 'rdpru : 0f 01 fd : D', 'invlpgb : 0f 01 fe : D', 'tlbsync : 0f 01 ff : D',

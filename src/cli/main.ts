@@ -5,12 +5,13 @@ import { CliIO, Command, UsageError } from './command';
  * Each lives in its own module under src/cli/ and is owned by the layer it fronts.
  */
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  // one line per subcommand: name: { summary, load: async () => (await import('./<module>')).<export> },
-  // require, not import(): esbuild-register (mocha) leaves import() to node, which cannot load .ts
+  // one line per subcommand; require(), not import(): under mocha (esbuild-register) import() goes to
+  // node's ESM loader, which cannot load .ts
   disasm: { summary: 'disassemble a flat binary (objdump -M intel syntax)', load: async () => (require('./disasm') as typeof import('./disasm')).disasmCommand },
   exec: { summary: 'run a flat or ELF32 image on the bare harness (port 0xE9 → stdout)', load: async () => (require('./exec') as typeof import('./exec')).execCommand },
   run: { summary: 'boot PV domains from xl configs on a simulated Xen', load: async () => (require('./run') as typeof import('./run')).runCommand },
   dap: { summary: 'debug adapter (DAP) on stdin/stdout, or on TCP with --port N', load: async () => (require('./dap') as typeof import('./dap')).dapCommand },
+  trace: { summary: 'summarise a JSON-lines trace (xenalyze-like): xensim trace summary FILE', load: async () => (require('./trace') as typeof import('./trace')).traceCommand },
   asm: { summary: 'assemble NASM source into a flat binary (as nasm -f bin)', load: async () => (require('./asm') as typeof import('./asm')).asmCommand },
 };
 

@@ -6,14 +6,14 @@ import * as path from 'path';
 import { CliIO, Command, UsageError } from './command';
 import { DomainConfig, formatDiagnostic, loadDomainConfigFile } from '../xen/config';
 import { parseTraceFilter, TraceFilter } from '../trace/filter';
-import { jsonLinesWriter } from '../trace/jsonl';
+import { parseTraceFormat, subscribeTraceFile, TRACE_FORMATS, TraceFormat } from '../trace/export';
 const seconds = (ns: number): string => `${(ns / 1e9).toFixed(6)} s`;
 import type { ConsoleRecord } from '../trace/records';
 import { KernelError } from '../xen/kernel';
 import { XenSystem } from '../xen/system';
 import { CLASS_BIT } from '../trace/records';
 
-const USAGE = 'usage: xensim run [--pcpus N] [--memory MiB] [--mips N] [--max-time 5s] [--trace FILE] [--trace-filter CLASSES] [--no-dom0] DOMAIN.cfg...';
+const USAGE = 'usage: xensim run [--pcpus N] [--memory MiB] [--mips N] [--max-time 5s] [--trace FILE] [--trace-format json|chrome] [--trace-filter CLASSES] [--no-dom0] DOMAIN.cfg...';
 
 interface RunArgs {
   configs: string[];
@@ -21,6 +21,7 @@ interface RunArgs {
   memory: number;
   maxTimeNs: number;
   trace?: string;
+  traceFormat: TraceFormat;
   filter?: TraceFilter;
   dom0: boolean;
   quiet: boolean;
@@ -37,7 +38,7 @@ export function parseDuration(text: string): number | undefined {
 }
 
 function parseArgs(args: string[]): RunArgs {
-  const a: RunArgs = { configs: [], pcpus: 2, memory: 512, maxTimeNs: 5e9, dom0: true, quiet: false, mips: 1000 };
+  const a: RunArgs = { configs: [], pcpus: 2, memory: 512, maxTimeNs: 5e9, dom0: true, quiet: false, mips: 1000, traceFormat: 'json' };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const value = (): string => {
@@ -60,7 +61,11 @@ function parseArgs(args: string[]): RunArgs {
       if (ns === undefined || ns <= 0) throw new UsageError(`--max-time takes a duration such as 5s or 200ms, got '${v}'`);
       a.maxTimeNs = ns;
     } else if (arg === '--trace') a.trace = value();
-    else if (arg === '--trace-filter') {
+    else if (arg === '--trace-format') {
+      const f = parseTraceFormat(value());
+      if (!(TRACE_FORMATS as readonly string[]).includes(f)) throw new UsageError(f);
+      a.traceFormat = f as TraceFormat;
+    } else if (arg === '--trace-filter') {
       const f = parseTraceFilter(value());
       if (typeof f === 'string') throw new UsageError(`--trace-filter: ${f}`);
       a.filter = f;
@@ -111,10 +116,11 @@ export const runCommand: Command = async (args: string[], io: CliIO) => {
     throw e;
   }
   let traceFd: number | undefined;
+  let traceEnd: ((endNs: number) => void) | undefined;
   if (a.trace) {
     traceFd = fs.openSync(path.resolve(io.cwd, a.trace), 'w');
     const fd = traceFd;
-    sys.trace.subscribe(jsonLinesWriter((line) => fs.writeSync(fd, line)), a.filter);
+    traceEnd = subscribeTraceFile(sys.trace, a.traceFormat, (text) => fs.writeSync(fd, text), a.filter);
   }
   const nameOf = (domid: number) => sys.hv.domains.get(domid)?.name ?? `d${domid}`;
   const width = Math.max(...[...configs.map((c) => c.name), 'Domain-0'].map((n) => n.length));
@@ -140,6 +146,7 @@ export const runCommand: Command = async (args: string[], io: CliIO) => {
   try {
     stop = sys.run({ maxInstructions: Number.MAX_SAFE_INTEGER, untilTimeNs: a.maxTimeNs });
   } finally {
+    traceEnd?.(sys.now());
     if (traceFd !== undefined) fs.closeSync(traceFd);
   }
   // summary

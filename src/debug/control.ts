@@ -109,8 +109,24 @@ export class RunControl {
     this.recordStops = list;
   }
 
+  /** The armed breakpoints as reverse execution searches for them (reverse.ts): no hit counts, no logs. */
+  reverseTargets(): { breakpoints: ReadonlyArray<{ domid: number; eip: number }>; matches(r: TraceRecord): boolean } {
+    return { breakpoints: this.addressList, matches: (r) => this.recordStops.some((s) => s.matches(r)) };
+  }
+
+  /** After a travel (reverse.ts): the stop the machine now shows, which a resume steps off. */
+  travelled(s: Stopped): void {
+    this.last = s;
+  }
+
   pause(): void {
     if (this.running) this.pauseRequested = true;
+  }
+
+  /** Marks the machine busy from the moment a run is asked for, so a pause before it starts counts. */
+  beginRun(): void {
+    this.running = true;
+    this.pauseRequested = false;
   }
 
   dispose(): void {
@@ -229,25 +245,24 @@ export class RunControl {
 
   /** Runs in slices until a stop (a temp-break hit comes back with `temp: true`), without reporting it. */
   private async drive(from: ThreadRef | undefined, temp?: TempBreak): Promise<(Stopped & { temp?: boolean }) | 'finished' | 'disposed'> {
+    // `running` stays set until the whole request (continue, a step of many drives) is done: the session clears it.
     this.running = true;
-    this.pauseRequested = false;
-    try {
-      this.stepOff(from);
-      for (;;) {
-        if (this.disposed) return 'disposed';
-        if (this.pauseRequested) return { reason: 'pause', ...this.runningThread(), description: 'paused' };
-        const breakpoints = temp ? [...this.addressList, { domid: temp.domid, eip: temp.eip >>> 0 }] : this.addressList;
-        this.pending = undefined;
-        this.pendingDomain = undefined;
-        // Without a predicate the hypervisor builds only the records someone subscribed to.
-        const stopOn = this.recordStops.length || this.hooks.wantsDomainStops() || this.stopOnEntry ? this.stopOn : undefined;
-        const stop = this.ins.run({ maxInstructions: SLICE, breakpoints, stopOn });
-        const outcome = this.decide(stop, temp);
-        if (outcome !== 'continue') return outcome;
-        if (stop.reason === 'budget') await yieldToEventLoop();
+    this.stepOff(from);
+    for (;;) {
+      if (this.disposed) return 'disposed';
+      if (this.pauseRequested) {
+        this.pauseRequested = false;
+        return { reason: 'pause', ...this.runningThread(), description: 'paused' };
       }
-    } finally {
-      this.running = false;
+      const breakpoints = temp ? [...this.addressList, { domid: temp.domid, eip: temp.eip >>> 0 }] : this.addressList;
+      this.pending = undefined;
+      this.pendingDomain = undefined;
+      // Without a predicate the hypervisor builds only the records someone subscribed to.
+      const stopOn = this.recordStops.length || this.hooks.wantsDomainStops() || this.stopOnEntry ? this.stopOn : undefined;
+      const stop = this.ins.run({ maxInstructions: SLICE, breakpoints, stopOn });
+      const outcome = this.decide(stop, temp);
+      if (outcome !== 'continue') return outcome;
+      if (stop.reason === 'budget') await yieldToEventLoop();
     }
   }
 
@@ -413,7 +428,6 @@ export class RunControl {
    */
   private async runTo(t: ThreadRef, temp: TempBreak, singleThread: boolean): Promise<(Stopped & { temp?: boolean }) | 'finished' | 'disposed'> {
     if (!singleThread) return this.drive(t, temp);
-    this.pauseRequested = false;
     for (let i = 1; i <= MAX_SINGLE_STEPS; i++) {
       this.stepGuest(t);
       const s = this.state(t);
@@ -421,7 +435,10 @@ export class RunControl {
       if (i % 10_000 === 0) {
         await yieldToEventLoop();
         if (this.disposed) return 'disposed';
-        if (this.pauseRequested) return { reason: 'pause', ...t, description: 'paused' };
+        if (this.pauseRequested) {
+          this.pauseRequested = false;
+          return { reason: 'pause', ...t, description: 'paused' };
+        }
       }
     }
     return { reason: 'step', ...t, description: 'step (gave up: the call did not return)' };

@@ -7,3 +7,5 @@ export { defaultMachine } from './runtime';
 export type { MachineFactory, BootRequest } from './machine';
 export { parseMemoryReference, formatMemoryReference } from './memref';
 export { compile as compileExpression } from './expr';
+export { DOMAINS_REQUEST, domainsBody } from './domains';
+export type { DomainsBody, DomainsEntry, DomainsVcpu } from './domains';

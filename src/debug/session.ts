@@ -30,13 +30,16 @@ import { jsonLinesWriter } from '../trace/jsonl';
 import type { Inspectable, XenStateNode } from '../xen/inspect';
 import { AddressBreakpoint, RecordStop, RunControl, Stopped, ThreadRef } from './control';
 import { disassembleAround } from './disassembly';
+import { DOMAINS_REQUEST, domainsBody } from './domains';
 import { compile, ExprEnv } from './expr';
 import { LaunchConfig, LaunchError, parseLaunchArguments } from './launch';
 import { MachineFactory, unavailableMachine } from './machine';
 import { formatMemoryReference, parseMemoryReference } from './memref';
-import { registerValue } from './names';
+import { EFLAGS_BITS, GPR32, registerValue, SEGMENT_NAMES } from './names';
 import { replCommand, REPL_COMMANDS } from './repl';
 import { guestFrames, MAX_FRAMES } from './stack';
+import { ReverseDebugger, reverseStop, TRAVEL_REQUEST } from './reverse';
+import { TimeTravel } from '../xen/timetravel/engine';
 import { BreakpointError, EXCEPTION_FILTERS, FilterId, filterOf, functionTargetMatcher, inspectableContext, parseFunctionTarget, StopRule, vcpuEnv } from './stops';
 import { applyEdit, editedValue, registerRows, Row, segmentRows, systemRows } from './variables';
 
@@ -92,6 +95,14 @@ function readOnlyRows(rows: Row[]): Row[] {
   return rows.map((r) => ({ ...r, edit: undefined, readOnly: true, children: r.children && readOnlyRows(r.children) }));
 }
 
+const COMPLETION_REGISTERS = [...GPR32, 'eip', 'eflags', 'cpl', ...SEGMENT_NAMES, 'cr0', 'cr2', 'cr3', 'cr4', ...EFLAGS_BITS.map((f) => f.name.toLowerCase())];
+
+/** How far back a console ring line is matched against console_io lines. */
+const CONSOLE_ECHO_LINES = 64;
+
+/** How long launch waits for configurationDone before running anyway. */
+const CONFIGURATION_WAIT_MS = 3000;
+
 /** The DAP errors the adapter answers with (ids make them recognisable in logs and tests). */
 const ERR = { launch: 1001, notRunning: 1002, bad: 1003, busy: 1004, internal: 1099 } as const;
 
@@ -115,6 +126,7 @@ export class XenDebugSession extends LoggingDebugSession {
   private readonly factory: MachineFactory;
   private readonly defaultCwd: string;
   private ins: Inspectable | undefined;
+  private reverse: ReverseDebugger | undefined;
   private control: RunControl | undefined;
   private launchConfig: LaunchConfig | undefined;
   private unsubscribe: Array<() => void> = [];
@@ -186,8 +198,8 @@ export class XenDebugSession extends LoggingDebugSession {
   private background(work: (c: RunControl) => Promise<void>): void {
     const c = this.control;
     if (!c) return;
-    // Busy from now: a second continue or step before this one starts is refused.
-    c.running = true;
+    // Busy from now: a second continue or step before this one starts is refused, a pause counts.
+    c.beginRun();
     setImmediate(() => {
       if (this.control !== c) return;
       work(c)
@@ -225,6 +237,7 @@ export class XenDebugSession extends LoggingDebugSession {
   protected initializeRequest(response: DebugProtocol.InitializeResponse): void {
     response.body = {
       supportsConfigurationDoneRequest: true,
+      supportsStepBack: true,
       supportsFunctionBreakpoints: true,
       supportsConditionalBreakpoints: true,
       supportsHitConditionalBreakpoints: true,
@@ -260,7 +273,8 @@ export class XenDebugSession extends LoggingDebugSession {
       const config = parseLaunchArguments(args, this.defaultCwd);
       this.boot(config);
       this.sendEvent(new InitializedEvent());
-      await this.configurationDone;
+      // A client that never sends configurationDone still gets its launch (as vscode-mock-debug does).
+      await Promise.race([this.configurationDone, new Promise((resolve) => setTimeout(resolve, CONFIGURATION_WAIT_MS).unref())]);
       // Answer launch first, then run: the client sees the response before the first stop.
       this.background((c) => c.start());
       return undefined;
@@ -270,7 +284,10 @@ export class XenDebugSession extends LoggingDebugSession {
   private boot(config: LaunchConfig): void {
     let ins: Inspectable;
     try {
-      ins = this.factory({ configs: config.configs, pcpus: config.pcpus, memoryMiB: config.memoryMiB });
+      // driven through the time-travel engine, so stepBack and reverseContinue can replay it
+      const tt = new TimeTravel(this.factory({ configs: config.configs, pcpus: config.pcpus, memoryMiB: config.memoryMiB }));
+      this.reverse = new ReverseDebugger(tt);
+      ins = tt;
     } catch (e) {
       throw new LaunchError('domains', (e as Error).message);
     }
@@ -313,6 +330,8 @@ export class XenDebugSession extends LoggingDebugSession {
     this.traceFd = undefined;
     this.control = undefined;
     this.ins = undefined;
+    this.reverse = undefined;
+    this.consoleEcho.clear();
   }
 
   protected restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): void {
@@ -366,9 +385,27 @@ export class XenDebugSession extends LoggingDebugSession {
     return this.ins?.domains().find((d) => d.id === domid)?.name ?? `d${domid}`;
   }
 
-  /** Console lines (the hypervisor emits whole lines) prefixed with the domain's name. */
+  /** console_io lines per domain not yet matched by the same line from its console ring */
+  private consoleEcho = new Map<number, string[]>();
+
+  /**
+   * Console lines (the hypervisor emits whole lines) prefixed with the domain's name. A guest
+   * that writes each line through console_io and its console ring (XTF does) shows it once.
+   */
   private onConsole(r: TraceRecord): void {
     if (r.kind !== 'console') return;
+    const seen = this.consoleEcho.get(r.domid) ?? [];
+    this.consoleEcho.set(r.domid, seen);
+    if (r.source === 'pv-ring') {
+      const at = seen.indexOf(r.text);
+      if (at >= 0) {
+        seen.splice(0, at + 1);
+        return;
+      }
+    } else if (r.source === 'console_io') {
+      seen.push(r.text);
+      if (seen.length > CONSOLE_ECHO_LINES) seen.shift();
+    }
     const name = this.domainName(r.domid);
     const lines = r.text.replace(/\n$/, '').split('\n');
     this.sendEvent(new OutputEvent(lines.map((l) => `[${name}] ${l}\n`).join(''), 'stdout'));
@@ -650,9 +687,17 @@ export class XenDebugSession extends LoggingDebugSession {
   }
 
   protected completionsRequest(response: DebugProtocol.CompletionsResponse, args: DebugProtocol.CompletionsArguments): void {
-    const text = args.text.slice(0, Math.max(0, (args.column ?? args.text.length + 1) - 1));
-    response.body = { targets: REPL_COMMANDS.filter((c) => c.startsWith(text)).map((c) => ({ label: c, text: c, start: 0, length: text.length })) };
-    this.sendResponse(response);
+    this.answer(response, () => {
+      const text = String(args.text ?? '');
+      const before = text.slice(0, Math.max(0, (args.column ?? text.length + 1) - 1));
+      const targets: DebugProtocol.CompletionItem[] = REPL_COMMANDS.filter((c) => c.startsWith(before)).map((c) => ({ label: c, text: c, start: 0, length: before.length, type: 'function' }));
+      // the word being typed: a register or flag
+      const word = /[A-Za-z_][A-Za-z0-9_]*$/.exec(before)?.[0];
+      if (word) {
+        for (const r of COMPLETION_REGISTERS) if (r.startsWith(word.toLowerCase()) && r !== word) targets.push({ label: r, text: r, start: before.length - word.length, length: word.length, type: 'variable' });
+      }
+      return { targets };
+    });
   }
 
   // ---- breakpoints -------------------------------------------------------------------
@@ -885,6 +930,8 @@ export class XenDebugSession extends LoggingDebugSession {
       // DAP gives one readable run: skip unmapped bytes before it, report those after it.
       let first = 0;
       while (first < raw.length && raw[first] === undefined) first++;
+      // Nothing readable at all: say so from the start address.
+      if (first === raw.length) return { address: `0x${start.toString(16)}`, unreadableBytes: count };
       let end = first;
       while (end < raw.length && raw[end] !== undefined) end++;
       const data = Buffer.from(raw.slice(first, end) as number[]);
@@ -955,5 +1002,33 @@ export class XenDebugSession extends LoggingDebugSession {
         return { content: `; ${file} is not on this machine: use the Disassembly view\n` };
       }
     });
+  }
+
+  // ---- reverse execution (reverse.ts) ---------------------------------------------------
+
+  private travel(response: DebugProtocol.Response, go: (r: ReverseDebugger, c: RunControl) => Stopped): void {
+    this.answer(response, () => {
+      const c = this.stoppedControl();
+      const s = go(this.reverse!, c);
+      c.travelled(s);
+      setImmediate(() => this.onStopped(s));
+      return undefined;
+    });
+  }
+
+  protected stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): void {
+    const t = () => this.threadOf(args.threadId);
+    this.travel(response, (r) => reverseStop.stepBack(r, t(), args.granularity !== 'instruction' && this.hasLines(t()), this.machine()));
+  }
+
+  protected reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
+    this.travel(response, (r, c) => reverseStop.reverseContinue(r, c.reverseTargets(), c.lastStop));
+  }
+
+  /** `xensim/domains` (domains.ts) for the extension's Xen Domains view and status bar; `xensim/travelTo` (reverse.ts). */
+  protected customRequest(command: string, response: DebugProtocol.Response, args: unknown, request?: DebugProtocol.Request): void {
+    if (command === TRAVEL_REQUEST) return this.travel(response, (r, c) => reverseStop.travel(r, (args ?? {}) as object, c.lastStop));
+    if (command !== DOMAINS_REQUEST) return super.customRequest(command, response, args, request);
+    this.answer(response, () => domainsBody(this.machine(), threadIdOf));
   }
 }

@@ -26,15 +26,21 @@ export function symbolName(image: ImageInfo | undefined, address: number): strin
   return off ? `${s.name}+0x${off.toString(16)}` : s.name;
 }
 
-/** Hypercall-page stubs (`mov eax, nr; int 0x82; ret`) make no frame: their caller's return address is at [esp]. */
-const FRAMELESS = new Set(['hypercall_page']);
+/**
+ * Hypercall-page stubs (`mov eax, nr; int 0x82; ret`) make no frame: their caller's return
+ * address is at [esp]. Guests name the page `hypercall_page` (ours, Linux) or each stub
+ * `HYPERCALL_<name>` (XTF).
+ */
+function frameless(name: string): boolean {
+  return name === 'hypercall_page' || name.startsWith('HYPERCALL_');
+}
 
 export function guestFrames(eip: number, ebp: number, read32: (gva: number) => number | undefined, image: ImageInfo | undefined, max = MAX_FRAMES, esp?: number): GuestFrame[] {
   const frame = (pc: number, lineAddress: number): GuestFrame => ({ pc, lineAddress, name: symbolName(image, pc), source: image?.lineAt(lineAddress) });
   const frames = [frame(eip >>> 0, eip >>> 0)];
   const sym = image?.symbolAt(eip >>> 0);
-  if (esp !== undefined && sym && FRAMELESS.has(sym.name)) {
-    frames[0].name = `${sym.name}[${Math.floor(((eip >>> 0) - sym.address) / 32)}]`;
+  if (esp !== undefined && sym && frameless(sym.name)) {
+    if (sym.name === 'hypercall_page') frames[0].name = `${sym.name}[${Math.floor(((eip >>> 0) - sym.address) / 32)}]`;
     const ret = read32(esp >>> 0);
     if (ret !== undefined && ret !== 0) frames.push({ ...frame(ret >>> 0, (ret - 1) >>> 0), unwound: { esp: (esp + 4) >>> 0, ebp: ebp >>> 0 } });
   }

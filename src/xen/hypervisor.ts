@@ -647,8 +647,13 @@ export class Hypervisor {
         try {
           result = h ? h(ctx) : -38;
         } catch (e) {
-          if (!(e instanceof XenError)) throw e;
-          result = e.errno;
+          if (e instanceof XenError) result = e.errno;
+          else {
+            // A bug in xensim's handling must not take the simulator down: the calling domain
+            // crashes (as Xen's BUG paths crash the guest they serve) and the message says why.
+            this.crash(v.domain, `internal error in ${a.name}: ${(e as Error).message}`);
+            result = -38;
+          }
         }
         a.result = result | 0;
         a.noResult = ctx.noResult;

@@ -151,3 +151,6 @@ export interface XenStateNode {
   value: string;
   children?: XenStateNode[];
 }
+
+/** Reverse execution over an Inspectable (src/xen/timetravel): position, travelTo, previousStop. */
+export type { Reversible, TravelPosition, TravelHit } from './timetravel/engine';

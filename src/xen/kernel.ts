@@ -137,7 +137,7 @@ function fromElf(file: string, bytes: Uint8Array): Kernel {
       return s ? { name: s.symbol.name, address: s.symbol.value } : undefined;
     },
     symbolAddress: (name) => symbols.lookup(name)?.value,
-    files: () => [],
+    files: () => lines?.files() ?? [],
   };
   return {
     file,

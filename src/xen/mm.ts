@@ -316,9 +316,10 @@ export class MemoryManager {
 
   /**
    * mmu_update's normal update: write `lo:hi` into the entry at machine address `ptr` of a
-   * page-table frame `domid` owns, after validating it; references move from old to new.
+   * page-table frame `domid` owns, after validating it; references move from old to new. An L1
+   * entry may map a frame of `frameOwner` (a privileged caller's foreign domain, FOREIGNDOM).
    */
-  updateEntry(ptr: number, lo: number, hi: number, domid: number): void {
+  updateEntry(ptr: number, lo: number, hi: number, domid: number, frameOwner = domid): void {
     const mfn = Math.floor(ptr / PAGE_SIZE);
     if (!this.valid(mfn)) throw new XenError(EINVAL, `mmu_update ptr 0x${ptr.toString(16)} outside machine memory`);
     const p = this.info[mfn];
@@ -340,7 +341,7 @@ export class MemoryManager {
     if (level === 3 && i >= 4) throw new XenError(EINVAL, `PAE L3 has 4 entries, not slot ${i}`);
     const oldLo = dv.getUint32(off, true);
     if (level === 3 && i === 3 && !(lo & PTE_P)) throw new XenError(EINVAL, 'PAE L3 slot 3 must stay present');
-    this.getEntryRefs(level, lo, hi, domid, i);
+    this.getEntryRefs(level, lo, hi, level === 1 ? frameOwner : domid, i);
     dv.setUint32(off, lo, true);
     dv.setUint32(off + 4, hi, true);
     this.putEntryRefs(level, oldLo);

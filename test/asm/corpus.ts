@@ -109,6 +109,8 @@ export function corpusLines(): string[] {
     'enter 0x10000, 0', 'enter 1, 256', 'shl eax, 33', 'shl eax, 256', 'mov eax, 0x100000000', 'mov eax, -0x80000001',
     'add al, 256', 'test al, 256', 'mov byte [eax], 256', 'add ax, word 0x12345', 'mov eax, [byte eax+200]',
     'add eax, byte -129', 'push byte 200', 'imul eax, ebx, byte 128', 'add ax, byte 0xff80', 'add ax, byte 0x80',
+    'add eax, 0x100000000', 'push 0x100000000', 'imul eax, 0x100000000', 'cmp ebx, -0x80000001', 'test eax, 0x100000000',
+    'add ax, 0x10000', 'add dword [eax], 0x100000000', 'imul eax, ebx, 0x100000000', 'push word 0x10000',
     'add eax, strict word 5', 'shl [eax], byte 3', 'shl [eax], byte 1', 'push [eax]', 'inc [eax]', 'test [eax], 1',
   ]) out.add(extra);
   return [...out];

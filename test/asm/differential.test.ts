@@ -21,7 +21,8 @@ function program(seed: number): string {
   const regs = ['eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'esp'];
   const labels = Array.from({ length: 12 }, (_, i) => `L${i}`);
   const out = [
-    'bits 32', `org 0x${(rnd(16) * 0x1000).toString(16)}`, '%macro twice 1', '  %1', '  %1', '%endmacro', 'K equ L3 - L1',
+    // every third seed is 16-bit code (32-bit registers then take NASM's 66/67 prefixes)
+    `bits ${seed % 3 === 0 ? 16 : 32}`, `org 0x${(rnd(16) * 0x1000).toString(16)}`, '%macro twice 1', '  %1', '  %1', '%endmacro', 'K equ L3 - L1',
     '%macro pair 2', '  %%a: db %1', '  dd %2, %%a', '%endmacro',
     'struc rec', '  .a: resb 1', '  .b: resw 1', '  alignb 4', '  .c: resd 1', 'endstruc',
   ];

@@ -69,6 +69,14 @@ describe('asm: errors name file, line and column', () => {
     assert.deepStrictEqual(ours('db\n').warnings.map(formatDiagnostic), ['main.asm:1:3: warning: no operand for data declaration']);
   });
 
+  it('integers in dt/do/dy are NASM\'s error', () => {
+    assert.deepStrictEqual(errors('dt 1\ndo 2\ndy 3\ndt "ab"\n'), [
+      'main.asm:1:4: error: integer supplied as 80-bit data',
+      'main.asm:2:4: error: integer supplied as 128-bit data',
+      'main.asm:3:4: error: integer supplied as 256-bit data',
+    ]);
+  });
+
   it('floating-point constants are named as unsupported', () => {
     assert.deepStrictEqual(errors('dd 1.5, 2.0e-3\n'), [
       "main.asm:1:4: error: floating-point constant '1.5' is not supported",
@@ -127,6 +135,7 @@ describe('asm: warnings are the ones NASM gives, on the same lines', () => {
     ].join('\n'),
     'space and data in the wrong kind of section': ['db 1', 'resb 2', 'section .bss', 'db 5', 'resb 3', 'dd 1'].join('\n'),
     'orphan labels and empty data': ['lonely', 'db', 'x: db 1'].join('\n'),
+    'addresses in small data are not bound-checked': ['org 0x100', 'x: db x', 'dw x', 'db x - $$, 300'].join('\n'),
     'align (NOP padding) in .bss': ['section .bss', 'resb 1', 'align 2', 'x: resb 1'].join('\n'),
   };
   for (const [name, src] of Object.entries(cases)) {

@@ -122,17 +122,24 @@ const CASES: Record<string, string> = {
       times 2 nop
       %assign i i + 1
     %endrep`,
-  'the first pass is optimistic about forward values, as NASM is (short jump still fits)': `
+  'first pass: forward immediates small, displacements disp32; forward jumps short until the rest settles': `
     bits 32
+    A0:
+    add eax, A1 - A0
+    times 124 nop
+    A1:
+    B0:
+    mov edx, [ebp + B0 - B1]
+    times 125 nop
+    B1:
     jmp L9
     times 123 nop
     add eax, L9 - L8
-    mov esp, [ebp + L9 - L8]
     push L9 - L8
     L8: nop
     L9: nop
     jmp M9
-    times 122 nop
+    times 123 nop
     mov esp, [ebp + M9 - M8]
     M8: nop
     M9: nop`,

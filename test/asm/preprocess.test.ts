@@ -169,6 +169,15 @@ const CASES: Record<string, string> = {
       db __LINE__
     %endmacro
     where`,
+  '%strcat and %substr': `
+    %strcat S 'ab', "cd", \`e\`
+    db S
+    %substr T 'xyzw' 2
+    %substr U 'xyzw' 2,-1
+    %substr V 'xyzw' 2, 2
+    %substr W 'xyzw' 3, -2
+    %strlen N S
+    db T, U, V, W, N`,
   '$-escaped names that spell registers': `
     bits 32
     $eax: dd $eax

@@ -528,6 +528,36 @@ function genBranch(rng: Rng): Ins {
   return { text: `j${rng.pick(CONDS)} ${rng.pick(['short ', 'near '])}${label}\n${filler}\n${label}:`, def: 0, undef, reads: true };
 }
 
+/** Rarer encodings: arpl, bound (always in range), push imm8, multi-byte nop, 16-bit lea, salc. */
+function genMisc(rng: Rng): Ins {
+  const none = { def: 0, undef: 0 };
+  switch (rng.int(6)) {
+    case 0: {
+      const m = rm(rng, 1);
+      return withPre({ text: `arpl ${m.text.replace(/^word /, 'word ')}, ${rng.pick(R16)}`, def: Z, undef: 0 }, m.pre);
+    }
+    case 1: {
+      const d = rng.int(200) - 100;
+      const at = (k: number) => `[ebp${d + k < 0 ? '-' : '+'}${Math.abs(d + k)}]`;
+      const o16 = rng.chance(0.3);
+      const text = o16
+        ? `mov word ${at(0)}, 0x8000\nmov word ${at(2)}, 0x7fff\nbound ${rng.pick(R16)}, ${at(0)}`
+        : `mov dword ${at(0)}, 0x80000000\nmov dword ${at(4)}, 0x7fffffff\nbound ${rng.pick(R32)}, ${at(0)}`;
+      return { text, ...none };
+    }
+    case 2:
+      return { text: `push byte ${rng.int(256) - 128}\npop ${rng.pick(R32)}`, ...none };
+    case 3:
+      return { text: rng.pick(['nop dword [eax]', 'nop word [eax+eax*1+0x10]', 'nop eax']), ...none };
+    case 4: {
+      const base = rng.pick(['bx+si', 'bx+di', 'bp+si', 'bp+di', 'si', 'di', 'bp', 'bx']);
+      return { text: `lea ${reg(rng, 1 + rng.int(2))}, [${base}+${rng.int(0x10000)}]`, ...none };
+    }
+    default:
+      return { text: 'salc', def: 0, undef: 0, reads: true };
+  }
+}
+
 function genXlat(rng: Rng): Ins {
   return { text: 'xlatb', def: 0, undef: 0, pre: [{ text: `lea ebx, [ebp-${rng.int(128)}]`, def: 0, undef: 0 }] };
 }
@@ -551,6 +581,7 @@ const GENERATORS: [number, (rng: Rng) => Ins][] = [
   [1, genXlat],
   [6, genBranch],
   [3, genSegment],
+  [3, genMisc],
 ];
 const TOTAL_WEIGHT = GENERATORS.reduce((a, [w]) => a + w, 0);
 

@@ -70,6 +70,19 @@ describe('debug/adapter (process)', function () {
     );
     assert.match(bp.body.breakpoints[1].message!, /not a Xen hypercall/);
     assert.match(bp.body.breakpoints[2].message!, /condition: expression ends too soon/);
+    const comp = await dc.completionsRequest({ text: 'xl l', column: 5 });
+    assert.deepStrictEqual(
+      comp.body.targets.map((t) => t.label),
+      ['xl list'],
+    );
+    const regs = await dc.completionsRequest({ text: '[es', column: 4 });
+    assert.deepStrictEqual(
+      regs.body.targets.map((t) => [t.label, t.start, t.length]),
+      [
+        ['esp', 1, 2],
+        ['esi', 1, 2],
+      ],
+    );
     const ex = await dc.setExceptionBreakpointsRequest({ filters: ['fault'], filterOptions: [{ filterId: 'ring', condition: 'from == 3 && to == 1' }, { filterId: 'bogus' }] });
     assert.deepStrictEqual(
       ex.body!.breakpoints!.map((b) => b.verified),

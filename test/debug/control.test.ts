@@ -57,6 +57,13 @@ describe('debug/control (adapter process)', function () {
     const c = await crash;
     assert.strictEqual(c.body.reason, 'exception');
     assert.match(c.body.description!, /domain fault crashed/);
+    // on_crash=destroy: continuing ends the run, and the domain's thread with it
+    const threads: DebugProtocol.ThreadEvent[] = [];
+    dc.on('thread', (e: DebugProtocol.ThreadEvent) => threads.push(e));
+    const done = dc.waitForEvent('terminated', 10000);
+    await dc.continueRequest({ threadId: c.body.threadId! });
+    await done;
+    assert.ok(threads.some((e) => e.body.reason === 'exited' && e.body.threadId === c.body.threadId), JSON.stringify(threads.map((e) => e.body)));
   });
 
   it('honours a condition on an exception filter', async () => {
@@ -87,5 +94,27 @@ describe('debug/control (adapter process)', function () {
     assert.match(s.body.description!, /ring 1 → 0 \(hypercall\)/);
     const info = await dc.exceptionInfoRequest({ threadId: s.body.threadId! });
     assert.strictEqual(info.body.exceptionId, 'ring');
+  });
+
+  it('stops on the ring 3 → 1 transition of a system call and steps into the bounce (examples/syscalls)', async () => {
+    const cfg = path.join(root, 'examples', 'syscalls', 'syscalls.cfg');
+    const s = await launchTo(dc, { domains: [cfg] }, (c) => c.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'ring', condition: 'from == 3 && domid == 1' }] }));
+    assert.strictEqual(s.body.reason, 'exception');
+    assert.match(s.body.description!, /ring 3 → [01]/);
+    const t = s.body.threadId!;
+    // the application's frame is under Xen's while the int 0x80 is bounced to the kernel
+    const cpl = async () => {
+      const f = (await dc.stackTraceRequest({ threadId: t })).body.stackFrames;
+      const v = (await dc.evaluateRequest({ expression: 'cpl', frameId: f[f.length - 1].id, context: 'watch' })).body.result;
+      return { top: f[0].name, cpl: parseInt(v, 16) };
+    };
+    const before = await cpl();
+    // stepping out of Xen lands in the kernel's int 0x80 handler, in ring 1
+    const stopped = dc.waitForEvent('stopped', 10000);
+    await dc.stepOutRequest({ threadId: t });
+    await stopped;
+    const after = await cpl();
+    assert.strictEqual(after.cpl, 1, JSON.stringify({ before, after }));
+    assert.doesNotMatch(after.top, /^xen:/);
   });
 });

@@ -8,6 +8,7 @@ import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { launchTo, root, useAdapter } from './helpers';
 import { fromJsonLine } from '../../src/trace/jsonl';
+import { xtfDir } from '../loader/shared-dir';
 
 const HELLO_CFG = path.join(root, 'examples', 'hello', 'hello.cfg');
 const HELLO_ASM = path.join(root, 'examples', 'hello', 'hello.asm');
@@ -69,8 +70,10 @@ describe('debug/features on examples/hello (adapter process)', function () {
     await dc.continueRequest({ threadId: entry.body.threadId! });
     await done;
     assert.ok(out.join('').includes('[hello] Jello from a PV guest'), out.join(''));
-    // an unmapped address is refused, naming it
+    // a bad reference is refused, naming the syntax; unmapped bytes are counted, not invented
     await assert.rejects(dc.customRequest('readMemory', { memoryReference: 'bogus', count: 1 }), /not a memory reference/);
+    const hole = await dc.customRequest('readMemory', { memoryReference: 'd1:gva:0xfff00000', count: 16 });
+    assert.deepStrictEqual([hole.body.address, hole.body.data, hole.body.unreadableBytes], ['0xfff00000', undefined, 16]);
   });
 
   it('lists loaded sources, announces threads as domains come and go, writes the trace', async () => {
@@ -103,5 +106,35 @@ describe('debug/features on examples/hello (adapter process)', function () {
     assert.strictEqual(s.body.reason, 'breakpoint');
     const frame = (await dc.stackTraceRequest({ threadId: s.body.threadId! })).body.stackFrames[0];
     assert.strictEqual(frame.line, 16);
+  });
+
+  it('debugs an unmodified XTF kernel: symbol breakpoint, DWARF line, console once per line', async function () {
+    const cfg = path.join(xtfDir, 'test-pv32pae-example.cfg');
+    if (!fs.existsSync(cfg)) this.skip();
+    const out: string[] = [];
+    dc.on('output', (e: DebugProtocol.OutputEvent) => out.push(e.body.output));
+    const s = await launchTo(dc, { domains: [cfg] }, (c) => c.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'test_main' }] }));
+    assert.strictEqual(s.body.reason, 'function breakpoint');
+    const frame = (await dc.stackTraceRequest({ threadId: s.body.threadId! })).body.stackFrames[0];
+    assert.strictEqual(frame.name, 'test_main');
+    assert.ok(frame.line! > 0 && frame.source?.name === 'main.c', JSON.stringify(frame));
+    // the file is not on this machine: its text comes by reference
+    const text = await dc.sourceRequest({ sourceReference: frame.source!.sourceReference!, source: frame.source });
+    assert.ok(text.body.content.length > 0);
+    const lines = out.join('').split('\n').filter((l) => l.startsWith('[test-pv32pae-example]'));
+    assert.strictEqual(lines.filter((l) => l.includes('--- Xen Test Framework ---')).length, 1, lines.join('\n'));
+  });
+
+  it('stops on a VM exit by reason with a condition on the guest\'s registers (XTF hvm32 example)', async function () {
+    const cfg = path.join(xtfDir, 'test-hvm32-example.cfg');
+    if (!fs.existsSync(cfg)) this.skip();
+    const s = await launchTo(dc, { domains: [cfg] }, (c) =>
+      c.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'vmexit:VMCALL', condition: 'domid == 1 && eax == __HYPERVISOR_console_io' }] }),
+    );
+    assert.strictEqual(s.body.reason, 'function breakpoint');
+    assert.match(s.body.description!, /VM exit VMCALL at 0x[0-9a-f]+/);
+    const frame = (await dc.stackTraceRequest({ threadId: s.body.threadId! })).body.stackFrames.find((f) => !f.name.startsWith('xen:'))!;
+    const eax = (await dc.evaluateRequest({ expression: 'eax', frameId: frame.id, context: 'watch' })).body.result;
+    assert.strictEqual(parseInt(eax, 16), 18);
   });
 });

@@ -53,6 +53,29 @@ describe('debug/stack and disassembly', () => {
     assert.strictEqual(frames[1].pc, afterCallInner);
   });
 
+  it('finds the caller of a hypercall-page stub at [esp] (ours and XTF\'s naming)', () => {
+    const xtf = asmImage(`bits 32
+org 0x1000
+caller:
+    call HYPERCALL_xen_version
+    ret
+HYPERCALL_xen_version:
+    mov eax, 17
+    int 0x82
+    ret
+`);
+    const stub = xtf.image.symbolAddress('HYPERCALL_xen_version')!;
+    const esp = 0x8000;
+    const frames = guestFrames(stub + 7, 0, (a) => (a === esp ? 0x1005 : undefined), xtf.image, 64, esp);
+    assert.deepStrictEqual(
+      frames.map((f) => [f.name, f.unwound?.esp]),
+      [
+        ['HYPERCALL_xen_version+0x7', undefined],
+        ['caller+0x5', esp + 4],
+      ],
+    );
+  });
+
   it('stops at a chain that does not grow upwards or cannot be read', () => {
     const loop = new Map<number, number>([
       [0x1000, 0x1000],

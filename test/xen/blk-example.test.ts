@@ -4,16 +4,9 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { main } from '../../src/cli/main';
+import { expectedLines, root, runCli } from './split-examples';
 
-const root = path.resolve(__dirname, '..', '..');
 const example = path.join(root, 'examples', 'block');
-
-function expected(): string[] {
-  const m = /Expected output[^\n]*\n+```\n([\s\S]*?)```/.exec(fs.readFileSync(path.join(example, 'README.md'), 'utf8'));
-  assert.ok(m);
-  return m[1].split('\n').filter((l) => l.trim() !== '');
-}
 
 describe('examples/block', () => {
   let dir: string;
@@ -26,11 +19,9 @@ describe('examples/block', () => {
 
   for (const dom0 of [true, false]) {
     it(`writes, flushes, reads back; the image file holds the sectors (${dom0 ? 'with' : 'without'} dom0)`, async () => {
-      let out = '';
-      const args = ['run', ...(dom0 ? [] : ['--no-dom0']), path.join(dir, 'block.cfg')];
-      const code = await main(args, { stdout: (t) => (out += t), stderr: (t) => (out += t), cwd: dir });
+      const { code, out } = await runCli([...(dom0 ? [] : ['--no-dom0']), path.join(dir, 'block.cfg')], dir);
       assert.strictEqual(code, 0, out);
-      for (const line of expected()) assert.ok(out.includes(line), `missing: ${line}\n${out}`);
+      for (const line of expectedLines(example)) assert.ok(out.includes(line), `missing: ${line}\n${out}`);
       const img = fs.readFileSync(path.join(dir, 'disk.img'));
       const src = fs.readFileSync(path.join(dir, 'block.asm'), 'utf8');
       const lines = [...src.matchAll(/db "(sector \d: [^"]*)", 10/g)].map((m) => m[1]);

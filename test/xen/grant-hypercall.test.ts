@@ -124,6 +124,36 @@ describe('grant_table_op hypercall', () => {
     assert.deepStrictEqual([readField(r, 0, q, 'nr_frames'), readField(r, 0, q, 'max_nr_frames'), readField(r, 0, q, 'status')], [3, 64, 0]);
   });
 
+  it('GNTTABOP_copy from a grant into the caller\'s own frame, statuses per operation', () => {
+    const { hv, front, back } = system();
+    const bv = back.vcpus[0];
+    const mem = hv.memOf(bv);
+    const scratch = back.startInfoGva + 4096;
+    const src = front.p2m[42];
+    hv.machine.writable(src).set(Buffer.from('granted bytes'), 64);
+    const g = grantTablesFor(hv, front.vcpus[0]);
+    g.writeEntry(g.table(front.id)!, 3, { flags: GTF.permit_access | GTF.readonly, domid: back.id, frame: src });
+    const dst = back.p2m[60];
+    const s = 'gnttab_copy';
+    const ops = new Uint8Array(LAYOUTS[s].size * 2);
+    for (const [i, ref] of [[0, 3], [1, 4]] as const) {
+      const at = i * LAYOUTS[s].size;
+      writeField(ops, at, s, 'source.u.ref', ref);
+      writeField(ops, at, s, 'source.domid', front.id);
+      writeField(ops, at, s, 'source.offset', 64);
+      writeField(ops, at, s, 'dest.u.gmfn', dst);
+      writeField(ops, at, s, 'dest.domid', 0x7ff0);
+      writeField(ops, at, s, 'dest.offset', 100);
+      writeField(ops, at, s, 'len', 13);
+      writeField(ops, at, s, 'flags', 1); // GNTCOPY_source_gref
+    }
+    mem.write(scratch, ops);
+    assert.strictEqual(call(bv, hv, GNTTABOP.copy, scratch, 2), 0);
+    const out = mem.read(scratch, ops.length);
+    assert.deepStrictEqual([0, 1].map((i) => readField(out, i * LAYOUTS[s].size, s, 'status') << 16 >> 16), [GNTST.okay, GNTST.general_error]);
+    assert.strictEqual(Buffer.from(hv.machine.readable(dst).subarray(100, 113)).toString(), 'granted bytes');
+  });
+
   it('bad pointers, counts and commands fail the hypercall with Xen errno', () => {
     const { hv, back } = system();
     const bv = back.vcpus[0];

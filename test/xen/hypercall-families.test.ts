@@ -159,7 +159,14 @@ done:`);
     RESULT 6                    ; the new page's mfn
     mov ebx, 99
     HYPERCALL memory_op
-    RESULT 7`);
+    RESULT 7
+    mov ebx, 12                 ; XENMEM_machphys_mapping
+    mov ecx, scratch + 96
+    HYPERCALL memory_op
+    mov eax, [scratch + 96]
+    RESULT 8
+    mov eax, [scratch + 104]
+    RESULT 9`);
     assert.strictEqual(b.result(1, 0), 4096);
     assert.strictEqual(b.result(1, 1), 4096);
     assert.strictEqual(b.result(1, 2), b.sys.hv.machine.nrFrames - 1);
@@ -168,6 +175,8 @@ done:`);
     assert.strictEqual(b.result(1, 5), 1);
     assert.strictEqual(b.sys.hv.mm.info[b.result(1, 6)].owner, 1, "the new frame is the domain's");
     assert.strictEqual(b.result(1, 7), E('ENOSYS'));
+    assert.strictEqual(b.result(1, 8) >>> 0, 0xf5800000, 'machphys_mapping v_start');
+    assert.strictEqual(b.result(1, 9), b.sys.hv.machine.nrFrames - 1, 'max_mfn');
   });
 
   it('multicall runs each entry and writes its result back', () => {

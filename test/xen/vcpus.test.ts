@@ -1,7 +1,7 @@
 // A second vCPU brought up with VCPUOP_initialise/up runs in parallel on the other pCPU and
 // the two exchange an IPI event channel.
 import * as assert from 'assert';
-import { boot, runToEnd } from './guest';
+import { boot, runToEnd, MAP_SHARED } from './guest';
 
 describe('xen: several vCPUs', () => {
   it('VCPUOP_initialise + VCPUOP_up start vCPU 1; an IPI port bound to it wakes it from poll', () => {
@@ -90,5 +90,48 @@ done:` }]);
     assert.ok(onPcpus.has('1@1') || onPcpus.has('1@0'), [...onPcpus].join(' '));
     assert.ok(b.records.some((r) => r.kind === 'event-send' && r.channel === 'ipi'));
     assert.strictEqual(b.sys.domain(1).shutdownReason, 'poweroff');
+  });
+});
+
+describe('xen: periodic timer', () => {
+  it('VCPUOP_set_periodic_timer raises VIRQ_TIMER every period until stopped', () => {
+    const b = boot([{ name: 'periodic', body: `${MAP_SHARED}
+    mov dword [scratch], VIRQ_TIMER
+    mov dword [scratch + 4], 0
+    mov ebx, EVTCHNOP_bind_virq
+    mov ecx, scratch
+    HYPERCALL event_channel_op
+    mov eax, [scratch + 8]
+    mov [port], eax
+    mov dword [scratch + 16], 2000000      ; period 2 ms
+    mov dword [scratch + 20], 0
+    mov ebx, VCPUOP_set_periodic_timer
+    xor ecx, ecx
+    mov edx, scratch + 16
+    HYPERCALL vcpu_op
+    RESULT 0
+    mov ebp, 3
+.next:
+    mov ebx, SCHEDOP_poll
+    mov ecx, poll
+    HYPERCALL sched_op
+    mov dword [0x3ff000 + 2048], 0         ; clear the pending word
+    dec ebp
+    jnz .next
+    mov ebx, VCPUOP_stop_periodic_timer
+    xor ecx, ecx
+    xor edx, edx
+    HYPERCALL vcpu_op
+    RESULT 1
+    jmp done
+port: dd 0
+poll: dd port, 1, 0, 0
+done:` }]);
+    runToEnd(b);
+    assert.strictEqual(b.result(1, 0), 0);
+    assert.strictEqual(b.result(1, 1), 0);
+    const fired = b.records.filter((r) => r.kind === 'event-deliver' && r.virq === 'VIRQ_TIMER').map((r) => r.time);
+    assert.strictEqual(fired.length, 3);
+    for (let i = 1; i < 3; i++) assert.ok(Math.abs(fired[i] - fired[i - 1] - 2e6) < 0.05e6, `period ${fired[i] - fired[i - 1]}`);
   });
 });

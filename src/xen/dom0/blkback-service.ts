@@ -11,7 +11,7 @@ import type { Domain } from '../domain';
 import type { Hypervisor } from '../hypervisor';
 import { backendGrantTables } from '../grant/xen-env';
 import { Blkback, FileDisk, SECTOR_SIZE } from './blkback';
-import { XsClient, addDevice, readState, switchState, watchAsDom0, xenstoreOf } from './xenstore';
+import { XsClient, addDevice, onDomainGone, readState, switchState, watchAsDom0, xenstoreOf } from './xenstore';
 
 /** Linux's xen-blkfront device numbers: xvdX is major 202, 16 minors per disk; hdX 3/22, sdX 8. */
 export function vdevNumber(vdev: string): number | undefined {
@@ -60,7 +60,7 @@ function attachDisk(hv: Hypervisor, d: Domain, disk: DiskSpec): void {
   let blk: Blkback | undefined;
   let port = 0;
   const key = `${d.id}/${devid}`;
-  watchAsDom0(hv, `${fe}/state`, () => {
+  const unwatch = watchAsDom0(hv, `${fe}/state`, () => {
     const st = readState(xs, fe);
     if ((st === XenbusState.Initialised || st === XenbusState.Connected) && !blk) {
       const ringRef = Number(xs.tryRead(`${fe}/ring-ref`));
@@ -100,5 +100,13 @@ function attachDisk(hv: Hypervisor, d: Domain, disk: DiskSpec): void {
       switchState(xs, be, XenbusState.Closing);
       switchState(xs, be, XenbusState.Closed);
     }
+  });
+  onDomainGone(hv, d.id, () => {
+    unwatch();
+    if (blk) blk.disconnect();
+    hv.portHooks.delete(`${d.id}:${port}`);
+    blkbacks.get(hv)?.delete(key);
+    file.close();
+    xs.rm(`/local/domain/0/backend/vbd/${d.id}`);
   });
 }

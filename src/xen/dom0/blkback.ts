@@ -132,9 +132,9 @@ export class Blkback {
     }
     this.ringMfn = r.devBusAddr / 4096;
     this.ringHandle = r.handle;
-    const dv = this.ring();
-    this.reqCons = dv.getUint32(RING.req_prod.offset, true);
-    this.rspProdPvt = dv.getUint32(RING.rsp_prod.offset, true);
+    // BACK_RING_ATTACH: requests queued before we connected are still to serve
+    this.rspProdPvt = this.ring().getUint32(RING.rsp_prod.offset, true);
+    this.reqCons = this.rspProdPvt;
     return GNTST.okay;
   }
 

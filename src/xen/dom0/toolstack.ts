@@ -16,6 +16,7 @@ import { resolveCpuSet } from '../config';
 import { attachConsole } from './console';
 import { introduceDomain } from './xenstore/service';
 import { attachDisks } from './blkback-service';
+import { attachVifs } from './netback-service';
 import { HYPERCALL, XEN_DOMCTL, XEN_DOMCTL_CDF, XEN_CONST, VIRQ } from '../abi';
 import { guestIncludeDir, loadKernel } from '../kernel';
 import { buildPvDomain } from '../builder';
@@ -220,6 +221,7 @@ export class Toolstack {
     // xenstored: the domain's tree and its store ring (split-driver hook)
     introduceDomain(this.hv, d);
     attachDisks(this.hv, d);
+    attachVifs(this.hv, d);
     d.vcpus[0].up = true;
   }
 

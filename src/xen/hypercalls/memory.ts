@@ -2,6 +2,8 @@
 import { XENMEM, DOMID } from '../abi';
 import type { HypercallContext } from './types';
 import { fail, u32 } from './util';
+import { M2P_VIRT_START } from '../mm';
+import { PAGE_SIZE } from '../machine';
 import type { Domain } from '../domain';
 
 function target(ctx: HypercallContext, domid: number): Domain {
@@ -63,6 +65,16 @@ export function memoryOp(ctx: HypercallContext): number {
       return target(ctx, ctx.mem.read32(arg)).maxPages;
     case XENMEM.maximum_ram_page:
       return hv.machine.nrFrames - 1;
+    case XENMEM.machphys_mapping: {
+      // where the read-only M2P sits in every PV guest, and the largest mfn it covers
+      const b = new Uint8Array(12);
+      const dv = new DataView(b.buffer);
+      dv.setUint32(0, M2P_VIRT_START, true);
+      dv.setUint32(4, M2P_VIRT_START + hv.mm.m2pFrames * PAGE_SIZE, true);
+      dv.setUint32(8, hv.machine.nrFrames - 1, true);
+      ctx.mem.write(arg, b);
+      return 0;
+    }
     default:
       return fail('ENOSYS', `memory_op cmd ${cmd}`);
   }

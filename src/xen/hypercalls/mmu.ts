@@ -51,8 +51,8 @@ export function mmuUpdate(ctx: HypercallContext): number {
     switch (cmd) {
       case MMU.NORMAL_PT_UPDATE:
       case MMU.PT_UPDATE_PRESERVE_AD:
-        // the table belongs to the caller; the frames it maps to the foreign domain (or the caller)
-        hv.mm.updateEntry(ma, valLo, valHi, ctx.domain.id === pt.id ? pt.id : pt.id);
+        // the table belongs to the caller; the frames an L1 entry maps, to the foreign domain (or the caller)
+        hv.mm.updateEntry(ma, valLo, valHi, ctx.domain.id, pt.id);
         return;
       case MMU.MACHPHYS_UPDATE: {
         const mfn = Math.floor(ma / PAGE_SIZE);

@@ -7,7 +7,8 @@
 import type { Hypervisor } from '../../hypervisor';
 import type { Domain } from '../../domain';
 import { XsClient } from './client';
-import { writeDomainTree } from './domain-tree';
+import { domainUuid, writeDomainTree } from './domain-tree';
+import { grantTablesOf } from '../../grant/xen-env';
 import { XenStore } from './xenstored';
 
 const stores = new WeakMap<Hypervisor, XenStore>();
@@ -35,6 +36,35 @@ function ringAccess(hv: Hypervisor, d: Domain, mfn: number, port: number) {
       if (d.alive) hv.events.setPending(d, port);
     },
   };
+}
+
+const goneHandlers = new WeakMap<Hypervisor, Map<number, (() => void)[]>>();
+
+/**
+ * Run `fn` when domain `domid` shuts down or crashes (the toolstack tearing its devices down):
+ * back ends disconnect before Xen frees the domain's memory, so none keeps using a frame that
+ * may belong to someone else next.
+ */
+export function onDomainGone(hv: Hypervisor, domid: number, fn: () => void): void {
+  let m = goneHandlers.get(hv);
+  if (!m) {
+    const table = new Map<number, (() => void)[]>();
+    goneHandlers.set(hv, table);
+    hv.domainListeners.push((d) => {
+      // a preserved domain stays, devices and all, until someone destroys it
+      const cfg = d.config;
+      const action = cfg && (d.shutdownReason === 'crash' ? cfg.onCrash : d.shutdownReason === 'reboot' ? cfg.onReboot : cfg.onPoweroff);
+      if (action === 'preserve') return;
+      const fns = table.get(d.id) ?? [];
+      table.delete(d.id);
+      // last registered first: devices go before the store and the grant table
+      for (const f of fns.reverse()) f();
+    });
+    m = table;
+  }
+  const list = m.get(domid) ?? [];
+  list.push(fn);
+  m.set(domid, list);
 }
 
 const dom0Watches = new WeakMap<Hypervisor, Map<string, (path: string) => void>>();
@@ -74,6 +104,9 @@ export function introduceDomain(hv: Hypervisor, d: Domain): void {
     store: d.storePort ? { mfn: d.storeMfn, port: d.storePort } : undefined,
     console: d.consolePort ? { mfn: d.consoleMfn, port: d.consolePort } : undefined,
   });
+  // last: the domain's grant table goes, releasing the mappings it held of others' grants
+  onDomainGone(hv, d.id, () => grantTablesOf(hv).destroy(d.id));
+  onDomainGone(hv, d.id, () => releaseDomain(hv, d));
   if (!d.storePort) return;
   dom0.introduce(d.id, d.storeMfn, d.storePort);
   hv.portHooks.set(`${d.id}:${d.storePort}`, () => {
@@ -84,9 +117,10 @@ export function introduceDomain(hv: Hypervisor, d: Domain): void {
 /** Domain gone: xenstored forgets it and the toolstack removes its nodes (libxl domain destroy). */
 export function releaseDomain(hv: Hypervisor, d: Domain): void {
   const xs = stores.get(hv);
-  if (!xs || !xs.isIntroduced(d.id)) return;
+  if (!xs) return;
   const dom0 = new XsClient(xs, 0);
-  dom0.release(d.id);
+  if (xs.isIntroduced(d.id)) dom0.release(d.id);
   dom0.rm(`/local/domain/${d.id}`);
+  dom0.rm(`/vm/${domainUuid(d.id)}`);
   hv.portHooks.delete(`${d.id}:${d.storePort}`);
 }

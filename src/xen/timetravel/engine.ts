@@ -1,0 +1,408 @@
+/**
+ * Reverse execution over a deterministic machine: periodic whole-machine snapshots taken while
+ * running forward (frames shared copy-on-write between them, frames.ts), every user input
+ * (register and memory writes, single steps) logged with the position it happened at, and
+ * replay from the nearest snapshot to reach any earlier position exactly.
+ *
+ * A position is (instructions retired, trace records emitted): the instruction count alone does
+ * not tell a stop on a trace record inside a hypervisor action from the instruction boundary.
+ * The engine wraps an Inspectable and is one itself, so a front end drives it instead of the
+ * system; it must be the only driver (inputs that bypass it are not replayed).
+ */
+import type { CpuState } from '../../cpu/state';
+import type { TraceRecord } from '../../trace/records';
+import type { AddressSpace, DomainInfo, ImageInfo, Inspectable, MachineSnapshot, RunOptions, StopInfo, VcpuInfo, XenStateNode } from '../inspect';
+import { shareFrames } from './frames';
+
+export interface TravelPosition {
+  readonly instructions: number;
+  readonly records: number;
+  /**
+   * A stop right after trace record number `records` (inside a hypervisor action or a CPU
+   * slice): reached again by counting records, since the instruction count the hypervisor
+   * shows at such a stop depends on how the run was sliced.
+   */
+  readonly atRecord?: boolean;
+  /** user inputs applied so far: several can happen at one machine position */
+  readonly inputs: number;
+}
+
+export type TravelInput =
+  | { kind: 'setRegisters'; domid: number; vcpu: number; regs: Partial<Pick<CpuState, 'r' | 'eip' | 'eflags'>> }
+  | { kind: 'writeMemory'; domid: number; space: AddressSpace; address: number; data: Uint8Array; vcpu?: number }
+  | { kind: 'step'; domid: number; vcpu: number };
+
+/** A stop found by a reverse search: where it is and what it was. */
+export interface TravelHit {
+  readonly position: TravelPosition;
+  readonly stop: StopInfo;
+}
+
+export interface TimeTravelOptions {
+  /** instructions between snapshots (default 1,000,000) */
+  interval?: number;
+}
+
+/** The reverse-execution extension of Inspectable. */
+export interface Reversible {
+  position(): TravelPosition;
+  /** the furthest position ever reached (the end of recorded history) */
+  horizon(): TravelPosition;
+  /** go to an earlier (or recorded later) position exactly */
+  travelTo(target: TravelPosition | number): void;
+  /** the last stop before the current position that `run` with these options would have made */
+  previousStop(options: Omit<RunOptions, 'maxInstructions' | 'untilTimeNs'>): TravelHit | undefined;
+}
+
+interface Logged {
+  readonly at: TravelPosition;
+  readonly input: TravelInput;
+}
+
+/** Records are the canonical order; at equal counts a stop on the record precedes later instructions. */
+function before(a: TravelPosition, b: TravelPosition): boolean {
+  if (a.records !== b.records) return a.records < b.records;
+  if (!!a.atRecord !== !!b.atRecord) return !!a.atRecord;
+  if (!a.atRecord && a.instructions !== b.instructions) return a.instructions < b.instructions;
+  return a.inputs < b.inputs;
+}
+const same = (a: TravelPosition, b: TravelPosition) => !before(a, b) && !before(b, a);
+
+export class TimeTravel implements Inspectable, Reversible {
+  private records = 0;
+  private readonly snaps: { at: TravelPosition; snap: MachineSnapshot }[] = [];
+  private readonly inputs: Logged[] = [];
+  /** inputs[0 .. applied) are in the past of the current position */
+  private applied = 0;
+  private furthest: TravelPosition = { instructions: 0, records: 0, inputs: 0 };
+  private readonly interval: number;
+  private replaying = false;
+  /** the last stop was on a trace record (see TravelPosition.atRecord) */
+  private atRecord = false;
+
+  constructor(
+    private readonly sys: Inspectable,
+    opts: TimeTravelOptions = {},
+  ) {
+    this.interval = opts.interval ?? 1_000_000;
+    if (!(this.interval >= 1)) throw new RangeError(`snapshot interval must be at least 1 instruction, got ${opts.interval}`);
+    // every record counts toward the position, whoever else listens
+    sys.trace.subscribe(() => {
+      this.records++;
+    });
+    this.takeSnapshot();
+  }
+
+  // ------------------------------------------------------------ Reversible
+
+  position(): TravelPosition {
+    const base = { instructions: this.sys.instructionsRetired(), records: this.records };
+    return this.atRecord ? { ...base, atRecord: true, inputs: this.applied } : { ...base, inputs: this.applied };
+  }
+
+  horizon(): TravelPosition {
+    return this.furthest;
+  }
+
+  /** Snapshots held, and their positions (for benches and views). */
+  snapshots(): readonly { at: TravelPosition; snap: MachineSnapshot }[] {
+    return this.snaps;
+  }
+
+  travelTo(target: TravelPosition | number): void {
+    if (typeof target === 'number') {
+      if (!(target >= 0)) throw new RangeError(`cannot travel to instruction ${target}`);
+      this.quietly(() => this.travelToInstruction(target));
+      return;
+    }
+    this.quietly(() => {
+      if (before(target, this.position())) this.restoreBefore(target);
+      this.advance(target);
+    });
+  }
+
+  /**
+   * Stops right after trace record number `index` (1-based: the count of records emitted,
+   * whoever listened), as a run with a stop on that record would have.
+   */
+  travelToRecord(index: number): void {
+    if (!Number.isInteger(index) || index < 1) throw new RangeError(`trace record index must be a positive integer, got ${index}`);
+    if (index > this.furthest.records) throw new RangeError(`trace record ${index} has not happened yet (the recorded history ends at record ${this.furthest.records})`);
+    const inputs = this.inputs.filter((i) => i.at.records < index).length;
+    this.travelTo({ instructions: 0, records: index, atRecord: true, inputs });
+  }
+
+  /** The state after exactly `n` instructions (no stop on a record). */
+  private travelToInstruction(n: number): void {
+    let k = 0;
+    for (let i = 0; i < this.snaps.length; i++) if (this.snaps[i].at.instructions <= n && !this.snaps[i].at.atRecord) k = i;
+    if (this.sys.instructionsRetired() > n || this.atRecord || k > 0) this.restoreSnap(k);
+    while (this.sys.instructionsRetired() < n) {
+      const next = this.inputs[this.applied];
+      if (next && !before(this.position(), next.at)) {
+        this.apply(next.input);
+        this.applied++;
+        continue;
+      }
+      const was = this.position();
+      if (next && next.at.instructions < n) this.advance(next.at);
+      else {
+        const stop = this.sys.run({ maxInstructions: n - was.instructions, stopOn: () => false });
+        this.atRecord = stop.reason === 'trace';
+      }
+      if (same(was, this.position())) break;
+    }
+  }
+
+  previousStop(options: Omit<RunOptions, 'maxInstructions' | 'untilTimeNs'>): TravelHit | undefined {
+    const here = this.position();
+    let hit: TravelHit | undefined;
+    this.quietly(() => {
+      for (let k = this.snapIndexBefore(here); k >= 0 && !hit; k--) {
+        const segEnd = k + 1 < this.snaps.length && before(this.snaps[k + 1].at, here) ? this.snaps[k + 1].at : here;
+        this.restoreSnap(k);
+        let last: TravelHit | undefined;
+        for (;;) {
+          const stop = this.advance(segEnd, options);
+          const at = this.position();
+          if (!stop || !before(at, here)) break;
+          last = { position: at, stop };
+          this.passStop(stop, options);
+        }
+        hit = last;
+      }
+      // land on the hit, or back where we were
+      const target = hit ? hit.position : here;
+      this.restoreBefore(target);
+      this.advance(target);
+    });
+    return hit;
+  }
+
+  // ------------------------------------------------------------ forward, with snapshots and the input log
+
+  run(options: RunOptions): StopInfo {
+    const end = this.sys.instructionsRetired() + Math.max(0, options.maxInstructions);
+    for (;;) {
+      const cur = this.position();
+      this.applyDueInputs();
+      const nextSnap = this.snaps[this.snaps.length - 1].at.instructions + this.interval;
+      const nextInput = this.applied < this.inputs.length ? this.inputs[this.applied].at.instructions : Infinity;
+      const limit = Math.min(end, nextSnap, nextInput);
+      const stop = this.sys.run({ ...options, maxInstructions: Math.max(0, limit - cur.instructions) });
+      this.atRecord = stop.reason === 'trace';
+      this.noteProgress();
+      if (stop.reason !== 'budget') return stop;
+      if (this.sys.instructionsRetired() >= end) return stop;
+      if (this.sys.instructionsRetired() === cur.instructions && this.records === cur.records) return stop;
+    }
+  }
+
+  step(domid: number, vcpu: number): StopInfo {
+    return this.input({ kind: 'step', domid, vcpu }) as StopInfo;
+  }
+
+  setRegisters(domid: number, vcpu: number, regs: Partial<Pick<CpuState, 'r' | 'eip' | 'eflags'>>): void {
+    this.input({ kind: 'setRegisters', domid, vcpu, regs: structuredClone(regs) });
+  }
+
+  writeMemory(domid: number, space: AddressSpace, address: number, data: Uint8Array, vcpu?: number): number {
+    return this.input({ kind: 'writeMemory', domid, space, address, data: data.slice(), vcpu }) as number;
+  }
+
+  /** A new input at the current position: the recorded future after it is no longer ours. */
+  private input(i: TravelInput): StopInfo | number | undefined {
+    const at = this.position();
+    const next = this.inputs[this.applied];
+    if (next && same(next.at, at) && sameInput(next.input, i)) {
+      // the same input as history has here: replaying it keeps the recorded future
+      this.applied++;
+      const r = this.apply(i);
+      this.noteProgress();
+      return r;
+    }
+    this.forgetFuture(at);
+    this.inputs.push({ at, input: i });
+    this.applied = this.inputs.length;
+    const r = this.apply(i);
+    this.noteProgress();
+    return r;
+  }
+
+  private apply(i: TravelInput): StopInfo | number | undefined {
+    switch (i.kind) {
+      case 'step':
+        this.atRecord = false;
+        return this.sys.step(i.domid, i.vcpu);
+      case 'setRegisters':
+        this.sys.setRegisters(i.domid, i.vcpu, i.regs);
+        return undefined;
+      case 'writeMemory':
+        return this.sys.writeMemory(i.domid, i.space, i.address, i.data, i.vcpu);
+    }
+  }
+
+  private applyDueInputs(): void {
+    while (this.applied < this.inputs.length && !before(this.position(), this.inputs[this.applied].at)) {
+      this.apply(this.inputs[this.applied++].input);
+    }
+  }
+
+  private forgetFuture(at: TravelPosition): void {
+    this.inputs.splice(this.applied);
+    while (this.snaps.length > 1 && before(at, this.snaps[this.snaps.length - 1].at)) this.snaps.pop();
+    this.furthest = at;
+  }
+
+  private noteProgress(): void {
+    const at = this.position();
+    if (before(this.furthest, at)) this.furthest = at;
+    if (this.replaying) return;
+    const last = this.snaps[this.snaps.length - 1];
+    if (at.instructions >= last.at.instructions + this.interval) this.takeSnapshot();
+  }
+
+  private takeSnapshot(): void {
+    const snap = this.sys.snapshot();
+    shareFrames(this.snaps[this.snaps.length - 1]?.snap, snap);
+    this.snaps.push({ at: this.position(), snap });
+  }
+
+  // ------------------------------------------------------------ replay
+
+  /** The index of the last snapshot strictly before `p` (0 if none: the first is the start). */
+  private snapIndexBefore(p: TravelPosition): number {
+    let k = 0;
+    for (let i = 0; i < this.snaps.length; i++) if (before(this.snaps[i].at, p)) k = i;
+    return k;
+  }
+
+  private restoreBefore(p: TravelPosition): void {
+    let k = 0;
+    for (let i = 0; i < this.snaps.length; i++) if (!before(p, this.snaps[i].at)) k = i;
+    this.restoreSnap(k);
+  }
+
+  private restoreSnap(k: number): void {
+    const s = this.snaps[k];
+    this.sys.restore(s.snap);
+    this.records = s.at.records;
+    this.atRecord = !!s.at.atRecord;
+    this.applied = s.at.inputs;
+  }
+
+  /**
+   * Runs on to `target` (applying logged inputs where they happened), or to the first stop the
+   * caller's options make on the way; returns that stop, or undefined on reaching the target.
+   */
+  private advance(target: TravelPosition, options?: Omit<RunOptions, 'maxInstructions' | 'untilTimeNs'>): StopInfo | undefined {
+    for (;;) {
+      const cur = this.position();
+      if (!before(cur, target)) return undefined;
+      const next = this.inputs[this.applied];
+      if (next && !before(cur, next.at)) {
+        this.apply(next.input);
+        this.applied++;
+        continue;
+      }
+      const goal = next && before(next.at, target) ? next.at : target;
+      // a stop on a record is reached by counting records; any other by instructions
+      const wantRecords = goal.atRecord ? goal.records : -1;
+      const userStop = options?.stopOn;
+      let mine = false;
+      const stop = this.sys.run({
+        breakpoints: options?.breakpoints,
+        maxInstructions: goal.atRecord ? Number.MAX_SAFE_INTEGER : goal.instructions - cur.instructions,
+        stopOn: (r: TraceRecord) => {
+          if (userStop?.(r)) return true;
+          return (mine = this.records === wantRecords);
+        },
+      });
+      this.atRecord = stop.reason === 'trace';
+      if (stop.reason === 'trace' && mine) continue;
+      if (stop.reason === 'budget') {
+        if (this.sys.instructionsRetired() === cur.instructions && this.records === cur.records) return undefined;
+        continue;
+      }
+      if (stop.reason === 'breakpoint' || stop.reason === 'trace') {
+        if (options) return stop;
+        continue;
+      }
+      // the machine finished or went idle before the target: nothing further exists
+      return undefined;
+    }
+  }
+
+  /** Moves just past a stop so the search can look for the next one. */
+  private passStop(stop: StopInfo, options: Omit<RunOptions, 'maxInstructions' | 'untilTimeNs'>): void {
+    if (stop.reason === 'breakpoint') this.sys.run({ maxInstructions: 1, stopOn: options.stopOn });
+  }
+
+  /** Replay is invisible: trace listeners other than the position counter hear nothing. */
+  private quietly(fn: () => void): void {
+    const trace = this.sys.trace;
+    const emit = trace.emit;
+    // Replaced on the instance only while replaying: records already seen must not reach the
+    // debugger or trace files again, but the hypervisor must still build them (position count).
+    trace.emit = () => {
+      this.records++;
+    };
+    this.replaying = true;
+    try {
+      fn();
+    } finally {
+      trace.emit = emit;
+      this.replaying = false;
+    }
+  }
+
+  // ------------------------------------------------------------ Inspectable, delegated
+
+  get trace() {
+    return this.sys.trace;
+  }
+  now(): number {
+    return this.sys.now();
+  }
+  instructionsRetired(): number {
+    return this.sys.instructionsRetired();
+  }
+  pcpuCount(): number {
+    return this.sys.pcpuCount();
+  }
+  domains(): DomainInfo[] {
+    return this.sys.domains();
+  }
+  vcpus(domid: number): VcpuInfo[] {
+    return this.sys.vcpus(domid);
+  }
+  cpuState(domid: number, vcpu: number): CpuState {
+    return this.sys.cpuState(domid, vcpu);
+  }
+  readMemory(domid: number, space: AddressSpace, address: number, length: number, vcpu?: number): (number | undefined)[] {
+    return this.sys.readMemory(domid, space, address, length, vcpu);
+  }
+  translate(domid: number, vcpu: number, gva: number): { gpa: number; ma: number } | undefined {
+    return this.sys.translate(domid, vcpu, gva);
+  }
+  image(domid: number): ImageInfo | undefined {
+    return this.sys.image(domid);
+  }
+  xenState(domid: number, vcpu: number): XenStateNode[] {
+    return this.sys.xenState(domid, vcpu);
+  }
+  snapshot(): MachineSnapshot {
+    return this.sys.snapshot();
+  }
+  restore(snapshot: MachineSnapshot): void {
+    // an outside restore is a jump this engine cannot place in its history
+    this.sys.restore(snapshot);
+    this.forgetFuture(this.position());
+  }
+}
+
+function sameInput(a: TravelInput, b: TravelInput): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'step' && b.kind === 'step') return a.domid === b.domid && a.vcpu === b.vcpu;
+  return false;
+}
