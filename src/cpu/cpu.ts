@@ -163,6 +163,12 @@ export class Cpu {
   readonly rGlobal = new Uint8Array(TLB_SIZE);
   readonly wGlobal = new Uint8Array(TLB_SIZE);
   readonly rNx = new Uint8Array(TLB_SIZE);
+  /**
+   * Write-TLB slots filled since the last full clear (may repeat; every slot with a live wTag is
+   * listed), so run() drops its write views in O(filled) rather than O(TLB_SIZE).
+   */
+  private readonly wFilled = new Int32Array(TLB_SIZE);
+  private wFilledN = 0;
 
   // ---- decoded-instruction cache ----
   private readonly codePages = new Map<number, CodePage>();
@@ -306,9 +312,8 @@ export class Cpu {
     if (reloadPdptes && this.cr0 & CR0_PG && this.cr4 & CR4_PAE) pagingM.reloadPdptes(this);
     this.exitGen++;
     this.rTag.fill(-1);
-    this.wTag.fill(-1);
     this.rFrame.fill(null);
-    this.wFrame.fill(null);
+    this.flushWriteTlb();
     this.curPage = -1;
   }
 
@@ -349,9 +354,23 @@ export class Cpu {
     this.curPage = -1;
   }
 
+  /**
+   * Drop every write translation. run() calls this at its start: the bus protocol
+   * (platform.ts) forbids keeping a write view across runs without asking frame(pfn, true)
+   * again, which is what bumps the frame's generation for other CPUs' code caches.
+   */
   private flushWriteTlb(): void {
-    this.wTag.fill(-1);
-    this.wFrame.fill(null);
+    const n = this.wFilledN;
+    if (n === 0) return;
+    const wTag = this.wTag;
+    const wFrame = this.wFrame;
+    const filled = this.wFilled;
+    for (let k = 0; k < n; k++) {
+      const i = filled[k];
+      wTag[i] = -1;
+      wFrame[i] = null;
+    }
+    this.wFilledN = 0;
   }
 
   /** Translate for reading and fill the read TLB; returns the physical address. */
@@ -384,12 +403,23 @@ export class Cpu {
     if (f) {
       const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
       const i = tag & TLB_MASK;
+      if (this.wTag[i] === -1) this.noteWriteFill(i);
       this.wTag[i] = tag;
       this.wFrame[i] = f;
       this.wPfn[i] = pfn;
       this.wGlobal[i] = this.walkGlobal ? 1 : 0;
     }
     return phys;
+  }
+
+  /** Remember slot i for flushWriteTlb; past TLB_SIZE entries (repeats) clear everything instead. */
+  private noteWriteFill(i: number): void {
+    if (this.wFilledN === TLB_SIZE) {
+      this.wTag.fill(-1);
+      this.wFrame.fill(null);
+      this.wFilledN = 0;
+    }
+    this.wFilled[this.wFilledN++] = i;
   }
 
   /** Physical byte read (no TLB). */
@@ -616,7 +646,10 @@ export class Cpu {
       page = { pfn, gen: this.bus.generation(pfn), checked: this.epoch, insns: new Array(4096) };
       this.codePages.set(pfn, page);
       // Our own fast write mappings of this frame would bypass invalidation: drop them.
-      for (let k = 0; k < TLB_SIZE; k++) if (this.wTag[k] !== -1 && this.wPfn[k] === pfn) this.wTag[k] = -1;
+      for (let k = 0; k < this.wFilledN; k++) {
+        const i = this.wFilled[k];
+        if (this.wTag[i] !== -1 && this.wPfn[i] === pfn) this.wTag[i] = -1;
+      }
     }
     this.curPage = tag;
     this.curCode = page;
