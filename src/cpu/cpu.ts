@@ -65,6 +65,26 @@ const HOT_BLOCK = 32;
 const TLB_SIZE = 1024;
 const TLB_MASK = TLB_SIZE - 1;
 
+/**
+ * Aligned dword accesses go through an Int32Array over the frame's buffer (one load instead of
+ * four byte loads and shifts). Typed arrays use the host's byte order, so this is only done on
+ * little-endian hosts; frames at an unaligned byte offset keep the byte path too.
+ */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const views32 = new WeakMap<ArrayBufferLike, Int32Array>();
+
+/** The dword view of the buffer holding frame `f` (index it with f.byteOffset >> 2), or null. */
+function view32(f: Uint8Array): Int32Array | null {
+  if (!HOST_LITTLE_ENDIAN || (f.byteOffset & 3) !== 0) return null;
+  const b = f.buffer;
+  let v = views32.get(b);
+  if (v === undefined) {
+    v = new Int32Array(b, 0, b.byteLength >> 2);
+    views32.set(b, v);
+  }
+  return v;
+}
+
 /** Decoded instructions of one physical frame. */
 interface CodePage {
   pfn: number;
@@ -156,9 +176,14 @@ export class Cpu {
   readonly rTag = new Int32Array(TLB_SIZE).fill(-1);
   readonly rFrame: (Uint8Array | null)[] = new Array<Uint8Array | null>(TLB_SIZE).fill(null);
   readonly rPfn = new Int32Array(TLB_SIZE);
+  /** Dword view of the entry's frame (view32) and the frame's first dword index in it. */
+  readonly rW32: (Int32Array | null)[] = new Array<Int32Array | null>(TLB_SIZE).fill(null);
+  readonly rBase32 = new Int32Array(TLB_SIZE);
   readonly wTag = new Int32Array(TLB_SIZE).fill(-1);
   readonly wFrame: (Uint8Array | null)[] = new Array<Uint8Array | null>(TLB_SIZE).fill(null);
   readonly wPfn = new Int32Array(TLB_SIZE);
+  readonly wW32: (Int32Array | null)[] = new Array<Int32Array | null>(TLB_SIZE).fill(null);
+  readonly wBase32 = new Int32Array(TLB_SIZE);
   /** Per-entry global (CR4.PGE) and execute-disable bits; flushes and fetches consult them. */
   readonly rGlobal = new Uint8Array(TLB_SIZE);
   readonly wGlobal = new Uint8Array(TLB_SIZE);
@@ -313,6 +338,7 @@ export class Cpu {
     this.exitGen++;
     this.rTag.fill(-1);
     this.rFrame.fill(null);
+    this.rW32.fill(null);
     this.flushWriteTlb();
     this.curPage = -1;
   }
@@ -364,11 +390,13 @@ export class Cpu {
     if (n === 0) return;
     const wTag = this.wTag;
     const wFrame = this.wFrame;
+    const wW32 = this.wW32;
     const filled = this.wFilled;
     for (let k = 0; k < n; k++) {
       const i = filled[k];
       wTag[i] = -1;
       wFrame[i] = null;
+      wW32[i] = null;
     }
     this.wFilledN = 0;
   }
@@ -385,6 +413,8 @@ export class Cpu {
       this.rTag[i] = tag;
       this.rFrame[i] = f;
       this.rPfn[i] = pfn;
+      this.rW32[i] = view32(f);
+      this.rBase32[i] = f.byteOffset >> 2;
       this.rGlobal[i] = this.walkGlobal ? 1 : 0;
       this.rNx[i] = this.walkNx ? 1 : 0;
     }
@@ -407,6 +437,8 @@ export class Cpu {
       this.wTag[i] = tag;
       this.wFrame[i] = f;
       this.wPfn[i] = pfn;
+      this.wW32[i] = view32(f);
+      this.wBase32[i] = f.byteOffset >> 2;
       this.wGlobal[i] = this.walkGlobal ? 1 : 0;
     }
     return phys;
@@ -417,6 +449,7 @@ export class Cpu {
     if (this.wFilledN === TLB_SIZE) {
       this.wTag.fill(-1);
       this.wFrame.fill(null);
+      this.wW32.fill(null);
       this.wFilledN = 0;
     }
     this.wFilled[this.wFilledN++] = i;
@@ -434,6 +467,25 @@ export class Cpu {
     const f = this.bus.frame(pfn, true);
     if (f) f[phys & 0xfff] = v;
     else this.bus.mmioWrite(phys >>> 0, 1, v & 0xff);
+    if (this.codePages.has(pfn)) this.invalidateCode(pfn);
+  }
+
+  /**
+   * Physical dword write that keeps decoded code coherent, with one frame request (paging's
+   * accessed/dirty updates). Falls back to bytes for MMIO or a frame-crossing address.
+   */
+  physWrite32(phys: number, v: number): void {
+    const pfn = phys >>> FRAME_SHIFT;
+    const o = phys & 0xfff;
+    const f = o <= 0xffc ? this.bus.frame(pfn, true) : null;
+    if (f === null) {
+      for (let k = 0; k < 4; k++) this.physWrite8((phys + k) | 0, v >> (8 * k));
+      return;
+    }
+    f[o] = v;
+    f[o + 1] = v >> 8;
+    f[o + 2] = v >> 16;
+    f[o + 3] = v >> 24;
     if (this.codePages.has(pfn)) this.invalidateCode(pfn);
   }
 
@@ -459,10 +511,16 @@ export class Cpu {
   read32(lin: number): number {
     const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
     const i = tag & TLB_MASK;
-    const o = lin & 0xfff;
-    if (this.rTag[i] === tag && o < 0xffd) {
-      const f = this.rFrame[i] as Uint8Array;
-      return f[o] | (f[o + 1] << 8) | (f[o + 2] << 16) | (f[o + 3] << 24);
+    if (this.rTag[i] === tag) {
+      const o = lin & 0xfff;
+      if ((o & 3) === 0) {
+        const w = this.rW32[i];
+        if (w !== null) return w[this.rBase32[i] + (o >> 2)];
+      }
+      if (o < 0xffd) {
+        const f = this.rFrame[i] as Uint8Array;
+        return f[o] | (f[o + 1] << 8) | (f[o + 2] << 16) | (f[o + 3] << 24);
+      }
     }
     return this.readSlow(lin, 4);
   }
@@ -510,14 +568,23 @@ export class Cpu {
   write32(lin: number, v: number): void {
     const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
     const i = tag & TLB_MASK;
-    const o = lin & 0xfff;
-    if (this.wTag[i] === tag && o < 0xffd) {
-      const f = this.wFrame[i] as Uint8Array;
-      f[o] = v;
-      f[o + 1] = v >> 8;
-      f[o + 2] = v >> 16;
-      f[o + 3] = v >> 24;
-      return;
+    if (this.wTag[i] === tag) {
+      const o = lin & 0xfff;
+      if ((o & 3) === 0) {
+        const w = this.wW32[i];
+        if (w !== null) {
+          w[this.wBase32[i] + (o >> 2)] = v;
+          return;
+        }
+      }
+      if (o < 0xffd) {
+        const f = this.wFrame[i] as Uint8Array;
+        f[o] = v;
+        f[o + 1] = v >> 8;
+        f[o + 2] = v >> 16;
+        f[o + 3] = v >> 24;
+        return;
+      }
     }
     this.writeSlow(lin, 4, v);
   }
@@ -566,10 +633,16 @@ export class Cpu {
   rmw32(lin: number): number {
     const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
     const i = tag & TLB_MASK;
-    const o = lin & 0xfff;
-    if (this.wTag[i] === tag && o < 0xffd) {
-      const f = this.wFrame[i] as Uint8Array;
-      return f[o] | (f[o + 1] << 8) | (f[o + 2] << 16) | (f[o + 3] << 24);
+    if (this.wTag[i] === tag) {
+      const o = lin & 0xfff;
+      if ((o & 3) === 0) {
+        const w = this.wW32[i];
+        if (w !== null) return w[this.wBase32[i] + (o >> 2)];
+      }
+      if (o < 0xffd) {
+        const f = this.wFrame[i] as Uint8Array;
+        return f[o] | (f[o + 1] << 8) | (f[o + 2] << 16) | (f[o + 3] << 24);
+      }
     }
     this.probeWrite(lin, 4);
     return this.read32(lin);
