@@ -72,16 +72,22 @@ const TLB_MASK = TLB_SIZE - 1;
  */
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const views32 = new WeakMap<ArrayBufferLike, Int32Array>();
+// A bus whose RAM is one buffer (the bare harness) hits this every time, sparing the WeakMap.
+let lastBuffer: ArrayBufferLike | null = null;
+let lastView32: Int32Array | null = null;
 
 /** The dword view of the buffer holding frame `f` (index it with f.byteOffset >> 2), or null. */
 function view32(f: Uint8Array): Int32Array | null {
   if (!HOST_LITTLE_ENDIAN || (f.byteOffset & 3) !== 0) return null;
   const b = f.buffer;
+  if (b === lastBuffer) return lastView32;
   let v = views32.get(b);
   if (v === undefined) {
     v = new Int32Array(b, 0, b.byteLength >> 2);
     views32.set(b, v);
   }
+  lastBuffer = b;
+  lastView32 = v;
   return v;
 }
 
