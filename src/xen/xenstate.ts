@@ -2,6 +2,7 @@
 import type { Hypervisor } from './hypervisor';
 import type { Vcpu } from './domain';
 import type { XenStateNode } from './inspect';
+import { grantStateOf } from './grant/state';
 
 const hex = (v: number) => `0x${(v >>> 0).toString(16)}`;
 
@@ -41,6 +42,8 @@ export function xenStateOf(hv: Hypervisor, v: Vcpu): XenStateNode[] {
       { name: 'kernel stack', value: `${hex(v.kernelSs)}:${hex(v.kernelSp)}` },
     ] },
   ];
+  const grants = grantStateOf(hv, d.id);
+  if (grants) nodes.push(grants);
   if (info.activity) nodes.unshift({ name: 'in Xen', value: info.activity.description });
   return nodes;
 }

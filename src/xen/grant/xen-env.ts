@@ -19,6 +19,11 @@ export function grantTablesOf(hv: Hypervisor): GrantTables {
   return entry(hv).grants;
 }
 
+/** The hypervisor's grant tables if any domain has used them yet; looking must not create them. */
+export function existingGrantTables(hv: Hypervisor): GrantTables | undefined {
+  return tables.get(hv)?.grants;
+}
+
 /**
  * The grant tables as dom0's back ends use them: mappings are made as `beDomid` (dom0), which
  * gets a table (with its maptrack) even when the run has no dom0 kernel.
