@@ -615,7 +615,8 @@ export class Hypervisor {
     const b = this.base(v);
     if (a.kind === 'hypercall') {
       v.domain.hypercalls++;
-      if (!a.injected && this.wants('ring-transition')) this.emit({ kind: 'ring-transition', ...b, from: a.ring, to: 0, cause: 'hypercall', fromEip: a.eip });
+      // an HVM guest's hypercall is a VMCALL exit (traced as such), not a ring transition
+      if (!a.injected && v.domain.kind !== 'hvm' && this.wants('ring-transition')) this.emit({ kind: 'ring-transition', ...b, from: a.ring, to: 0, cause: 'hypercall', fromEip: a.eip });
       if (this.wants('hypercall-entry') || this.wants('hypercall-exit')) {
         const mem = this.memOf(v);
         const dec = decodeHypercall(a.nr, a.args, (gva, size) => mem.tryRead(gva, size));
@@ -669,7 +670,7 @@ export class Hypervisor {
       }
       if (!a.noResult) cpu.r[0] = a.result! | 0;
       cpu.afterPlatformCall();
-      if (this.wants('ring-transition')) this.emit({ kind: 'ring-transition', ...this.base(v), from: 0, to: cpu.cpl, cause: a.noResult ? 'iret' : 'hypercall-return', toEip: cpu.eip >>> 0 });
+      if (v.domain.kind !== 'hvm' && this.wants('ring-transition')) this.emit({ kind: 'ring-transition', ...this.base(v), from: 0, to: cpu.cpl, cause: a.noResult ? 'iret' : 'hypercall-return', toEip: cpu.eip >>> 0 });
       return;
     }
     v.pending = null;

@@ -10,47 +10,28 @@ import type { TraceRecord } from '../../src/trace/records';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xensim-hvm-'));
 let n = 0;
 
-/** Flat GDT (code 0x08, data 0x10) and an IDT of 256 gates, loaded; `GATE vec, handler` fills one. */
+/** Flat GDT (code 0x08, data 0x10) and an IDT of 256 gates, loaded (guest/include/hvm.inc); `GATE vec, handler` fills one. */
 export const DESCRIPTORS = `
-    lgdt [gdtr]
-    jmp 0x08:.flat
-.flat:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    lidt [idtr]`;
+    HVM_FLAT_SEGMENTS`;
 
 /** Guest body wrapped with results, a stack, GDT/IDT storage and the hypercall page. */
 export function hvmSource(body: string, tail = ''): string {
   return `bits 32
 org 0x100000
 %include "xen.inc"
-%macro GATE 2
-    mov eax, %2
-    mov [idt + (%1) * 8], ax
-    mov word [idt + (%1) * 8 + 2], 0x08
-    mov word [idt + (%1) * 8 + 4], 0x8e00
-    shr eax, 16
-    mov [idt + (%1) * 8 + 6], ax
-%endmacro
+%include "hvm.inc"
+%define GATE HVM_GATE
 _start:
     mov esp, stack_top
 ${body}
     cli
     hlt
 ${tail}
-align 8
-gdt: dq 0, 0x00cf9a000000ffff, 0x00cf92000000ffff
-gdtr: dw 23
-    dd gdt
-idtr: dw 256 * 8 - 1
-    dd idt
+HVM_DESCRIPTOR_TABLES
 align 16
 results: times 64 dd 0xdeadbeef
 align 4096
 hypercall_page: times 4096 db 0
-idt: times 256 dq 0
 stack: times 4096 db 0
 stack_top:
 `;

@@ -3,6 +3,8 @@
 import * as assert from 'assert';
 import { bootHvm, DESCRIPTORS } from './hvm-guests';
 import { PIT_HZ } from '../../src/xen/dm/pit';
+import { hvmState } from '../../src/xen/hvm/state';
+import { HVM_PARAM } from '../../src/xen/abi';
 
 describe('HVM guests', function () {
   this.timeout(30_000);
@@ -175,6 +177,17 @@ ticks: dd 0`,
     // the clock starts at 2000-01-01 (BCD): year 00, month 01; register D says valid
     assert.deepStrictEqual([b.result(1, 0), b.result(1, 1), b.result(1, 2)], [0x00, 0x01, 0x80]);
     assert.strictEqual(b.exits(1).EXIT_REASON_IO_INSTRUCTION, 6);
+    // the last ioreq, left in vCPU 0's slot of the ioreq page (hvm/ioreq.h's ioreq_t): the read
+    // of port 0x71, size 1, dir 1 (read), type PIO (0), answered and freed (state NONE)
+    const d = b.sys.domain(1);
+    const gfn = Number(hvmState(d).params.get(HVM_PARAM.IOREQ_PFN));
+    const slot = Uint8Array.from(b.sys.readMemory(1, 'gpa', gfn * 4096, 32).map((x) => x ?? 0));
+    const dv = new DataView(slot.buffer);
+    assert.deepStrictEqual(
+      { addr: Number(dv.getBigUint64(0, true)), data: Number(dv.getBigUint64(8, true)), count: dv.getUint32(16, true), size: dv.getUint32(20, true), state: slot[30] & 0xf, dir: (slot[30] >> 5) & 1, type: slot[31] },
+      { addr: 0x71, data: 0x80, count: 1, size: 1, state: 0, dir: 1, type: 0 },
+    );
+    assert.strictEqual(hvmState(d).ioreqs, 6);
   });
 
   it('delivers an event channel upcall through HVM_PARAM_CALLBACK_IRQ (vector type)', () => {

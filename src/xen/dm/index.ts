@@ -10,6 +10,7 @@ import { Uart16550 } from './uart';
 import { PicPair } from './pic';
 import { Pit8254 } from './pit';
 import { CmosRtc } from './rtc';
+import { serveIoreq, IOREQ_DIR, IOREQ_TYPE } from './ioreq';
 
 export { IoBus } from './iobus';
 
@@ -53,6 +54,17 @@ export class DeviceModel {
 
   ioWrite(port: number, size: AccessSize, value: number): void {
     this.bus.write(port, size, value);
+  }
+
+  /** Answer the request waiting in `slot` of the ioreq page (port I/O onto the bus). */
+  serve(page: Uint8Array, slot: number): boolean {
+    return serveIoreq(page, slot, (r) => {
+      if (r.type !== IOREQ_TYPE.PIO) return ~0;
+      const size = r.size as AccessSize;
+      if (r.dir === IOREQ_DIR.READ) return this.ioRead(r.addr, size);
+      this.ioWrite(r.addr, size, r.data);
+      return 0;
+    });
   }
 
   /** Bring the timers up to `now`, raising their IRQs. */

@@ -11,12 +11,13 @@ import type { AccessSize, CpuidResult, MsrValue, Platform, VmcallResult } from '
 import { bareCpuid } from '../../cpu/bare';
 import type { Hypervisor } from '../hypervisor';
 import type { Vcpu } from '../domain';
-import { EXIT_REASON, ExitReasonName, exitReasonName, ioQualification, EPT_QUAL, buildHypercallPage, XEN_ERRNO } from '../abi';
+import { EXIT_REASON, ExitReasonName, exitReasonName, ioQualification, EPT_QUAL, buildHypercallPage, XEN_ERRNO, HVM_PARAM, IOREQ_DIR, IOREQ_TYPE } from '../abi';
 import { xenCpuid } from '../pv';
 import { HvmBus } from './p2m';
 import { hvmState } from './state';
 import { PAGE_SIZE } from '../machine';
 import { MmioDevice, vlapic, vioapic, vhpet } from './vmmio';
+import { postIoreq, completeIoreq } from '../dm/ioreq';
 
 /** Xen's debug console port for HVM guests (hvm_print_line). */
 export const XEN_DEBUG_PORT = 0xe9;
@@ -102,15 +103,23 @@ export class HvmPlatform implements Platform {
     }
   }
 
-  /** An ioreq (hvm/ioreq.h, type PIO) to the device model; the vCPU waits for its answer. */
+  /**
+   * An ioreq (hvm/ioreq.h, type PIO) to the device model through the vCPU's slot of the ioreq
+   * page (HVM_PARAM_IOREQ_PFN); the vCPU waits until the device model has answered.
+   */
   private ioreq(port: number, size: AccessSize, read: boolean, value: number): number {
     const st = hvmState(this.domain);
     st.ioreqs++;
     const dm = st.dm;
-    if (!dm) return read ? (size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff) : 0;
-    if (read) return dm.ioRead(port, size);
-    dm.ioWrite(port, size, value);
-    return 0;
+    const none = read ? (size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff) : 0;
+    const mfn = this.bus.mfnOf(Number(st.params.get(HVM_PARAM.IOREQ_PFN) ?? -1n));
+    if (!dm || mfn === undefined) return none;
+    const page = this.hv.machine.writable(mfn);
+    const slot = this.vcpu.id;
+    postIoreq(page, slot, { addr: port, data: read ? 0 : value, size, dir: read ? IOREQ_DIR.READ : IOREQ_DIR.WRITE, type: IOREQ_TYPE.PIO }, 0);
+    dm.serve(page, slot);
+    const data = completeIoreq(page, slot);
+    return read ? (data ?? none) & (size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff) : 0;
   }
 
   /**
