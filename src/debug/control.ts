@@ -254,6 +254,8 @@ export class RunControl {
         return { reason: 'pause', ...this.runningThread(), description: 'idle: every domain is blocked and no timer is pending' };
       case 'time-limit':
         return { reason: 'pause', ...this.runningThread(), description: 'time limit reached' };
+      case 'watchpoint': // the debugger arms none yet (no DAP data breakpoints)
+        return { reason: 'pause', domid: stop.domid ?? 0, vcpu: stop.vcpu ?? 0, description: 'watchpoint' };
       case 'trace': {
         const domainRecord = this.pendingDomain;
         if (domainRecord) this.hooks.domainAppeared(domainRecord);

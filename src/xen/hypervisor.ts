@@ -26,7 +26,8 @@ import { HypercallContext } from './hypercalls/types';
 import { EventChannels } from './events';
 import { emulatePrivileged } from './emulate';
 import { createHvmCpu, hvmGuestMemory, hvmBeforeEntry, hvmAfterRun, HVM_HYPERCALL_TABLE } from './hvm';
-import type { DomainInfo, StopInfo, RunOptions, VcpuInfo } from './inspect';
+import type { DomainInfo, StopInfo, RunOptions, VcpuInfo, Watchpoint } from './inspect';
+import { ArmedWatch, armWatchpoints, disarmWatchpoints, watchHit } from './watch';
 
 export const QUANTUM = 10_000;
 /** virtual instructions a Xen action (one step of a hypercall, bounce or upcall) is charged */
@@ -71,6 +72,10 @@ export class Hypervisor {
   readonly stoppedAtExit = new Map<Vcpu, VmExitRecord>();
   /** RunOptions.breakpoints of the run in progress, keyed by domid */
   private runBreakpoints: ReadonlyArray<{ domid: number; eip: number }> = [];
+  /** RunOptions.watchpoints of the run in progress, and the vCPUs they are armed on */
+  private runWatchpoints: ReadonlyArray<Watchpoint> = [];
+  private readonly watchArmed = new Map<Vcpu, ArmedWatch>();
+  private watchStop: Watchpoint | null = null;
   /** who the records of the current step are attributed to */
   private ctxPcpu = 0;
   readonly domainListeners: DomainListener[] = [];
@@ -421,8 +426,10 @@ export class Hypervisor {
     this.stopOn = options.stopOn;
     this.stopHit = null;
     this.runBreakpoints = options.breakpoints ?? [];
-    for (const [v, cpu] of this.cpus) this.armBreakpoints(v, cpu);
+    this.runWatchpoints = options.watchpoints ?? [];
+    this.watchStop = null;
     try {
+      for (const [v, cpu] of this.cpus) this.armBreakpoints(v, cpu);
       for (;;) {
         if (this.allDone()) return { reason: 'finished' };
         if (options.untilTimeNs !== undefined && this.roundStart >= options.untilTimeNs) return { reason: 'time-limit' };
@@ -446,13 +453,25 @@ export class Hypervisor {
     } finally {
       this.stopOn = undefined;
       this.runBreakpoints = [];
+      this.runWatchpoints = [];
+      for (const [v, armed] of this.watchArmed) disarmWatchpoints(this.cpuOf(v), armed);
+      this.watchArmed.clear();
     }
+  }
+
+  private watchBytes(v: Vcpu): (gva: number, len: number) => string {
+    return (gva, len) => {
+      const b = this.memOf(v).tryRead(gva, len);
+      return b ? Array.from(b).join(',') : '';
+    };
   }
 
   /** The current run's breakpoints for `v`'s domain (also for vCPUs created during the run). */
   private armBreakpoints(v: Vcpu, cpu: Cpu): void {
     cpu.breakpoints.clear();
     for (const b of this.runBreakpoints) if (b.domid === v.domain.id) cpu.breakpoints.add(b.eip >>> 0);
+    const ws = this.runWatchpoints.filter((w) => w.domid === v.domain.id);
+    if (ws.length && v.domain.kind === 'pv' && !this.watchArmed.has(v)) this.watchArmed.set(v, armWatchpoints(cpu, ws, this.watchBytes(v)));
   }
 
   step(domid: number, vcpu: number): StopInfo {
@@ -531,6 +550,9 @@ export class Hypervisor {
       case 'intercept': {
         const ev = res.event ?? this.platforms.get(v)!.taken;
         if (ev) this.intercepted(v, ev);
+        const w = this.watchStop;
+        this.watchStop = null;
+        if (w) return { reason: 'watchpoint', domid: v.domain.id, vcpu: v.id, watchpoint: w };
         return this.checkStop(v);
       }
       case 'breakpoint':
@@ -587,6 +609,12 @@ export class Hypervisor {
   private intercepted(v: Vcpu, ev: CpuEvent): void {
     const cpu = this.cpuOf(v);
     const ring = cpu.cpl;
+    const armed = ev.vector === 1 ? this.watchArmed.get(v) : undefined;
+    if (armed) {
+      const w = watchHit(cpu, armed, this.watchBytes(v));
+      if (w.hit) this.watchStop = w.hit;
+      if (w.swallow) return;
+    }
     if (ev.kind === 'soft' && ev.vector === 0x82 && ring === 1) {
       const nr = cpu.r[0] >>> 0;
       const args = [cpu.r[3] >>> 0, cpu.r[1] >>> 0, cpu.r[2] >>> 0, cpu.r[6] >>> 0, cpu.r[7] >>> 0];

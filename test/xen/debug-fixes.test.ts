@@ -75,4 +75,58 @@ _start:
     sys.step(1, 0);
     assert.strictEqual(sys.vcpus(1)[0].activity, undefined, 'back in the guest after the entry');
   });
+
+  describe('watchpoints', () => {
+    const body = `
+    mov eax, [cell]
+reader:
+    nop
+    mov dword [cell], 7
+writer:
+    nop
+    mov dword [cell + 8], 9
+far:
+    nop
+    jmp done
+align 8
+cell: dd 5, 0, 0
+done:`;
+    const stopAt = (access: 'read' | 'write' | 'readWrite', length = 4) => {
+      const b = boot([{ name: 'watch', body }]);
+      const img = b.sys.image(1)!;
+      const w = { domid: 1, gva: img.symbolAddress('cell')!, length, access };
+      const s = b.sys.run({ maxInstructions: 1e6, watchpoints: [w] });
+      return { b, img, s, w };
+    };
+
+    it('a write watchpoint stops after the writing instruction, not at the read', () => {
+      const { b, img, s, w } = stopAt('write');
+      assert.strictEqual(s.reason, 'watchpoint');
+      assert.deepStrictEqual(s.watchpoint, w);
+      assert.strictEqual(b.sys.cpuState(1, 0).eip >>> 0, img.symbolAddress('writer'));
+      assert.deepStrictEqual(b.sys.readMemory(1, 'gva', w.gva, 4), [7, 0, 0, 0]);
+      assert.strictEqual(b.sys.run({ maxInstructions: 1e6, watchpoints: [w] }).reason, 'finished', 'cell+8 is outside the range');
+      assert.ok(!b.records.some((r) => r.kind === 'trap-bounce' && r.vector === 1), 'the guest never sees the #DB');
+    });
+
+    it('a read watchpoint stops at the read and not at the write; readWrite at both', () => {
+      const r = stopAt('read');
+      assert.strictEqual(r.s.reason, 'watchpoint');
+      assert.strictEqual(r.b.sys.cpuState(1, 0).eip >>> 0, r.img.symbolAddress('reader'));
+      assert.strictEqual(r.b.sys.run({ maxInstructions: 1e6, watchpoints: [r.w] }).reason, 'finished');
+      const rw = stopAt('readWrite');
+      assert.strictEqual(rw.b.sys.cpuState(1, 0).eip >>> 0, rw.img.symbolAddress('reader'));
+      assert.strictEqual(rw.b.sys.run({ maxInstructions: 1e6, watchpoints: [rw.w] }).reason, 'watchpoint');
+      assert.strictEqual(rw.b.sys.cpuState(1, 0).eip >>> 0, rw.img.symbolAddress('writer'));
+    });
+
+    it('a 12-byte range takes aligned pieces and catches the write at its end; too many pieces is an error', () => {
+      const { b, img, s } = stopAt('write', 12);
+      assert.strictEqual(s.reason, 'watchpoint');
+      assert.strictEqual(b.sys.cpuState(1, 0).eip >>> 0, img.symbolAddress('writer'));
+      assert.strictEqual(b.sys.run({ maxInstructions: 1e6, watchpoints: [s.watchpoint!] }).reason, 'watchpoint');
+      assert.strictEqual(b.sys.cpuState(1, 0).eip >>> 0, img.symbolAddress('far'));
+      assert.throws(() => b.sys.run({ maxInstructions: 10, watchpoints: [{ domid: 1, gva: 0x100001, length: 16, access: 'write' }] }), /at most 4/);
+    });
+  });
 });
