@@ -65,6 +65,32 @@ const HOT_BLOCK = 32;
 const TLB_SIZE = 1024;
 const TLB_MASK = TLB_SIZE - 1;
 
+/**
+ * Aligned dword accesses go through an Int32Array over the frame's buffer (one load instead of
+ * four byte loads and shifts). Typed arrays use the host's byte order, so this is only done on
+ * little-endian hosts; frames at an unaligned byte offset keep the byte path too.
+ */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const views32 = new WeakMap<ArrayBufferLike, Int32Array>();
+// A bus whose RAM is one buffer (the bare harness) hits this every time, sparing the WeakMap.
+let lastBuffer: ArrayBufferLike | null = null;
+let lastView32: Int32Array | null = null;
+
+/** The dword view of the buffer holding frame `f` (index it with f.byteOffset >> 2), or null. */
+function view32(f: Uint8Array): Int32Array | null {
+  if (!HOST_LITTLE_ENDIAN || (f.byteOffset & 3) !== 0) return null;
+  const b = f.buffer;
+  if (b === lastBuffer) return lastView32;
+  let v = views32.get(b);
+  if (v === undefined) {
+    v = new Int32Array(b, 0, b.byteLength >> 2);
+    views32.set(b, v);
+  }
+  lastBuffer = b;
+  lastView32 = v;
+  return v;
+}
+
 /** Decoded instructions of one physical frame. */
 interface CodePage {
   pfn: number;
@@ -156,13 +182,24 @@ export class Cpu {
   readonly rTag = new Int32Array(TLB_SIZE).fill(-1);
   readonly rFrame: (Uint8Array | null)[] = new Array<Uint8Array | null>(TLB_SIZE).fill(null);
   readonly rPfn = new Int32Array(TLB_SIZE);
+  /** Dword view of the entry's frame (view32) and the frame's first dword index in it. */
+  readonly rW32: (Int32Array | null)[] = new Array<Int32Array | null>(TLB_SIZE).fill(null);
+  readonly rBase32 = new Int32Array(TLB_SIZE);
   readonly wTag = new Int32Array(TLB_SIZE).fill(-1);
   readonly wFrame: (Uint8Array | null)[] = new Array<Uint8Array | null>(TLB_SIZE).fill(null);
   readonly wPfn = new Int32Array(TLB_SIZE);
+  readonly wW32: (Int32Array | null)[] = new Array<Int32Array | null>(TLB_SIZE).fill(null);
+  readonly wBase32 = new Int32Array(TLB_SIZE);
   /** Per-entry global (CR4.PGE) and execute-disable bits; flushes and fetches consult them. */
   readonly rGlobal = new Uint8Array(TLB_SIZE);
   readonly wGlobal = new Uint8Array(TLB_SIZE);
   readonly rNx = new Uint8Array(TLB_SIZE);
+  /**
+   * Write-TLB slots filled since the last full clear (may repeat; every slot with a live wTag is
+   * listed), so run() drops its write views in O(filled) rather than O(TLB_SIZE).
+   */
+  private readonly wFilled = new Int32Array(TLB_SIZE);
+  private wFilledN = 0;
 
   // ---- decoded-instruction cache ----
   private readonly codePages = new Map<number, CodePage>();
@@ -306,9 +343,9 @@ export class Cpu {
     if (reloadPdptes && this.cr0 & CR0_PG && this.cr4 & CR4_PAE) pagingM.reloadPdptes(this);
     this.exitGen++;
     this.rTag.fill(-1);
-    this.wTag.fill(-1);
     this.rFrame.fill(null);
-    this.wFrame.fill(null);
+    this.rW32.fill(null);
+    this.flushWriteTlb();
     this.curPage = -1;
   }
 
@@ -349,9 +386,25 @@ export class Cpu {
     this.curPage = -1;
   }
 
+  /**
+   * Drop every write translation. run() calls this at its start: the bus protocol
+   * (platform.ts) forbids keeping a write view across runs without asking frame(pfn, true)
+   * again, which is what bumps the frame's generation for other CPUs' code caches.
+   */
   private flushWriteTlb(): void {
-    this.wTag.fill(-1);
-    this.wFrame.fill(null);
+    const n = this.wFilledN;
+    if (n === 0) return;
+    const wTag = this.wTag;
+    const wFrame = this.wFrame;
+    const wW32 = this.wW32;
+    const filled = this.wFilled;
+    for (let k = 0; k < n; k++) {
+      const i = filled[k];
+      wTag[i] = -1;
+      wFrame[i] = null;
+      wW32[i] = null;
+    }
+    this.wFilledN = 0;
   }
 
   /** Translate for reading and fill the read TLB; returns the physical address. */
@@ -366,6 +419,8 @@ export class Cpu {
       this.rTag[i] = tag;
       this.rFrame[i] = f;
       this.rPfn[i] = pfn;
+      this.rW32[i] = view32(f);
+      this.rBase32[i] = f.byteOffset >> 2;
       this.rGlobal[i] = this.walkGlobal ? 1 : 0;
       this.rNx[i] = this.walkNx ? 1 : 0;
     }
@@ -384,12 +439,26 @@ export class Cpu {
     if (f) {
       const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
       const i = tag & TLB_MASK;
+      if (this.wTag[i] === -1) this.noteWriteFill(i);
       this.wTag[i] = tag;
       this.wFrame[i] = f;
       this.wPfn[i] = pfn;
+      this.wW32[i] = view32(f);
+      this.wBase32[i] = f.byteOffset >> 2;
       this.wGlobal[i] = this.walkGlobal ? 1 : 0;
     }
     return phys;
+  }
+
+  /** Remember slot i for flushWriteTlb; past TLB_SIZE entries (repeats) clear everything instead. */
+  private noteWriteFill(i: number): void {
+    if (this.wFilledN === TLB_SIZE) {
+      this.wTag.fill(-1);
+      this.wFrame.fill(null);
+      this.wW32.fill(null);
+      this.wFilledN = 0;
+    }
+    this.wFilled[this.wFilledN++] = i;
   }
 
   /** Physical byte read (no TLB). */
@@ -404,6 +473,25 @@ export class Cpu {
     const f = this.bus.frame(pfn, true);
     if (f) f[phys & 0xfff] = v;
     else this.bus.mmioWrite(phys >>> 0, 1, v & 0xff);
+    if (this.codePages.has(pfn)) this.invalidateCode(pfn);
+  }
+
+  /**
+   * Physical dword write that keeps decoded code coherent, with one frame request (paging's
+   * accessed/dirty updates). Falls back to bytes for MMIO or a frame-crossing address.
+   */
+  physWrite32(phys: number, v: number): void {
+    const pfn = phys >>> FRAME_SHIFT;
+    const o = phys & 0xfff;
+    const f = o <= 0xffc ? this.bus.frame(pfn, true) : null;
+    if (f === null) {
+      for (let k = 0; k < 4; k++) this.physWrite8((phys + k) | 0, v >> (8 * k));
+      return;
+    }
+    f[o] = v;
+    f[o + 1] = v >> 8;
+    f[o + 2] = v >> 16;
+    f[o + 3] = v >> 24;
     if (this.codePages.has(pfn)) this.invalidateCode(pfn);
   }
 
@@ -429,10 +517,16 @@ export class Cpu {
   read32(lin: number): number {
     const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
     const i = tag & TLB_MASK;
-    const o = lin & 0xfff;
-    if (this.rTag[i] === tag && o < 0xffd) {
-      const f = this.rFrame[i] as Uint8Array;
-      return f[o] | (f[o + 1] << 8) | (f[o + 2] << 16) | (f[o + 3] << 24);
+    if (this.rTag[i] === tag) {
+      const o = lin & 0xfff;
+      if ((o & 3) === 0) {
+        const w = this.rW32[i];
+        if (w !== null) return w[this.rBase32[i] + (o >> 2)];
+      }
+      if (o < 0xffd) {
+        const f = this.rFrame[i] as Uint8Array;
+        return f[o] | (f[o + 1] << 8) | (f[o + 2] << 16) | (f[o + 3] << 24);
+      }
     }
     return this.readSlow(lin, 4);
   }
@@ -480,14 +574,23 @@ export class Cpu {
   write32(lin: number, v: number): void {
     const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
     const i = tag & TLB_MASK;
-    const o = lin & 0xfff;
-    if (this.wTag[i] === tag && o < 0xffd) {
-      const f = this.wFrame[i] as Uint8Array;
-      f[o] = v;
-      f[o + 1] = v >> 8;
-      f[o + 2] = v >> 16;
-      f[o + 3] = v >> 24;
-      return;
+    if (this.wTag[i] === tag) {
+      const o = lin & 0xfff;
+      if ((o & 3) === 0) {
+        const w = this.wW32[i];
+        if (w !== null) {
+          w[this.wBase32[i] + (o >> 2)] = v;
+          return;
+        }
+      }
+      if (o < 0xffd) {
+        const f = this.wFrame[i] as Uint8Array;
+        f[o] = v;
+        f[o + 1] = v >> 8;
+        f[o + 2] = v >> 16;
+        f[o + 3] = v >> 24;
+        return;
+      }
     }
     this.writeSlow(lin, 4, v);
   }
@@ -536,10 +639,16 @@ export class Cpu {
   rmw32(lin: number): number {
     const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
     const i = tag & TLB_MASK;
-    const o = lin & 0xfff;
-    if (this.wTag[i] === tag && o < 0xffd) {
-      const f = this.wFrame[i] as Uint8Array;
-      return f[o] | (f[o + 1] << 8) | (f[o + 2] << 16) | (f[o + 3] << 24);
+    if (this.wTag[i] === tag) {
+      const o = lin & 0xfff;
+      if ((o & 3) === 0) {
+        const w = this.wW32[i];
+        if (w !== null) return w[this.wBase32[i] + (o >> 2)];
+      }
+      if (o < 0xffd) {
+        const f = this.wFrame[i] as Uint8Array;
+        return f[o] | (f[o + 1] << 8) | (f[o + 2] << 16) | (f[o + 3] << 24);
+      }
     }
     this.probeWrite(lin, 4);
     return this.read32(lin);
@@ -616,7 +725,10 @@ export class Cpu {
       page = { pfn, gen: this.bus.generation(pfn), checked: this.epoch, insns: new Array(4096) };
       this.codePages.set(pfn, page);
       // Our own fast write mappings of this frame would bypass invalidation: drop them.
-      for (let k = 0; k < TLB_SIZE; k++) if (this.wTag[k] !== -1 && this.wPfn[k] === pfn) this.wTag[k] = -1;
+      for (let k = 0; k < this.wFilledN; k++) {
+        const i = this.wFilled[k];
+        if (this.wTag[i] !== -1 && this.wPfn[i] === pfn) this.wTag[i] = -1;
+      }
     }
     this.curPage = tag;
     this.curCode = page;

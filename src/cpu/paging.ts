@@ -170,5 +170,5 @@ function readPhys32(cpu: Cpu, a: number): number {
 }
 
 function writePhys32(cpu: Cpu, a: number, v: number): void {
-  for (let k = 0; k < 4; k++) cpu.physWrite8(a + k, v >> (8 * k));
+  cpu.physWrite32(a, v);
 }

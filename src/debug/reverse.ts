@@ -78,13 +78,26 @@ export class ReverseDebugger {
     return true;
   }
 
-  /** Steps back until the thread is on another source line (or `lineAt` knows no line). */
+  /**
+   * The reverse of a line step: back to where the thread entered the previous source line it
+   * executed (its first instruction there), as `next` from that point would have come here.
+   */
   stepBackLine(t: ThreadRef, lineAt: (eip: number) => string | undefined): boolean {
-    const start = lineAt(this.tt.cpuState(t.domid, t.vcpu).eip >>> 0);
-    for (let i = 0; i < MAX_LINE_STEPS; i++) {
+    const lineNow = () => lineAt(this.tt.cpuState(t.domid, t.vcpu).eip >>> 0);
+    const start = lineNow();
+    let line: string | undefined = start;
+    for (let i = 0; i < MAX_LINE_STEPS && line === start; i++) {
       if (!this.stepBackInstruction(t)) return false;
-      const line = lineAt(this.tt.cpuState(t.domid, t.vcpu).eip >>> 0);
-      if (line !== start) return true;
+      line = lineNow();
+    }
+    // now on the previous line's last instruction: go on back to its first
+    for (let i = 0; i < MAX_LINE_STEPS; i++) {
+      const at = this.tt.position();
+      if (!this.stepBackInstruction(t)) return true;
+      if (lineNow() !== line) {
+        this.tt.travelTo(at);
+        return true;
+      }
     }
     return true;
   }

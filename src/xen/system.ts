@@ -10,6 +10,7 @@ import type { Domain, Vcpu } from './domain';
 import { KernelError, loadKernel } from './kernel';
 import { buildPvDomain } from './builder';
 import { buildHvm } from './hvm';
+import { hvmTranslate } from './hvm/guestmem';
 import { walkPae } from './guestmem';
 import { PAGE_SIZE } from './machine';
 import type { AddressSpace, DomainInfo, ImageInfo, Inspectable, MachineSnapshot, RunOptions, StopInfo, VcpuInfo, XenStateNode } from './inspect';
@@ -94,7 +95,10 @@ export class XenSystem implements Inspectable {
     const v = d.vcpus[vcpu] ?? d.vcpus[0];
     if (!v) return undefined;
     const cpu = this.hv.cpuOf(v);
-    void write;
+    if (d.kind === 'hvm') {
+      const gpa = hvmTranslate(this.hv.machine, d, cpu, a >>> 0, write);
+      return gpa === undefined ? undefined : this.ma(domid, 'gpa', gpa, vcpu, write);
+    }
     return walkPae(this.hv.machine, cpu.cr3 >>> 0, a >>> 0);
   }
 
@@ -118,6 +122,11 @@ export class XenSystem implements Inspectable {
 
   translate(domid: number, vcpu: number, gva: number): { gpa: number; ma: number } | undefined {
     const v = this.vcpu(domid, vcpu);
+    if (v.domain.kind === 'hvm') {
+      const gpa = hvmTranslate(this.hv.machine, v.domain, this.hv.cpuOf(v), gva >>> 0);
+      const ma = gpa === undefined ? undefined : this.ma(domid, 'gpa', gpa, vcpu, false);
+      return gpa === undefined || ma === undefined ? undefined : { gpa, ma };
+    }
     const ma = walkPae(this.hv.machine, this.hv.cpuOf(v).cr3 >>> 0, gva >>> 0);
     if (ma === undefined) return undefined;
     const pfn = this.hv.mm.m2p(Math.floor(ma / PAGE_SIZE));

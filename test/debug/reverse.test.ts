@@ -66,6 +66,22 @@ describe('debug/reverse (adapter process)', function () {
     assert.deepStrictEqual(await regs(dc, t), next);
   });
 
+  it('stepBack by line returns to where the previous line began', async () => {
+    const entry = await launchTo(dc, { domains: [timer], stopOnEntry: true });
+    const t = entry.body.threadId!;
+    const seen: { line: number; regs: Record<string, string> }[] = [];
+    const where = async () => (await dc.stackTraceRequest({ threadId: t })).body.stackFrames[0].line;
+    for (let i = 0; i < 4; i++) {
+      seen.push({ line: await where(), regs: await regs(dc, t) });
+      await stopAfter(dc, () => dc.stepInRequest({ threadId: t }));
+    }
+    for (let i = seen.length - 1; i >= 1; i--) {
+      await stopAfter(dc, () => dc.customRequest('stepBack', { threadId: t }));
+      assert.strictEqual(await where(), seen[i].line, `line after stepping back to step ${i}`);
+      assert.deepStrictEqual(await regs(dc, t), seen[i].regs);
+    }
+  });
+
   it('xensim/travelTo goes to an instruction count and refuses the future and bad arguments', async () => {
     const entry = await launchTo(dc, { domains: [timer], stopOnEntry: true }, (c) => c.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'hypercall:sched_op' }] }));
     const t = entry.body.threadId!;

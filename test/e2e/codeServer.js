@@ -114,15 +114,19 @@ class CodeServer {
     return out.join('\n');
   }
 
-  stop() {
-    // code-server and its extension hosts share a process group
-    if (this.proc && this.proc.exitCode === null) {
-      try {
-        process.kill(-this.proc.pid, 'SIGTERM');
-      } catch {
-        /* already gone */
-      }
+  /** Ends code-server and its extension hosts (one process group); resolves once it has exited. */
+  async stop() {
+    const p = this.proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise((resolve) => p.once('exit', resolve));
+    try {
+      process.kill(-p.pid, 'SIGTERM');
+    } catch {
+      return; // already gone
     }
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10000))]);
+    // its children may still be flushing logs into the temporary folder
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 

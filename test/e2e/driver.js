@@ -233,8 +233,8 @@ async function main() {
     });
   } finally {
     if (ctx) await ctx.close().catch(() => {});
-    cs.stop();
-    if (!failed && !process.env.E2E_KEEP) fs.rmSync(tmp, { recursive: true, force: true });
+    await cs.stop();
+    if (!failed && !process.env.E2E_KEEP) fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
     else log('kept', tmp);
   }
   log(`all steps passed; screenshots in ${shots}`);

@@ -52,9 +52,9 @@ async function main() {
     }
   } finally {
     if (ctx) await ctx.close().catch(() => {});
-    cs.stop();
+    await cs.stop();
   }
-  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
   console.log('extension-host tests passed');
 }
 

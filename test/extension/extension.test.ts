@@ -109,6 +109,7 @@ describe('extension/xensim-domains request over the stdio adapter', function () 
     assert.match(text.split('\n')[0], /^# .*trace\.jsonl: \d+ records$/);
     assert.match(text, /d1 hello v0 hypercall console_io/);
     assert.match(text, /domain hello .*/);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('names an unknown custom request in its error', async () => {
