@@ -76,6 +76,44 @@ const views32 = new WeakMap<ArrayBufferLike, Int32Array>();
 let lastBuffer: ArrayBufferLike | null = null;
 let lastView32: Int32Array | null = null;
 
+/**
+ * The slots of one TLB (read or write) filled since it was last cleared, so a clear costs
+ * O(filled) rather than O(TLB_SIZE). Slots may repeat (refilled after an invlpg); every slot
+ * with a live tag is listed. Past TLB_SIZE notes the whole TLB is cleared instead.
+ */
+class FilledSlots {
+  readonly slots = new Int32Array(TLB_SIZE);
+  n = 0;
+
+  constructor(
+    private readonly tags: Int32Array,
+    private readonly frames: (Uint8Array | null)[],
+    private readonly views: (Int32Array | null)[],
+  ) {}
+
+  /** Call before filling slot i when its tag is -1. */
+  note(i: number): void {
+    if (this.n === TLB_SIZE) {
+      this.tags.fill(-1);
+      this.frames.fill(null);
+      this.views.fill(null);
+      this.n = 0;
+    }
+    this.slots[this.n++] = i;
+  }
+
+  clear(): void {
+    const { tags, frames, views, slots } = this;
+    for (let k = 0; k < this.n; k++) {
+      const i = slots[k];
+      tags[i] = -1;
+      frames[i] = null;
+      views[i] = null;
+    }
+    this.n = 0;
+  }
+}
+
 /** The dword view of the buffer holding frame `f` (index it with f.byteOffset >> 2), or null. */
 function view32(f: Uint8Array): Int32Array | null {
   if (!HOST_LITTLE_ENDIAN || (f.byteOffset & 3) !== 0) return null;
@@ -194,12 +232,9 @@ export class Cpu {
   readonly rGlobal = new Uint8Array(TLB_SIZE);
   readonly wGlobal = new Uint8Array(TLB_SIZE);
   readonly rNx = new Uint8Array(TLB_SIZE);
-  /**
-   * Write-TLB slots filled since the last full clear (may repeat; every slot with a live wTag is
-   * listed), so run() drops its write views in O(filled) rather than O(TLB_SIZE).
-   */
-  private readonly wFilled = new Int32Array(TLB_SIZE);
-  private wFilledN = 0;
+  /** Slots filled since the last clear: run() and flushes cost O(filled), not O(TLB_SIZE). */
+  private readonly rFilled = new FilledSlots(this.rTag, this.rFrame, this.rW32);
+  private readonly wFilled = new FilledSlots(this.wTag, this.wFrame, this.wW32);
 
   // ---- decoded-instruction cache ----
   private readonly codePages = new Map<number, CodePage>();
@@ -342,10 +377,8 @@ export class Cpu {
   flushTlb(reloadPdptes = true): void {
     if (reloadPdptes && this.cr0 & CR0_PG && this.cr4 & CR4_PAE) pagingM.reloadPdptes(this);
     this.exitGen++;
-    this.rTag.fill(-1);
-    this.rFrame.fill(null);
-    this.rW32.fill(null);
-    this.flushWriteTlb();
+    this.rFilled.clear();
+    this.wFilled.clear();
     this.curPage = -1;
   }
 
@@ -386,27 +419,6 @@ export class Cpu {
     this.curPage = -1;
   }
 
-  /**
-   * Drop every write translation. run() calls this at its start: the bus protocol
-   * (platform.ts) forbids keeping a write view across runs without asking frame(pfn, true)
-   * again, which is what bumps the frame's generation for other CPUs' code caches.
-   */
-  private flushWriteTlb(): void {
-    const n = this.wFilledN;
-    if (n === 0) return;
-    const wTag = this.wTag;
-    const wFrame = this.wFrame;
-    const wW32 = this.wW32;
-    const filled = this.wFilled;
-    for (let k = 0; k < n; k++) {
-      const i = filled[k];
-      wTag[i] = -1;
-      wFrame[i] = null;
-      wW32[i] = null;
-    }
-    this.wFilledN = 0;
-  }
-
   /** Translate for reading and fill the read TLB; returns the physical address. */
   private fillRead(lin: number, size = 1): number {
     const phys = translate(this, lin, false, this.tlbUser !== 0, false);
@@ -416,6 +428,7 @@ export class Cpu {
     if (f) {
       const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
       const i = tag & TLB_MASK;
+      if (this.rTag[i] === -1) this.rFilled.note(i);
       this.rTag[i] = tag;
       this.rFrame[i] = f;
       this.rPfn[i] = pfn;
@@ -439,7 +452,7 @@ export class Cpu {
     if (f) {
       const tag = (lin >>> FRAME_SHIFT) | this.tlbUser;
       const i = tag & TLB_MASK;
-      if (this.wTag[i] === -1) this.noteWriteFill(i);
+      if (this.wTag[i] === -1) this.wFilled.note(i);
       this.wTag[i] = tag;
       this.wFrame[i] = f;
       this.wPfn[i] = pfn;
@@ -448,17 +461,6 @@ export class Cpu {
       this.wGlobal[i] = this.walkGlobal ? 1 : 0;
     }
     return phys;
-  }
-
-  /** Remember slot i for flushWriteTlb; past TLB_SIZE entries (repeats) clear everything instead. */
-  private noteWriteFill(i: number): void {
-    if (this.wFilledN === TLB_SIZE) {
-      this.wTag.fill(-1);
-      this.wFrame.fill(null);
-      this.wW32.fill(null);
-      this.wFilledN = 0;
-    }
-    this.wFilled[this.wFilledN++] = i;
   }
 
   /** Physical byte read (no TLB). */
@@ -725,8 +727,8 @@ export class Cpu {
       page = { pfn, gen: this.bus.generation(pfn), checked: this.epoch, insns: new Array(4096) };
       this.codePages.set(pfn, page);
       // Our own fast write mappings of this frame would bypass invalidation: drop them.
-      for (let k = 0; k < this.wFilledN; k++) {
-        const i = this.wFilled[k];
+      for (let k = 0; k < this.wFilled.n; k++) {
+        const i = this.wFilled.slots[k];
         if (this.wTag[i] !== -1 && this.wPfn[i] === pfn) this.wTag[i] = -1;
       }
     }
@@ -782,7 +784,9 @@ export class Cpu {
   run(maxInstructions: number): RunResult {
     this.epoch++;
     this.curPage = -1;
-    this.flushWriteTlb();
+    // The bus protocol (platform.ts) forbids keeping a write view across runs without asking
+    // frame(pfn, true) again, which is what bumps the frame's generation for other code caches.
+    this.wFilled.clear();
     this.stopRequested = false;
     this.intercepted = null;
     this.attention = true;
