@@ -185,34 +185,11 @@ export class RunControl {
   }
 
   /**
-   * One guest instruction of `t`. A software interrupt (int 0x82, int 0x80) goes through run
-   * instead of Inspectable.step, which retires the `int` without Xen taking it; the run stops
-   * as soon as Xen takes the vCPU (its record) or at the next instruction.
+   * One guest instruction of `t`: Inspectable.step stops a software interrupt (int 0x82,
+   * int 0x80) where Xen takes the vCPU, with its activity set.
    */
   private stepGuest(t: ThreadRef): void {
-    const s = this.state(t);
-    const eip = s.eip >>> 0;
-    const insn = this.instructionAt(t, eip);
-    if (!insn || !isSoftwareInterrupt(insn.bytes)) {
-      this.ins.step(t.domid, t.vcpu);
-      return;
-    }
-    const next = (eip + insn.length) >>> 0;
-    const breakpoints = [...this.addressList.filter((b) => b.domid !== t.domid || b.eip !== eip), { domid: t.domid, eip: next }];
-    let entered = false;
-    const stopOn = (r: TraceRecord): boolean => {
-      if (r.domid !== t.domid || r.vcpu !== t.vcpu) return false;
-      entered = r.kind === 'hypercall-entry' || r.kind === 'trap-bounce' || r.kind === 'ring-transition' || r.kind === 'fault';
-      return entered;
-    };
-    for (let i = 0; i < 1000; i++) {
-      const stop = this.ins.run({ maxInstructions: SLICE, breakpoints, stopOn });
-      if (entered || stop.reason === 'finished' || stop.reason === 'idle') return;
-      if (stop.reason === 'breakpoint' && stop.domid !== undefined && stop.vcpu !== undefined) {
-        if (stop.domid === t.domid && stop.vcpu === t.vcpu && this.state(t).eip >>> 0 === next) return;
-        this.ins.step(stop.domid, stop.vcpu);
-      }
-    }
+    this.ins.step(t.domid, t.vcpu);
   }
 
   /**
@@ -277,6 +254,8 @@ export class RunControl {
         return { reason: 'pause', ...this.runningThread(), description: 'idle: every domain is blocked and no timer is pending' };
       case 'time-limit':
         return { reason: 'pause', ...this.runningThread(), description: 'time limit reached' };
+      case 'watchpoint': // the debugger arms none yet (no DAP data breakpoints)
+        return { reason: 'pause', domid: stop.domid ?? 0, vcpu: stop.vcpu ?? 0, description: 'watchpoint' };
       case 'trace': {
         const domainRecord = this.pendingDomain;
         if (domainRecord) this.hooks.domainAppeared(domainRecord);

@@ -12,7 +12,7 @@ import { Cpu, CS, DS, ES, FS, GS, SS, CR0_PG, CR0_WP, CR4_PAE } from '../cpu/cpu
 import { setSegment } from '../cpu/segments';
 import type { CpuEvent } from '../cpu/platform';
 import { Trace } from '../trace/trace';
-import { CLASS_BIT, CLASS_OF, TraceRecord } from '../trace/records';
+import { CLASS_BIT, CLASS_OF, TraceRecord, VmExitRecord } from '../trace/records';
 import { DOMID, HYPERCALLS, decodeHypercall, formatResult, VIRQ } from './abi';
 import { Machine, MachineOptions, PAGE_SIZE } from './machine';
 import { MemoryManager, XenError, GDT_L2_SLOT, PTE_P, PTE_RW, PTE_US, PTE_A, OWNER_XEN } from './mm';
@@ -26,7 +26,8 @@ import { HypercallContext } from './hypercalls/types';
 import { EventChannels } from './events';
 import { emulatePrivileged } from './emulate';
 import { createHvmCpu, hvmGuestMemory, hvmBeforeEntry, hvmAfterRun, HVM_HYPERCALL_TABLE } from './hvm';
-import type { DomainInfo, StopInfo, RunOptions, VcpuInfo } from './inspect';
+import type { DomainInfo, StopInfo, RunOptions, VcpuInfo, Watchpoint } from './inspect';
+import { ArmedWatch, armWatchpoints, disarmWatchpoints, watchHit } from './watch';
 
 export const QUANTUM = 10_000;
 /** virtual instructions a Xen action (one step of a hypercall, bounce or upcall) is charged */
@@ -64,6 +65,17 @@ export class Hypervisor {
   nextDomid = 1;
   private stopOn?: (r: TraceRecord) => boolean;
   private stopHit: TraceRecord | null = null;
+  /**
+   * HVM vCPUs stopped at a VM exit, until their next VM entry: the exit was handled inside the
+   * CPU's run (a platform callback), so it is no PendingAction, yet the vCPU is in Xen.
+   */
+  readonly stoppedAtExit = new Map<Vcpu, VmExitRecord>();
+  /** RunOptions.breakpoints of the run in progress, keyed by domid */
+  private runBreakpoints: ReadonlyArray<{ domid: number; eip: number }> = [];
+  /** RunOptions.watchpoints of the run in progress, and the vCPUs they are armed on */
+  private runWatchpoints: ReadonlyArray<Watchpoint> = [];
+  private readonly watchArmed = new Map<Vcpu, ArmedWatch>();
+  private watchStop: Watchpoint | null = null;
   /** who the records of the current step are attributed to */
   private ctxPcpu = 0;
   readonly domainListeners: DomainListener[] = [];
@@ -169,7 +181,9 @@ export class Hypervisor {
     const v = new Vcpu(d, id);
     if (d.kind === 'hvm') {
       d.vcpus.push(v);
-      this.cpus.set(v, createHvmCpu(this, v));
+      const hcpu = createHvmCpu(this, v);
+      this.cpus.set(v, hcpu);
+      this.armBreakpoints(v, hcpu);
       return v;
     }
     const platform = new PvPlatform(this.machine, () => this.pcpuNow(v.pcpu));
@@ -177,6 +191,7 @@ export class Hypervisor {
     d.vcpus.push(v);
     this.cpus.set(v, cpu);
     this.platforms.set(v, platform);
+    this.armBreakpoints(v, cpu);
     this.refreshGdtMapping(v);
     return v;
   }
@@ -410,12 +425,11 @@ export class Hypervisor {
     const end = this.instructions + Math.max(0, options.maxInstructions);
     this.stopOn = options.stopOn;
     this.stopHit = null;
-    const bps = options.breakpoints ?? [];
-    for (const [v, cpu] of this.cpus) {
-      cpu.breakpoints.clear();
-      for (const b of bps) if (b.domid === v.domain.id) cpu.breakpoints.add(b.eip >>> 0);
-    }
+    this.runBreakpoints = options.breakpoints ?? [];
+    this.runWatchpoints = options.watchpoints ?? [];
+    this.watchStop = null;
     try {
+      for (const [v, cpu] of this.cpus) this.armBreakpoints(v, cpu);
       for (;;) {
         if (this.allDone()) return { reason: 'finished' };
         if (options.untilTimeNs !== undefined && this.roundStart >= options.untilTimeNs) return { reason: 'time-limit' };
@@ -438,7 +452,26 @@ export class Hypervisor {
       }
     } finally {
       this.stopOn = undefined;
+      this.runBreakpoints = [];
+      this.runWatchpoints = [];
+      for (const [v, armed] of this.watchArmed) disarmWatchpoints(this.cpuOf(v), armed);
+      this.watchArmed.clear();
     }
+  }
+
+  private watchBytes(v: Vcpu): (gva: number, len: number) => string {
+    return (gva, len) => {
+      const b = this.memOf(v).tryRead(gva, len);
+      return b ? Array.from(b).join(',') : '';
+    };
+  }
+
+  /** The current run's breakpoints for `v`'s domain (also for vCPUs created during the run). */
+  private armBreakpoints(v: Vcpu, cpu: Cpu): void {
+    cpu.breakpoints.clear();
+    for (const b of this.runBreakpoints) if (b.domid === v.domain.id) cpu.breakpoints.add(b.eip >>> 0);
+    const ws = this.runWatchpoints.filter((w) => w.domid === v.domain.id);
+    if (ws.length && v.domain.kind === 'pv' && !this.watchArmed.has(v)) this.watchArmed.set(v, armWatchpoints(cpu, ws, this.watchBytes(v)));
   }
 
   step(domid: number, vcpu: number): StopInfo {
@@ -487,9 +520,18 @@ export class Hypervisor {
     const saved = honourBreakpoints ? null : new Set(cpu.breakpoints);
     if (saved) cpu.breakpoints.clear();
     const hvm = v.domain.kind === 'hvm';
-    if (hvm) hvmBeforeEntry(this, v);
+    if (hvm) {
+      this.stoppedAtExit.delete(v);
+      hvmBeforeEntry(this, v);
+    }
+    const platform = this.platforms.get(v);
+    if (platform) platform.taken = null;
     const res = cpu.run(budget);
     if (saved) for (const b of saved) cpu.breakpoints.add(b);
+    // The CPU reports 'budget' when the budget's last instruction (an `int 0x82` under step(),
+    // or at a quantum's end) raised a trap-class event the platform took: the event is still
+    // Xen's to handle, or the hypercall would be lost.
+    if (res.stop === 'budget' && platform?.taken) res.stop = 'intercept';
     p.used += res.retired;
     this.instructions += res.retired;
     if (hvm) {
@@ -508,6 +550,9 @@ export class Hypervisor {
       case 'intercept': {
         const ev = res.event ?? this.platforms.get(v)!.taken;
         if (ev) this.intercepted(v, ev);
+        const w = this.watchStop;
+        this.watchStop = null;
+        if (w) return { reason: 'watchpoint', domid: v.domain.id, vcpu: v.id, watchpoint: w };
         return this.checkStop(v);
       }
       case 'breakpoint':
@@ -528,6 +573,10 @@ export class Hypervisor {
     if (!this.stopHit) return null;
     const r = this.stopHit;
     this.stopHit = null;
+    if (r.kind === 'vm-exit') {
+      const at = this.domains.get(r.domid)?.vcpus[r.vcpu];
+      if (at) this.stoppedAtExit.set(at, r);
+    }
     return { reason: 'trace', record: r, domid: r.domid === v.domain.id ? v.domain.id : r.domid, vcpu: r.domid === v.domain.id ? v.id : r.vcpu };
   }
 
@@ -560,6 +609,12 @@ export class Hypervisor {
   private intercepted(v: Vcpu, ev: CpuEvent): void {
     const cpu = this.cpuOf(v);
     const ring = cpu.cpl;
+    const armed = ev.vector === 1 ? this.watchArmed.get(v) : undefined;
+    if (armed) {
+      const w = watchHit(cpu, armed, this.watchBytes(v));
+      if (w.hit) this.watchStop = w.hit;
+      if (w.swallow) return;
+    }
     if (ev.kind === 'soft' && ev.vector === 0x82 && ring === 1) {
       const nr = cpu.r[0] >>> 0;
       const args = [cpu.r[3] >>> 0, cpu.r[1] >>> 0, cpu.r[2] >>> 0, cpu.r[6] >>> 0, cpu.r[7] >>> 0];
@@ -740,6 +795,9 @@ export class Hypervisor {
       }
       else if (a.kind === 'trap-bounce') info.activity = { kind: 'trap-bounce', description: `bounce ${VECTOR_NAMES[a.vector] ?? `vector ${a.vector}`}${a.errorCode !== undefined ? ` (error 0x${a.errorCode.toString(16)})` : ''}` };
       else info.activity = { kind: 'event-delivery', description: 'event upcall' };
+    } else {
+      const exit = this.stoppedAtExit.get(v);
+      if (exit) info.activity = { kind: 'vm-exit', description: `VM exit ${exit.reasonName.replace(/^EXIT_REASON_/, '')}${exit.qualification !== undefined ? ` (qualification 0x${exit.qualification.toString(16)})` : ''}${exit.handler ? ` → ${exit.handler}` : ''}` };
     }
     return info;
   }

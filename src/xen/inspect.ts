@@ -69,11 +69,28 @@ export interface StopInfo {
     | 'trace' // a trace record matched the caller's stop predicate (hypercall, VM exit, event, fault...)
     | 'idle' // every domain is blocked with no timer pending: nothing can happen
     | 'finished' // every domain has shut down
-    | 'time-limit'; // virtual time reached the caller's limit
+    | 'time-limit' // virtual time reached the caller's limit
+    | 'watchpoint'; // a data breakpoint's range was accessed (after the accessing instruction)
   domid?: number;
   vcpu?: number;
   /** the record that caused a 'trace' stop */
   record?: TraceRecord;
+  /** the watchpoint that caused a 'watchpoint' stop */
+  watchpoint?: Watchpoint;
+}
+
+/**
+ * A data breakpoint on a guest-virtual range of a domain's vCPUs, armed with the CPU's debug
+ * registers (DR0–DR3, so at most four aligned 1/2/4/8-byte pieces per domain; the guest's own
+ * debug registers are set aside while a run has watchpoints for it). PV domains only. 'read'
+ * is read-or-write on the hardware: a hit that changed the bytes is taken for a write and does
+ * not stop (a write of the same value counts as a read).
+ */
+export interface Watchpoint {
+  domid: number;
+  gva: number;
+  length: number;
+  access: 'read' | 'write' | 'readWrite';
 }
 
 export interface RunOptions {
@@ -86,6 +103,8 @@ export interface RunOptions {
    * with the vCPU inside the hypervisor (e.g. at a hypercall's entry, before Xen acts on it).
    */
   stopOn?: (record: TraceRecord) => boolean;
+  /** stop after an instruction that accessed one of these ranges */
+  watchpoints?: ReadonlyArray<Watchpoint>;
   /** stop when virtual time reaches this many nanoseconds */
   untilTimeNs?: number;
 }

@@ -75,6 +75,7 @@ export function restoreSnapshot(hv: Hypervisor, ts: Toolstack, s: MachineSnapsho
   const snap = s as FullSnapshot;
   if (!snap.memory || !snap.domains) throw new TypeError('not a snapshot of this machine');
   hv.machine.restoreMemory(snap.memory);
+  hv.stoppedAtExit.clear();
   hv.mm.restoreState({ info: snap.info, freeList: snap.freeList, nextFree: snap.nextFree });
   Object.assign(hv, snap.scalars);
   // domains: keep the snapshot's, in its order; forget later ones
