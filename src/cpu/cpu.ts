@@ -861,6 +861,12 @@ export class Cpu {
         }
       }
     }
+    // An event taken (or a triple fault) by the budget's last instruction ends the run as that
+    // stop, not 'budget': the next run starts by forgetting `intercepted`, which would lose it.
+    if (stop === 'budget') {
+      if (this.tripleFault) stop = 'triple-fault';
+      else if (this.intercepted) stop = 'intercept';
+    }
     this.retiredTotal += retired;
     this.runRetired = 0;
     const result: RunResult = { retired, stop };

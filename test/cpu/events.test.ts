@@ -129,6 +129,16 @@ describe('cpu events and platform hooks', () => {
     assert.strictEqual(events[1].errorCode, 0);
   });
 
+  it('an event taken by the last instruction of the budget stops the run as an intercept', () => {
+    const events: CpuEvent[] = [];
+    const { cpu } = setup(image('nop\nint 0x82\nnop\nhlt'), 3, events);
+    const r = cpu.run(2);
+    assert.strictEqual(r.retired, 2);
+    assert.strictEqual(r.stop, 'intercept', 'not budget: the next run would forget the event');
+    assert.strictEqual(r.event?.vector, 0x82);
+    assert.strictEqual(cpu.eip, CODE + 3);
+  });
+
   it('ports, MSRs, CPUID and vmcall go to the platform', () => {
     const { cpu, p } = setup(
       image(`mov dx, 0x80
