@@ -43,7 +43,8 @@ describe('extension/discover: the configs F5 starts', () => {
 });
 
 describe('extension/examples: every example opens as a workspace with a working launch.json', () => {
-  for (const e of exampleDirs) {
+  // a folder without configs of its own (examples/xtf points at ../shared/xtf) has its own test
+  for (const e of exampleDirs.filter((d) => cfgsOf(path.join(examples, d)).length)) {
     it(`examples/${e}/.vscode matches the template and every configuration launches`, () => {
       const dir = path.join(examples, e);
       const cfgs = cfgsOf(dir);

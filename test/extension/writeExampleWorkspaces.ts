@@ -14,7 +14,7 @@ export function exampleConfigs(dir: string): string[] {
 if (require.main === module) {
   for (const ex of fs.readdirSync(examplesDir)) {
     const dir = path.join(examplesDir, ex);
-    if (!fs.statSync(dir).isDirectory()) continue;
+    if (!fs.statSync(dir).isDirectory() || !exampleConfigs(dir).length) continue; // examples/xtf: hand-written
     fs.mkdirSync(path.join(dir, '.vscode'), { recursive: true });
     fs.writeFileSync(path.join(dir, '.vscode', 'launch.json'), launchJson(exampleConfigs(dir)));
     fs.writeFileSync(path.join(dir, '.vscode', 'settings.json'), settingsJson());
