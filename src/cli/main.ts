@@ -9,7 +9,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   // node's ESM loader, which cannot load .ts
   disasm: { summary: 'disassemble a flat binary (objdump -M intel syntax)', load: async () => (require('./disasm') as typeof import('./disasm')).disasmCommand },
   exec: { summary: 'run a flat or ELF32 image on the bare harness (port 0xE9 → stdout)', load: async () => (require('./exec') as typeof import('./exec')).execCommand },
-  run: { summary: 'boot PV domains from xl configs on a simulated Xen', load: async () => (require('./run') as typeof import('./run')).runCommand },
+  run: { summary: 'boot PV and HVM domains from xl configs on a simulated Xen', load: async () => (require('./run') as typeof import('./run')).runCommand },
   dap: { summary: 'debug adapter (DAP) on stdin/stdout, or on TCP with --port N', load: async () => (require('./dap') as typeof import('./dap')).dapCommand },
   trace: { summary: 'summarise a JSON-lines trace (xenalyze-like): xensim trace summary FILE', load: async () => (require('./trace') as typeof import('./trace')).traceCommand },
   asm: { summary: 'assemble NASM source into a flat binary (as nasm -f bin)', load: async () => (require('./asm') as typeof import('./asm')).asmCommand },
