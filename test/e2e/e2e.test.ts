@@ -38,7 +38,7 @@ describe('e2e: the VSIX in a real VS Code (code-server + Chromium)', function ()
   it('installs, shows a squiggle and a hover, stops at hypercall:console_io with d1 hello vcpu0 and its registers, shows the Xen Domains view, memory and the trace', function () {
     if (skipWhy()) return this.skip();
     const vsix = path.join(E2E_DIR, 'xensim-e2e.vsix');
-    execFileSync('npx', ['vsce', 'package', '--no-dependencies', '--skip-license', '--allow-missing-repository', '-o', vsix], { cwd: root, stdio: 'pipe' });
+    execFileSync('npx', ['vsce', 'package', '--no-dependencies', '--skip-license', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', vsix], { cwd: root, stdio: 'pipe' });
     const zip = execFileSync('unzip', ['-l', vsix], { encoding: 'utf8' });
     for (const f of ['dist/extension.js', 'dist/languageServer.js', 'dist/debugAdapter.js', 'dist/cli.js', 'guest/include/xen.inc', 'guest/dom0/dom0.asm', 'syntaxes/xen-asm.tmLanguage.json', 'media/icon.png', 'examples/hello/.vscode/launch.json']) {
       assert.ok(zip.includes(`extension/${f}`), `the VSIX carries ${f}`);
