@@ -4,6 +4,15 @@
  * copy-on-write yet). Domains created after the snapshot disappear on restore; domains are
  * never removed from the hypervisor's table (destroyed ones stay as such), so every domain of
  * the snapshot still has its object to restore into.
+ *
+ * State kept beside the hypervisor is saved through snapshot-services.ts: grant tables
+ * (grant/xen-env.ts), xenstored with its connections and dom0's watch callbacks, the teardown
+ * handlers (dom0/xenstore/service.ts). The console back end keeps no state of its own (its ring
+ * indices are guest memory). Port hooks are kept by reference.
+ * Not covered yet: blkback/netback and the bridges keep their connection state in closures
+ * (dom0/blkback-service.ts, netback-service.ts), so a restore across a device's connect or a
+ * domain's teardown (which closes the disk file) can diverge; and blkback writes a real file,
+ * which restoring does not un-write.
  */
 import type { Hypervisor } from './hypervisor';
 import type { Toolstack } from './dom0/toolstack';

@@ -90,6 +90,18 @@ export function onDomainGone(hv: Hypervisor, domid: number, fn: () => void): voi
 
 const dom0Watches = new WeakMap<Hypervisor, Map<string, (path: string) => void>>();
 
+// dom0's watch callbacks must match xenstored's restored watch list token for token.
+registerSnapshotService({
+  name: 'dom0-watches',
+  save: (hv) => new Map(dom0Watches.get(hv) ?? []),
+  restore: (hv, s) => {
+    const t = dom0Watches.get(hv);
+    if (!t) return;
+    t.clear();
+    for (const [token, cb] of s as Map<string, (path: string) => void>) t.set(token, cb);
+  },
+});
+
 /**
  * A watch of dom0's own services (back ends): `cb(path)` for each change under `path`. The
  * first event (xenstored fires one on registration) is delivered too.
