@@ -4,6 +4,15 @@
  * copy-on-write yet). Domains created after the snapshot disappear on restore; domains are
  * never removed from the hypervisor's table (destroyed ones stay as such), so every domain of
  * the snapshot still has its object to restore into.
+ *
+ * State kept beside the hypervisor is saved through snapshot-services.ts: grant tables
+ * (grant/xen-env.ts), xenstored with its connections and dom0's watch callbacks, the teardown
+ * handlers (dom0/xenstore/service.ts). The console back end keeps no state of its own (its ring
+ * indices are guest memory). Port hooks are kept by reference.
+ * Not covered yet: blkback/netback and the bridges keep their connection state in closures
+ * (dom0/blkback-service.ts, netback-service.ts), so a restore across a device's connect or a
+ * domain's teardown (which closes the disk file) can diverge; and blkback writes a real file,
+ * which restoring does not un-write.
  */
 import type { Hypervisor } from './hypervisor';
 import type { Toolstack } from './dom0/toolstack';
@@ -11,6 +20,10 @@ import type { MachineSnapshot } from './inspect';
 import type { CpuState } from '../cpu/state';
 import type { PageInfo } from './mm';
 import { Domain, Vcpu } from './domain';
+import { restoreServices, saveServices } from './snapshot-services';
+// the services that register with snapshot-services (loaded here so none is missed)
+import './grant/xen-env';
+import './dom0/xenstore/service';
 
 type VcpuRef = [number, number] | null;
 
@@ -34,6 +47,10 @@ interface FullSnapshot extends MachineSnapshot {
   readonly pcpus: { current: VcpuRef; used: number }[];
   readonly sched: { runq: VcpuRef[][]; ticks: number; lastBurn: number[] };
   readonly domains: SavedDomain[];
+  /** services beside the hypervisor, by snapshot-services name */
+  readonly services: Map<string, unknown>;
+  /** the back ends' port hooks: closures over objects that are restored in place, kept by reference */
+  readonly portHooks: Map<string, () => void>;
   readonly toolstack: { queue: Toolstack['queue']; inflight: boolean; created: Record<number, number> };
 }
 
@@ -61,6 +78,8 @@ export function takeSnapshot(hv: Hypervisor, ts: Toolstack): MachineSnapshot {
     scalars: { roundStart: hv.roundStart, cursor: hv.cursor, instructions: hv.instructions, nextTick: hv.nextTick, nextDomid: hv.nextDomid },
     pcpus: hv.pcpus.map((p) => ({ current: ref(p.current), used: p.used })),
     sched: { runq: hv.sched.runq.map((q) => q.map(ref)), ticks: hv.sched.ticks, lastBurn: [...hv.sched.lastBurn] },
+    services: saveServices(hv),
+    portHooks: new Map(hv.portHooks),
     toolstack: structuredClone({ queue: ts.queue, inflight: ts.inflight, created: ts.created }),
     domains: [...hv.domains.values()].map((d) => ({
       id: d.id,
@@ -97,8 +116,9 @@ export function restoreSnapshot(hv: Hypervisor, ts: Toolstack, s: MachineSnapsho
       hv.cpus.delete(v);
       hv.platforms.delete(v);
     }
-    for (const k of [...hv.portHooks.keys()]) if (k.startsWith(`${id}:`)) hv.portHooks.delete(k);
   }
+  hv.portHooks.clear();
+  for (const [k, f] of snap.portHooks) hv.portHooks.set(k, f);
   hv.domains.clear();
   for (const [id, d] of keep) hv.domains.set(id, d);
   const vcpuOf = (r: VcpuRef): Vcpu | null => (r ? hv.domains.get(r[0])!.vcpus[r[1]] : null);
@@ -110,4 +130,5 @@ export function restoreSnapshot(hv: Hypervisor, ts: Toolstack, s: MachineSnapsho
   hv.sched.ticks = snap.sched.ticks;
   hv.sched.lastBurn = [...snap.sched.lastBurn];
   Object.assign(ts, structuredClone(snap.toolstack));
+  restoreServices(hv, snap.services);
 }

@@ -14,6 +14,7 @@ import {
   GrantTable,
   INITIAL_NR_GRANT_FRAMES,
   MAPTRACK_PER_FRAME,
+  Mapping,
   PAGE_SIZE,
   Pins,
   pinned,
@@ -83,6 +84,20 @@ function pinsOf(flags: number): Pins {
   return { hostR: host && ro ? 1 : 0, hostW: host && !ro ? 1 : 0, devR: dev && ro ? 1 : 0, devW: dev && !ro ? 1 : 0 };
 }
 
+export interface GrantTablesState {
+  readonly lastWhy: string;
+  readonly tables: {
+    domid: number;
+    maxFrames: number;
+    maptrackLimit: number;
+    version: number;
+    frames: number[];
+    active: [number, ActiveEntry][];
+    maptrack: (Mapping | undefined)[];
+    mappings: number;
+  }[];
+}
+
 export class GrantTables {
   private readonly tables = new Map<number, GrantTable>();
   /** Why the last operation was refused (for the trace and the debugger). */
@@ -104,6 +119,37 @@ export class GrantTables {
 
   table(domid: number): GrantTable | undefined {
     return this.tables.get(domid);
+  }
+
+  /** Plain data for a machine snapshot (the shared frames' contents are machine memory). */
+  saveState(): GrantTablesState {
+    return {
+      lastWhy: this.lastWhy,
+      tables: [...this.tables.values()].map((t) => ({
+        domid: t.domid,
+        maxFrames: t.maxFrames,
+        maptrackLimit: t.maptrackLimit,
+        version: t.version,
+        frames: [...t.frames],
+        active: [...t.active].map(([ref, a]) => [ref, { ...a }]),
+        maptrack: Array.from(t.maptrack, (m) => (m ? { ...m } : undefined)),
+        mappings: t.mappings,
+      })),
+    };
+  }
+
+  restoreState(s: GrantTablesState): void {
+    this.lastWhy = s.lastWhy;
+    this.tables.clear();
+    for (const st of s.tables) {
+      const t = new GrantTable(st.domid, st.maxFrames, st.maptrackLimit);
+      t.version = st.version;
+      t.frames.push(...st.frames);
+      for (const [ref, a] of st.active) t.active.set(ref, { ...a });
+      t.maptrack.push(...st.maptrack.map((m) => (m ? { ...m } : undefined)));
+      t.mappings = st.mappings;
+      this.tables.set(t.domid, t);
+    }
   }
 
   /**

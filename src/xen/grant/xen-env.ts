@@ -10,9 +10,19 @@ import type { Vcpu } from '../domain';
 import { PAGE_SIZE } from '../machine';
 import { PTE_A, PTE_D, PTE_P, PTE_RW, PTE_US } from '../mm';
 import type { GrantEnv } from './env';
-import { GrantTables } from './grants';
+import { GrantTables, type GrantTablesState } from './grants';
+import { registerSnapshotService } from '../snapshot-services';
 
 const tables = new WeakMap<Hypervisor, { grants: GrantTables; env: HypervisorGrantEnv }>();
+
+registerSnapshotService({
+  name: 'grant-tables',
+  save: (hv) => tables.get(hv)?.grants.saveState(),
+  restore: (hv, s) => {
+    const e = tables.get(hv);
+    if (e) e.grants.restoreState((s as GrantTablesState | undefined) ?? { lastWhy: '', tables: [] });
+  },
+});
 
 /** The hypervisor's grant tables; a domain's table is made when first needed (Xen: at creation). */
 export function grantTablesOf(hv: Hypervisor): GrantTables {

@@ -9,9 +9,17 @@ import type { Domain } from '../../domain';
 import { XsClient } from './client';
 import { domainUuid, writeDomainTree } from './domain-tree';
 import { grantTablesOf } from '../../grant/xen-env';
-import { XenStore } from './xenstored';
+import { XenStore, type XenStoreState } from './xenstored';
+import { registerSnapshotService } from '../../snapshot-services';
 
 const stores = new WeakMap<Hypervisor, XenStore>();
+
+registerSnapshotService({
+  name: 'xenstored',
+  save: (hv) => stores.get(hv)?.saveState(),
+  // A store first used after the snapshot is dropped; the next use makes a fresh one.
+  restore: (hv, s) => (s ? stores.get(hv)?.restoreState(s as XenStoreState) : stores.delete(hv)),
+});
 
 export function xenstoreOf(hv: Hypervisor): XenStore {
   let xs = stores.get(hv);
@@ -39,6 +47,19 @@ function ringAccess(hv: Hypervisor, d: Domain, mfn: number, port: number) {
 }
 
 const goneHandlers = new WeakMap<Hypervisor, Map<number, (() => void)[]>>();
+
+// Teardown handlers a domain's destruction consumed must be back after restoring to before it
+// (closures over objects restored in place, so kept by reference).
+registerSnapshotService({
+  name: 'domain-gone-handlers',
+  save: (hv) => new Map([...(goneHandlers.get(hv) ?? [])].map(([id, fns]) => [id, [...fns]])),
+  restore: (hv, s) => {
+    const m = goneHandlers.get(hv);
+    if (!m) return;
+    m.clear();
+    for (const [id, fns] of s as Map<number, (() => void)[]>) m.set(id, [...fns]);
+  },
+});
 
 /**
  * Run `fn` when domain `domid` shuts down or crashes (the toolstack tearing its devices down):
@@ -68,6 +89,18 @@ export function onDomainGone(hv: Hypervisor, domid: number, fn: () => void): voi
 }
 
 const dom0Watches = new WeakMap<Hypervisor, Map<string, (path: string) => void>>();
+
+// dom0's watch callbacks must match xenstored's restored watch list token for token.
+registerSnapshotService({
+  name: 'dom0-watches',
+  save: (hv) => new Map(dom0Watches.get(hv) ?? []),
+  restore: (hv, s) => {
+    const t = dom0Watches.get(hv);
+    if (!t) return;
+    t.clear();
+    for (const [token, cb] of s as Map<string, (path: string) => void>) t.set(token, cb);
+  },
+});
 
 /**
  * A watch of dom0's own services (back ends): `cb(path)` for each change under `path`. The

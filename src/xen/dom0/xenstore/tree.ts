@@ -103,4 +103,21 @@ export class XsTree {
     t.nextGen = this.nextGen;
     return t;
   }
+
+  /** Plain data for a machine snapshot. */
+  saveState(): XsTreeState {
+    return { root: this.clone().root, nextGen: this.nextGen };
+  }
+
+  /** In place: the store keeps its tree object. */
+  restoreState(s: XsTreeState): void {
+    const t = new XsTree(s.root).clone();
+    this.root = t.root;
+    this.nextGen = s.nextGen;
+  }
+}
+
+export interface XsTreeState {
+  readonly root: XsNode;
+  readonly nextGen: number;
 }

@@ -10,7 +10,7 @@
  */
 import { IO_CONST, IO_LAYOUTS, XS } from '../../abi';
 import { ByteRing, RingError } from './ring';
-import { Perm, XsError, XsNode, XsTree, access, components, formatPerm, parentOf, parsePerm } from './tree';
+import { Perm, XsError, XsNode, XsTree, XsTreeState, access, components, formatPerm, parentOf, parsePerm } from './tree';
 import { HEADER_SIZE, PAYLOAD_MAX, XsMessage, decodeHeader, encode, splitStrings, strings } from './wire';
 
 /** xenstored's default quotas (-Q options): nodes, watches and transactions per domain, value size. */
@@ -58,8 +58,32 @@ export interface XsConnection {
   out: XsMessage[];
   /** messages that must follow the current reply (a new watch's first event) */
   afterReply: XsMessage[];
-  ring?: { req: ByteRing; rsp: ByteRing; access: XsRingAccess; inbuf: Uint8Array; partialOut?: Uint8Array };
+  ring?: RingConn;
   broken?: string;
+}
+
+interface RingConn {
+  req: ByteRing;
+  rsp: ByteRing;
+  access: XsRingAccess;
+  inbuf: Uint8Array;
+  partialOut?: Uint8Array;
+}
+
+export interface XenStoreState {
+  readonly tree: XsTreeState;
+  readonly served: [number, number][];
+  readonly conns: {
+    domid: number;
+    privileged: boolean;
+    watches: Watch[];
+    txns: [number, { tree: XsTreeState; seen: [string, number][]; log: Txn['log'] }][];
+    nextTxn: number;
+    out: XsMessage[];
+    afterReply: XsMessage[];
+    ring?: { inbuf: Uint8Array; partialOut?: Uint8Array };
+    broken?: string;
+  }[];
 }
 
 export class XenStore {
@@ -104,7 +128,59 @@ export class XenStore {
     dv.setUint32(f.server_features.offset, IO_CONST.XENSTORE_SERVER_FEATURE_ERROR, true);
     dv.setUint32(f.connection.offset, IO_CONST.XENSTORE_CONNECTED, true);
     this.conns.set(domid, c);
+    this.ringHandles.set(domid, c.ring);
     return c;
+  }
+
+  /** Ring handles by domid, kept after release so a restore can reconnect a released domain. */
+  private readonly ringHandles = new Map<number, Pick<RingConn, 'req' | 'rsp' | 'access'>>();
+
+  /** Plain data for a machine snapshot: the tree and every connection (ring positions live in guest memory). */
+  saveState(): XenStoreState {
+    return {
+      tree: this.tree.saveState(),
+      served: [...this.served],
+      conns: [...this.conns.values()].map((c) => ({
+        domid: c.domid,
+        privileged: c.privileged,
+        watches: structuredClone(c.watches),
+        txns: [...c.txns].map(([id, t]) => [id, { tree: t.tree.saveState(), seen: [...t.seen], log: structuredClone(t.log) }]),
+        nextTxn: c.nextTxn,
+        out: structuredClone(c.out),
+        afterReply: structuredClone(c.afterReply),
+        ring: c.ring ? { inbuf: c.ring.inbuf.slice(), partialOut: c.ring.partialOut?.slice() } : undefined,
+        broken: c.broken,
+      })),
+    };
+  }
+
+  /** In place (callbacks in onWatch and hooks holding this store stay valid). */
+  restoreState(s: XenStoreState): void {
+    this.tree.restoreState(s.tree);
+    this.served.clear();
+    for (const [k, v] of s.served) this.served.set(k, v);
+    this.conns.clear();
+    for (const sc of s.conns) {
+      const handles = this.ringHandles.get(sc.domid);
+      if (sc.ring && !handles) throw new Error(`internal: no store ring handles for d${sc.domid}`);
+      const txns = new Map<number, Txn>();
+      for (const [id, t] of sc.txns) {
+        const tree = new XsTree();
+        tree.restoreState(t.tree);
+        txns.set(id, { tree, seen: new Map(t.seen), log: structuredClone(t.log) });
+      }
+      this.conns.set(sc.domid, {
+        domid: sc.domid,
+        privileged: sc.privileged,
+        watches: structuredClone(sc.watches),
+        txns,
+        nextTxn: sc.nextTxn,
+        out: structuredClone(sc.out),
+        afterReply: structuredClone(sc.afterReply),
+        ring: sc.ring && handles ? { ...handles, inbuf: sc.ring.inbuf.slice(), partialOut: sc.ring.partialOut?.slice() } : undefined,
+        broken: sc.broken,
+      });
+    }
   }
 
   /**
