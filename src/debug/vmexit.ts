@@ -1,69 +1,11 @@
 /**
- * VMX basic exit reasons under Xen's names (xen/arch/x86/include/asm/hvm/vmx/vmx.h, numbers
- * from the Intel SDM, appendix C), for `vmexit:<REASON>` breakpoints and the `reason` name in
- * vmexit conditions. Accepts `IO_INSTRUCTION` and `EXIT_REASON_IO_INSTRUCTION` alike.
+ * `vmexit:<REASON>` breakpoint names and the `reason` name in vmexit conditions, over the VMX
+ * exit reason table of the hypervisor's ABI (src/xen/abi/vmx.ts). Accepts `IO_INSTRUCTION`,
+ * `EXIT_REASON_IO_INSTRUCTION` and `io_instruction` alike.
  */
-export const EXIT_REASONS: Readonly<Record<string, number>> = {
-  EXCEPTION_NMI: 0,
-  EXTERNAL_INTERRUPT: 1,
-  TRIPLE_FAULT: 2,
-  INIT: 3,
-  SIPI: 4,
-  IO_SMI: 5,
-  OTHER_SMI: 6,
-  PENDING_VIRT_INTR: 7,
-  PENDING_VIRT_NMI: 8,
-  TASK_SWITCH: 9,
-  CPUID: 10,
-  GETSEC: 11,
-  HLT: 12,
-  INVD: 13,
-  INVLPG: 14,
-  RDPMC: 15,
-  RDTSC: 16,
-  RSM: 17,
-  VMCALL: 18,
-  VMCLEAR: 19,
-  VMLAUNCH: 20,
-  VMPTRLD: 21,
-  VMPTRST: 22,
-  VMREAD: 23,
-  VMRESUME: 24,
-  VMWRITE: 25,
-  VMXOFF: 26,
-  VMXON: 27,
-  CR_ACCESS: 28,
-  DR_ACCESS: 29,
-  IO_INSTRUCTION: 30,
-  MSR_READ: 31,
-  MSR_WRITE: 32,
-  INVALID_GUEST_STATE: 33,
-  MSR_LOADING: 34,
-  MWAIT_INSTRUCTION: 36,
-  MONITOR_TRAP_FLAG: 37,
-  MONITOR_INSTRUCTION: 39,
-  PAUSE_INSTRUCTION: 40,
-  MCE_DURING_VMENTRY: 41,
-  TPR_BELOW_THRESHOLD: 43,
-  APIC_ACCESS: 44,
-  EOI_INDUCED: 45,
-  ACCESS_GDTR_OR_IDTR: 46,
-  ACCESS_LDTR_OR_TR: 47,
-  EPT_VIOLATION: 48,
-  EPT_MISCONFIG: 49,
-  INVEPT: 50,
-  RDTSCP: 51,
-  VMX_PREEMPTION_TIMER_EXPIRED: 52,
-  INVVPID: 53,
-  WBINVD: 54,
-  XSETBV: 55,
-  APIC_WRITE: 56,
-  INVPCID: 58,
-  VMFUNC: 59,
-  PML_FULL: 62,
-  XSAVES: 63,
-  XRSTORS: 64,
-};
+import { EXIT_REASON } from '../xen/abi/vmx';
+
+export const EXIT_REASONS: Readonly<Record<string, number>> = EXIT_REASON;
 
 /** `IO_INSTRUCTION` / `EXIT_REASON_IO_INSTRUCTION` / `io_instruction` → 30; undefined if unknown. */
 export function exitReasonNumber(name: string): number | undefined {
