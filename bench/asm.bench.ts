@@ -4,7 +4,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { performance } from 'perf_hooks';
+import { best } from './timing';
 import { assemble } from '../src/asm';
 
 /** A deterministic mix of what guests contain: code, jumps both ways, data, macros, locals. */
@@ -40,16 +40,6 @@ export function generate(lines: number): string {
   out.push('  ret', 'section .data');
   for (let i = 0; i < 50; i++) out.push(`d${i}: dd ${i}, 'abcd'`);
   return out.join('\n') + '\n';
-}
-
-function best(n: number, f: () => void): number {
-  let min = Infinity;
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    f();
-    min = Math.min(min, performance.now() - t0);
-  }
-  return min;
 }
 
 export default async function bench(): Promise<void> {
