@@ -5,19 +5,11 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { performance } from 'perf_hooks';
 import { assemble } from '../src/asm';
 import { disassemble } from '../src/asm/disasm';
 import { encode, isMnemonic } from '../src/asm/encoder';
 import { generate } from './asm.bench';
-
-/** Fastest of n timed runs, in ms (the machine is shared: the minimum is the least disturbed). */
-const fastest = (n: number, f: () => void): number =>
-  Math.min(...Array.from({ length: n }, () => {
-    const t0 = performance.now();
-    f();
-    return performance.now() - t0;
-  }));
+import { best } from './timing';
 
 export default async function bench(): Promise<void> {
   const r = assemble(generate(10_000), { file: 'gen.asm', encode, isMnemonic });
@@ -30,10 +22,10 @@ export default async function bench(): Promise<void> {
     const file = path.join(dir, 'gen.bin');
     fs.writeFileSync(file, image);
     let count = 0;
-    const tOurs = fastest(5, () => {
+    const tOurs = best(5, () => {
       count = disassemble(image, 0x100000).length;
     });
-    const tObjdump = fastest(3, () =>
+    const tObjdump = best(3, () =>
       execFileSync('objdump', ['-D', '-b', 'binary', '-m', 'i386', '-M', 'intel', file], { maxBuffer: 1 << 28 }));
     const rate = (ms: number): string => `${Math.round(count / (ms / 1000)).toLocaleString('en')} instructions/s`;
     console.log(`disassemble ${image.length} bytes (${count} instructions): xensim ${tOurs.toFixed(1)} ms (${rate(tOurs)}), objdump ${tObjdump.toFixed(1)} ms (${rate(tObjdump)})`);
