@@ -524,14 +524,8 @@ export class Hypervisor {
       this.stoppedAtExit.delete(v);
       hvmBeforeEntry(this, v);
     }
-    const platform = this.platforms.get(v);
-    if (platform) platform.taken = null;
     const res = cpu.run(budget);
     if (saved) for (const b of saved) cpu.breakpoints.add(b);
-    // The CPU reports 'budget' when the budget's last instruction (an `int 0x82` under step(),
-    // or at a quantum's end) raised a trap-class event the platform took: the event is still
-    // Xen's to handle, or the hypercall would be lost.
-    if (res.stop === 'budget' && platform?.taken) res.stop = 'intercept';
     p.used += res.retired;
     this.instructions += res.retired;
     if (hvm) {
@@ -548,8 +542,7 @@ export class Hypervisor {
     }
     switch (res.stop) {
       case 'intercept': {
-        const ev = res.event ?? this.platforms.get(v)!.taken;
-        if (ev) this.intercepted(v, ev);
+        if (res.event) this.intercepted(v, res.event);
         const w = this.watchStop;
         this.watchStop = null;
         if (w) return { reason: 'watchpoint', domid: v.domain.id, vcpu: v.id, watchpoint: w };

@@ -5,7 +5,7 @@
  * builds on the guest kernel stack to enter a trap handler or the event callback.
  */
 import { Cpu, CS, DS, ES, FS, GS, SS } from '../cpu/cpu';
-import { AccessSize, CpuEvent, CpuidResult, MsrValue, Platform, VmcallResult } from '../cpu/platform';
+import { AccessSize, CpuidResult, MsrValue, Platform, VmcallResult } from '../cpu/platform';
 import { parseDescriptor, setSegment } from '../cpu/segments';
 import { bareCpuid } from '../cpu/bare';
 import { Machine, PAGE_SIZE } from './machine';
@@ -203,11 +203,10 @@ export function xenCpuid(leaf: number, subleaf: number): CpuidResult {
 }
 
 /**
- * The platform of a PV vCPU: every event is Xen's (it owns the IDT); the hypervisor collects
- * the taken event after run() returns 'intercept'. Ports and MSRs fault (no I/O privilege).
+ * The platform of a PV vCPU: every event is Xen's (it owns the IDT); the hypervisor handles
+ * the event that run() returns with 'intercept'. Ports and MSRs fault (no I/O privilege).
  */
 export class PvPlatform implements Platform {
-  taken: CpuEvent | null = null;
   constructor(
     readonly bus: Machine,
     private readonly tscNs: () => number,
@@ -229,8 +228,7 @@ export class PvPlatform implements Platform {
   vmcall(): VmcallResult {
     return 'ud';
   }
-  intercept(event: CpuEvent): boolean {
-    this.taken = event;
+  intercept(): boolean {
     return true;
   }
   tsc(): bigint {
