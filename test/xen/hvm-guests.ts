@@ -14,6 +14,15 @@ let n = 0;
 export const DESCRIPTORS = `
     HVM_FLAT_SEGMENTS`;
 
+/** Xen's CPUID leaf 0x40000002 names the MSR that fills `hypercall_page` with the VMCALL stubs. */
+export const HYPERCALL_PAGE = `
+    mov eax, 0x40000002
+    cpuid
+    mov ecx, ebx
+    mov eax, hypercall_page
+    xor edx, edx
+    wrmsr`;
+
 /** Guest body wrapped with results, a stack, GDT/IDT storage and the hypercall page. */
 export function hvmSource(body: string, tail = ''): string {
   return `bits 32
