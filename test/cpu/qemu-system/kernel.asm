@@ -3,7 +3,9 @@
 ; TSS, segments, stack, flags), then runs system-level scenarios and prints what the CPU did
 ; (exception vectors, error codes, saved frames, CR2, page-table A/D bits, descriptor checks)
 ; as text on port 0xE9. The test compares the two outputs line by line: QEMU is the oracle.
-; Built with the real nasm and ld; nothing here states an expected result.
+; Also: TF single-step, DR0-DR2 breakpoints (DR6), call and conforming gates, gate and IDT-limit
+; errors, sysenter/sysexit, a rep movsd interrupted by #PF. Built with the real nasm and ld;
+; nothing here states an expected result.
 bits 32
 
 MB_MAGIC equ 0x1BADB002
@@ -17,7 +19,8 @@ TSS_SEL equ 0x38
 CODE3 equ 0x43
 DATA3 equ 0x4b
 CODE16 equ 0x50       ; 16-bit code (for lar/lsl)
-GDT_COUNT equ 11
+CALLGATE equ 0x58     ; call gate, DPL 3, to CODE0 with 2 parameters
+CODE_CONF equ 0x60    ; conforming code, DPL 0
 
 PD32 equ 0x200000     ; 2-level: page directory, then the page table for 0-4 MiB
 PT32 equ 0x201000
@@ -95,6 +98,7 @@ _start:
   call build_idt
   lidt [idtr]
   call build_tss
+  call build_callgate
   mov ax, TSS_SEL
   ltr ax
   xor eax, eax
@@ -111,6 +115,9 @@ _start:
   call paging32
   call ring3
   call paging_pae
+  call debug
+  call gates
+  call more_ring3
 
   STEP 'end'
   mov al, 0
@@ -530,6 +537,201 @@ paging_pae:
   mov cr0, eax
   ret
 
+; ---------------------------------------------------------------- single-step and debug registers
+debug:
+  STEP 'TF single-step'
+  mov dword [steps], 0
+  pushfd
+  or dword [esp], 0x100
+  popfd
+  mov eax, 1
+  add eax, 2
+  nop
+  nop
+  PRINT 'stepped'
+  NL
+  STEP 'DR0 execution breakpoint'
+  mov eax, .target
+  mov dr0, eax
+  mov eax, 0x00000001   ; L0, execute, 1 byte
+  mov dr7, eax
+  nop
+.target:
+  mov eax, 0x77
+  NL
+  STEP 'DR1 write watchpoint'
+  mov eax, wvar
+  mov dr1, eax
+  mov eax, 0x00d00004   ; L1, write, 4 bytes
+  mov dr7, eax
+  mov eax, [wvar]       ; a read does not hit a write watchpoint
+  mov dword [wvar], 5
+  mov ebx, 0x99
+  NL
+  STEP 'DR2 read/write watchpoint on a byte'
+  mov eax, wvar + 1
+  mov dr2, eax
+  mov eax, 0x03000010   ; L2, read/write, 1 byte
+  mov dr7, eax
+  mov eax, [wvar]
+  mov ebx, 0x98
+  NL
+  ret
+
+; ---------------------------------------------------------------- gates and descriptor checks
+gates:
+  STEP '#GP int to a gate of type 0'
+  TRY .1
+  int 0x83
+.1:
+  STEP '#NP int to a not-present gate'
+  TRY .2
+  int 0x84
+.2:
+  STEP '#GP int beyond the IDT limit'
+  TRY .3
+  lidt [small_idtr]
+  int 0x90
+.3:
+  lidt [idtr]
+  STEP '#GP DS with RPL above DPL'
+  TRY .4
+  mov ax, DATA0 | 3
+  mov ds, ax
+.4:
+  mov ax, DATA0
+  mov ds, ax
+  STEP 'lss'
+  mov [recover_esp], esp
+  lss esp, [farptr]
+  mov eax, esp
+  mov esp, [recover_esp]
+  PRINT_REG 'esp', eax
+  NL
+  STEP '#GP iret to ring 3 with a DPL 0 stack'
+  TRY .5
+  push DATA0 | 3
+  push 0x8ff00
+  push 0x002
+  push CODE3
+  push .5
+  iret
+.5:
+  ret
+
+callgate_target:
+  mov ax, DATA0
+  mov ds, ax
+  mov es, ax
+  mov ebp, esp
+  PRINT 'gate'
+  PRINT_REG 'eip', [ebp]
+  PRINT_REG 'cs', [ebp + 4]
+  PRINT_REG 'p1', [ebp + 8]
+  PRINT_REG 'p2', [ebp + 12]
+  PRINT_REG 'esp3', [ebp + 16]
+  PRINT_REG 'ss3', [ebp + 20]
+  mov eax, esp
+  PRINT_REG 'esp0', eax
+  NL
+  retf 8
+
+sysenter_target:
+  mov ax, DATA0
+  mov ds, ax
+  PRINT 'sysenter'
+  mov eax, cs
+  PRINT_REG 'cs', eax
+  mov eax, ss
+  PRINT_REG 'ss', eax
+  mov eax, esp
+  PRINT_REG 'esp', eax
+  pushfd
+  pop eax
+  PRINT_REG 'efl', eax
+  NL
+  sysexit
+
+more_ring3:
+  ; 2-level paging again (paging32's tables are still in place), for the page faults below
+  mov eax, 0x10         ; PSE, no PAE
+  mov cr4, eax
+  mov eax, PD32
+  mov cr3, eax
+  mov eax, cr0
+  or eax, 0x80000000
+  mov cr0, eax
+  STEP 'ring 3: call gate with two parameters, retf back'
+  TRY .1
+  TO_RING3 .r1
+.r1:
+  push 0x11111111
+  push 0x22222222
+  call CALLGATE | 3:0
+  mov eax, esp
+  mov ebx, ds
+  int 0x81
+.1:
+  STEP 'ring 3: call conforming code'
+  TRY .2
+  TO_RING3 .r2
+.r2:
+  call CODE_CONF:.conf
+.conf:
+  mov eax, cs
+  mov ebx, ss
+  int 0x81
+.2:
+  STEP 'ring 3: push across into a not-present page'
+  TRY .3
+  TO_RING3 .r3
+.r3:
+  mov esp, T_NP + 2
+  push eax
+.3:
+  STEP 'ring 3: rep movsd into a not-present page'
+  TRY .4
+  TO_RING3 .r4
+.r4:
+  mov ax, DATA3
+  mov ds, ax
+  mov es, ax
+  cld
+  mov esi, 0x2fe000
+  mov edi, T_NP - 8
+  mov ecx, 8
+  rep movsd
+.4:
+  STEP 'ring 3: sysenter and sysexit'
+  mov ecx, 0x174
+  xor edx, edx
+  mov eax, CODE0
+  wrmsr
+  inc ecx
+  mov eax, 0x8e000
+  wrmsr
+  inc ecx
+  mov eax, sysenter_target
+  wrmsr
+  TRY .5
+  TO_RING3 .r5
+.r5:
+  mov ecx, esp
+  mov edx, .back
+  sysenter
+.back:
+  mov eax, cs
+  mov ebx, ss
+  int 0x81
+.5:
+  mov ax, DATA0
+  mov ds, ax
+  mov es, ax
+  mov eax, cr0
+  and eax, 0x7fffffff
+  mov cr0, eax
+  ret
+
 ; ---------------------------------------------------------------- exception entry
 ; every vector 0-31 and 0x80-0x82 enters here with [esp] = vector, [esp+4] = error code
 exc_common:
@@ -547,6 +749,19 @@ exc_common:
   mov eax, cr2
   PRINT_REG 'cr2', eax
   PRINT_REG 'eax', [ebp + 28]
+  PRINT_REG 'ecx', [ebp + 24]
+  PRINT_REG 'edx', [ebp + 20]
+  PRINT_REG 'ebx', [ebp + 16]
+  PRINT_REG 'esi', [ebp + 4]
+  PRINT_REG 'edi', [ebp + 0]
+  pushfd
+  pop eax
+  PRINT_REG 'hefl', eax
+  cmp dword [ebp + 32], 1
+  jne .notdb
+  mov eax, dr6
+  PRINT_REG 'dr6', eax
+.notdb:
   test dword [ebp + 44], 3
   jz .same
   PRINT_REG 'esp3', [ebp + 52]
@@ -556,9 +771,24 @@ exc_common:
 .same:
   NL
   mov eax, [ebp + 32]
+  cmp eax, 1
+  je .debug
   cmp eax, 0x80
   jne .abandon
   ; int 0x80: a system call that returns
+  popad
+  add esp, 8
+  iret
+.debug:
+  ; #DB: clear DR6, disarm the breakpoints, stop single-stepping after three steps; resume
+  xor eax, eax
+  mov dr6, eax
+  mov dr7, eax
+  inc dword [steps]
+  cmp dword [steps], 3
+  jb .again
+  and dword [ebp + 48], ~0x100
+.again:
   popad
   add esp, 8
   iret
@@ -629,6 +859,20 @@ build_idt:
   mov eax, isr130
   mov dl, 0x8e          ; DPL 0: int 0x82 from ring 3 is a #GP
   call set_gate
+  mov ecx, 0x84
+  mov eax, isr130
+  mov dl, 0x0e          ; not present
+  call set_gate
+  ret
+
+build_callgate:
+  mov eax, callgate_target
+  mov [gdt + CALLGATE], ax
+  mov word [gdt + CALLGATE + 2], CODE0
+  mov byte [gdt + CALLGATE + 4], 2      ; parameter count
+  mov byte [gdt + CALLGATE + 5], 0xec   ; present, DPL 3, 32-bit call gate
+  shr eax, 16
+  mov [gdt + CALLGATE + 6], ax
   ret
 
 build_tss:
@@ -675,6 +919,11 @@ print_hex:
 section .rodata
 hexdigits: db '0123456789abcdef'
 bounds: dd 0, 3
+farptr: dd 0x8d000
+  dw DATA0
+small_idtr:
+  dw 0x83 * 8 + 7
+  dd idt
 selectors:
   dd 0, CODE0, DATA0, CODE_XO, DATA_SMALL, DATA_NP, DATA_RO, TSS_SEL, CODE3, DATA3, CODE16, 0x1000, CODE3 & ~3, DATA0 | 3
 .end:
@@ -699,6 +948,8 @@ gdt:
   dq 0x00cffa000000ffff   ; 0x40 code, DPL 3
   dq 0x00cff2000000ffff   ; 0x48 data, DPL 3
   dq 0x00009a000000ffff   ; 0x50 16-bit code
+  dq 0                    ; 0x58 call gate (filled in)
+  dq 0x00cf9e000000ffff   ; 0x60 conforming code, DPL 0
 gdt_end:
 gdtr:
   dw gdt_end - gdt - 1
@@ -713,4 +964,6 @@ idt: resb 256 * 8
 tss: resb 104
 recover: resd 1
 recover_esp: resd 1
+steps: resd 1
+wvar: resd 1
 scratch: resb 16
