@@ -9,7 +9,8 @@ import { call, mapOp, system } from './grant-helpers';
 import { YIELDS, boot, guestSource, runToEnd } from './guest';
 import { DESCRIPTORS, HYPERCALL_PAGE, bootHvm } from './hvm-guests';
 
-describe('grant v2 hypercalls (PV)', () => {
+describe('grant v2 hypercalls (PV)', function () {
+  this.timeout(30_000);
   it('set_version writes back the version in force, refusals are errnos; get_version reads it', () => {
     const { hv, front, back } = system();
     const fv = front.vcpus[0];
@@ -74,7 +75,41 @@ describe('grant v2 hypercalls (PV)', () => {
   });
 });
 
-describe('grant v2 in an HVM guest', () => {
+describe('grant v2 state: snapshots and the debugger\'s view', function () {
+  this.timeout(30_000);
+  it('a machine snapshot keeps the version, status frames and their words; the Xen scope shows v2 entries', () => {
+    const { sys, hv, front, back } = system();
+    const fv = front.vcpus[0];
+    const at = front.startInfoGva + 4096;
+    hv.memOf(fv).write32(at, 2);
+    assert.strictEqual(call(fv, hv, GNTTABOP.set_version, at, 1), 0);
+    const g = grantTablesOf(hv);
+    const t = () => g.table(front.id)!;
+    g.writeEntry(t(), 8, { flags: GTF.permit_access | GTF.sub_page, domid: back.id, frame: front.p2m[40], pageOff: 64, length: 32 });
+    g.writeEntry(t(), 9, { flags: GTF.permit_access, domid: back.id, frame: front.p2m[41] });
+    const m = g.map(back.id, { hostAddr: 0, flags: GNTMAP.device_map, ref: 9, dom: front.id });
+    assert.strictEqual(m.status, GNTST.okay, g.lastWhy);
+    const snap = sys.snapshot();
+    const status = [...t().statusFrames];
+    assert.strictEqual(g.unmap(back.id, { hostAddr: 0, devBusAddr: m.devBusAddr, handle: m.handle }), GNTST.okay);
+    hv.memOf(fv).write32(at, 1);
+    assert.strictEqual(call(fv, hv, GNTTABOP.set_version, at, 1), 0);
+    assert.strictEqual(t().version, 1);
+    sys.restore(snap);
+    assert.strictEqual(t().version, 2);
+    assert.deepStrictEqual(t().statusFrames, status);
+    assert.strictEqual(g.status(t(), 9), GTF.reading | GTF.writing);
+    assert.strictEqual(t().active.get(9)?.domid, back.id);
+    const node = sys.xenState(front.id, 0).find((n) => n.name === 'grant table')!;
+    assert.match(node.value, /^v2, 1 frame\(s\) \+ 1 status, 2 granted/);
+    const granted = node.children!.find((n) => n.name === 'granted')!.children!;
+    assert.match(granted[0].value, /^to d2 frame 0x[0-9a-f]+ bytes 64\+32 .*GTF_sub_page/);
+    assert.match(granted[1].value, /GTF_reading.*GTF_writing|GTF_writing.*GTF_reading/);
+  });
+});
+
+describe('grant v2 in an HVM guest', function () {
+  this.timeout(30_000);
   it('places its status frame with XENMAPIDX_grant_table_status; Xen\'s status words show there; v1 takes it away', () => {
     const b = bootHvm([
       {
@@ -117,6 +152,15 @@ ${HYPERCALL_PAGE}
     mov [edi + grant_entry_v2.full_page.frame], eax
     mov word [edi + grant_entry_v2.hdr + grant_entry_header.domid], 2
     mov word [edi + grant_entry_v2.hdr + grant_entry_header.flags], GTF_permit_access
+    ; an HVM guest may not ask for a device mapping
+    mov dword [mop + gnttab_map_grant_ref.flags], GNTMAP_device_map
+    mov word [mop + gnttab_map_grant_ref.dom], 2
+    mov ebx, GNTTABOP_map_grant_ref
+    mov ecx, mop
+    mov edx, 1
+    HYPERCALL grant_table_op
+    movsx eax, word [mop + gnttab_map_grant_ref.status]
+    mov [results + 24], eax
 .idle:
     sti
     hlt
@@ -137,15 +181,17 @@ getst:
     dd list
 align 8
 list: dq 0
+mop: times gnttab_map_grant_ref_size db 0
 align 4096
 shared: times 4096 db 0`,
       },
       { name: 'peer', type: 'pv', source: guestSource(`.spin:\n    mov ebx, SCHEDOP_yield\n    xor ecx, ecx\n    HYPERCALL sched_op\n    jmp .spin`) },
     ]);
-    b.sys.run({ maxInstructions: 2_000_000, untilTimeNs: 1e8 });
+    b.sys.run({ maxInstructions: 300_000, untilTimeNs: 1e8 });
     assert.strictEqual(b.result(1, 0) | 0, -XEN_ERRNO.EINVAL);
     assert.deepStrictEqual([1, 2, 3, 4].map((i) => b.result(1, i) | 0), [0, 0, 0, GNTST.okay]);
     assert.strictEqual(b.result(1, 5), 0x800, 'get_status_frames gives the gfn where the guest placed it');
+    assert.strictEqual(b.result(1, 6) | 0, GNTST.general_error);
     // d2 maps the grant: the HVM guest's gfn is translated, and the status word appears at gpa 0x800000 + 8 * 2
     const g = grantTablesFor(b.sys.hv, b.sys.hv.domains.get(2)!.vcpus[0]);
     const m = g.map(2, { hostAddr: 0, flags: GNTMAP.device_map, ref: 8, dom: 1 });

@@ -6,6 +6,7 @@ import * as path from 'path';
 import { loadDomainConfigText } from '../../src/xen/config';
 import { XenSystem, SystemOptions } from '../../src/xen/system';
 import type { TraceRecord } from '../../src/trace/records';
+import { configFor, guestSource } from './guest';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xensim-hvm-'));
 let n = 0;
@@ -64,7 +65,8 @@ export interface HvmBooted {
 
 export function bootHvm(guests: { name: string; body?: string; tail?: string; source?: string; extra?: string; type?: 'pv' }[], opts: SystemOptions = {}): HvmBooted {
   const configs = guests.map((g) => {
-    const file = hvmConfig(g.name, g.source ?? hvmSource(g.body ?? '', g.tail), g.extra);
+    // a PV guest beside the HVM ones: `source` (or `body` in guestSource) as a PV kernel
+    const file = g.type === 'pv' ? configFor(g.name, g.source ?? guestSource(g.body ?? ''), g.extra) : hvmConfig(g.name, g.source ?? hvmSource(g.body ?? '', g.tail), g.extra);
     const r = loadDomainConfigText(fs.readFileSync(file, 'utf8'), file);
     if (!r.config) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
     return r.config;

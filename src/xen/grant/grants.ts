@@ -346,7 +346,9 @@ export class GrantTables {
     if (!pinned(inc)) fail(GNTST.bad_gntref, `bad flags in grant map op: 0x${op.flags.toString(16)}`);
     const readonly = (op.flags & GNTMAP.readonly) !== 0;
     if (!this.env.domainExists(op.dom)) fail(GNTST.bad_domain, `could not find domain ${op.dom}`);
-    const lt = this.tables.get(ld) ?? fail(GNTST.general_error, `d${ld} has no grant table`);
+    // every domain has a table from its creation on (the hypervisor makes them when first asked;
+    // dom0's back ends have one even when the run has no dom0 kernel)
+    const lt = this.tables.get(ld) ?? ((this.env.domainExists(ld) && this.tables.get(ld)) || fail(GNTST.general_error, `d${ld} has no grant table`));
     const rt = this.tables.get(op.dom) ?? fail(GNTST.bad_domain, `d${op.dom} has no grant table`);
     const mapping = { domid: op.dom, ref: op.ref, flags: op.flags, mfn: 0, hostAddr: op.hostAddr };
     const handle = lt.allocHandle(mapping);

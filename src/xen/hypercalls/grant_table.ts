@@ -2,7 +2,7 @@
 // operation's structure in from the guest, runs it on the grant tables and copies the results
 // (status, handle, dev_bus_addr, frame list) back. A refusal is a GNTST_* status in the
 // structure; only argument and pointer errors make the hypercall itself fail.
-import { DOMID, GNTTABOP, GNTST, LAYOUTS, readField, writeField } from '../abi';
+import { DOMID, GNTMAP, GNTTABOP, GNTST, LAYOUTS, readField, writeField } from '../abi';
 import { grantTablesFor } from '../grant/xen-env';
 import type { GrantTables } from '../grant';
 import type { HypercallContext } from './types';
@@ -27,12 +27,12 @@ function each(ctx: HypercallContext, uop: number, count: number, struct: OpStruc
 function mapGrantRef(ctx: HypercallContext, g: GrantTables, uop: number, count: number): number {
   return each(ctx, uop, count, 'gnttab_map_grant_ref', (b) => {
     const s = 'gnttab_map_grant_ref';
-    const r = g.map(ctx.domain.id, {
-      hostAddr: readField(b, 0, s, 'host_addr'),
-      flags: readField(b, 0, s, 'flags'),
-      ref: readField(b, 0, s, 'ref'),
-      dom: readField(b, 0, s, 'dom'),
-    });
+    const flags = readField(b, 0, s, 'flags');
+    // an HVM guest's mappings live in its P2M: no device, application or PTE mappings (Xen: "No device mapping in HVM domain")
+    const r =
+      ctx.domain.kind === 'hvm' && flags & (GNTMAP.device_map | GNTMAP.application_map | GNTMAP.contains_pte)
+        ? { status: GNTST.general_error, handle: 0, devBusAddr: 0 }
+        : g.map(ctx.domain.id, { hostAddr: readField(b, 0, s, 'host_addr'), flags, ref: readField(b, 0, s, 'ref'), dom: readField(b, 0, s, 'dom') });
     writeField(b, 0, s, 'status', r.status);
     if (r.status === GNTST.okay) {
       writeField(b, 0, s, 'handle', r.handle);
