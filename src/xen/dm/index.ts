@@ -10,7 +10,7 @@ import { Uart16550 } from './uart';
 import { PicPair } from './pic';
 import { Pit8254 } from './pit';
 import { CmosRtc } from './rtc';
-import { serveIoreq, IOREQ_DIR, IOREQ_TYPE } from './ioreq';
+import { Ioreq, serveIoreq, IOREQ_DIR, IOREQ_TYPE } from './ioreq';
 
 export { IoBus } from './iobus';
 
@@ -26,6 +26,12 @@ export interface DeviceModelHost {
   poweroff(code: number): void;
   /** the interrupt line may have changed (wake a halted vCPU) */
   irqChanged(): void;
+}
+
+/** The HVM domain's memory by guest-physical address, as the device model maps it. */
+export interface GuestPhysical {
+  read(gpa: number, len: number): Uint8Array;
+  write(gpa: number, data: Uint8Array): void;
 }
 
 export class DeviceModel {
@@ -56,13 +62,32 @@ export class DeviceModel {
     this.bus.write(port, size, value);
   }
 
-  /** Answer the request waiting in `slot` of the ioreq page (port I/O onto the bus). */
-  serve(page: Uint8Array, slot: number): boolean {
+  /**
+   * Answer the request waiting in `slot` of the ioreq page (port I/O onto the bus; nothing
+   * here decodes MMIO, which reads as all ones). With data_is_ptr the data moves through the
+   * guest's memory, one element after the other, `count` times (backwards with df).
+   */
+  serve(page: Uint8Array, slot: number, mem: GuestPhysical): Ioreq | null {
     return serveIoreq(page, slot, (r) => {
-      if (r.type !== IOREQ_TYPE.PIO) return ~0;
       const size = r.size as AccessSize;
-      if (r.dir === IOREQ_DIR.READ) return this.ioRead(r.addr, size);
-      this.ioWrite(r.addr, size, r.data);
+      const ones = size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
+      const one = (data: number) => {
+        if (r.type !== IOREQ_TYPE.PIO) return r.dir === IOREQ_DIR.READ ? ones : 0;
+        if (r.dir === IOREQ_DIR.READ) return this.ioRead(r.addr, size);
+        this.ioWrite(r.addr, size, data);
+        return 0;
+      };
+      if (!r.dataIsPtr) return one(r.data);
+      for (let i = 0; i < r.count; i++) {
+        const gpa = r.data + (r.df ? -i : i) * size;
+        if (r.dir === IOREQ_DIR.READ) {
+          const v = one(0);
+          mem.write(gpa, Uint8Array.from({ length: size }, (_, k) => (v >>> (8 * k)) & 0xff));
+        } else {
+          const b = mem.read(gpa, size);
+          one(b.reduce((acc, x, k) => acc | (x << (8 * k)), 0) >>> 0);
+        }
+      }
       return 0;
     });
   }
