@@ -28,6 +28,21 @@ export interface DeviceModelHost {
   irqChanged(): void;
 }
 
+export interface DeviceModelState {
+  uart: Record<string, unknown>;
+  picMaster: Record<string, unknown>;
+  picSlave: Record<string, unknown>;
+  pit: Record<string, unknown>;
+  rtc: Record<string, unknown>;
+}
+
+/** A device's own data fields (its wiring — callbacks — left out), deep-copied. */
+function dataOf(o: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (typeof v !== 'function') out[k] = structuredClone(v);
+  return out;
+}
+
 /** The HVM domain's memory by guest-physical address, as the device model maps it. */
 export interface GuestPhysical {
   read(gpa: number, len: number): Uint8Array;
@@ -90,6 +105,19 @@ export class DeviceModel {
       }
       return 0;
     });
+  }
+
+  /** Every device's registers as plain data (snapshots). */
+  save(): DeviceModelState {
+    return { uart: dataOf(this.uart), picMaster: dataOf(this.pic.master), picSlave: dataOf(this.pic.slave), pit: dataOf(this.pit), rtc: dataOf(this.rtc) };
+  }
+
+  restore(s: DeviceModelState): void {
+    Object.assign(this.uart, structuredClone(s.uart));
+    Object.assign(this.pic.master, structuredClone(s.picMaster));
+    Object.assign(this.pic.slave, structuredClone(s.picSlave));
+    Object.assign(this.pit, structuredClone(s.pit));
+    Object.assign(this.rtc, structuredClone(s.rtc));
   }
 
   /** Bring the timers up to `now`, raising their IRQs. */

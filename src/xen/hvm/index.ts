@@ -125,15 +125,14 @@ export function buildHvm(hv: Hypervisor, d: Domain, k: Kernel, nrPages: number, 
   buildHvmDomain(hv, d, k, nrPages, cmdline, ports);
   const st = hvmState(d);
   const v0 = d.vcpus[0];
-  let line = '';
   st.dm = new DeviceModel({
     // the device model's clock is whoever runs it: dom0 serving a request, Xen at VM entry
     now: () => hv.now(),
     console: (b) => {
-      line += String.fromCharCode(b);
+      st.serialLine += String.fromCharCode(b);
       if (b === 0x0a) {
-        hv.consoleWrite(d, line, 'serial');
-        line = '';
+        hv.consoleWrite(d, st.serialLine, 'serial');
+        st.serialLine = '';
       }
     },
     poweroff: (code) => hv.shutdown(d, 'poweroff', code),

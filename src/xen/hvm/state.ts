@@ -17,6 +17,8 @@ export interface HvmDomainState {
   ioreq: IoreqServer | null;
   /** VM exits taken, by Xen's reason name */
   exits: Map<string, number>;
+  /** the UART's characters not yet ended by a newline */
+  serialLine: string;
   /** ioreqs sent to the device model */
   ioreqs: number;
 }
@@ -26,7 +28,7 @@ const states = new WeakMap<Domain, HvmDomainState>();
 export function hvmState(d: Domain): HvmDomainState {
   let s = states.get(d);
   if (!s) {
-    s = { params: new Map(), callbackVector: 0, dm: null, ioreq: null, exits: new Map(), ioreqs: 0 };
+    s = { params: new Map(), callbackVector: 0, dm: null, ioreq: null, exits: new Map(), ioreqs: 0, serialLine: '' };
     states.set(d, s);
   }
   return s;
