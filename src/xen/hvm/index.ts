@@ -110,12 +110,18 @@ function hvmHalt(hv: Hypervisor, v: Vcpu): void {
   hv.block(v);
 }
 
-/** The ioreq servers of the HVM domains alive, in domid order (the device model's work list). */
+/**
+ * The ioreq servers of the HVM domains alive, in domid order (the device model's work list).
+ * A domain destroyed without a shutdown first (xl destroy) has its server torn down here, as
+ * the device model notices its domain is gone.
+ */
 export function ioreqServers(hv: Hypervisor): IoreqServer[] {
   const out: IoreqServer[] = [];
   for (const d of hv.domains.values()) {
-    const s = d.kind === 'hvm' && d.alive ? hvmState(d).ioreq : null;
-    if (s) out.push(s);
+    const s = d.kind === 'hvm' ? hvmState(d).ioreq : null;
+    if (!s) continue;
+    if (d.alive) out.push(s);
+    else if (d.state === 'destroyed') s.destroy();
   }
   return out;
 }

@@ -42,6 +42,8 @@ export interface IoreqServerState {
   inflight: (InflightIoreq | null)[];
   /** the device model does not answer (a hung QEMU; for tests and demonstrations) */
   stalled: boolean;
+  /** torn down with its domain */
+  destroyed: boolean;
 }
 
 export class IoreqServer implements ServedIoreqs {
@@ -54,7 +56,7 @@ export class IoreqServer implements ServedIoreqs {
     /** the domain running the device model, or null: Xen runs it itself */
     readonly dmDomid: number | null,
   ) {
-    this.state = { ports: [], inflight: domain.vcpus.map(() => null), stalled: false };
+    this.state = { ports: [], inflight: domain.vcpus.map(() => null), stalled: false, destroyed: false };
     if (dmDomid === null) {
       this.state.ports = domain.vcpus.map(() => ({ eport: 0, remote: 0 }));
       return;
@@ -187,6 +189,8 @@ export class IoreqServer implements ServedIoreqs {
 
   /** Teardown with the domain: dom0's ends are closed, Xen forgets its consumers. */
   destroy(): void {
+    if (this.state.destroyed) return;
+    this.state.destroyed = true;
     const dmd = this.dmDomid === null ? undefined : this.hv.domains.get(this.dmDomid);
     for (const p of this.state.ports) {
       if (!p.eport) continue;
