@@ -7,7 +7,7 @@
  *
  * State kept beside the hypervisor is saved through snapshot-services.ts: grant tables
  * (grant/xen-env.ts), xenstored with its connections and dom0's watch callbacks, the teardown
- * handlers (dom0/xenstore/service.ts). The console back end keeps no state of its own (its ring
+ * handlers (dom0/xenstore/service.ts), HVM domains with their device models (hvm/snapshot.ts). The console back end keeps no state of its own (its ring
  * indices are guest memory). Port hooks are kept by reference.
  * Not covered yet: blkback/netback and the bridges keep their connection state in closures
  * (dom0/blkback-service.ts, netback-service.ts), so a restore across a device's connect or a
@@ -24,6 +24,7 @@ import { restoreServices, saveServices } from './snapshot-services';
 // the services that register with snapshot-services (loaded here so none is missed)
 import './grant/xen-env';
 import './dom0/xenstore/service';
+import './hvm/snapshot';
 
 type VcpuRef = [number, number] | null;
 
