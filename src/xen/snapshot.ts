@@ -24,6 +24,8 @@ import { restoreServices, saveServices } from './snapshot-services';
 // the services that register with snapshot-services (loaded here so none is missed)
 import './grant/xen-env';
 import './dom0/xenstore/service';
+import './dom0/blkback-service';
+import './dom0/netback-service';
 
 type VcpuRef = [number, number] | null;
 
