@@ -75,6 +75,32 @@ describe('grant v2 hypercalls (PV)', function () {
   });
 });
 
+describe('grant swap_grant_ref hypercall', function () {
+  this.timeout(30_000);
+  it('swaps each pair of the batch, with a status per structure', () => {
+    const { hv, front, back } = system();
+    const fv = front.vcpus[0];
+    const mem = hv.memOf(fv);
+    const at = front.startInfoGva + 4096;
+    const g = grantTablesOf(hv);
+    call(fv, hv, GNTTABOP.query_size, at, 0); // makes the caller's table, as any first grant op does
+    const t = g.table(front.id)!;
+    g.writeEntry(t, 8, { flags: GTF.permit_access, domid: back.id, frame: front.p2m[40] });
+    const s = 'gnttab_swap_grant_ref';
+    const ops = new Uint8Array(2 * LAYOUTS[s].size);
+    writeField(ops, 0, s, 'ref_a', 8);
+    writeField(ops, 0, s, 'ref_b', 10);
+    writeField(ops, LAYOUTS[s].size, s, 'ref_a', 8);
+    writeField(ops, LAYOUTS[s].size, s, 'ref_b', 99999);
+    mem.write(at, ops);
+    assert.strictEqual(call(fv, hv, GNTTABOP.swap_grant_ref, at, 2), 0);
+    const out = mem.read(at, ops.length);
+    assert.deepStrictEqual([0, 1].map((i) => readField(out, i * LAYOUTS[s].size, s, 'status') << 16 >> 16), [GNTST.okay, GNTST.bad_gntref]);
+    assert.strictEqual(g.readEntry(t, 10).frame, front.p2m[40]);
+    assert.strictEqual(g.readEntry(t, 8).flags, GTF.invalid);
+  });
+});
+
 describe('grant v2 state: snapshots and the debugger\'s view', function () {
   this.timeout(30_000);
   it('a machine snapshot keeps the version, status frames and their words; the Xen scope shows v2 entries', () => {

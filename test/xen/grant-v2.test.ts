@@ -300,3 +300,32 @@ describe('grant tables v2: snapshot', () => {
     assert.strictEqual(ft.maxVersion, 2);
   });
 });
+
+describe('grant tables: swap_grant_ref', () => {
+  it('swaps two entries (v2: with their status words); refuses busy entries (eagain) and bad references', () => {
+    for (const version of [1, 2] as const) {
+      const s = version === 2 ? v2() : setup();
+      const { g, t, grant, pages } = s;
+      grant(FRONT, 8, { flags: GTF.permit_access, domid: BACK, frame: pages[FRONT][0] });
+      grant(FRONT, 9, { flags: GTF.permit_access | GTF.readonly, domid: OTHER, frame: pages[FRONT][1] });
+      const before = [8, 9].map((r) => g.readEntry(t(FRONT), r));
+      assert.strictEqual(g.swap(FRONT, 8, 9), GNTST.okay, g.lastWhy);
+      assert.deepStrictEqual([9, 8].map((r) => g.readEntry(t(FRONT), r)), before);
+      assert.strictEqual(g.swap(FRONT, 8, 8), GNTST.okay);
+      assert.strictEqual(g.swap(FRONT, 8, t(FRONT).nrEntries), GNTST.bad_gntref);
+      assert.strictEqual(g.swap(FRONT, t(FRONT).nrEntries, 8), GNTST.bad_gntref);
+      // ref 9 now grants the page to BACK: mapped, it cannot move
+      const m = g.map(BACK, { hostAddr: 0x400000, flags: MAP_RW, ref: 9, dom: FRONT });
+      assert.strictEqual(m.status, GNTST.okay, g.lastWhy);
+      assert.strictEqual(g.swap(FRONT, 8, 9), GNTST.eagain);
+      assert.strictEqual(g.unmap(BACK, { hostAddr: 0x400000, devBusAddr: 0, handle: m.handle }), GNTST.okay);
+      if (version === 2) {
+        // a status word left behind moves with its entry
+        const w = t(FRONT).statusWhere(9);
+        s.m.frame(w.mfn)[w.offset] = GTF.reading;
+        assert.strictEqual(g.swap(FRONT, 8, 9), GNTST.okay);
+        assert.deepStrictEqual([g.status(t(FRONT), 8), g.status(t(FRONT), 9)], [GTF.reading, 0]);
+      }
+    }
+  });
+});

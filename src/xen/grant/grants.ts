@@ -239,7 +239,7 @@ export class GrantTables {
   private changeStatus(t: GrantTable, ref: number, set: number, clear: number): void {
     const { mfn, offset } = t.version === 1 ? t.where(ref) : t.statusWhere(ref);
     const dv = this.view(mfn);
-    dv.setUint16(offset, (dv.getUint16(offset, true) | set) & ~clear, true);
+    dv.setUint16(offset, (dv.getUint16(offset, true) & ~clear) | set, true);
   }
 
   private view(mfn: number): DataView {
@@ -325,6 +325,33 @@ export class GrantTables {
     // in v1 the status bit only makes the index too large
     if (idx >= t.frames.length && idx + 1 <= t.maxFrames) this.grow(t, idx + 1);
     return t.frames[idx];
+  }
+
+  /**
+   * GNTTABOP_swap_grant_ref: exchange two of the caller's own entries (in v2 with their status
+   * words), refused with GNTST_eagain while either is pinned.
+   */
+  swap(caller: number, refA: number, refB: number): number {
+    return this.run(() => {
+      const t = this.tables.get(caller) ?? fail(GNTST.general_error, `d${caller} has no grant table`);
+      for (const [n, r] of [['a', refA], ['b', refB]] as const) if (r >= t.nrEntries) fail(GNTST.bad_gntref, `bad ref-${n} 0x${r.toString(16)}`);
+      if (refA === refB) return { status: GNTST.okay };
+      for (const [n, r] of [['a', refA], ['b', refB]] as const) if (t.active.has(r)) fail(GNTST.eagain, `ref ${n} 0x${r.toString(16)} busy`);
+      const place = (ref: number) => t.where(ref);
+      const [a, b] = [place(refA), place(refB)];
+      const size = PAGE_SIZE / t.entriesPerFrame;
+      const fa = this.env.frame(a.mfn);
+      const fb = this.env.frame(b.mfn);
+      const saved = fa.slice(a.offset, a.offset + size);
+      fa.set(fb.subarray(b.offset, b.offset + size), a.offset);
+      fb.set(saved, b.offset);
+      if (t.version === 2) {
+        const [sa, sb] = [refA, refB].map((r) => this.status(t, r));
+        this.changeStatus(t, refA, sb, 0xffff);
+        this.changeStatus(t, refB, sa, 0xffff);
+      }
+      return { status: GNTST.okay };
+    }, {}).status;
   }
 
   /** GNTTABOP_query_size. */

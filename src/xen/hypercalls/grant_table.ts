@@ -66,6 +66,16 @@ function copy(ctx: HypercallContext, g: GrantTables, uop: number, count: number)
   });
 }
 
+function swapGrantRef(ctx: HypercallContext, g: GrantTables, uop: number, count: number): number {
+  const s = 'gnttab_swap_grant_ref';
+  for (let i = 0; i < count; i++) {
+    const at = uop + i * LAYOUTS[s].size;
+    const b = ctx.mem.read(at, LAYOUTS[s].size);
+    writeStatus(ctx, at + LAYOUTS[s].fields.status.offset, g.swap(ctx.domain.id, readField(b, 0, s, 'ref_a'), readField(b, 0, s, 'ref_b')));
+  }
+  return 0;
+}
+
 function setupTable(ctx: HypercallContext, g: GrantTables, uop: number, count: number): number {
   if (count !== 1) fail('EINVAL', `setup_table takes one structure, not ${count}`);
   const s = 'gnttab_setup_table';
@@ -185,6 +195,8 @@ export function grantTableOp(ctx: HypercallContext): number {
       return getVersion(ctx, g, uop);
     case GNTTABOP.get_status_frames:
       return getStatusFrames(ctx, g, uop, count);
+    case GNTTABOP.swap_grant_ref:
+      return swapGrantRef(ctx, g, uop, count);
     default:
       return fail('ENOSYS', `grant_table_op cmd ${cmd}`);
   }
