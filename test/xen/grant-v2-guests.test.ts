@@ -187,6 +187,12 @@ ${HYPERCALL_PAGE}
     HYPERCALL grant_table_op
     movsx eax, word [mop + gnttab_map_grant_ref.status]
     mov [results + 24], eax
+    mov ebx, GNTTABOP_setup_table
+    mov ecx, setup
+    mov edx, 1
+    HYPERCALL grant_table_op
+    mov eax, [slist]
+    mov [results + 28], eax
 .idle:
     sti
     hlt
@@ -207,6 +213,13 @@ getst:
     dd list
 align 8
 list: dq 0
+setup:
+    dw DOMID_SELF
+    dw 0
+    dd 1
+    dd 0
+    dd slist
+slist: dd 0
 mop: times gnttab_map_grant_ref_size db 0
 align 4096
 shared: times 4096 db 0`,
@@ -218,6 +231,7 @@ shared: times 4096 db 0`,
     assert.deepStrictEqual([1, 2, 3, 4].map((i) => b.result(1, i) | 0), [0, 0, 0, GNTST.okay]);
     assert.strictEqual(b.result(1, 5), 0x800, 'get_status_frames gives the gfn where the guest placed it');
     assert.strictEqual(b.result(1, 6) | 0, GNTST.general_error);
+    assert.strictEqual(b.result(1, 7), 0x801, 'setup_table too names the frame by the gfn where it was placed');
     // d2 maps the grant: the HVM guest's gfn is translated, and the status word appears at gpa 0x800000 + 8 * 2
     const g = grantTablesFor(b.sys.hv, b.sys.hv.domains.get(2)!.vcpus[0]);
     const m = g.map(2, { hostAddr: 0, flags: GNTMAP.device_map, ref: 8, dom: 1 });

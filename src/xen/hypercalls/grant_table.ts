@@ -82,17 +82,27 @@ function setupTable(ctx: HypercallContext, g: GrantTables, uop: number, count: n
   const b = ctx.mem.read(uop, LAYOUTS[s].size);
   const nr = readField(b, 0, s, 'nr_frames');
   const list = readField(b, 0, s, 'frame_list');
-  const r = g.setupTable(ctx.domain.id, readField(b, 0, s, 'dom'), nr, ctx.domain.privileged);
+  const dom = readField(b, 0, s, 'dom');
+  const r = g.setupTable(ctx.domain.id, dom, nr, ctx.domain.privileged);
   let status = r.status;
   for (let i = 0; i < r.frames.length && status === GNTST.okay; i++) {
     try {
-      ctx.mem.write32(list + i * 4, r.frames[i]);
+      ctx.mem.write32(list + i * 4, guestFrame(ctx, dom, r.frames[i]) >>> 0);
     } catch {
       status = GNTST.bad_virt_addr;
     }
   }
   writeStatus(ctx, uop + LAYOUTS[s].fields.status.offset, status);
   return 0;
+}
+
+/**
+ * The frame number a guest knows a grant frame by: a PV guest its machine frame; an HVM guest
+ * the gfn where it placed it with XENMEM_add_to_physmap, or -1 (INVALID_GFN) before it has.
+ */
+function guestFrame(ctx: HypercallContext, dom: number, mfn: number): number {
+  const d = ctx.hv.domains.get(dom === DOMID.SELF ? ctx.domain.id : dom);
+  return d?.kind === 'hvm' ? d.p2m.indexOf(mfn) : mfn;
 }
 
 /** __copy_field_to_guest(uop, &op, status): only the int16_t status goes back. */
@@ -155,11 +165,10 @@ function getStatusFrames(ctx: HypercallContext, g: GrantTables, uop: number, cou
   const b = ctx.mem.read(uop, LAYOUTS[s].size);
   const dom = readField(b, 0, s, 'dom');
   const r = g.getStatusFrames(ctx.domain.id, dom, readField(b, 0, s, 'nr_frames'), ctx.domain.privileged);
-  const d = ctx.hv.domains.get(dom === DOMID.SELF ? ctx.domain.id : dom);
   const list = readField(b, 0, s, 'frame_list');
   let status = r.status;
   r.frames.forEach((mfn, i) => {
-    const gfn = d?.kind === 'hvm' ? d.p2m.indexOf(mfn) : mfn;
+    const gfn = guestFrame(ctx, dom, mfn);
     const out = new Uint8Array(8);
     new DataView(out.buffer).setBigUint64(0, gfn < 0 ? INVALID_GFN : BigInt(gfn), true);
     try {
