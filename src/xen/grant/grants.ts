@@ -22,12 +22,11 @@ import {
   Pins,
   decodeEntry,
   encodeEntry,
-  grantToStatusFrames,
   pinned,
   statusToGrantFrames,
   writePinned,
 } from './table';
-import { SetVersionResult, setGrantVersion } from './version';
+import { SetVersionResult, populateStatusFrames, setGrantVersion } from './version';
 
 export interface GrantLimits {
   /** max_grant_frames of xl.cfg */
@@ -111,10 +110,11 @@ export interface GrantTablesState {
     domid: number;
     maxFrames: number;
     maptrackLimit: number;
-    maxVersion: 1 | 2;
+    /** absent in snapshots from before grant v2 */
+    maxVersion?: 1 | 2;
     version: 1 | 2;
     frames: number[];
-    statusFrames: number[];
+    statusFrames?: number[];
     active: [number, ActiveEntry][];
     maptrack: (Mapping | undefined)[];
     mappings: number;
@@ -168,10 +168,11 @@ export class GrantTables {
     this.lastWhy = s.lastWhy;
     this.tables.clear();
     for (const st of s.tables) {
-      const t = new GrantTable(st.domid, st.maxFrames, st.maptrackLimit, st.maxVersion);
+      // snapshots from before grant v2 have no maxVersion or status frames
+      const t = new GrantTable(st.domid, st.maxFrames, st.maptrackLimit, st.maxVersion ?? 2);
       t.version = st.version;
       t.frames.push(...st.frames);
-      t.statusFrames.push(...st.statusFrames);
+      t.statusFrames.push(...(st.statusFrames ?? []));
       for (const [ref, a] of st.active) t.active.set(ref, { ...a });
       t.maptrack.push(...st.maptrack.map((m) => (m ? { ...m } : undefined)));
       t.mappings = st.mappings;
@@ -196,13 +197,7 @@ export class GrantTables {
   /** gnttab_grow_table: shared frames up to `nr`, and in v2 the status frames covering them. */
   private grow(t: GrantTable, nr: number): void {
     while (t.frames.length < nr) t.frames.push(this.env.allocSharedFrame(t.domid));
-    if (t.version === 2) this.populateStatus(t);
-  }
-
-  /** gnttab_populate_status_frames: status frames for every entry of the shared frames. */
-  private populateStatus(t: GrantTable): void {
-    const want = grantToStatusFrames(t.frames.length);
-    while (t.statusFrames.length < want) t.statusFrames.push(this.env.allocSharedFrame(t.domid));
+    if (t.version === 2) populateStatusFrames(this.env, t);
   }
 
   /** rcu_lock_domain_by_any_id: DOMID_SELF is the caller. */
