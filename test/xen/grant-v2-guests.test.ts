@@ -378,3 +378,49 @@ describe('grant v2 between PV guests (grant.inc)', function () {
     assert.ok(rec.includes('GNTTABOP_get_status_frames') && rec.includes('GNTTABOP_set_version'), rec.join(','));
   });
 });
+
+describe('grant.inc v2 entries as Xen reads them', function () {
+  this.timeout(30_000);
+  it('gnt_grant_v2, gnt_grant_sub_v2 and gnt_grant_trans_v2 write grant_entry_v2 in each shape', () => {
+    const b = boot([
+      {
+        name: 'writer',
+        body: `
+    call gnt_init_v2
+    RESULT 0
+    mov eax, 10
+    mov ebx, 2
+    mov ecx, page
+    mov edx, GTF_permit_access | GTF_readonly
+    call gnt_grant_v2
+    mov eax, 11
+    mov ebx, 2
+    mov ecx, page
+    mov edx, GTF_permit_access
+    mov esi, 100 | (28 << 16)
+    call gnt_grant_sub_v2
+    mov eax, 12
+    mov ebx, 3
+    mov ecx, 2
+    mov edx, 40
+    call gnt_grant_trans_v2
+    jmp done
+%include "grant.inc"
+align 4096
+page: times 4096 db 0
+done:`,
+      },
+    ]);
+    runToEnd(b, 5_000_000);
+    assert.strictEqual(b.result(1, 0), 0);
+    const g = grantTablesOf(b.sys.hv);
+    const t = g.table(1)!;
+    assert.strictEqual(t.version, 2);
+    const page = b.sys.image(1)!.symbolAddress('page')! >>> 12;
+    const frame = b.sys.hv.domains.get(1)!.p2m[page];
+    const pick = (ref: number, keys: string[]) => Object.fromEntries(Object.entries(g.readEntry(t, ref)).filter(([k]) => keys.includes(k)));
+    assert.deepStrictEqual(pick(10, ['flags', 'domid', 'frame', 'pageOff', 'length']), { flags: GTF.permit_access | GTF.readonly, domid: 2, frame, pageOff: 0, length: 0 });
+    assert.deepStrictEqual(pick(11, ['flags', 'domid', 'frame', 'pageOff', 'length']), { flags: GTF.permit_access | GTF.sub_page, domid: 2, frame, pageOff: 100, length: 28 });
+    assert.deepStrictEqual(pick(12, ['flags', 'domid', 'transDomid', 'transGref']), { flags: GTF.transitive, domid: 3, transDomid: 2, transGref: 40 });
+  });
+});
