@@ -4,6 +4,7 @@ import * as assert from 'assert';
 import { DOMID, GNTCOPY, GNTMAP, GNTST, GTF, XEN_CONST } from '../../src/xen/abi';
 import { ENTRIES_PER_FRAME_V2, type GrantEntry, GrantTables, STATUS_PER_FRAME, grantToStatusFrames } from '../../src/xen/grant';
 import { FakeMachine } from './grant-helpers';
+import { evaluate } from './abi-oracle';
 
 const FRONT = 1; // the granting domU
 const BACK = 0; // dom0, mapping and copying
@@ -37,6 +38,14 @@ function copyOp(src: { ref: number; dom: number; off: number }, dstGmfn: number,
     flags: GNTCOPY.source_gref,
   };
 }
+
+describe('grant tables v2: sizes from the headers', () => {
+  it('entries and status words per frame are what gcc -m32 makes of grant_table.h', function () {
+    this.timeout(30_000);
+    const [entries, statuses, reserved] = evaluate(['4096 / sizeof(grant_entry_v2_t)', '4096 / sizeof(grant_status_t)', 'GNTTAB_NR_RESERVED_ENTRIES']);
+    assert.deepStrictEqual([ENTRIES_PER_FRAME_V2, STATUS_PER_FRAME, XEN_CONST.GNTTAB_NR_RESERVED_ENTRIES], [entries, statuses, reserved]);
+  });
+});
 
 describe('grant tables v2: set_version and get_version', () => {
   it('a table starts at v1; v2 adds status frames and halves the entries per frame', () => {
