@@ -598,14 +598,26 @@ export class Hypervisor {
     return { reason: 'trace', record: r, domid: r.domid === v.domain.id ? v.domain.id : r.domid, vcpu: r.domid === v.domain.id ? v.id : r.vcpu };
   }
 
+  private anyWaitingForPcpu(): boolean {
+    for (const d of this.domains.values()) {
+      if (!d.alive) continue;
+      for (const v of d.vcpus) if (v.runstate === 'runnable' || v.sched.parked) return true;
+    }
+    return false;
+  }
+
   /** End of a round: advance time, fire timers, tick the scheduler; skip idle time. */
   private endRound(until?: number): StopInfo | null {
     this.cursor = 0;
     let next = this.roundStart + this.quantum * this.machine.nsPerInstruction;
     const allIdle = this.pcpus.every((p) => p.current === null);
     if (allIdle) {
-      const t = Math.min(this.nextTimer(), this.nextTick);
-      if (t === Infinity) return this.allDone() ? { reason: 'finished' } : { reason: 'idle' };
+      const timer = this.nextTimer();
+      // The scheduler's tick wakes no blocked vCPU: with no timer armed and no vCPU waiting for a
+      // pCPU (runnable, or parked by its cap until the next accounting), nothing can ever run
+      // again, and ticking on would spin a run without a time limit forever.
+      if (timer === Infinity && !this.anyWaitingForPcpu()) return this.allDone() ? { reason: 'finished' } : { reason: 'idle' };
+      const t = Math.min(timer, this.nextTick);
       // jump to the round containing the next event
       const q = this.quantum * this.machine.nsPerInstruction;
       next = Math.max(next, Math.ceil(t / q) * q);
