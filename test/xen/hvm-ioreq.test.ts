@@ -7,6 +7,7 @@ import { bootHvm, HvmBooted } from './hvm-guests';
 import { hvmState } from '../../src/xen/hvm';
 import { HVM_PARAM, IOREQ_STATE } from '../../src/xen/abi';
 import type { IoreqRecord, TraceRecord } from '../../src/trace/records';
+import { formatSummary, summarize } from '../../src/trace/summary';
 
 /** vCPU 0's ioreq_t as the device model sees it in the shared page (hvm/ioreq.h offsets). */
 function slot(b: HvmBooted, domid: number) {
@@ -150,5 +151,33 @@ describe('HVM ioreqs: the round trip to the device model in dom0', function () {
     const d0 = b.sys.domain(0);
     assert.ok(d0.evtchns[remote].state !== 'interdomain', "dom0's end is no longer bound");
     assert.ok(!b.sys.hv.xenConsumers.has(`1:${server.state.ports[0].eport}`));
+  });
+
+  it('traces exit → entry times: the summary’s exit time by reason is the entries’ exitCycles, a device model trip costing more than an exit Xen handles', () => {
+    const b = bootHvm([{ name: 'mix', body: `    xor eax, eax\n    cpuid\n    xor eax, eax\n    cpuid\n${RTC_READ}\n    mov dx, 0x3f8\n    mov al, 10\n    out dx, al` }], { dom0: true, nsPerInstruction: 1 });
+    b.sys.run({ maxInstructions: 2e6 });
+    const s = summarize(b.records, b.sys.now());
+    const exits = s.domains.get(1)!.vcpus.get(0)!.vmExits;
+    // each exit's entry says how long it took; per reason they add up to the summary's time
+    const byReason = new Map<string, number>();
+    let open: string | null = null;
+    for (const r of b.records) {
+      if (r.domid !== 1) continue;
+      if (r.kind === 'vm-exit') open = r.reasonName;
+      else if (r.kind === 'vm-entry' && open) {
+        byReason.set(open, (byReason.get(open) ?? 0) + r.exitCycles!);
+        open = null;
+      }
+    }
+    const cpuid = exits.get('EXIT_REASON_CPUID')!;
+    const io = exits.get('EXIT_REASON_IO_INSTRUCTION')!;
+    assert.deepStrictEqual([cpuid.count, io.count], [2, 3]);
+    assert.strictEqual(cpuid.ns, byReason.get('EXIT_REASON_CPUID'));
+    assert.strictEqual(io.ns, byReason.get('EXIT_REASON_IO_INSTRUCTION'));
+    assert.ok(io.ns / io.count > cpuid.ns / cpuid.count, `a round trip (${io.ns / io.count} ns) outlasts a CPUID exit (${cpuid.ns / cpuid.count} ns)`);
+    const text = formatSummary(s);
+    assert.match(text, /EXIT_REASON_IO_INSTRUCTION\s+3\s/);
+    assert.match(text, /ioreqs: sent 3, served as device model 0/);
+    assert.match(text, /ioreqs: sent 0, served as device model 3/);
   });
 });
