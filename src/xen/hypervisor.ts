@@ -545,9 +545,12 @@ export class Hypervisor {
       this.stoppedAtExit.delete(v);
       if (!hvmBeforeEntry(this, v)) {
         // its ioreq is still with the device model: back to waiting
-        this.block(v);
-        v.pollPorts = [];
-        return null;
+        if (v.domain.alive) {
+          this.block(v);
+          v.pollPorts = [];
+        }
+        if (saved) for (const b of saved) cpu.breakpoints.add(b);
+        return this.checkStop(v);
       }
     }
     const res = cpu.run(budget);

@@ -180,4 +180,21 @@ describe('HVM ioreqs: the round trip to the device model in dom0', function () {
     assert.match(text, /ioreqs: sent 3, served as device model 0/);
     assert.match(text, /ioreqs: sent 0, served as device model 3/);
   });
+
+  it('crashes a guest that scribbles on its own ioreq slot, and only that guest', () => {
+    const b = bootHvm(
+      [
+        // the ioreq page is special pfn 5 below 0xff000 (xc_dom's layout), mapped in the guest
+        { name: 'scribbler', body: `    mov byte [0xfeffd000 + 30], 3\n    mov dx, 0x3f8\n    mov al, 'x'\n    out dx, al` },
+        { name: 'fine', body: `    mov dx, 0x3f8\n    mov al, 'y'\n    out dx, al\n    mov al, 10\n    out dx, al` },
+      ],
+      { dom0: true },
+    );
+    b.sys.run({ maxInstructions: 3e6, untilTimeNs: 50e6 });
+    assert.strictEqual(Number(hvmState(b.sys.domain(1)).params.get(HVM_PARAM.IOREQ_PFN)), 0xfeffd);
+    assert.strictEqual(b.sys.domain(1).state, 'crashed');
+    assert.ok(b.console(1).some((l) => /ioreq slot of vCPU 0 is busy/.test(l)), b.console(1).join('\n'));
+    assert.deepStrictEqual(b.console(2), ['y']);
+    assert.ok(!b.sys.hv.dom0Services.some((s) => s.hasWork()));
+  });
 });
