@@ -70,8 +70,8 @@ export class Hypervisor {
    * CPU's run (a platform callback), so it is no PendingAction, yet the vCPU is in Xen.
    */
   readonly stoppedAtExit = new Map<Vcpu, VmExitRecord>();
-  /** RunOptions.breakpoints of the run in progress, keyed by domid */
-  private runBreakpoints: ReadonlyArray<{ domid: number; eip: number }> = [];
+  /** RunOptions.breakpoints of the run in progress: each domain's addresses, without repeats */
+  private runBreakpoints = new Map<number, number[]>();
   /** RunOptions.watchpoints of the run in progress, and the vCPUs they are armed on */
   private runWatchpoints: ReadonlyArray<Watchpoint> = [];
   private readonly watchArmed = new Map<Vcpu, ArmedWatch>();
@@ -437,7 +437,7 @@ export class Hypervisor {
     const end = this.instructions + Math.max(0, options.maxInstructions);
     this.stopOn = options.stopOn;
     this.stopHit = null;
-    this.runBreakpoints = options.breakpoints ?? [];
+    this.runBreakpoints = byDomain(options.breakpoints);
     this.runWatchpoints = options.watchpoints ?? [];
     this.watchStop = null;
     try {
@@ -464,7 +464,7 @@ export class Hypervisor {
       }
     } finally {
       this.stopOn = undefined;
-      this.runBreakpoints = [];
+      this.runBreakpoints = new Map();
       this.runWatchpoints = [];
       for (const [v, armed] of this.watchArmed) disarmWatchpoints(this.cpuOf(v), armed);
       this.watchArmed.clear();
@@ -478,10 +478,12 @@ export class Hypervisor {
     };
   }
 
-  /** The current run's breakpoints for `v`'s domain (also for vCPUs created during the run). */
+  /**
+   * The current run's breakpoints for `v`'s domain (also for vCPUs created during the run). They
+   * stay armed after the run: re-arming the same ones for the next costs no recompiled code.
+   */
   private armBreakpoints(v: Vcpu, cpu: Cpu): void {
-    cpu.breakpoints.clear();
-    for (const b of this.runBreakpoints) if (b.domid === v.domain.id) cpu.breakpoints.add(b.eip >>> 0);
+    cpu.breakpoints.assign(this.runBreakpoints.get(v.domain.id));
     const ws = this.runWatchpoints.filter((w) => w.domid === v.domain.id);
     if (ws.length && v.domain.kind === 'pv' && !this.watchArmed.has(v)) this.watchArmed.set(v, armWatchpoints(cpu, ws, this.watchBytes(v)));
   }
@@ -538,8 +540,6 @@ export class Hypervisor {
       }
     }
     const cpu = this.cpuOf(v);
-    const saved = honourBreakpoints ? null : new Set(cpu.breakpoints);
-    if (saved) cpu.breakpoints.clear();
     const hvm = v.domain.kind === 'hvm';
     if (hvm) {
       this.stoppedAtExit.delete(v);
@@ -553,8 +553,7 @@ export class Hypervisor {
         return this.checkStop(v);
       }
     }
-    const res = cpu.run(budget);
-    if (saved) for (const b of saved) cpu.breakpoints.add(b);
+    const res = cpu.run(budget, honourBreakpoints);
     p.used += res.retired;
     this.instructions += res.retired;
     if (hvm) {
@@ -828,3 +827,14 @@ export class Hypervisor {
 export const VECTOR_NAMES: Record<number, string> = {
   0: '#DE', 1: '#DB', 2: 'NMI', 3: '#BP', 4: '#OF', 5: '#BR', 6: '#UD', 7: '#NM', 8: '#DF', 10: '#TS', 11: '#NP', 12: '#SS', 13: '#GP', 14: '#PF', 16: '#MF', 17: '#AC', 18: '#MC', 19: '#XM', 0x80: 'int 0x80',
 };
+
+/** RunOptions.breakpoints as each domain's linear addresses, each once. */
+function byDomain(list: ReadonlyArray<{ domid: number; eip: number }> = []): Map<number, number[]> {
+  const sets = new Map<number, Set<number>>();
+  for (const b of list) {
+    let set = sets.get(b.domid);
+    if (!set) sets.set(b.domid, (set = new Set()));
+    set.add(b.eip >>> 0);
+  }
+  return new Map([...sets].map(([d, set]) => [d, [...set]]));
+}
