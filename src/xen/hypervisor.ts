@@ -549,7 +549,6 @@ export class Hypervisor {
           this.block(v);
           v.pollPorts = [];
         }
-        if (saved) for (const b of saved) cpu.breakpoints.add(b);
         return this.checkStop(v);
       }
     }
