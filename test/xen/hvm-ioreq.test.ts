@@ -41,6 +41,7 @@ describe('HVM ioreqs: the round trip to the device model in dom0', function () {
     const ch = b.sys.domain(1).evtchns[posted.vpEport];
     assert.ok(ch && ch.state === 'interdomain' && ch.remoteDom === 0, `vp_eport ${posted.vpEport} is bound to dom0`);
     assert.strictEqual(b.sys.vcpus(1)[0].runstate, 'blocked', 'the vCPU waits for the device model');
+    assert.match(b.sys.vcpus(1)[0].activity?.description ?? '', /waiting for the device model: port read 0x71\/1 \(rtc\)/);
     // the guest's al is untouched until the answer comes
     assert.strictEqual(b.sys.cpuState(1, 0).r[0] >>> 0, 0x12345600);
 
