@@ -8,6 +8,7 @@ import { hvmState } from '../../src/xen/hvm';
 import { HVM_PARAM, IOREQ_STATE } from '../../src/xen/abi';
 import type { IoreqRecord, TraceRecord } from '../../src/trace/records';
 import { formatSummary, summarize } from '../../src/trace/summary';
+import { toChromeTrace } from '../../src/trace/chrome';
 
 /** vCPU 0's ioreq_t as the device model sees it in the shared page (hvm/ioreq.h offsets). */
 function slot(b: HvmBooted, domid: number) {
@@ -77,6 +78,11 @@ describe('HVM ioreqs: the round trip to the device model in dom0', function () {
     assert.strictEqual(dms.length, hvmState(b.sys.domain(1)).ioreqs);
     assert.ok(dms.every((r) => r.domid === 0));
     assert.ok(b.sys.vcpus(0)[0].runstateTime.running > 0);
+    // the Chrome export shows the device model's step on dom0's row
+    const chrome = JSON.parse(toChromeTrace(b.records, b.sys.now())) as { traceEvents: { name: string; args?: { domid?: number; target?: string } }[] };
+    const dmEvents = chrome.traceEvents.filter((e) => e.name === 'ioreq dm rtc');
+    assert.strictEqual(dmEvents.length, dms.length);
+    assert.ok(dmEvents.every((e) => e.args?.domid === 0 && e.args.target === 'd1v0'));
   });
 
   it('moves rep insb/outsb one element per round trip, the device model writing guest memory for INS', () => {
