@@ -25,7 +25,7 @@ import { HYPERCALL_TABLE } from './hypercalls';
 import { HypercallContext } from './hypercalls/types';
 import { EventChannels } from './events';
 import { emulatePrivileged } from './emulate';
-import { createHvmCpu, hvmGuestMemory, hvmBeforeEntry, hvmAfterRun, HVM_HYPERCALL_TABLE } from './hvm';
+import { createHvmCpu, hvmGuestMemory, hvmBeforeEntry, hvmAfterRun, hvmWaitDescription, HVM_HYPERCALL_TABLE } from './hvm';
 import type { DomainInfo, StopInfo, RunOptions, VcpuInfo, Watchpoint } from './inspect';
 import { ArmedWatch, armWatchpoints, disarmWatchpoints, watchHit } from './watch';
 
@@ -545,9 +545,11 @@ export class Hypervisor {
       this.stoppedAtExit.delete(v);
       if (!hvmBeforeEntry(this, v)) {
         // its ioreq is still with the device model: back to waiting
-        this.block(v);
-        v.pollPorts = [];
-        return null;
+        if (v.domain.alive) {
+          this.block(v);
+          v.pollPorts = [];
+        }
+        return this.checkStop(v);
       }
     }
     const res = cpu.run(budget, honourBreakpoints);
@@ -827,7 +829,9 @@ export class Hypervisor {
       else info.activity = { kind: 'event-delivery', description: 'event upcall' };
     } else {
       const exit = this.stoppedAtExit.get(v);
-      if (exit) info.activity = { kind: 'vm-exit', description: `VM exit ${exit.reasonName.replace(/^EXIT_REASON_/, '')}${exit.qualification !== undefined ? ` (qualification 0x${exit.qualification.toString(16)})` : ''}${exit.handler ? ` → ${exit.handler}` : ''}` };
+      const wait = hvmWaitDescription(v);
+      if (exit) info.activity = { kind: 'vm-exit', description: `VM exit ${exit.reasonName.replace(/^EXIT_REASON_/, '')}${exit.qualification !== undefined ? ` (qualification 0x${exit.qualification.toString(16)})` : ''}${exit.handler ? ` → ${exit.handler}` : ''}${wait ? `; ${wait}` : ''}` };
+      else if (wait) info.activity = { kind: 'vm-exit', description: wait };
     }
     return info;
   }

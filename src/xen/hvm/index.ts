@@ -110,6 +110,15 @@ function hvmHalt(hv: Hypervisor, v: Vcpu): void {
   hv.block(v);
 }
 
+/** What an HVM vCPU waits for in Xen, for the debugger: its ioreq with the device model. */
+export function hvmWaitDescription(v: Vcpu): string | undefined {
+  const io = v.domain.kind === 'hvm' ? hvmState(v.domain).ioreq?.state.inflight[v.id] : undefined;
+  if (!io) return undefined;
+  const r = io.req;
+  const what = `${r.type === 0 ? 'port' : 'mmio'} ${r.dir === 1 ? 'read' : 'write'} 0x${r.addr.toString(16)}/${r.size} (${io.device})`;
+  return `${io.answered ? 'ioreq answered, completing' : io.sent ? 'waiting for the device model' : 'sending an ioreq'}: ${what}`;
+}
+
 /**
  * The ioreq servers of the HVM domains alive, in domid order (the device model's work list).
  * A domain destroyed without a shutdown first (xl destroy) has its server torn down here, as
