@@ -7,7 +7,10 @@
 import { decodeOne } from '../asm/disasm';
 import type { CpuState } from '../cpu/state';
 import type { TraceRecord } from '../trace/records';
-import type { Inspectable, StopInfo } from '../xen/inspect';
+import type { Inspectable, StopInfo, Watchpoint } from '../xen/inspect';
+import { describeHit, valueOf } from './data';
+import type { ExprEnv } from './expr';
+import type { ReverseHit, ReverseTargets } from './reverse';
 import { describeRecord as recordText, FilterId, recordEnv, StopContext, StopRule, vcpuEnv } from './stops';
 
 export interface ThreadRef {
@@ -15,7 +18,7 @@ export interface ThreadRef {
   vcpu: number;
 }
 
-export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'exception' | 'pause';
+export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'data breakpoint' | 'exception' | 'pause';
 
 export interface Stopped extends ThreadRef {
   reason: StopReason;
@@ -41,6 +44,22 @@ export interface RecordStop {
   filter?: FilterId;
   matches(r: TraceRecord): boolean;
   rule: StopRule;
+}
+
+/** A data breakpoint, armed as a watchpoint (its identity is how a 'watchpoint' stop names it). */
+export interface DataBreakpoint {
+  id: number;
+  watch: Watchpoint;
+  rule: StopRule;
+}
+
+/** A breakpoint a stop hits, its condition, hit count and log message yet to be decided. */
+interface Candidate {
+  /** for hitBreakpointIds (exception filters have none) */
+  id?: number;
+  rule: StopRule;
+  env: ExprEnv;
+  stopped: Stopped;
 }
 
 export interface ControlHooks {
@@ -78,6 +97,8 @@ export class RunControl {
   private addressList: Array<{ domid: number; eip: number }> = [];
   private byAddress = new Map<string, AddressBreakpoint[]>();
   private recordStops: RecordStop[] = [];
+  private dataBps: DataBreakpoint[] = [];
+  private watchList: Watchpoint[] = [];
   private pending: Stopped | undefined;
   private pendingDomain: TraceRecord | undefined;
   private entered = new Set<number>();
@@ -109,9 +130,78 @@ export class RunControl {
     this.recordStops = list;
   }
 
-  /** The armed breakpoints as reverse execution searches for them (reverse.ts): no hit counts, no logs. */
-  reverseTargets(): { breakpoints: ReadonlyArray<{ domid: number; eip: number }>; matches(r: TraceRecord): boolean } {
-    return { breakpoints: this.addressList, matches: (r) => this.recordStops.some((s) => s.matches(r)) };
+  setDataBreakpoints(list: DataBreakpoint[]): void {
+    this.dataBps = list;
+    this.watchList = list.map((b) => b.watch);
+  }
+
+  /**
+   * The armed breakpoints as reverse execution searches for them: every kind, each hit's
+   * condition evaluated where it happened (hit counts and log points are reverse.ts's part).
+   */
+  reverseTargets(): ReverseTargets {
+    let recordHits: ReverseHit[] = [];
+    const holding = (cs: Candidate[]): ReverseHit[] => cs.filter((c) => c.rule.holds(c.env) !== false).map((c) => ({ id: c.id, rule: c.rule, stopped: c.stopped }));
+    return {
+      breakpoints: this.addressList,
+      watchpoints: this.watchList,
+      onRecord: (r) => (recordHits = holding(this.recordCandidates(r))).length > 0,
+      hits: (stop) => {
+        if (stop.reason === 'trace') return recordHits;
+        if (stop.reason === 'watchpoint') return holding(this.dataCandidates(stop));
+        if (stop.reason !== 'breakpoint') return [];
+        const t = { domid: stop.domid ?? 0, vcpu: stop.vcpu ?? 0 };
+        return holding(this.addressCandidates(t, this.state(t).eip >>> 0));
+      },
+      rules: () => [...[...this.byAddress.values()].flat(), ...this.recordStops, ...this.dataBps].map((b) => b.rule),
+    };
+  }
+
+  private recordCandidates(r: TraceRecord): Candidate[] {
+    const out: Candidate[] = [];
+    for (const s of this.recordStops) {
+      if (!s.matches(r)) continue;
+      out.push({
+        id: s.kind === 'function breakpoint' ? s.id : undefined,
+        rule: s.rule,
+        env: recordEnv(r, this.ctx),
+        stopped: { reason: s.kind, domid: r.domid, vcpu: r.vcpu, description: describeStop(s.label, r), filter: s.filter, record: r },
+      });
+    }
+    return out;
+  }
+
+  private addressCandidates(t: ThreadRef, eip: number): Candidate[] {
+    const bps = this.byAddress.get(`${t.domid}:${eip}`) ?? [];
+    const env = vcpuEnv(this.ctx, t.domid, t.vcpu);
+    return bps.map((bp) => ({ id: bp.id, rule: bp.rule, env, stopped: { reason: bp.kind, ...t, description: `${bp.kind} at 0x${eip.toString(16)}` } }));
+  }
+
+  /** The data breakpoints a watchpoint stop is for; conditions see `value`, `old` and `address` besides registers. */
+  private dataCandidates(stop: StopInfo): Candidate[] {
+    const t = { domid: stop.domid ?? 0, vcpu: stop.vcpu ?? 0 };
+    const w = stop.watchpoint;
+    if (!w) return [];
+    const v = stop.watchValue;
+    const names: Record<string, number | undefined> = { value: v && valueOf(v.after), old: v && valueOf(v.before), address: w.gva >>> 0 };
+    const env = vcpuEnv(this.ctx, t.domid, t.vcpu, (n) => names[n]);
+    const description = describeHit(this.ins, w, v, t.vcpu, this.state(t).eip);
+    return this.dataBps.filter((b) => b.watch === w).map((b) => ({ id: b.id, rule: b.rule, env, stopped: { reason: 'data breakpoint', ...t, description } }));
+  }
+
+  /** Forward: decides each candidate (counting hits, printing log points); the stop, if any. */
+  private fire(cs: Candidate[]): Stopped | undefined {
+    let hit: Stopped | undefined;
+    const ids: number[] = [];
+    for (const c of cs) {
+      const d = c.rule.decide(c.env);
+      if (d.action === 'log') this.hooks.output(`${d.text}\n`);
+      if (d.action !== 'stop') continue;
+      if (d.error) this.hooks.output(`${d.error}\n`);
+      if (c.id !== undefined) ids.push(c.id);
+      hit ??= c.stopped;
+    }
+    return hit && { ...hit, hitBreakpointIds: ids.length ? ids : undefined };
   }
 
   /** After a travel (reverse.ts): the stop the machine now shows, which a resume steps off. */
@@ -148,19 +238,9 @@ export class RunControl {
         return true;
       }
     }
-    let hit: Stopped | undefined;
-    const ids: number[] = [];
-    for (const s of this.recordStops) {
-      if (!s.matches(r)) continue;
-      const d = s.rule.decide(recordEnv(r, this.ctx));
-      if (d.action === 'log') this.hooks.output(`${d.text}\n`);
-      if (d.action !== 'stop') continue;
-      if (d.error) this.hooks.output(`${d.error}\n`);
-      if (s.kind === 'function breakpoint') ids.push(s.id);
-      hit ??= { reason: s.kind, domid: r.domid, vcpu: r.vcpu, description: describeStop(s.label, r), filter: s.filter, record: r };
-    }
+    const hit = this.fire(this.recordCandidates(r));
     if (!hit) return false;
-    this.pending = { ...hit, hitBreakpointIds: ids.length ? ids : undefined };
+    this.pending = hit;
     return true;
   };
 
@@ -179,7 +259,8 @@ export class RunControl {
 
   /** Moves a thread off the breakpoint it stopped on, so resuming does not stop there again. */
   private stepOff(t: ThreadRef | undefined): void {
-    if (!t || this.inXen(t)) return;
+    // after a travel back the thread's domain may not exist yet
+    if (!t || !this.ins.domains().some((d) => d.id === t.domid) || this.inXen(t)) return;
     const eip = this.state(t).eip >>> 0;
     if (this.byAddress.has(`${t.domid}:${eip}`)) this.stepGuest(t);
   }
@@ -236,7 +317,8 @@ export class RunControl {
       this.pendingDomain = undefined;
       // Without a predicate the hypervisor builds only the records someone subscribed to.
       const stopOn = this.recordStops.length || this.hooks.wantsDomainStops() || this.stopOnEntry ? this.stopOn : undefined;
-      const stop = this.ins.run({ maxInstructions: SLICE, breakpoints, stopOn });
+      const watchpoints = this.watchList.length ? this.watchList : undefined;
+      const stop = this.ins.run({ maxInstructions: SLICE, breakpoints, stopOn, watchpoints });
       const outcome = this.decide(stop, temp);
       if (outcome !== 'continue') return outcome;
       if (stop.reason === 'budget') await yieldToEventLoop();
@@ -254,8 +336,9 @@ export class RunControl {
         return { reason: 'pause', ...this.runningThread(), description: 'idle: every domain is blocked and no timer is pending' };
       case 'time-limit':
         return { reason: 'pause', ...this.runningThread(), description: 'time limit reached' };
-      case 'watchpoint': // the debugger arms none yet (no DAP data breakpoints)
-        return { reason: 'pause', domid: stop.domid ?? 0, vcpu: stop.vcpu ?? 0, description: 'watchpoint' };
+      case 'watchpoint':
+        // a false condition or hit count runs on: the stop is after the access, nothing to step off
+        return this.fire(this.dataCandidates(stop)) ?? 'continue';
       case 'trace': {
         const domainRecord = this.pendingDomain;
         if (domainRecord) this.hooks.domainAppeared(domainRecord);
@@ -269,19 +352,8 @@ export class RunControl {
         if (temp && temp.domid === t.domid && temp.vcpu === t.vcpu && temp.eip >>> 0 === eip && temp.accept(s)) {
           return { reason: 'step', ...t, description: 'step', temp: true };
         }
-        const bps = this.byAddress.get(`${t.domid}:${eip}`) ?? [];
-        const env = vcpuEnv(this.ctx, t.domid, t.vcpu);
-        let hit: Stopped | undefined;
-        const ids: number[] = [];
-        for (const bp of bps) {
-          const d = bp.rule.decide(env);
-          if (d.action === 'log') this.hooks.output(`${d.text}\n`);
-          if (d.action !== 'stop') continue;
-          if (d.error) this.hooks.output(`${d.error}\n`);
-          ids.push(bp.id);
-          hit ??= { reason: bp.kind, ...t, description: `${bp.kind} at 0x${eip.toString(16)}` };
-        }
-        if (hit) return { ...hit, hitBreakpointIds: ids };
+        const hit = this.fire(this.addressCandidates(t, eip));
+        if (hit) return hit;
         // Not for us (another vCPU at the temp address, a false condition): go past it.
         this.stepGuest(t);
         return 'continue';

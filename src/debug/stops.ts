@@ -249,17 +249,33 @@ export class StopRule {
    * typo is seen rather than silently never matching.
    */
   decide(env: ExprEnv): { action: 'stop' | 'log' | 'skip'; text?: string; error?: string } {
-    if (this.condition) {
-      try {
-        if (this.condition.evaluate(env) === 0) return { action: 'skip' };
-      } catch (e) {
-        return { action: 'stop', error: `condition '${this.condition.text}': ${(e as Error).message}` };
-      }
-    }
+    const holds = this.holds(env);
+    if (holds === false) return { action: 'skip' };
+    if (typeof holds === 'string') return { action: 'stop', error: holds };
     this.hits++;
     if (this.hitCondition && !this.hitCondition(this.hits)) return { action: 'skip' };
     if (this.logParts) return { action: 'log', text: formatLog(this.logParts, env) };
     return { action: 'stop' };
+  }
+
+  /** The condition alone, hits not counted: true, false, or why it could not be evaluated. */
+  holds(env: ExprEnv): boolean | string {
+    if (!this.condition) return true;
+    try {
+      return this.condition.evaluate(env) !== 0;
+    } catch (e) {
+      return `condition '${this.condition.text}': ${(e as Error).message}`;
+    }
+  }
+
+  /** Whether the `n`th hit (the condition held n times) stops: the hit count allows it and this is no log point. */
+  stopsAt(n: number): boolean {
+    return !this.logParts && (!this.hitCondition || this.hitCondition(n));
+  }
+
+  /** A log point prints and runs on. */
+  get logs(): boolean {
+    return this.logParts !== undefined;
   }
 }
 

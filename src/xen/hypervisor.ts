@@ -26,7 +26,7 @@ import { HypercallContext } from './hypercalls/types';
 import { EventChannels } from './events';
 import { emulatePrivileged } from './emulate';
 import { createHvmCpu, hvmGuestMemory, hvmBeforeEntry, hvmAfterRun, HVM_HYPERCALL_TABLE } from './hvm';
-import type { DomainInfo, StopInfo, RunOptions, VcpuInfo, Watchpoint } from './inspect';
+import type { DomainInfo, StopInfo, RunOptions, VcpuInfo, Watchpoint, WatchValue } from './inspect';
 import { ArmedWatch, armWatchpoints, disarmWatchpoints, watchHit } from './watch';
 
 export const QUANTUM = 10_000;
@@ -75,7 +75,7 @@ export class Hypervisor {
   /** RunOptions.watchpoints of the run in progress, and the vCPUs they are armed on */
   private runWatchpoints: ReadonlyArray<Watchpoint> = [];
   private readonly watchArmed = new Map<Vcpu, ArmedWatch>();
-  private watchStop: Watchpoint | null = null;
+  private watchStop: { hit: Watchpoint; value?: WatchValue } | null = null;
   /** who the records of the current step are attributed to */
   private ctxPcpu = 0;
   readonly domainListeners: DomainListener[] = [];
@@ -470,8 +470,21 @@ export class Hypervisor {
   private armBreakpoints(v: Vcpu, cpu: Cpu): void {
     cpu.breakpoints.clear();
     for (const b of this.runBreakpoints) if (b.domid === v.domain.id) cpu.breakpoints.add(b.eip >>> 0);
+  }
+
+  /**
+   * The current run's watchpoints on `v`'s debug registers, armed as it is about to execute
+   * guest code (not when it is created: building a vCPU sets its registers, debug ones too).
+   */
+  private armWatch(v: Vcpu, cpu: Cpu): void {
+    if (this.watchArmed.has(v)) return;
     const ws = this.runWatchpoints.filter((w) => w.domid === v.domain.id);
-    if (ws.length && v.domain.kind === 'pv' && !this.watchArmed.has(v)) this.watchArmed.set(v, armWatchpoints(cpu, ws, this.watchBytes(v)));
+    if (ws.length) this.watchArmed.set(v, armWatchpoints(cpu, ws, this.watchBytes(v)));
+  }
+
+  /** An HVM vCPU's #DB exits to Xen only while watchpoints are armed on it (its exception bitmap). */
+  interceptsDebugTrap(v: Vcpu): boolean {
+    return this.watchArmed.has(v);
   }
 
   step(domid: number, vcpu: number): StopInfo {
@@ -524,6 +537,7 @@ export class Hypervisor {
       this.stoppedAtExit.delete(v);
       hvmBeforeEntry(this, v);
     }
+    if (this.runWatchpoints.length) this.armWatch(v, cpu);
     const res = cpu.run(budget);
     if (saved) for (const b of saved) cpu.breakpoints.add(b);
     p.used += res.retired;
@@ -545,7 +559,7 @@ export class Hypervisor {
         if (res.event) this.intercepted(v, res.event);
         const w = this.watchStop;
         this.watchStop = null;
-        if (w) return { reason: 'watchpoint', domid: v.domain.id, vcpu: v.id, watchpoint: w };
+        if (w) return { reason: 'watchpoint', domid: v.domain.id, vcpu: v.id, watchpoint: w.hit, watchValue: w.value };
         return this.checkStop(v);
       }
       case 'breakpoint':
@@ -605,8 +619,13 @@ export class Hypervisor {
     const armed = ev.vector === 1 ? this.watchArmed.get(v) : undefined;
     if (armed) {
       const w = watchHit(cpu, armed, this.watchBytes(v));
-      if (w.hit) this.watchStop = w.hit;
+      if (w.hit) this.watchStop = { hit: w.hit, value: w.value };
       if (w.swallow) return;
+    }
+    if (v.domain.kind === 'hvm') {
+      // only #DB is intercepted (interceptsDebugTrap); the guest's own causes go back to it
+      cpu.inject(ev.vector, ev.kind, ev.errorCode);
+      return;
     }
     if (ev.kind === 'soft' && ev.vector === 0x82 && ring === 1) {
       const nr = cpu.r[0] >>> 0;
