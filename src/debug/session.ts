@@ -38,6 +38,7 @@ import { MachineFactory, unavailableMachine } from './machine';
 import { formatMemoryReference, parseMemoryReference } from './memref';
 import { EFLAGS_BITS, GPR32, registerValue, SEGMENT_NAMES } from './names';
 import { replCommand, REPL_COMMANDS } from './repl';
+import { vmExitRows, vmExitSummary } from './vmexit';
 import { guestFrames, MAX_FRAMES } from './stack';
 import { ReverseDebugger, reverseStop, TRAVEL_REQUEST } from './reverse';
 import { TimeTravel } from '../xen/timetravel/engine';
@@ -615,7 +616,15 @@ export class XenDebugSession extends LoggingDebugSession {
     if (d && !has('domain')) rows.unshift({ name: 'domain', value: `d${d.id} ${d.name} (${d.kind}${d.privileged ? ', privileged' : ''}, ${d.state})`, readOnly: true });
     if (d?.configFile) rows.push({ name: 'config', value: d.configFile, readOnly: true });
     if (v?.activity && !has('in Xen')) rows.unshift({ name: 'in Xen', value: v.activity.description, readOnly: true });
+    const exit = this.stopRecord(t);
+    if (exit?.kind === 'vm-exit') rows.unshift({ name: 'VM exit', value: vmExitSummary(exit, ins.cpuState(t.domid, t.vcpu)), readOnly: true, children: vmExitRows(exit, ins.cpuState(t.domid, t.vcpu)) });
     return rows;
+  }
+
+  /** The trace record the last stop was on, when it was on this thread. */
+  private stopRecord(t: ThreadRef): TraceRecord | undefined {
+    const s = this.control?.lastStop;
+    return s && s.domid === t.domid && s.vcpu === t.vcpu ? s.record : undefined;
   }
 
   protected variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
@@ -1017,7 +1026,9 @@ export class XenDebugSession extends LoggingDebugSession {
       const t = this.threadOf(args.threadId);
       const s = this.control?.lastStop;
       if (!s || s.domid !== t.domid || s.vcpu !== t.vcpu || s.reason !== 'exception') throw new RequestError(ERR.bad, 'this thread did not stop on an exception filter');
-      return { exceptionId: s.filter ?? 'exception', description: s.description, breakMode: 'always' as const, details: s.record ? { message: s.description, typeName: s.record.kind } : undefined };
+      const r = s.record;
+      const message = r?.kind === 'vm-exit' ? vmExitSummary(r, this.machine().cpuState(t.domid, t.vcpu)) : s.description;
+      return { exceptionId: s.filter ?? 'exception', description: s.description, breakMode: 'always' as const, details: r ? { message, typeName: r.kind } : undefined };
     });
   }
 

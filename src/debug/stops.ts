@@ -24,7 +24,7 @@ import type { Inspectable } from '../xen/inspect';
 import { decodeHypercall, hypercallByName, HYPERCALLS } from '../xen/abi';
 import { Compiled, compile, ExprEnv, ExprError } from './expr';
 import { registerValue, xenConstant } from './names';
-import { EXIT_REASONS, exitReasonNumber } from './vmexit';
+import { EXIT_REASONS, exitReasonNumber, ioExit } from './vmexit';
 
 export class BreakpointError extends Error {}
 
@@ -153,10 +153,7 @@ function recordNames(r: TraceRecord, ctx: StopContext): (name: string) => number
       Object.assign(base, { reason: r.reason, rip: r.rip });
       if (r.qualification !== undefined) {
         base.qualification = r.qualification;
-        if (r.reason === EXIT_REASONS.IO_INSTRUCTION) {
-          // SDM table 28-5: size-1 in bits 2:0, direction in bit 3, port in bits 31:16
-          Object.assign(base, { port: r.qualification >>> 16, size: (r.qualification & 7) + 1, in: (r.qualification >>> 3) & 1 });
-        }
+        if (r.reason === EXIT_REASONS.IO_INSTRUCTION) Object.assign(base, ioExit(r.qualification));
       }
       return (name) => (name in base ? base[name] : exitReasonNumber(name));
     }
