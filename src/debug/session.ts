@@ -969,7 +969,14 @@ export class XenDebugSession extends LoggingDebugSession {
         const row = src.rows.find((r) => r.name === name);
         if (!row) throw new RequestError(ERR.bad, `no variable '${name}' here`);
         if (!row.memoryReference) return { dataId: null, description: `${name} holds no address to watch (data breakpoints watch memory: try a register or an address)` };
-        const ref = addressReference(row.memoryReference, src.thread)!;
+        let ref: { domid: number; address: number } | undefined;
+        try {
+          ref = addressReference(row.memoryReference, src.thread);
+        } catch (e) {
+          // cr3 and the like hold machine addresses
+          return { dataId: null, description: `${name}: ${(e as Error).message}` };
+        }
+        if (!ref) return { dataId: null, description: `${name} holds no address to watch` };
         return dataInfo(ins, { domid: ref.domid, gva: ref.address, length: bytes ?? 4 }, `[${name}]`);
       }
       if (args.asAddress) {

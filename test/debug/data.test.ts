@@ -65,6 +65,10 @@ describe('debug/data breakpoints (adapter process)', function () {
     const zf = await info({ name: 'ZF', variablesReference: flags.variablesReference });
     assert.strictEqual(zf.dataId, null);
     assert.match(zf.description, /holds no address/);
+    const system = scopes.find((s) => s.name === 'System')!;
+    const cr3 = await info({ name: 'cr3', variablesReference: system.variablesReference });
+    assert.strictEqual(cr3.dataId, null);
+    assert.match(cr3.description, /cr3: .*guest-virtual/);
     const tooLong = await info({ name: 'ticks', bytes: 40 });
     assert.strictEqual(tooLong.dataId, null);
     assert.match(tooLong.description, /1 to 32 bytes/);

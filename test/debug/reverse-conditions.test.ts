@@ -72,6 +72,23 @@ describe('debug/reverse with conditions, hit counts, log points and data breakpo
     assert.deepStrictEqual((await cont(t)).regs, forward[1].regs);
   });
 
+  it('reverseContinue honours a data breakpoint’s hit count and condition', async () => {
+    const { t } = await record(async () => undefined, 0);
+    const dataId = (await dc.send('dataBreakpointInfo', { name: 'ticks' })).body.dataId;
+    await dc.send('setDataBreakpoints', { breakpoints: [{ dataId, accessType: 'write', hitCondition: '% 2' }] });
+    const second = await cont(t);
+    const fourth = await cont(t);
+    assert.match(second.description, /0x00000001 → 0x00000002/);
+    assert.match(fourth.description, /0x00000003 → 0x00000004/);
+    const h = await back(t);
+    assert.deepStrictEqual(h.regs, second.regs);
+    assert.strictEqual(h.description, `reverse: ${second.description}`);
+    assert.deepStrictEqual((await cont(t)).regs, fourth.regs, 'forward counts on from the landing');
+    // a condition on the old value: back from the fourth write to the one that wrote 2 over 1
+    await dc.send('setDataBreakpoints', { breakpoints: [{ dataId, accessType: 'write', condition: 'old == 1' }] });
+    assert.deepStrictEqual((await back(t)).regs, second.regs);
+  });
+
   it('reverseContinue honours a condition: the previous hit where it holds', async () => {
     const { t, hits } = await record(() => lineBp(), 5);
     assert.deepStrictEqual(hits.map((h) => parseInt(h.regs['dword [ticks]'], 16)), [1, 2, 3, 4, 5]);
