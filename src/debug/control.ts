@@ -257,20 +257,25 @@ export class RunControl {
     return this.ins.vcpus(t.domid).find((v) => v.vcpu === t.vcpu)?.activity !== undefined;
   }
 
-  /** Moves a thread off the breakpoint it stopped on, so resuming does not stop there again. */
-  private stepOff(t: ThreadRef | undefined): void {
+  /**
+   * Moves a thread off the breakpoint it stopped on, so resuming does not stop there again;
+   * a data breakpoint that instruction hits is the stop.
+   */
+  private stepOff(t: ThreadRef | undefined): Stopped | undefined {
     // after a travel back the thread's domain may not exist yet
-    if (!t || !this.ins.domains().some((d) => d.id === t.domid) || this.inXen(t)) return;
+    if (!t || !this.ins.domains().some((d) => d.id === t.domid) || this.inXen(t)) return undefined;
     const eip = this.state(t).eip >>> 0;
-    if (this.byAddress.has(`${t.domid}:${eip}`)) this.stepGuest(t);
+    return this.byAddress.has(`${t.domid}:${eip}`) ? this.stepGuest(t) : undefined;
   }
 
   /**
    * One guest instruction of `t`: Inspectable.step stops a software interrupt (int 0x82,
-   * int 0x80) where Xen takes the vCPU, with its activity set.
+   * int 0x80) where Xen takes the vCPU, with its activity set. A data breakpoint the
+   * instruction hits (condition and hit count deciding) comes back as the stop to report.
    */
-  private stepGuest(t: ThreadRef): void {
-    this.ins.step(t.domid, t.vcpu);
+  private stepGuest(t: ThreadRef): Stopped | undefined {
+    const s = this.ins.step(t.domid, t.vcpu, this.watchList.length ? { watchpoints: this.watchList } : undefined);
+    return s.reason === 'watchpoint' ? this.fire(this.dataCandidates(s)) : undefined;
   }
 
   /**
@@ -305,7 +310,8 @@ export class RunControl {
   private async drive(from: ThreadRef | undefined, temp?: TempBreak): Promise<(Stopped & { temp?: boolean }) | 'finished' | 'disposed'> {
     // `running` stays set until the whole request (continue, a step of many drives) is done: the session clears it.
     this.running = true;
-    this.stepOff(from);
+    const off = this.stepOff(from);
+    if (off) return off;
     for (;;) {
       if (this.disposed) return 'disposed';
       if (this.pauseRequested) {
@@ -355,8 +361,7 @@ export class RunControl {
         const hit = this.fire(this.addressCandidates(t, eip));
         if (hit) return hit;
         // Not for us (another vCPU at the temp address, a false condition): go past it.
-        this.stepGuest(t);
-        return 'continue';
+        return this.stepGuest(t) ?? 'continue';
       }
     }
   }
@@ -389,28 +394,33 @@ export class RunControl {
     this.emit({ reason: 'step', ...t, description: this.inXen(t) ? 'step (in the hypervisor)' : 'step' });
   }
 
-  /** One instruction, or one hypervisor action; a call into a hypercall-page stub goes on into Xen. */
-  private stepInstructionIn(t: ThreadRef): void {
+  /**
+   * One instruction, or one hypervisor action; a call into a hypercall-page stub goes on into
+   * Xen. A data breakpoint hit on the way is returned (the step ends there).
+   */
+  private stepInstructionIn(t: ThreadRef): Stopped | undefined {
     if (this.inXen(t)) {
       this.ins.step(t.domid, t.vcpu);
-      return;
+      return undefined;
     }
     const before = this.state(t);
     const insn = this.instructionAt(t, before.eip >>> 0);
-    this.stepGuest(t);
+    const hit = this.stepGuest(t);
     const isCall = insn !== undefined && isCallInstruction(insn.bytes);
-    if (!isCall || this.inXen(t)) return;
+    if (hit || !isCall || this.inXen(t)) return hit;
     // The hypercall page's stub is `mov eax, nr; int 0x82` (PV): walk it to reach the hypervisor.
     for (let i = 0; i < 2 && !this.inXen(t); i++) {
       const here = this.instructionAt(t, this.state(t).eip >>> 0);
-      if (!here) return;
+      if (!here) return undefined;
       const b = here.bytes;
       const isMovEax = b[0] === 0xb8 && b[5] === 0xcd && b[6] === 0x82;
       const isInt82 = b[0] === 0xcd && b[1] === 0x82;
       const isVmcall = b[0] === 0x0f && b[1] === 0x01 && b[2] === 0xc1;
-      if (!(isMovEax || isInt82 || (i > 0 && isVmcall) || (i === 0 && b[0] === 0xb8 && b[5] === 0x0f && b[6] === 0x01 && b[7] === 0xc1))) return;
-      this.stepGuest(t);
+      if (!(isMovEax || isInt82 || (i > 0 && isVmcall) || (i === 0 && b[0] === 0xb8 && b[5] === 0x0f && b[6] === 0x01 && b[7] === 0xc1))) return undefined;
+      const h = this.stepGuest(t);
+      if (h) return h;
     }
+    return undefined;
   }
 
   /**
@@ -431,15 +441,16 @@ export class RunControl {
   async stepIn(t: ThreadRef, byLine: boolean): Promise<void> {
     if (!this.ensureRunning(t)) return this.stepped(t);
     const start = this.lineKey(t);
-    this.stepInstructionIn(t);
+    let hit = this.stepInstructionIn(t);
     if (byLine) {
-      for (let i = 0; i < MAX_LINE_STEPS && !this.inXen(t); i++) {
+      for (let i = 0; i < MAX_LINE_STEPS && !hit && !this.inXen(t); i++) {
         const k = this.lineKey(t);
         if (k !== undefined && k !== start) break;
-        this.stepInstructionIn(t);
+        hit = this.stepInstructionIn(t);
       }
     }
-    this.stepped(t);
+    if (hit) this.emit(hit);
+    else this.stepped(t);
   }
 
   /**
@@ -464,7 +475,10 @@ export class RunControl {
         const r = await this.runTo(t, { ...t, eip: target, accept: (x) => x.r[4] >>> 0 >= esp }, singleThread);
         // A breakpoint, a pause or the end on the way ends the step there.
         if (r === 'finished' || r === 'disposed' || !r.temp) return this.report(r);
-      } else this.ins.step(t.domid, t.vcpu);
+      } else {
+        const hit = this.stepGuest(t);
+        if (hit) return this.emit(hit);
+      }
       if (!byLine || this.inXen(t)) break;
       const k = this.lineKey(t);
       if (k !== undefined && k !== start) break;
@@ -508,8 +522,9 @@ export class RunControl {
     const ret = this.ctx.readBytes(t.domid, t.vcpu, (ebp + 4) >>> 0, 4);
     if (!ret || ret.length < 4 || ebp === 0) {
       // No frame to return through: behave as a single step rather than running away.
-      this.stepGuest(t);
-      this.stepped(t);
+      const hit = this.stepGuest(t);
+      if (hit) this.emit(hit);
+      else this.stepped(t);
       return;
     }
     const target = (ret[0] | (ret[1] << 8) | (ret[2] << 16) | (ret[3] << 24)) >>> 0;

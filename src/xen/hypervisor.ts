@@ -26,7 +26,7 @@ import { HypercallContext } from './hypercalls/types';
 import { EventChannels } from './events';
 import { emulatePrivileged } from './emulate';
 import { createHvmCpu, hvmGuestMemory, hvmBeforeEntry, hvmAfterRun, HVM_HYPERCALL_TABLE } from './hvm';
-import type { DomainInfo, StopInfo, RunOptions, VcpuInfo, Watchpoint, WatchValue } from './inspect';
+import type { DomainInfo, StopInfo, RunOptions, StepOptions, VcpuInfo, Watchpoint, WatchValue } from './inspect';
 import { ArmedWatch, armWatchpoints, disarmWatchpoints, watchHit } from './watch';
 
 export const QUANTUM = 10_000;
@@ -433,7 +433,7 @@ export class Hypervisor {
       for (;;) {
         if (this.allDone()) return { reason: 'finished' };
         if (options.untilTimeNs !== undefined && this.roundStart >= options.untilTimeNs) return { reason: 'time-limit' };
-        if (this.instructions >= end) return { reason: 'budget' };
+        if (this.instructions >= end) return this.pendingWatchStop() ?? { reason: 'budget' };
         if (this.cursor >= this.pcpus.length) {
           const idle = this.endRound(options.untilTimeNs);
           if (idle) return idle;
@@ -453,10 +453,33 @@ export class Hypervisor {
     } finally {
       this.stopOn = undefined;
       this.runBreakpoints = [];
-      this.runWatchpoints = [];
-      for (const [v, armed] of this.watchArmed) disarmWatchpoints(this.cpuOf(v), armed);
-      this.watchArmed.clear();
+      this.disarmAll();
     }
+  }
+
+  /**
+   * A watchpoint trap the budget's last instruction left pending (the CPU takes a #DB before
+   * the next instruction, and the next run would arm afresh and lose the old bytes): taken now.
+   */
+  private pendingWatchStop(): StopInfo | null {
+    for (const [v, armed] of this.watchArmed) {
+      const cpu = this.cpuOf(v);
+      const ours = armed.slots.reduce((m, _w, n) => m | (1 << n), 0);
+      const bits = cpu.pendingDr6 & ours;
+      if (!bits) continue;
+      cpu.pendingDr6 &= ~bits;
+      cpu.dr[6] |= bits;
+      const w = watchHit(cpu, armed, this.watchBytes(v));
+      if (w.hit) return { reason: 'watchpoint', domid: v.domain.id, vcpu: v.id, watchpoint: w.hit, watchValue: w.value };
+    }
+    return null;
+  }
+
+  /** The guest's own debug registers back on every vCPU a run or step armed. */
+  private disarmAll(): void {
+    this.runWatchpoints = [];
+    for (const [v, armed] of this.watchArmed) disarmWatchpoints(this.cpuOf(v), armed);
+    this.watchArmed.clear();
   }
 
   private watchBytes(v: Vcpu): (gva: number, len: number) => string {
@@ -487,7 +510,7 @@ export class Hypervisor {
     return this.watchArmed.has(v);
   }
 
-  step(domid: number, vcpu: number): StopInfo {
+  step(domid: number, vcpu: number, options: StepOptions = {}): StopInfo {
     const v = this.domains.get(domid)?.vcpus[vcpu];
     if (!v) return { reason: 'step' };
     // a runnable vCPU waiting for its pCPU may be stepped too (the others are held anyway);
@@ -495,8 +518,15 @@ export class Hypervisor {
     if (v.runstate !== 'running' && v.runstate !== 'runnable') return { reason: 'step', domid, vcpu };
     const p = this.pcpus[v.pcpu];
     this.ctxPcpu = p.id;
-    const stop = this.stepVcpu(v, p, 1, false);
-    return stop && stop.reason !== 'budget' ? stop : { reason: 'step', domid, vcpu };
+    this.runWatchpoints = options.watchpoints ?? [];
+    this.watchStop = null;
+    try {
+      const stop = this.stepVcpu(v, p, 1, false);
+      if (stop && stop.reason !== 'budget') return stop;
+      return this.pendingWatchStop() ?? { reason: 'step', domid, vcpu };
+    } finally {
+      this.disarmAll();
+    }
   }
 
   /** One slice of a vCPU's progress: a pending Xen action step, an upcall, or guest instructions. */

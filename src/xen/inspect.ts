@@ -117,6 +117,11 @@ export interface RunOptions {
   untilTimeNs?: number;
 }
 
+export interface StepOptions {
+  /** watchpoints armed for this one instruction (as RunOptions.watchpoints) */
+  watchpoints?: ReadonlyArray<Watchpoint>;
+}
+
 /** Source-level knowledge about a domain's kernel image, from the assembler or ELF/DWARF. */
 export interface ImageInfo {
   /** guest-virtual address ↔ file:line */
@@ -162,8 +167,11 @@ export interface Inspectable {
   p2m(domid: number): P2mRange[];
 
   run(options: RunOptions): StopInfo;
-  /** execute exactly one instruction (or one hypervisor action) of that vCPU, others held */
-  step(domid: number, vcpu: number): StopInfo;
+  /**
+   * execute exactly one instruction (or one hypervisor action) of that vCPU, others held; a
+   * watchpoint the instruction hits makes it a 'watchpoint' stop (after the instruction)
+   */
+  step(domid: number, vcpu: number, options?: StepOptions): StopInfo;
 
   /** the whole machine (memory, CPUs, hypervisor, scheduler, clock), restorable in this process */
   snapshot(): MachineSnapshot;

@@ -13,7 +13,7 @@ import { buildHvm } from './hvm';
 import { hvmTranslate } from './hvm/guestmem';
 import { walkPae } from './guestmem';
 import { PAGE_SIZE } from './machine';
-import type { AddressSpace, DomainInfo, ImageInfo, Inspectable, MachineSnapshot, P2mRange, RunOptions, StopInfo, VcpuInfo, XenStateNode } from './inspect';
+import type { AddressSpace, DomainInfo, ImageInfo, Inspectable, MachineSnapshot, P2mRange, RunOptions, StepOptions, StopInfo, VcpuInfo, XenStateNode } from './inspect';
 import { xenStateOf } from './xenstate';
 import { Toolstack } from './dom0/toolstack';
 import { takeSnapshot, restoreSnapshot } from './snapshot';
@@ -158,8 +158,8 @@ export class XenSystem implements Inspectable {
     return this.hv.run(options);
   }
 
-  step(domid: number, vcpu: number): StopInfo {
-    return this.hv.step(domid, vcpu);
+  step(domid: number, vcpu: number, options?: StepOptions): StopInfo {
+    return this.hv.step(domid, vcpu, options);
   }
 
   snapshot(): MachineSnapshot {

@@ -2,6 +2,10 @@
 // and how a hit's access and value are told.
 import * as assert from 'assert';
 import { accessOf, formatDataId, memoryOperand, parseDataId, registersFor, valueOf } from '../../src/debug/data';
+import * as path from 'path';
+import { parseLaunchArguments } from '../../src/debug/launch';
+import { XenSystem } from '../../src/xen/system';
+import type { Watchpoint } from '../../src/xen/inspect';
 import { watchPieces } from '../../src/xen/watch';
 
 describe('debug/data (unit)', () => {
@@ -52,5 +56,20 @@ describe('debug/data (unit)', () => {
     assert.strictEqual(valueOf([0x78, 0x56, 0x34, 0x12, 0xff]), 0x12345678);
     assert.strictEqual(valueOf([0xff]), 0xff);
     assert.strictEqual(valueOf([]), undefined);
+  });
+
+  it('a hit by the last instruction of a run (or a step) keeps its old value: runs of one instruction see 0→1 … 4→5', () => {
+    const root = path.resolve(__dirname, '..', '..');
+    const config = parseLaunchArguments({ domains: [path.join(root, 'examples', 'timer', 'timer.cfg')] }, root);
+    const sys = new XenSystem(config.configs);
+    sys.run({ maxInstructions: 1e6, stopOn: (r) => r.kind === 'domain' && r.event === 'unpaused' });
+    const w: Watchpoint = { domid: 1, gva: sys.image(1)!.symbolAddress('ticks')!, length: 4, access: 'write' };
+    const seen: string[] = [];
+    for (let i = 0; i < 100_000; i++) {
+      const s = i % 2 ? sys.run({ maxInstructions: 1, watchpoints: [w] }) : sys.step(1, 0, { watchpoints: [w] });
+      if (s.reason === 'finished') break;
+      if (s.reason === 'watchpoint') seen.push(`${s.watchValue!.before[0]}→${s.watchValue!.after[0]}`);
+    }
+    assert.deepStrictEqual(seen, ['0→1', '1→2', '2→3', '3→4', '4→5']);
   });
 });

@@ -136,6 +136,32 @@ describe('debug/data breakpoints (adapter process)', function () {
     assert.match(s.body.description!, /write .*0x00000001 → 0x00000002/);
   });
 
+  it('stops on the access of the instruction under a breakpoint, and of a single step; reverse finds both', async () => {
+    const incLine = lineOf(timerAsm, 'inc dword [ticks]');
+    const { t } = await timerWith({ accessType: 'write' });
+    await dc.setBreakpointsRequest({ source: { path: timerAsm }, breakpoints: [{ line: incLine }] });
+    const stop = async (req: () => Promise<unknown>) => (await stopAfter(dc, req)).body;
+    let s = await stop(() => dc.continueRequest({ threadId: t }));
+    assert.deepStrictEqual([s.reason, await line(dc, t)], ['breakpoint', incLine]);
+    // resuming steps the inc off the breakpoint: its write is the next stop
+    s = await stop(() => dc.continueRequest({ threadId: t }));
+    assert.strictEqual(s.reason, 'data breakpoint');
+    assert.match(s.description!, /0x00000000 → 0x00000001/);
+    assert.strictEqual(await line(dc, t), incLine + 1);
+    s = await stop(() => dc.continueRequest({ threadId: t }));
+    assert.deepStrictEqual([s.reason, await line(dc, t)], ['breakpoint', incLine]);
+    s = await stop(() => dc.stepInRequest({ threadId: t, granularity: 'instruction' }));
+    assert.strictEqual(s.reason, 'data breakpoint');
+    assert.match(s.description!, /0x00000001 → 0x00000002/);
+    // back: the breakpoint before that step, then the write the first resume made
+    s = await stop(() => dc.customRequest('reverseContinue', { threadId: t }));
+    assert.deepStrictEqual([s.reason, await line(dc, t), await evaluate(dc, 'dword [ticks]', t)], ['breakpoint', incLine, 1]);
+    s = await stop(() => dc.customRequest('reverseContinue', { threadId: t }));
+    assert.strictEqual(s.reason, 'data breakpoint');
+    assert.match(s.description!, /^reverse: data breakpoint: write .*0x00000000 → 0x00000001/);
+    assert.strictEqual(await line(dc, t), incLine + 1);
+  });
+
   it('refuses a fifth debug register in a domain, and a bad dataId or access type, with a message', async () => {
     const entry = await launchTo(dc, { domains: [timer], stopOnEntry: true });
     const ticks = await evaluate(dc, 'ticks', entry.body.threadId!);

@@ -11,7 +11,7 @@
  */
 import type { CpuState } from '../../cpu/state';
 import type { TraceRecord } from '../../trace/records';
-import type { AddressSpace, DomainInfo, ImageInfo, Inspectable, MachineSnapshot, P2mRange, RunOptions, StopInfo, VcpuInfo, XenStateNode } from '../inspect';
+import type { AddressSpace, DomainInfo, ImageInfo, Inspectable, MachineSnapshot, P2mRange, RunOptions, StepOptions, StopInfo, VcpuInfo, XenStateNode } from '../inspect';
 import { shareFrames } from './frames';
 
 export interface TravelPosition {
@@ -232,8 +232,9 @@ export class TimeTravel implements Inspectable, Reversible {
     }
   }
 
-  step(domid: number, vcpu: number): StopInfo {
-    return this.input({ kind: 'step', domid, vcpu }) as StopInfo;
+  /** A logged input; its watchpoints only report (a hit changes nothing), so they are not logged. */
+  step(domid: number, vcpu: number, options?: StepOptions): StopInfo {
+    return this.input({ kind: 'step', domid, vcpu }, options) as StopInfo;
   }
 
   setRegisters(domid: number, vcpu: number, regs: Partial<Pick<CpuState, 'r' | 'eip' | 'eflags'>>): void {
@@ -245,29 +246,29 @@ export class TimeTravel implements Inspectable, Reversible {
   }
 
   /** A new input at the current position: the recorded future after it is no longer ours. */
-  private input(i: TravelInput): StopInfo | number | undefined {
+  private input(i: TravelInput, options?: StepOptions): StopInfo | number | undefined {
     const at = this.position();
     const next = this.inputs[this.applied];
     if (next && same(next.at, at) && sameInput(next.input, i)) {
       // the same input as history has here: replaying it keeps the recorded future
       this.applied++;
-      const r = this.apply(i);
+      const r = this.apply(i, options);
       this.noteProgress();
       return r;
     }
     this.forgetFuture(at);
     this.inputs.push({ at, input: i });
     this.applied = this.inputs.length;
-    const r = this.apply(i);
+    const r = this.apply(i, options);
     this.noteProgress();
     return r;
   }
 
-  private apply(i: TravelInput): StopInfo | number | undefined {
+  private apply(i: TravelInput, options?: StepOptions): StopInfo | number | undefined {
     switch (i.kind) {
       case 'step':
         this.atRecord = false;
-        return this.sys.step(i.domid, i.vcpu);
+        return this.sys.step(i.domid, i.vcpu, options?.watchpoints ? { watchpoints: options.watchpoints } : undefined);
       case 'setRegisters':
         this.sys.setRegisters(i.domid, i.vcpu, i.regs);
         return undefined;
@@ -281,7 +282,8 @@ export class TimeTravel implements Inspectable, Reversible {
     while (this.applied < this.inputs.length && !before(this.position(), this.inputs[this.applied].at)) {
       const bp = options && this.stopUnder(this.inputs[this.applied].input, options);
       if (bp) return bp;
-      this.apply(this.inputs[this.applied++].input);
+      const r = this.apply(this.inputs[this.applied++].input, options);
+      if (isWatchStop(r)) return r;
     }
     return undefined;
   }
@@ -342,8 +344,9 @@ export class TimeTravel implements Inspectable, Reversible {
       if (next && !before(cur, next.at)) {
         const bp = options && this.stopUnder(next.input, options);
         if (bp) return bp;
-        this.apply(next.input);
         this.applied++;
+        const r = this.apply(next.input, options);
+        if (options && isWatchStop(r)) return r;
         continue;
       }
       const goal = next && before(next.at, target) ? next.at : target;
@@ -470,6 +473,10 @@ export class TimeTravel implements Inspectable, Reversible {
     this.sys.restore(snapshot);
     this.forgetFuture(this.position());
   }
+}
+
+function isWatchStop(r: StopInfo | number | undefined): r is StopInfo {
+  return typeof r === 'object' && r.reason === 'watchpoint';
 }
 
 function sameInput(a: TravelInput, b: TravelInput): boolean {
