@@ -26,7 +26,7 @@ import { HypercallContext } from './hypercalls/types';
 import { EventChannels } from './events';
 import { emulatePrivileged } from './emulate';
 import { createHvmCpu, hvmGuestMemory, hvmBeforeEntry, hvmAfterRun, hvmWaitDescription, HVM_HYPERCALL_TABLE } from './hvm';
-import type { DomainInfo, StopInfo, RunOptions, VcpuInfo, Watchpoint } from './inspect';
+import type { DomainInfo, StopInfo, RunOptions, StepOptions, VcpuInfo, Watchpoint, WatchValue } from './inspect';
 import { ArmedWatch, armWatchpoints, disarmWatchpoints, watchHit } from './watch';
 
 export const QUANTUM = 10_000;
@@ -75,7 +75,7 @@ export class Hypervisor {
   /** RunOptions.watchpoints of the run in progress, and the vCPUs they are armed on */
   private runWatchpoints: ReadonlyArray<Watchpoint> = [];
   private readonly watchArmed = new Map<Vcpu, ArmedWatch>();
-  private watchStop: Watchpoint | null = null;
+  private watchStop: { hit: Watchpoint; value?: WatchValue } | null = null;
   /** who the records of the current step are attributed to */
   private ctxPcpu = 0;
   readonly domainListeners: DomainListener[] = [];
@@ -445,7 +445,7 @@ export class Hypervisor {
       for (;;) {
         if (this.allDone()) return { reason: 'finished' };
         if (options.untilTimeNs !== undefined && this.roundStart >= options.untilTimeNs) return { reason: 'time-limit' };
-        if (this.instructions >= end) return { reason: 'budget' };
+        if (this.instructions >= end) return this.pendingWatchStop() ?? { reason: 'budget' };
         if (this.cursor >= this.pcpus.length) {
           const idle = this.endRound(options.untilTimeNs);
           if (idle) return idle;
@@ -465,10 +465,33 @@ export class Hypervisor {
     } finally {
       this.stopOn = undefined;
       this.runBreakpoints = new Map();
-      this.runWatchpoints = [];
-      for (const [v, armed] of this.watchArmed) disarmWatchpoints(this.cpuOf(v), armed);
-      this.watchArmed.clear();
+      this.disarmAll();
     }
+  }
+
+  /**
+   * A watchpoint trap the budget's last instruction left pending (the CPU takes a #DB before
+   * the next instruction, and the next run would arm afresh and lose the old bytes): taken now.
+   */
+  private pendingWatchStop(): StopInfo | null {
+    for (const [v, armed] of this.watchArmed) {
+      const cpu = this.cpuOf(v);
+      const ours = armed.slots.reduce((m, _w, n) => m | (1 << n), 0);
+      const bits = cpu.pendingDr6 & ours;
+      if (!bits) continue;
+      cpu.pendingDr6 &= ~bits;
+      cpu.dr[6] |= bits;
+      const w = watchHit(cpu, armed, this.watchBytes(v));
+      if (w.hit) return { reason: 'watchpoint', domid: v.domain.id, vcpu: v.id, watchpoint: w.hit, watchValue: w.value };
+    }
+    return null;
+  }
+
+  /** The guest's own debug registers back on every vCPU a run or step armed. */
+  private disarmAll(): void {
+    this.runWatchpoints = [];
+    for (const [v, armed] of this.watchArmed) disarmWatchpoints(this.cpuOf(v), armed);
+    this.watchArmed.clear();
   }
 
   private watchBytes(v: Vcpu): (gva: number, len: number) => string {
@@ -484,11 +507,24 @@ export class Hypervisor {
    */
   private armBreakpoints(v: Vcpu, cpu: Cpu): void {
     cpu.breakpoints.assign(this.runBreakpoints.get(v.domain.id));
-    const ws = this.runWatchpoints.filter((w) => w.domid === v.domain.id);
-    if (ws.length && v.domain.kind === 'pv' && !this.watchArmed.has(v)) this.watchArmed.set(v, armWatchpoints(cpu, ws, this.watchBytes(v)));
   }
 
-  step(domid: number, vcpu: number): StopInfo {
+  /**
+   * The current run's watchpoints on `v`'s debug registers, armed as it is about to execute
+   * guest code (not when it is created: building a vCPU sets its registers, debug ones too).
+   */
+  private armWatch(v: Vcpu, cpu: Cpu): void {
+    if (this.watchArmed.has(v)) return;
+    const ws = this.runWatchpoints.filter((w) => w.domid === v.domain.id);
+    if (ws.length) this.watchArmed.set(v, armWatchpoints(cpu, ws, this.watchBytes(v)));
+  }
+
+  /** An HVM vCPU's #DB exits to Xen only while watchpoints are armed on it (its exception bitmap). */
+  interceptsDebugTrap(v: Vcpu): boolean {
+    return this.watchArmed.has(v);
+  }
+
+  step(domid: number, vcpu: number, options: StepOptions = {}): StopInfo {
     const v = this.domains.get(domid)?.vcpus[vcpu];
     if (!v) return { reason: 'step' };
     // a runnable vCPU waiting for its pCPU may be stepped too (the others are held anyway);
@@ -496,8 +532,15 @@ export class Hypervisor {
     if (v.runstate !== 'running' && v.runstate !== 'runnable') return { reason: 'step', domid, vcpu };
     const p = this.pcpus[v.pcpu];
     this.ctxPcpu = p.id;
-    const stop = this.stepVcpu(v, p, 1, false);
-    return stop && stop.reason !== 'budget' ? stop : { reason: 'step', domid, vcpu };
+    this.runWatchpoints = options.watchpoints ?? [];
+    this.watchStop = null;
+    try {
+      const stop = this.stepVcpu(v, p, 1, false);
+      if (stop && stop.reason !== 'budget') return stop;
+      return this.pendingWatchStop() ?? { reason: 'step', domid, vcpu };
+    } finally {
+      this.disarmAll();
+    }
   }
 
   /** One slice of a vCPU's progress: a pending Xen action step, an upcall, or guest instructions. */
@@ -552,6 +595,7 @@ export class Hypervisor {
         return this.checkStop(v);
       }
     }
+    if (this.runWatchpoints.length) this.armWatch(v, cpu);
     const res = cpu.run(budget, honourBreakpoints);
     p.used += res.retired;
     this.instructions += res.retired;
@@ -572,7 +616,7 @@ export class Hypervisor {
         if (res.event) this.intercepted(v, res.event);
         const w = this.watchStop;
         this.watchStop = null;
-        if (w) return { reason: 'watchpoint', domid: v.domain.id, vcpu: v.id, watchpoint: w };
+        if (w) return { reason: 'watchpoint', domid: v.domain.id, vcpu: v.id, watchpoint: w.hit, watchValue: w.value };
         return this.checkStop(v);
       }
       case 'breakpoint':
@@ -644,8 +688,13 @@ export class Hypervisor {
     const armed = ev.vector === 1 ? this.watchArmed.get(v) : undefined;
     if (armed) {
       const w = watchHit(cpu, armed, this.watchBytes(v));
-      if (w.hit) this.watchStop = w.hit;
+      if (w.hit) this.watchStop = { hit: w.hit, value: w.value };
       if (w.swallow) return;
+    }
+    if (v.domain.kind === 'hvm') {
+      // only #DB is intercepted (interceptsDebugTrap); the guest's own causes go back to it
+      cpu.inject(ev.vector, ev.kind, ev.errorCode);
+      return;
     }
     if (ev.kind === 'soft' && ev.vector === 0x82 && ring === 1) {
       const nr = cpu.r[0] >>> 0;

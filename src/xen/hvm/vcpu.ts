@@ -7,7 +7,7 @@
  * the rest become ioreqs for the device model) and EPT violations (MMIO ioreqs, or a crash).
  */
 import type { Cpu } from '../../cpu/cpu';
-import type { AccessSize, CpuidResult, MsrValue, Platform, VmcallResult } from '../../cpu/platform';
+import type { AccessSize, CpuEvent, CpuidResult, MsrValue, Platform, VmcallResult } from '../../cpu/platform';
 import { bareCpuid } from '../../cpu/bare';
 import type { Hypervisor } from '../hypervisor';
 import type { Vcpu } from '../domain';
@@ -73,6 +73,11 @@ export class HvmPlatform implements Platform {
 
   private get domain() {
     return this.vcpu.domain;
+  }
+
+  /** #DB in the exception bitmap while a debugger's watchpoints are armed (hypervisor.ts takes it); nothing else. */
+  intercept(ev: CpuEvent): boolean {
+    return ev.vector === 1 && this.hv.interceptsDebugTrap(this.vcpu);
   }
 
   /**
