@@ -72,7 +72,7 @@ export function runXtf(cfgFile: string, budget = XTF_BUDGET): XtfRun {
   const result = classify(lines, d.shutdownReason);
   const spent = `${sys.instructionsRetired()} instructions, ${(sys.now() / 1e9).toFixed(3)} s virtual`;
   const detail =
-    result === 'SUCCESS' ? '' : result === 'TIMEOUT' ? `no result after ${spent} (${stop.reason === 'budget' ? 'instruction budget' : stop.reason === 'time-limit' ? 'time budget' : stop.reason})` : (lines[lines.length - 1] ?? `shutdown ${d.shutdownReason}`);
+    result === 'SUCCESS' ? '' : result === 'TIMEOUT' ? `no result after ${spent} (${stop.reason === 'budget' ? 'instruction budget' : stop.reason === 'time-limit' ? 'time budget' : stop.reason === 'idle' ? 'blocked with nothing left to wake it' : stop.reason})` : (lines[lines.length - 1] ?? `shutdown ${d.shutdownReason}`);
   return { test, result, detail, instructions: sys.instructionsRetired(), lines };
 }
 
