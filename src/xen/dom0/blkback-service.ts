@@ -130,7 +130,7 @@ function attachDisk(hv: Hypervisor, d: Domain, disk: DiskSpec): void {
       }
       const c = connect(hv, d, { kind: 'vbd', devid, fePort: port }, (notify) => {
         const b = new Blkback({ beDomid: 0, feDomid: d.id, ringRef, disk: file, grants: backendGrantTables(hv), frame: (mfn) => hv.machine.writable(mfn), notify });
-        return { device: b, serve: () => void b.process(), connect: () => (b.connect() === 0 ? undefined : b.broken ?? 'cannot map the ring') };
+        return { device: b, serve: () => b.process(), connect: () => (b.connect() === 0 ? undefined : b.broken ?? 'cannot map the ring') };
       });
       if (typeof c === 'string') {
         xs.write(`${be}/hotplug-error`, c);
