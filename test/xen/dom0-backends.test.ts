@@ -14,6 +14,9 @@ import type { TraceRecord } from '../../src/trace/records';
 import { BACKEND_REQUEST_COST, connectionsOf } from '../../src/xen/dom0/backends';
 import type { Blkback } from '../../src/xen/dom0/blkback';
 import type { Netback } from '../../src/xen/dom0/netback';
+import { blkbacksOf } from '../../src/xen/dom0/blkback-service';
+import { boot } from './guest';
+import { writerGuest } from './blk-writer';
 
 const root = path.resolve(__dirname, '..', '..');
 const RUN = { maxInstructions: 5e6, untilTimeNs: 5e9 };
@@ -115,5 +118,52 @@ describe('xen: dom0 runs its block and network back ends', function () {
     // no front end's hypercall ran a back end: every kick is an interdomain send to dom0
     const kicks = records.filter((r) => r.kind === 'event-send' && r.domid !== 0 && r.remoteDomid === 0 && r.channel === 'interdomain');
     assert.ok(kicks.length > 0);
+  });
+
+  it('a front end that forges its ring index and then floods dom0 with kicks loses only its own disk', () => {
+    const evil = `bits 32
+org 0x100000
+%include "xen.inc"
+%include "xenio.inc"
+_start:
+    call xs_init
+    call gnt_init
+    call blk_init
+    mov dword [blk_ring + blkif_sring.req_prod], 0x7fff0000
+    mov ecx, 3000
+.kick:
+    push ecx
+    mov eax, [blk_port]
+    mov [blk_send], eax
+    mov ebx, EVTCHNOP_send
+    mov ecx, blk_send
+    HYPERCALL event_channel_op
+    pop ecx
+    loop .kick
+    mov ebx, SCHEDOP_shutdown
+    mov ecx, reason
+    HYPERCALL sched_op
+    ud2
+reason: dd SHUTDOWN_poweroff
+%include "xenstore.inc"
+%include "grant.inc"
+%include "blkfront.inc"
+align 4096
+hypercall_page: times 4096 db 0
+`;
+    const disk = (name: string) => {
+      const f = path.join(tmp, `${name}.img`);
+      fs.writeFileSync(f, Buffer.alloc(64 * 512));
+      return `disk = ['format=raw, vdev=xvda, access=rw, target=${f}']`;
+    };
+    const b = boot([{ name: 'evil', source: evil, extra: disk('evil') }, { name: 'writer', source: writerGuest(16), extra: disk('writer') }], { dom0: true });
+    b.sys.run({ maxInstructions: 20_000_000, untilTimeNs: 2e9 });
+    assert.strictEqual(b.sys.domain(2).state, 'shutdown', 'the honest writer finished');
+    assert.deepStrictEqual(b.console(2).filter((l) => l.startsWith('acked')).length, 16);
+    const broken = blkbacksOf(b.sys.hv).get('1/51712')?.broken;
+    assert.match(broken ?? '', /claims \d+ requests in a 32-slot ring/, "the forger's vbd stopped");
+    assert.strictEqual(b.sys.domain(0).state, 'running', 'dom0 is still there');
+    assert.strictEqual(b.sys.domain(1).state, 'shutdown', 'the forger ran to its end');
+    assert.ok(b.records.filter((r) => r.kind === 'event-send' && r.domid === 1 && r.remoteDomid === 0).length >= 3000, 'every kick reached dom0');
   });
 });
