@@ -68,7 +68,9 @@ describe('xen: dom0 runs its block and network back ends', function () {
 
   it('block: the kick wakes dom0, which serves the ring as d0v0 and notifies with its own EVTCHNOP_send', () => {
     freshDisk();
-    const { records, devices } = run(tmp, ['block'], true);
+    const { sys, records, devices } = run(tmp, ['block'], true);
+    const bound = sys.hv.domains.get(0)!.evtchns.filter((c) => c.state === 'interdomain' || c.state === 'unbound');
+    assert.deepStrictEqual(bound, [], "the domain's teardown closed dom0's end of the channel");
     // a kick that finds dom0 descheduled (the first may come while dom0 still runs from the connect)
     let dom0On = false;
     let kick = -1;

@@ -147,7 +147,9 @@ export function disconnect(hv: Hypervisor, key: string): void {
   if (c.dom0Port) {
     e.dom0.sends = e.dom0.sends.filter((p) => p !== c.dom0Port);
     const d0 = hv.domains.get(0);
-    if (d0?.evtchns[c.dom0Port]?.state === 'interdomain') hv.events.close(d0, c.dom0Port);
+    // still bound, or left unbound by the front end closing its end first: dom0's port is ours
+    const st = d0?.evtchns[c.dom0Port]?.state;
+    if (d0 && (st === 'interdomain' || st === 'unbound')) hv.events.close(d0, c.dom0Port);
   } else hv.portHooks.delete(`${c.feDomid}:${c.fePort}`);
 }
 
