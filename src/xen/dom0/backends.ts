@@ -75,6 +75,7 @@ registerSnapshotService({
     const e = tables.get(hv);
     if (!e) return undefined;
     return {
+      // each back end takes back exactly the state type it saved (BlkbackState, NetbackState)
       conns: [...e.conns].map(([key, c]) => ({ key, c, restore: saver<unknown>(c.device as { saveState(): unknown; restoreState(s: unknown): void }) })),
       dom0: structuredClone(e.dom0),
     };
@@ -119,7 +120,7 @@ export function connect(
       if (!e.dom0.sends.includes(dom0Port)) e.dom0.sends.push(dom0Port);
     } else hv.events.setPending(fe, spec.fePort);
   };
-  const b = make(() => notify());
+  const b = make(notify);
   const why = b.connect();
   if (why !== undefined) return why;
   if (d0) {
