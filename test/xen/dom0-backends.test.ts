@@ -168,4 +168,40 @@ hypercall_page: times 4096 db 0
     assert.strictEqual(b.sys.domain(1).state, 'shutdown', 'the forger ran to its end');
     assert.ok(b.records.filter((r) => r.kind === 'event-send' && r.domid === 1 && r.remoteDomid === 0).length >= 3000, 'every kick reached dom0');
   });
+
+  it("a front end that closes its end first still leaves dom0's port free after its teardown", () => {
+    const closer = `bits 32
+org 0x100000
+%include "xen.inc"
+%include "xenio.inc"
+_start:
+    call xs_init
+    call gnt_init
+    call blk_init
+    mov eax, [blk_port]
+    mov [blk_send], eax
+    mov ebx, EVTCHNOP_close
+    mov ecx, blk_send
+    HYPERCALL event_channel_op
+    mov ebx, SCHEDOP_shutdown
+    mov ecx, reason
+    HYPERCALL sched_op
+    ud2
+reason: dd SHUTDOWN_poweroff
+%include "xenstore.inc"
+%include "grant.inc"
+%include "blkfront.inc"
+align 4096
+hypercall_page: times 4096 db 0
+`;
+    const img = path.join(tmp, 'closer.img');
+    fs.writeFileSync(img, Buffer.alloc(64 * 512));
+    const b = boot([{ name: 'closer', source: closer, extra: `disk = ['format=raw, vdev=xvda, access=rw, target=${img}']\non_poweroff = "destroy"` }], { dom0: true });
+    b.sys.run({ maxInstructions: 5_000_000, untilTimeNs: 2e9 });
+    const close = b.records.find((r) => r.kind === 'hypercall-exit' && r.domid === 1 && r.subop === 'EVTCHNOP_close');
+    assert.ok(close && close.kind === 'hypercall-exit' && close.result === 0, 'EVTCHNOP_close of the interdomain port succeeded');
+    assert.strictEqual(b.sys.domain(1).state, 'destroyed');
+    const left = b.sys.hv.domains.get(0)!.evtchns.filter((c) => c.state === 'interdomain' || c.state === 'unbound');
+    assert.deepStrictEqual(left, [], "dom0's end was freed with the device");
+  });
 });
