@@ -56,6 +56,28 @@ function dom0Slices(records: TraceRecord[], from: number): number {
     .reduce((n, e) => n + e.args.ns, 0);
 }
 
+/** A guest that connects blkfront, runs `body`, then powers off. */
+const blkGuest = (body: string): string => `bits 32
+org 0x100000
+%include "xen.inc"
+%include "xenio.inc"
+_start:
+    call xs_init
+    call gnt_init
+    call blk_init
+${body}
+    mov ebx, SCHEDOP_shutdown
+    mov ecx, reason
+    HYPERCALL sched_op
+    ud2
+reason: dd SHUTDOWN_poweroff
+%include "xenstore.inc"
+%include "grant.inc"
+%include "blkfront.inc"
+align 4096
+hypercall_page: times 4096 db 0
+`;
+
 describe('xen: dom0 runs its block and network back ends', function () {
   this.timeout(60000);
   let tmp: string;
@@ -123,14 +145,7 @@ describe('xen: dom0 runs its block and network back ends', function () {
   });
 
   it('a front end that forges its ring index and then floods dom0 with kicks loses only its own disk', () => {
-    const evil = `bits 32
-org 0x100000
-%include "xen.inc"
-%include "xenio.inc"
-_start:
-    call xs_init
-    call gnt_init
-    call blk_init
+    const evil = blkGuest(`
     mov dword [blk_ring + blkif_sring.req_prod], 0x7fff0000
     mov ecx, 3000
 .kick:
@@ -141,18 +156,7 @@ _start:
     mov ecx, blk_send
     HYPERCALL event_channel_op
     pop ecx
-    loop .kick
-    mov ebx, SCHEDOP_shutdown
-    mov ecx, reason
-    HYPERCALL sched_op
-    ud2
-reason: dd SHUTDOWN_poweroff
-%include "xenstore.inc"
-%include "grant.inc"
-%include "blkfront.inc"
-align 4096
-hypercall_page: times 4096 db 0
-`;
+    loop .kick`);
     const disk = (name: string) => {
       const f = path.join(tmp, `${name}.img`);
       fs.writeFileSync(f, Buffer.alloc(64 * 512));
@@ -170,30 +174,12 @@ hypercall_page: times 4096 db 0
   });
 
   it("a front end that closes its end first still leaves dom0's port free after its teardown", () => {
-    const closer = `bits 32
-org 0x100000
-%include "xen.inc"
-%include "xenio.inc"
-_start:
-    call xs_init
-    call gnt_init
-    call blk_init
+    const closer = blkGuest(`
     mov eax, [blk_port]
     mov [blk_send], eax
     mov ebx, EVTCHNOP_close
     mov ecx, blk_send
-    HYPERCALL event_channel_op
-    mov ebx, SCHEDOP_shutdown
-    mov ecx, reason
-    HYPERCALL sched_op
-    ud2
-reason: dd SHUTDOWN_poweroff
-%include "xenstore.inc"
-%include "grant.inc"
-%include "blkfront.inc"
-align 4096
-hypercall_page: times 4096 db 0
-`;
+    HYPERCALL event_channel_op`);
     const img = path.join(tmp, 'closer.img');
     fs.writeFileSync(img, Buffer.alloc(64 * 512));
     const b = boot([{ name: 'closer', source: closer, extra: `disk = ['format=raw, vdev=xvda, access=rw, target=${img}']\non_poweroff = "destroy"` }], { dom0: true });
