@@ -10,9 +10,9 @@
  * State kept beside the hypervisor is saved through snapshot-services.ts: grant tables
  * (grant/xen-env.ts), xenstored with its connections and dom0's watch callbacks, the teardown
  * handlers (dom0/xenstore/service.ts), HVM domains with their device models (hvm/snapshot.ts),
- * the block and network back ends' connections and dom0's
- * pending notifications (dom0/backends.ts), the bridges (dom0/netback-service.ts) and the disk
- * image files (dom0/blkback-service.ts). The console back end keeps no state of its own (its
+ * the block and network back ends' connections and dom0's pending notifications
+ * (dom0/backends.ts), the bridges (dom0/netback-service.ts) and the disk image files
+ * (dom0/blkback-service.ts). The console back end keeps no state of its own (its
  * ring indices are guest memory). Port hooks are kept by reference.
  * Disk files: blkback writes a real file, and the file always holds the simulated disk at the
  * machine's current point. From the first snapshot on, each image file keeps a journal (the

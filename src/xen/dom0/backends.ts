@@ -11,7 +11,8 @@
  * and wakes dom0's vCPU; while dom0's vCPU is current the toolstack's injector asks `next` here
  * first, which serves every ring with requests waiting and then issues the back ends'
  * notifications as dom0's own EVTCHNOP_send hypercalls. The trace shows dom0 scheduled, running
- * and sending; its time is dom0's. dom0 does not block while a ring has requests (the rings are
+ * and sending; the work is charged to dom0's pCPU (BACKEND_REQUEST_COST per request), so it is
+ * dom0's running time. dom0 does not block while a ring has requests (the rings are
  * the truth, as RING_FINAL_CHECK_FOR_REQUESTS makes them in Linux; dom0's small kernel clears
  * its pending bits without looking at them). Without dom0 the front end's send on its unbound
  * port calls the back end at once (a port hook), in the sender's hypercall.
@@ -32,9 +33,15 @@ export interface Connection {
   /** dom0's end of that channel when dom0 runs the back end; 0 without dom0 */
   readonly dom0Port: number;
   readonly device: Blkback | Netback;
-  /** serve the rings (Blkback.process, Netback.kick) */
-  serve(): void;
+  /** serve the rings (Blkback.process, Netback.kick); how many requests it served */
+  serve(): number;
 }
+
+/**
+ * Virtual instructions dom0 spends on each ring request it serves (map the grants, copy, answer):
+ * charged to dom0's pCPU while dom0 runs, so the work shows as dom0's running time.
+ */
+export const BACKEND_REQUEST_COST = 200;
 
 interface Dom0Work {
   /** dom0 ports to send on (the back ends' notifications), in order */
@@ -68,6 +75,7 @@ registerSnapshotService({
     const e = tables.get(hv);
     if (!e) return undefined;
     return {
+      // each back end takes back exactly the state type it saved (BlkbackState, NetbackState)
       conns: [...e.conns].map(([key, c]) => ({ key, c, restore: saver<unknown>(c.device as { saveState(): unknown; restoreState(s: unknown): void }) })),
       dom0: structuredClone(e.dom0),
     };
@@ -100,7 +108,7 @@ export function connect(
   hv: Hypervisor,
   fe: Domain,
   spec: { kind: Connection['kind']; devid: number; fePort: number },
-  make: (notify: () => void) => { device: Blkback | Netback; serve(): void; connect(): string | undefined },
+  make: (notify: () => void) => { device: Blkback | Netback; serve(): number; connect(): string | undefined },
 ): Connection | string {
   const key = connectionKey(spec.kind, fe.id, spec.devid);
   const d0 = dom0Of(hv);
@@ -112,7 +120,7 @@ export function connect(
       if (!e.dom0.sends.includes(dom0Port)) e.dom0.sends.push(dom0Port);
     } else hv.events.setPending(fe, spec.fePort);
   };
-  const b = make(() => notify());
+  const b = make(notify);
   const why = b.connect();
   if (why !== undefined) return why;
   if (d0) {
@@ -123,7 +131,7 @@ export function connect(
     // requests queued before the connect are served when dom0 runs (Xen raises a new binding)
     hv.events.setPending(d0, dom0Port);
   } else {
-    hv.portHooks.set(`${fe.id}:${spec.fePort}`, () => b.serve());
+    hv.portHooks.set(`${fe.id}:${spec.fePort}`, () => void b.serve());
   }
   const c: Connection = { kind: spec.kind, feDomid: fe.id, devid: spec.devid, fePort: spec.fePort, dom0Port, device: b.device, serve: () => b.serve() };
   e.conns.set(key, c);
@@ -140,7 +148,9 @@ export function disconnect(hv: Hypervisor, key: string): void {
   if (c.dom0Port) {
     e.dom0.sends = e.dom0.sends.filter((p) => p !== c.dom0Port);
     const d0 = hv.domains.get(0);
-    if (d0?.evtchns[c.dom0Port]?.state === 'interdomain') hv.events.close(d0, c.dom0Port);
+    // still bound, or left unbound by the front end closing its end first: dom0's port is ours
+    const st = d0?.evtchns[c.dom0Port]?.state;
+    if (d0 && (st === 'interdomain' || st === 'unbound')) hv.events.close(d0, c.dom0Port);
   } else hv.portHooks.delete(`${c.feDomid}:${c.fePort}`);
 }
 
@@ -153,7 +163,10 @@ export function dom0BackendWork(hv: Hypervisor, buffer: (v: Vcpu) => number): { 
     next(v) {
       const e = tables.get(hv);
       if (!e || e.dom0.inflight) return null;
-      for (const c of e.conns.values()) if (c.dom0Port && c.device.hasWork()) c.serve();
+      let served = 0;
+      for (const c of e.conns.values()) if (c.dom0Port && c.device.hasWork()) served += c.serve();
+      // the hypervisor's own accounting: time passes on dom0's pCPU as its vCPU does the work
+      hv.pcpus[v.pcpu].used += served * BACKEND_REQUEST_COST;
       const port = e.dom0.sends[0];
       if (port === undefined) return null;
       const at = buffer(v);

@@ -60,17 +60,17 @@ registerSnapshotService({
   save: (hv) => {
     const e = disksOf(hv);
     e.journals ??= new Map();
-    return { open: e.opened.filter((f) => f.isOpen), written: new Map([...e.journals].map(([k, j]) => [k, j.save()])) };
+    return { opened: [...e.opened], open: e.opened.filter((f) => f.isOpen), written: new Map([...e.journals].map(([k, j]) => [k, j.save()])) };
   },
   restore: (hv, s) => {
     const e = disks.get(hv);
     if (!e) return;
-    const saved = s as { open: FileDisk[]; written: Map<string, ReadonlyMap<number, Uint8Array>> } | undefined;
+    const saved = s as { opened: FileDisk[]; open: FileDisk[]; written: Map<string, ReadonlyMap<number, Uint8Array>> } | undefined;
     for (const [k, j] of e.journals ?? []) j.restore(saved?.written.get(k));
-    for (const f of e.opened) {
-      if (saved?.open.includes(f)) f.reopen();
-      else f.close();
-    }
+    // disks opened after the snapshot close and are forgotten (replays open their own)
+    for (const f of e.opened) if (!saved?.open.includes(f)) f.close();
+    for (const f of saved?.open ?? []) f.reopen();
+    e.opened = [...(saved?.opened ?? [])];
   },
 });
 
@@ -130,7 +130,7 @@ function attachDisk(hv: Hypervisor, d: Domain, disk: DiskSpec): void {
       }
       const c = connect(hv, d, { kind: 'vbd', devid, fePort: port }, (notify) => {
         const b = new Blkback({ beDomid: 0, feDomid: d.id, ringRef, disk: file, grants: backendGrantTables(hv), frame: (mfn) => hv.machine.writable(mfn), notify });
-        return { device: b, serve: () => void b.process(), connect: () => (b.connect() === 0 ? undefined : b.broken ?? 'cannot map the ring') };
+        return { device: b, serve: () => b.process(), connect: () => (b.connect() === 0 ? undefined : b.broken ?? 'cannot map the ring') };
       });
       if (typeof c === 'string') {
         xs.write(`${be}/hotplug-error`, c);

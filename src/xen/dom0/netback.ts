@@ -250,10 +250,9 @@ export class Netback implements BridgePort {
     this.tx = this.rx = undefined;
   }
 
-  /** The front end kicked its event channel: send what it queued, fill RX slots it posted. */
-  kick(): void {
-    this.processTx();
-    this.processRx();
+  /** The front end kicked its event channel: send what it queued, fill RX slots it posted. How many frames moved. */
+  kick(): number {
+    return this.processTx() + this.processRx();
   }
 
   /** Copy `len` bytes at `offset` of granted page `ref` (or write `data` there). */
