@@ -238,6 +238,7 @@ describe('debug/timeline request (adapter process, examples/scheduler)', functio
     const target = consoles[2];
     const back = await stopAfter(() => dc.customRequest('xensim/travelTo', { record: target.record }));
     assert.strictEqual(back.body.reason, 'step');
+    assert.strictEqual(back.body.threadId, 2001, 'the stop is on the vCPU of the record');
     const frames = (await dc.stackTraceRequest({ threadId: 2001 })).body.stackFrames;
     assert.match(frames[0].name, /^xen: console_io/);
     const there = await timeline();
