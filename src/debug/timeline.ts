@@ -101,8 +101,8 @@ const KEPT: ReadonlySet<TraceRecord['kind']> = new Set(['schedule', 'hypercall-e
 
 export const DEFAULT_MAX_ITEMS = 4000;
 const MAX_ITEMS_LIMIT = 100_000;
-/** Records the recorder keeps at most besides schedule records (a marker is ~200 bytes). */
-const DEFAULT_RECORD_LIMIT = 1_000_000;
+/** Marker records the recorder keeps at most (each a few hundred bytes); schedule records are always kept. */
+const DEFAULT_RECORD_LIMIT = 250_000;
 
 export class TimelineRecorder {
   private entries: Entry[] = [];

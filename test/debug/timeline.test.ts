@@ -144,6 +144,21 @@ describe('debug/timeline recorder', () => {
     });
   }
 
+  it('past its limit the recorder keeps run periods and counts the markers it dropped', () => {
+    const stream = syntheticStream(9, 300);
+    const h = new FakeHistory();
+    const all = new TimelineRecorder(h);
+    feed(all, h, stream, 0);
+    const h2 = new FakeHistory();
+    const capped = new TimelineRecorder(h2, 10);
+    feed(capped, h2, stream, 0);
+    const full = all.body(machineAt(0), { maxItems: 100000 });
+    const b = capped.body(machineAt(0), { maxItems: 100000 });
+    assert.strictEqual(b.markers.length, 10);
+    assert.strictEqual(b.unrecorded, full.markers.length - 10);
+    assert.deepStrictEqual(b.lanes, full.lanes);
+  });
+
   it('a window shows only what overlaps it', () => {
     const stream = syntheticStream(3, 500);
     const h = new FakeHistory();
