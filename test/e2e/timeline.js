@@ -6,6 +6,7 @@
 // the screenshot for the README.
 //
 // usage: node test/e2e/timeline.js XENSIM.vsix [SCREENSHOT.png]    (exit 0: every step passed)
+//        E2E_THEME="Default Dark Modern" runs it in that colour theme
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -38,6 +39,11 @@ async function main() {
   fs.cpSync(path.join(root, 'examples', 'scheduler'), ws, { recursive: true });
 
   const cs = new CodeServer(tmp);
+  if (process.env.E2E_THEME) {
+    // e.g. E2E_THEME="Default Dark Modern": the same run in another colour theme
+    const file = path.join(cs.udd, 'User', 'settings.json');
+    fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), 'workbench.colorTheme': process.env.E2E_THEME }, null, 2));
+  }
   const ref = {};
   let page;
   const step = ui.stepper(log, tmp, () => ref.page);
