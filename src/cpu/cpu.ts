@@ -15,28 +15,31 @@
  *  - exceptions.ts `deliverEvent` — IDT/IVT delivery, double/triple fault rules;
  *  - system-ops.ts — privileged and far-transfer instructions;
  *  - the run loop below — compiled blocks (jit.ts) skip per-instruction checks, so `blocks` must
- *    be false whenever something has to be checked between every two instructions (armed
- *    breakpoint pages, TF, 16-bit code, armed DR0–DR3 breakpoints), and state changes that compiled
- *    code must notice bump `exitGen` (modeChanged, flushTlb, flushCode and invalidateCode do).
+ *    be false whenever something has to be checked between every two instructions (TF, 16-bit
+ *    code, armed DR0–DR3 breakpoints), and state changes that compiled code must notice bump
+ *    `exitGen` (modeChanged, flushTlb, flushCode and invalidateCode do). The debugger's
+ *    breakpoints (breakpoints.ts) are checked between blocks: blocks are cut before them.
  * Modules copy the imports they use at load time (see consts.ts): keep that for new hot code.
  */
-import { AccessSize, CpuEvent, EventKind, FRAME_SHIFT, MemoryBus, Platform } from './platform';
+import { AccessSize, CpuEvent, EventKind, FRAME_SHIFT, InterceptedInstruction, MemoryBus, Platform } from './platform';
 import * as flagsM from './flags';
 import * as faultM from './fault';
 import * as pagingM from './paging';
 import * as exceptionsM from './exceptions';
 import { decodeInstruction, Insn, InsnKind } from './decode';
-import { Block, MAX_BLOCK, compileBlock } from './jit';
+import { Block, MAX_BLOCK, compileBlock, cutBlock } from './jit';
+import { BreakpointSet, testBit } from './breakpoints';
 import type { SegmentCache } from './segments';
 import * as segmentsM from './segments';
 import { emptyCpuState, CpuState } from './state';
 import { DR6_BS, dataBreakpoints, debugChanged, instructionBreakpoints } from './debug';
+import { loadCr } from './system-ops';
 
 export * from './consts';
 import * as constsM from './consts';
 // Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
 const { ARITH, CC, FIXED1, IF, RF, TF, arithFlags, settle } = flagsM;
-const { CpuFault, Vec, hasErrorCode } = faultM;
+const { CpuFault, InstructionIntercept, Vec, hasErrorCode } = faultM;
 const { translate } = pagingM;
 const { deliverEvent } = exceptionsM;
 const { checkSegmentAccess } = segmentsM;
@@ -56,6 +59,8 @@ export interface RunResult {
   stop: StopReason;
   /** For 'intercept': the event the platform took. */
   event?: CpuEvent;
+  /** For 'intercept': the instruction the platform intercepted (not retired, EIP at it). */
+  instruction?: InterceptedInstruction;
 }
 
 /** Executions of a block start before it is compiled. */
@@ -211,8 +216,9 @@ export class Cpu {
   /** Total instructions retired since reset (the default TSC source). */
   retiredTotal = 0;
 
-  /** Linear EIPs (unsigned) the debugger armed; run() stops before executing one. */
-  readonly breakpoints = new Set<number>();
+  /** Linear EIPs the debugger armed; run() stops before executing one. */
+  readonly breakpoints = new BreakpointSet();
+  private readonly isBreakpoint = (lin: number): boolean => this.breakpoints.has(lin);
   private bpResume = -1;
 
   // ---- TLB: direct-mapped, separate read and write; tag = linear page | TLB_USER if CPL 3 ----
@@ -541,9 +547,10 @@ export class Cpu {
       const o = phys & 0xfff;
       return size === 2 ? f[o] | (f[o + 1] << 8) : f[o] | (f[o + 1] << 8) | (f[o + 2] << 16) | (f[o + 3] << 24);
     }
-    // Page-crossing: translate both pages before reading anything (a #PF leaves no trace).
+    // Page-crossing: translate both pages before reading anything (a #PF leaves no trace). A
+    // fault on the second page reports its first byte in CR2, as hardware (and QEMU) do.
     this.fillRead(lin);
-    this.fillRead((lin + size - 1) | 0);
+    this.fillRead((lin + size - 1) & ~0xfff);
     let v = 0;
     for (let k = 0; k < size; k++) v |= this.read8((lin + k) | 0) << (8 * k);
     return v;
@@ -613,7 +620,7 @@ export class Cpu {
       return;
     }
     this.fillWrite(lin);
-    this.fillWrite((lin + size - 1) | 0);
+    this.fillWrite((lin + size - 1) & ~0xfff);
     for (let k = 0; k < size; k++) this.write8((lin + k) | 0, v >> (8 * k));
   }
 
@@ -675,7 +682,7 @@ export class Cpu {
   /** Check a write to [lin, lin+size) would succeed (for instructions that must not half-complete). */
   probeWrite(lin: number, size: number): void {
     this.fillWrite(lin);
-    if (((lin & 0xfff) + size) > 0x1000) this.fillWrite((lin + size - 1) | 0);
+    if (((lin & 0xfff) + size) > 0x1000) this.fillWrite((lin + size - 1) & ~0xfff);
   }
 
   /** Segment-relative linear address, with checks for non-flat segments. */
@@ -781,7 +788,8 @@ export class Cpu {
 
   // ------------------------------------------------------------------ run
 
-  run(maxInstructions: number): RunResult {
+  /** Runs up to `maxInstructions`; with `honourBreakpoints` false, `breakpoints` do not stop it. */
+  run(maxInstructions: number, honourBreakpoints = true): RunResult {
     this.epoch++;
     this.curPage = -1;
     // The bus protocol (platform.ts) forbids keeping a write view across runs without asking
@@ -795,13 +803,15 @@ export class Cpu {
     const bpResume = this.bpResume;
     this.bpResume = -1;
     const breakpoints = this.breakpoints;
+    const bpOn = honourBreakpoints && breakpoints.size !== 0;
+    // The page `bpBits` maps (undefined: that page has no breakpoint): one compare per instruction off it.
+    let bpPage = -1;
+    let bpBits: Uint8Array | undefined;
     // Compiled blocks skip the per-instruction checks, so they are off while anything needs
-    // them: single-stepping (TF), 16-bit code, and pages holding an armed breakpoint (a block
-    // never leaves its page, so elsewhere breakpoints cannot be missed).
+    // them: single-stepping (TF), 16-bit code, armed debug registers.
     let blocks = false;
-    const bpPages = new Set<number>();
-    for (const b of breakpoints) bpPages.add(b >>> FRAME_SHIFT);
     let inBlock = false;
+    let interceptedInsn: InterceptedInstruction | null = null;
     this.runRetired = 0;
     outer: for (;;) {
       try {
@@ -816,16 +826,30 @@ export class Cpu {
           }
           const eip = this.eip;
           const lin = (this.segBase[1] + eip) | 0;
-          if (breakpoints.size !== 0 && breakpoints.has(lin >>> 0) && !(retired === 0 && lin === bpResume)) {
-            this.bpResume = lin;
-            stop = 'breakpoint';
-            break outer;
+          // At a breakpoint being resumed from, one instruction runs outside any block (a block
+          // looping back to its start would not come past the check again).
+          let atBreakpoint = false;
+          if (bpOn) {
+            const pg = lin >>> FRAME_SHIFT;
+            if (pg !== bpPage) {
+              bpPage = pg;
+              bpBits = breakpoints.page(pg);
+            }
+            if (bpBits !== undefined && testBit(bpBits, lin)) {
+              if (!(retired === 0 && lin === bpResume)) {
+                this.bpResume = lin;
+                stop = 'breakpoint';
+                break outer;
+              }
+              atBreakpoint = true;
+            }
           }
           this.insnEip = eip;
           const ins = this.fetch(lin);
-          if (blocks && (bpPages.size === 0 || !bpPages.has(lin >>> FRAME_SHIFT))) {
+          if (blocks && !atBreakpoint) {
             let blk = ins.block;
             if (blk === null && ins.kind !== InsnKind.OTHER && ++ins.hits >= HOT_BLOCK) blk = ins.block = this.buildBlock(lin, eip) ?? false;
+            if (blk && blk.bpGen !== breakpoints.gen) blk = ins.block = cutBlock(this, blk, breakpoints.gen, this.isBreakpoint);
             if (blk && maxInstructions - retired >= blk.len) {
               inBlock = true;
               retired += blk.run(maxInstructions - retired);
@@ -841,7 +865,15 @@ export class Cpu {
         }
         break;
       } catch (e) {
-        if (!(e instanceof CpuFault)) throw e;
+        if (!(e instanceof CpuFault)) {
+          if (!(e instanceof InstructionIntercept)) throw e;
+          // Only interpreted (OTHER) instructions have hooks, so this is never inside a block.
+          this.eip = this.insnEip;
+          this.pendingDr6 = 0;
+          interceptedInsn = e.insn;
+          stop = 'intercept';
+          break;
+        }
         if (inBlock) {
           retired += this.blockDone;
           inBlock = false;
@@ -870,7 +902,8 @@ export class Cpu {
     this.retiredTotal += retired;
     this.runRetired = 0;
     const result: RunResult = { retired, stop };
-    if (stop === 'intercept' && this.intercepted) result.event = this.intercepted;
+    if (interceptedInsn) result.instruction = interceptedInsn;
+    else if (stop === 'intercept' && this.intercepted) result.event = this.intercepted;
     return result;
   }
 
@@ -897,7 +930,7 @@ export class Cpu {
       if (ins.kind === InsnKind.BRANCH) break;
       o += ins.len;
     }
-    const block = compileBlock(this, eip, insns);
+    const block = compileBlock(this, eip, lin, insns);
     if (block) this.blocksCompiled++;
     return block;
   }
@@ -1097,6 +1130,22 @@ export class Cpu {
     this.flushTlb(pdptesFromMemory);
     this.flushCode();
     debugChanged(this);
+  }
+
+  /**
+   * Load CR0/CR2/CR3/CR4 as a mov to CR does (reserved and consistency checks, TLB and PDPTE
+   * coherence): for a host completing an instruction it intercepted. False: the write would
+   * raise #GP(0) (or #GP/#PF of a PDPTE load) and nothing changed.
+   */
+  loadControlRegister(n: number, value: number): boolean {
+    try {
+      loadCr(this, n, value | 0);
+    } catch (e) {
+      if (e instanceof CpuFault) return false;
+      throw e;
+    }
+    this.attention = true;
+    return true;
   }
 
   /** Clear a stop-on-shutdown so a platform can reset/reuse the CPU. */
