@@ -277,6 +277,39 @@ describe('debug/timeline request (adapter process, examples/scheduler)', functio
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
+  it('HVM exits, event sends and deliveries (hvm-hello beside pingpong) are markers, each its record in the trace file', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xensim-timeline-'));
+    const trace = path.join(tmp, 'trace.jsonl');
+    const ex = path.join(root, 'examples');
+    let s = await launchTo(dc, { domains: [path.join(ex, 'hvm-hello', 'hvm-hello.cfg'), path.join(ex, 'pingpong', 'ping.cfg'), path.join(ex, 'pingpong', 'pong.cfg')], trace }, (c) =>
+      c.setExceptionBreakpointsRequest({ filters: ['event'] }),
+    );
+    for (let i = 0; i < 4; i++) s = await stopAfter(() => dc.continueRequest({ threadId: s.body.threadId! }));
+    const body = await timeline();
+    const lines = fs.readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TraceRecord);
+    const recordKind = { hypercall: 'hypercall-entry', vmexit: 'vm-exit', 'event-send': 'event-send', 'event-deliver': 'event-deliver', fault: 'fault', domain: 'domain' } as const;
+    for (const kind of ['vmexit', 'event-send', 'event-deliver', 'domain', 'hypercall'] as const) {
+      const want = lines.map((r, i) => ({ r, record: i + 1 })).filter((x) => x.r.kind === recordKind[kind]);
+      const got = body.markers.filter((m) => m.kind === kind);
+      assert.ok(want.length > 0, `the run has ${kind} records`);
+      assert.deepStrictEqual(got.map((m) => m.record), want.map((x) => x.record), `${kind} markers are the file's ${kind} records`);
+      for (const m of got) assert.strictEqual(m.time, lines[m.record - 1].time);
+    }
+    for (const m of body.markers.filter((x) => x.kind === 'vmexit')) {
+      const r = lines[m.record - 1];
+      assert.ok(r.kind === 'vm-exit' && `EXIT_REASON_${m.label}` === r.reasonName && m.detail.includes(r.reasonName), m.detail);
+    }
+    for (const m of body.markers.filter((x) => x.kind === 'event-send')) {
+      const r = lines[m.record - 1];
+      assert.ok(r.kind === 'event-send' && m.detail.startsWith(`event send port ${r.port} → d${r.remoteDomid} port ${r.remotePort}`), m.detail);
+    }
+    assert.deepStrictEqual(
+      body.domains.map((d) => d.name),
+      ['Domain-0', 'hvm-hello', 'ping', 'pong'],
+    );
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
   it('says when nothing runs', async () => {
     await dc.initializeRequest();
     await assert.rejects(dc.customRequest(TIMELINE_REQUEST), /no simulation is running/);
