@@ -2,8 +2,8 @@
 // The Timeline in a real VS Code (code-server in headless Chromium): open examples/scheduler,
 // stop at the spinners' console_io hypercalls, open the timeline from the Xen Domains view, see
 // the pCPU lanes, run periods and markers drawn, hover a marker, click it and see the debugger
-// travel back there (status bar time, the vCPU inside that hypercall in Call Stack). Saves
-// the screenshot for the README.
+// travel back there (status bar time, the vCPU inside that hypercall in Call Stack), click a lane
+// to travel to a time. Saves the screenshot for the README.
 //
 // usage: node test/e2e/timeline.js XENSIM.vsix [SCREENSHOT.png]    (exit 0: every step passed)
 //        E2E_THEME="Default Dark Modern" runs it in that colour theme
@@ -27,6 +27,19 @@ async function statusSeconds(page) {
     .catch(() => '');
   const m = /([\d.]+) s ·/.exec(text || '');
   return m ? Number(m[1]) : undefined;
+}
+
+/** The x of virtual time `ns` on the drawn axis, from its tick labels (`10 ms`, `250 µs`). */
+async function xOfTime(view, ns) {
+  const unit = { ns: 1, µs: 1e3, ms: 1e6, s: 1e9 };
+  const ticks = await view.locator('svg#chart .tick-label').evaluateAll((ts) => ts.map((t) => ({ label: t.textContent, x: Number(t.getAttribute('x')) - 3 })));
+  const pts = ticks.map((t) => {
+    const m = /^([\d.]+) (ns|µs|ms|s)$/.exec(t.label);
+    return m ? { t: Number(m[1]) * unit[m[2]], x: t.x } : undefined;
+  }).filter(Boolean);
+  if (pts.length < 2) throw new Error(`axis ticks: ${ticks.map((t) => t.label).join(', ')}`);
+  const [a, b] = pts;
+  return a.x + ((ns - a.t) * (b.x - a.x)) / (b.t - a.t);
 }
 
 async function main() {
@@ -118,31 +131,27 @@ async function main() {
       if (!/d3 w512/.test(legend) || !/hypercall/.test(legend) || !/VM exit/.test(legend)) throw new Error(`legend: ${legend}`);
     });
 
+    let target;
     await step('continue without breakpoints and pause: the timeline follows the run', async () => {
       const before = await view().locator('svg#chart rect.period').count();
       await ui.palette(page, 'Debug: Remove All Breakpoints', 'Remove All Breakpoints');
       await page.locator('.debug-toolbar .action-label[aria-label^="Continue"]').first().click();
-      await page.waitForTimeout(6000);
+      await page.waitForTimeout(3000);
       await page.locator('.debug-toolbar .action-label[aria-label^="Pause"]').first().click();
       for (let i = 0; i < 80 && (await view().locator('svg#chart rect.period').count()) <= before; i++) await page.waitForTimeout(250);
       const after = await view().locator('svg#chart rect.period').count();
       if (after <= before) throw new Error(`${after} run periods after running on (${before} before)`);
     });
-    let target;
-    await step('hovering w256\'s console_io marker shows the decoded hypercall', async () => {
+    await step('hovering w256\'s console_io marker (at 10 ms) shows the decoded hypercall', async () => {
       const v = view();
-      // w256's first line is at 10 ms: the hypercall marker nearest the middle of the window
+      const ten = await xOfTime(v, 10e6);
       const boxes = await v.locator('svg#chart path.marker[data-kind="hypercall"]').evaluateAll((ps) =>
         ps.map((p) => {
           const b = p.getBBox();
           return { record: Number(p.getAttribute('data-record')), x: b.x + b.width / 2, y: b.y + b.height / 2 };
         }),
       );
-      // the ticks say where 10 ms is
-      const ticks = await v.locator('svg#chart .tick-label').evaluateAll((ts) => ts.map((t) => ({ label: t.textContent, x: Number(t.getAttribute('x')) - 3 })));
-      const ten = ticks.find((t) => t.label === '10 ms');
-      if (!ten) throw new Error(`no 10 ms tick: ${ticks.map((t) => t.label).join(', ')}`);
-      target = boxes.reduce((a, b) => (Math.abs(b.x - ten.x) < Math.abs(a.x - ten.x) ? b : a));
+      target = boxes.reduce((a, b) => (Math.abs(b.x - ten) < Math.abs(a.x - ten) ? b : a));
       await v.locator(`svg#chart path.marker[data-record="${target.record}"]`).hover();
       const tip = v.locator('#tooltip');
       await tip.waitFor({ state: 'visible', timeout: 10000 });
@@ -178,6 +187,23 @@ async function main() {
       await view().locator('#tooltip').waitFor({ state: 'visible', timeout: 10000 });
       await page.waitForTimeout(300);
       await page.screenshot({ path: screenshot });
+    });
+
+    await step('a click on pCPU 0\'s lane at 30 ms travels to that time', async () => {
+      const v = view();
+      const t30 = { x: await xOfTime(v, 30e6) };
+      const barY = Number(await v.locator('svg#chart g.lane[data-pcpu="0"] rect.lane-bg').getAttribute('y'));
+      const before = await statusSeconds(page);
+      await v.locator('svg#chart').click({ position: { x: t30.x, y: barY + 6 } });
+      let now;
+      for (let i = 0; i < 80; i++) {
+        now = await statusSeconds(page);
+        if (now !== undefined && now !== before) break;
+        await page.waitForTimeout(250);
+      }
+      // 30 ms to within the width of two pixels (and a 10 µs scheduling round)
+      const px = 1e-3 / ((await xOfTime(v, 31e6)) - t30.x);
+      if (!(Math.abs(now - 0.03) <= 2 * px + 1e-5)) throw new Error(`status bar at ${now} s after a click at 30 ms (was ${before} s; a pixel is ${px} s)`);
     });
 
     await step('keyboard: End selects the last marker and announces it, + zooms, 0 fits', async () => {
