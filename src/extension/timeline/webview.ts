@@ -119,6 +119,7 @@ function draw(): void {
   status.textContent =
     `${formatNs(v.from)} – ${formatNs(v.to)} of ${formatNs(body.endNs)} · now ${formatNs(body.nowNs)} (record ${body.nowRecord})` +
     `${d ? ` · summarised: ${d.periods.shown}/${d.periods.total} periods, ${d.markers.shown}/${d.markers.total} markers` : ''}` +
+    `${body.unrecorded ? ` · ${body.unrecorded} later markers not kept (the recorder's limit)` : ''}` +
     `${ended ? ' · session ended' : ''}${note ? ` · ${note}` : ''}`;
   if (selected >= s.glyphs.length) selected = -1;
 }
