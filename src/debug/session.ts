@@ -1043,10 +1043,12 @@ export class XenDebugSession extends LoggingDebugSession {
         return live ? { ...s, ...who } : s;
       });
     }
-    if (command === TIMELINE_REQUEST) return this.answer(response, () => {
+    if (command === TIMELINE_REQUEST) {
+      return this.answer(response, () => {
         const ins = this.machine();
         return this.timeline!.body(ins, (args ?? {}) as TimelineArguments);
       });
+    }
     if (command !== DOMAINS_REQUEST) return super.customRequest(command, response, args, request);
     this.answer(response, () => domainsBody(this.machine(), threadIdOf));
   }
