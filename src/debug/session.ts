@@ -1155,11 +1155,22 @@ export class XenDebugSession extends LoggingDebugSession {
 
   /** `xensim/domains` (domains.ts) for the extension's Xen Domains view and status bar; `xensim/travelTo` (reverse.ts); `xensim/timeline` (timeline.ts). */
   protected customRequest(command: string, response: DebugProtocol.Response, args: unknown, request?: DebugProtocol.Request): void {
-    if (command === TRAVEL_REQUEST) return this.travel(response, (r, c) => reverseStop.travel(r, (args ?? {}) as object, c.lastStop));
-    if (command === TIMELINE_REQUEST) return this.answer(response, () => {
+    if (command === TRAVEL_REQUEST) {
+      return this.travel(response, (r, c) => {
+        const s = reverseStop.travel(r, (args ?? {}) as object, c.lastStop);
+        // at a marker's record (the Timeline), stop on the vCPU it happened on
+        const record = (args as { record?: unknown } | undefined)?.record;
+        const who = typeof record === 'number' ? this.timeline?.vcpuOf(record) : undefined;
+        const live = who && this.machine().domains().some((d) => d.id === who.domid && who.vcpu < d.vcpus);
+        return live ? { ...s, ...who } : s;
+      });
+    }
+    if (command === TIMELINE_REQUEST) {
+      return this.answer(response, () => {
         const ins = this.machine();
         return this.timeline!.body(ins, (args ?? {}) as TimelineArguments);
       });
+    }
     if (command !== DOMAINS_REQUEST) return super.customRequest(command, response, args, request);
     this.answer(response, () => domainsBody(this.machine(), threadIdOf));
   }

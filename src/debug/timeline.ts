@@ -101,8 +101,8 @@ const KEPT: ReadonlySet<TraceRecord['kind']> = new Set(['schedule', 'hypercall-e
 
 export const DEFAULT_MAX_ITEMS = 4000;
 const MAX_ITEMS_LIMIT = 100_000;
-/** Records the recorder keeps at most besides schedule records (a marker is ~200 bytes). */
-const DEFAULT_RECORD_LIMIT = 1_000_000;
+/** Marker records the recorder keeps at most (each a few hundred bytes); schedule records are always kept. */
+const DEFAULT_RECORD_LIMIT = 250_000;
 
 export class TimelineRecorder {
   private entries: Entry[] = [];
@@ -149,10 +149,18 @@ export class TimelineRecorder {
   }
 
   /**
-   * The time of the last kept record at or before record `index`: the machine's own clock
-   * (Inspectable.now) only advances at the end of a scheduling round, records carry the pCPU's.
+   * The vCPU a marker's record happened on (hypercalls, VM exits, events, faults), so a travel
+   * to it can stop on that vCPU's thread; undefined for other records.
    */
-  private timeAt(index: number): number {
+  vcpuOf(index: number): { domid: number; vcpu: number } | undefined {
+    const i = this.lastAtOrBefore(index);
+    const r = i >= 0 && this.entries[i].index === index ? this.entries[i].r : undefined;
+    if (!r || r.kind === 'schedule' || r.kind === 'domain') return undefined;
+    return { domid: r.domid, vcpu: r.vcpu };
+  }
+
+  /** The position in `entries` of the last kept record at or before record `index`, or -1. */
+  private lastAtOrBefore(index: number): number {
     let lo = 0;
     let hi = this.entries.length;
     while (lo < hi) {
@@ -160,7 +168,16 @@ export class TimelineRecorder {
       if (this.entries[mid].index <= index) lo = mid + 1;
       else hi = mid;
     }
-    return lo > 0 ? this.entries[lo - 1].r.time : 0;
+    return lo - 1;
+  }
+
+  /**
+   * The time of the last kept record at or before record `index`: the machine's own clock
+   * (Inspectable.now) only advances at the end of a scheduling round, records carry the pCPU's.
+   */
+  private timeAt(index: number): number {
+    const i = this.lastAtOrBefore(index);
+    return i >= 0 ? this.entries[i].r.time : 0;
   }
 
   /** The body for a window of the recorded history, as `ins` shows the machine now. */

@@ -144,6 +144,21 @@ describe('debug/timeline recorder', () => {
     });
   }
 
+  it('past its limit the recorder keeps run periods and counts the markers it dropped', () => {
+    const stream = syntheticStream(9, 300);
+    const h = new FakeHistory();
+    const all = new TimelineRecorder(h);
+    feed(all, h, stream, 0);
+    const h2 = new FakeHistory();
+    const capped = new TimelineRecorder(h2, 10);
+    feed(capped, h2, stream, 0);
+    const full = all.body(machineAt(0), { maxItems: 100000 });
+    const b = capped.body(machineAt(0), { maxItems: 100000 });
+    assert.strictEqual(b.markers.length, 10);
+    assert.strictEqual(b.unrecorded, full.markers.length - 10);
+    assert.deepStrictEqual(b.lanes, full.lanes);
+  });
+
   it('a window shows only what overlaps it', () => {
     const stream = syntheticStream(3, 500);
     const h = new FakeHistory();
@@ -238,6 +253,7 @@ describe('debug/timeline request (adapter process, examples/scheduler)', functio
     const target = consoles[2];
     const back = await stopAfter(() => dc.customRequest('xensim/travelTo', { record: target.record }));
     assert.strictEqual(back.body.reason, 'step');
+    assert.strictEqual(back.body.threadId, 2001, 'the stop is on the vCPU of the record');
     const frames = (await dc.stackTraceRequest({ threadId: 2001 })).body.stackFrames;
     assert.match(frames[0].name, /^xen: console_io/);
     const there = await timeline();
@@ -258,6 +274,39 @@ describe('debug/timeline request (adapter process, examples/scheduler)', functio
     const w = await timeline({ from: lane0[2].start + 1, to: lane0[2].end - 1 });
     assert.deepStrictEqual(w.lanes[0].periods.map((p) => p.name), ['d2 w512 vcpu0']);
     await assert.rejects(dc.customRequest(TIMELINE_REQUEST, { maxItems: 'lots' }), /maxItems must be a non-negative integer, got "lots"/);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('HVM exits, event sends and deliveries (hvm-hello beside pingpong) are markers, each its record in the trace file', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xensim-timeline-'));
+    const trace = path.join(tmp, 'trace.jsonl');
+    const ex = path.join(root, 'examples');
+    let s = await launchTo(dc, { domains: [path.join(ex, 'hvm-hello', 'hvm-hello.cfg'), path.join(ex, 'pingpong', 'ping.cfg'), path.join(ex, 'pingpong', 'pong.cfg')], trace }, (c) =>
+      c.setExceptionBreakpointsRequest({ filters: ['event'] }),
+    );
+    for (let i = 0; i < 4; i++) s = await stopAfter(() => dc.continueRequest({ threadId: s.body.threadId! }));
+    const body = await timeline();
+    const lines = fs.readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TraceRecord);
+    const recordKind = { hypercall: 'hypercall-entry', vmexit: 'vm-exit', 'event-send': 'event-send', 'event-deliver': 'event-deliver', fault: 'fault', domain: 'domain' } as const;
+    for (const kind of ['vmexit', 'event-send', 'event-deliver', 'domain', 'hypercall'] as const) {
+      const want = lines.map((r, i) => ({ r, record: i + 1 })).filter((x) => x.r.kind === recordKind[kind]);
+      const got = body.markers.filter((m) => m.kind === kind);
+      assert.ok(want.length > 0, `the run has ${kind} records`);
+      assert.deepStrictEqual(got.map((m) => m.record), want.map((x) => x.record), `${kind} markers are the file's ${kind} records`);
+      for (const m of got) assert.strictEqual(m.time, lines[m.record - 1].time);
+    }
+    for (const m of body.markers.filter((x) => x.kind === 'vmexit')) {
+      const r = lines[m.record - 1];
+      assert.ok(r.kind === 'vm-exit' && `EXIT_REASON_${m.label}` === r.reasonName && m.detail.includes(r.reasonName), m.detail);
+    }
+    for (const m of body.markers.filter((x) => x.kind === 'event-send')) {
+      const r = lines[m.record - 1];
+      assert.ok(r.kind === 'event-send' && m.detail.startsWith(`event send port ${r.port} → d${r.remoteDomid} port ${r.remotePort}`), m.detail);
+    }
+    assert.deepStrictEqual(
+      body.domains.map((d) => d.name),
+      ['Domain-0', 'hvm-hello', 'ping', 'pong'],
+    );
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 

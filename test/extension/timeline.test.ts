@@ -18,10 +18,12 @@ import {
   MARKER_SHAPE,
   MIN_SPAN_NS,
   moveSelection,
+  needsDetail,
   niceTicks,
   OKABE_ITO,
   pan,
   panByPixels,
+  requestWindow,
   shapePath,
   timeAt,
   xOf,
@@ -159,6 +161,16 @@ describe('extension/timeline rendering', () => {
     assert.deepStrictEqual(pan(z, 1e9, end), { from: 750_000, to: end });
     // dragging right by 100 px shows earlier time
     assert.deepStrictEqual(panByPixels(z, o, 100, end), { from: 350_000, to: 600_000 });
+  });
+
+  it('asks the session again when the window on screen is summarised or not covered, with room to pan', () => {
+    const whole = { from: 0, to: 1_000_000 };
+    assert.strictEqual(needsDetail(undefined, whole), true);
+    assert.strictEqual(needsDetail(whole, { from: 10, to: 500 }), false, 'inside a full-detail body');
+    assert.strictEqual(needsDetail({ ...whole, decimated: { resolutionNs: 5, periods: { total: 9, shown: 3 }, markers: { total: 0, shown: 0 } } }, { from: 10, to: 500 }), true);
+    assert.strictEqual(needsDetail({ from: 100, to: 200 }, { from: 50, to: 150 }), true, 'panned out of the window');
+    assert.deepStrictEqual(requestWindow({ from: 1000, to: 2000 }), { from: 500, to: 2500 });
+    assert.deepStrictEqual(requestWindow({ from: 100, to: 2100 }), { from: 0, to: 3100 });
   });
 
   it('walks markers with the keyboard: left and right in time, up and down across lanes', () => {

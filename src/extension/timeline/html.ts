@@ -51,7 +51,7 @@ const STYLE = `
   .marker[data-kind="fault"] { fill: var(--vscode-errorForeground); }
   .marker.selected { stroke: var(--vscode-focusBorder); stroke-width: 2.5; }
   .marker.many { stroke: var(--vscode-foreground); stroke-width: 1.5; fill-opacity: 0.55; }
-  .future { fill: var(--vscode-editor-background); fill-opacity: 0.45; pointer-events: none; }
+  .future { fill: var(--vscode-editor-background); fill-opacity: 0.35; pointer-events: none; }
   .now { stroke: var(--vscode-editorCursor-foreground, var(--vscode-foreground)); stroke-width: 2; pointer-events: none; }
   #tooltip { position: fixed; display: none; max-width: 520px; white-space: pre-wrap; z-index: 10; padding: 4px 8px;
     color: var(--vscode-editorHoverWidget-foreground, var(--vscode-foreground));

@@ -338,6 +338,21 @@ export function panByPixels(v: Viewport, o: LayoutOptions, dx: number, endNs: nu
   return pan(v, (-dx / w) * (v.to - v.from), endNs);
 }
 
+/**
+ * Whether the body on hand is too coarse (decimated) or too narrow for the window on screen, so
+ * the webview should ask for that window again.
+ */
+export function needsDetail(body: Pick<TimelineBody, 'from' | 'to' | 'decimated'> | undefined, v: Viewport): boolean {
+  if (!body) return true;
+  return !!body.decimated || v.from < body.from || v.to > body.to;
+}
+
+/** The window to ask for: the one on screen with half its span on each side, for panning. */
+export function requestWindow(v: Viewport): { from: number; to: number } {
+  const span = v.to - v.from;
+  return { from: Math.max(0, Math.floor(v.from - span / 2)), to: Math.ceil(v.to + span / 2) };
+}
+
 // ------------------------------------------------------------------ keyboard
 
 /**

@@ -20,8 +20,10 @@ import {
   layout,
   MARKER_SHAPE,
   moveSelection,
+  needsDetail,
   pan,
   panByPixels,
+  requestWindow,
   Scene,
   shapePath,
   timeAt,
@@ -70,21 +72,14 @@ function requestData(delay = 0): void {
     pending = undefined;
     const request = ++requestNo;
     if (!view || !body) return post({ type: 'range', request, maxItems: MAX_ITEMS });
-    const span = view.to - view.from;
-    post({ type: 'range', request, from: Math.max(0, Math.floor(view.from - span / 2)), to: Math.ceil(view.to + span / 2), maxItems: MAX_ITEMS });
+    post({ type: 'range', request, ...requestWindow(view), maxItems: MAX_ITEMS });
   }, delay);
-}
-
-/** The body on hand is too coarse or too narrow for the window on screen. */
-function needsDetail(v: Viewport): boolean {
-  if (!body) return true;
-  return !!body.decimated || v.from < body.from || v.to > body.to;
 }
 
 function setView(v: Viewport | undefined): void {
   view = v;
   draw();
-  if (v === undefined || needsDetail(v)) requestData(120);
+  if (v === undefined || needsDetail(body, v)) requestData(120);
 }
 
 function draw(): void {
@@ -124,6 +119,7 @@ function draw(): void {
   status.textContent =
     `${formatNs(v.from)} – ${formatNs(v.to)} of ${formatNs(body.endNs)} · now ${formatNs(body.nowNs)} (record ${body.nowRecord})` +
     `${d ? ` · summarised: ${d.periods.shown}/${d.periods.total} periods, ${d.markers.shown}/${d.markers.total} markers` : ''}` +
+    `${body.unrecorded ? ` · ${body.unrecorded} later markers not kept (the recorder's limit)` : ''}` +
     `${ended ? ' · session ended' : ''}${note ? ` · ${note}` : ''}`;
   if (selected >= s.glyphs.length) selected = -1;
 }
@@ -233,7 +229,7 @@ window.addEventListener('mouseup', (e) => {
   chart.classList.remove('dragging');
   if (!d || !scene || !body) return;
   if (d.moved) {
-    if (view && needsDetail(view)) requestData(0);
+    if (view && needsDetail(body, view)) requestData(0);
     return;
   }
   const { x, y } = local(e);
