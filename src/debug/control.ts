@@ -8,7 +8,8 @@ import { decodeOne } from '../asm/disasm';
 import type { CpuState } from '../cpu/state';
 import type { TraceRecord } from '../trace/records';
 import type { Inspectable, StopInfo } from '../xen/inspect';
-import { describeRecord as recordText, FilterId, recordEnv, StopContext, StopRule, vcpuEnv } from './stops';
+import { RecordIndex } from './armed';
+import { describeRecord as recordText, FilterId, RecordKey, recordEnv, StopContext, StopRule, vcpuEnv } from './stops';
 
 export interface ThreadRef {
   domid: number;
@@ -39,6 +40,8 @@ export interface RecordStop {
   kind: 'function breakpoint' | 'exception';
   label: string;
   filter?: FilterId;
+  /** the records it can match (what it is indexed by); `matches` decides among them */
+  key: RecordKey;
   matches(r: TraceRecord): boolean;
   rule: StopRule;
 }
@@ -77,7 +80,7 @@ export class RunControl {
   private disposed = false;
   private addressList: Array<{ domid: number; eip: number }> = [];
   private byAddress = new Map<string, AddressBreakpoint[]>();
-  private recordStops: RecordStop[] = [];
+  private recordStops = new RecordIndex<RecordStop>();
   private pending: Stopped | undefined;
   private pendingDomain: TraceRecord | undefined;
   private entered = new Set<number>();
@@ -106,12 +109,12 @@ export class RunControl {
   }
 
   setRecordStops(list: RecordStop[]): void {
-    this.recordStops = list;
+    this.recordStops = new RecordIndex(list);
   }
 
   /** The armed breakpoints as reverse execution searches for them (reverse.ts): no hit counts, no logs. */
   reverseTargets(): { breakpoints: ReadonlyArray<{ domid: number; eip: number }>; matches(r: TraceRecord): boolean } {
-    return { breakpoints: this.addressList, matches: (r) => this.recordStops.some((s) => s.matches(r)) };
+    return { breakpoints: this.addressList, matches: (r) => this.recordStops.candidates(r).some((s) => s.matches(r)) };
   }
 
   /** After a travel (reverse.ts): the stop the machine now shows, which a resume steps off. */
@@ -148,11 +151,16 @@ export class RunControl {
         return true;
       }
     }
+    const candidates = this.recordStops.candidates(r);
+    if (!candidates.length) return false;
     let hit: Stopped | undefined;
     const ids: number[] = [];
-    for (const s of this.recordStops) {
+    let env: ReturnType<typeof recordEnv> | undefined;
+    for (const s of candidates) {
       if (!s.matches(r)) continue;
-      const d = s.rule.decide(recordEnv(r, this.ctx));
+      // conditions and log messages only: built once per record, and only for a match
+      env ??= recordEnv(r, this.ctx);
+      const d = s.rule.decide(env);
       if (d.action === 'log') this.hooks.output(`${d.text}\n`);
       if (d.action !== 'stop') continue;
       if (d.error) this.hooks.output(`${d.error}\n`);
@@ -235,7 +243,7 @@ export class RunControl {
       this.pending = undefined;
       this.pendingDomain = undefined;
       // Without a predicate the hypervisor builds only the records someone subscribed to.
-      const stopOn = this.recordStops.length || this.hooks.wantsDomainStops() || this.stopOnEntry ? this.stopOn : undefined;
+      const stopOn = this.recordStops.size || this.hooks.wantsDomainStops() || this.stopOnEntry ? this.stopOn : undefined;
       const stop = this.ins.run({ maxInstructions: SLICE, breakpoints, stopOn });
       const outcome = this.decide(stop, temp);
       if (outcome !== 'continue') return outcome;
