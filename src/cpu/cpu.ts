@@ -21,7 +21,7 @@
  *    breakpoints (breakpoints.ts) are checked between blocks: blocks are cut before them.
  * Modules copy the imports they use at load time (see consts.ts): keep that for new hot code.
  */
-import { AccessSize, CpuEvent, EventKind, FRAME_SHIFT, MemoryBus, Platform } from './platform';
+import { AccessSize, CpuEvent, EventKind, FRAME_SHIFT, InterceptedInstruction, MemoryBus, Platform } from './platform';
 import * as flagsM from './flags';
 import * as faultM from './fault';
 import * as pagingM from './paging';
@@ -33,12 +33,13 @@ import type { SegmentCache } from './segments';
 import * as segmentsM from './segments';
 import { emptyCpuState, CpuState } from './state';
 import { DR6_BS, dataBreakpoints, debugChanged, instructionBreakpoints } from './debug';
+import { loadCr } from './system-ops';
 
 export * from './consts';
 import * as constsM from './consts';
 // Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
 const { ARITH, CC, FIXED1, IF, RF, TF, arithFlags, settle } = flagsM;
-const { CpuFault, Vec, hasErrorCode } = faultM;
+const { CpuFault, InstructionIntercept, Vec, hasErrorCode } = faultM;
 const { translate } = pagingM;
 const { deliverEvent } = exceptionsM;
 const { checkSegmentAccess } = segmentsM;
@@ -58,6 +59,8 @@ export interface RunResult {
   stop: StopReason;
   /** For 'intercept': the event the platform took. */
   event?: CpuEvent;
+  /** For 'intercept': the instruction the platform intercepted (not retired, EIP at it). */
+  instruction?: InterceptedInstruction;
 }
 
 /** Executions of a block start before it is compiled. */
@@ -544,9 +547,10 @@ export class Cpu {
       const o = phys & 0xfff;
       return size === 2 ? f[o] | (f[o + 1] << 8) : f[o] | (f[o + 1] << 8) | (f[o + 2] << 16) | (f[o + 3] << 24);
     }
-    // Page-crossing: translate both pages before reading anything (a #PF leaves no trace).
+    // Page-crossing: translate both pages before reading anything (a #PF leaves no trace). A
+    // fault on the second page reports its first byte in CR2, as hardware (and QEMU) do.
     this.fillRead(lin);
-    this.fillRead((lin + size - 1) | 0);
+    this.fillRead((lin + size - 1) & ~0xfff);
     let v = 0;
     for (let k = 0; k < size; k++) v |= this.read8((lin + k) | 0) << (8 * k);
     return v;
@@ -616,7 +620,7 @@ export class Cpu {
       return;
     }
     this.fillWrite(lin);
-    this.fillWrite((lin + size - 1) | 0);
+    this.fillWrite((lin + size - 1) & ~0xfff);
     for (let k = 0; k < size; k++) this.write8((lin + k) | 0, v >> (8 * k));
   }
 
@@ -678,7 +682,7 @@ export class Cpu {
   /** Check a write to [lin, lin+size) would succeed (for instructions that must not half-complete). */
   probeWrite(lin: number, size: number): void {
     this.fillWrite(lin);
-    if (((lin & 0xfff) + size) > 0x1000) this.fillWrite((lin + size - 1) | 0);
+    if (((lin & 0xfff) + size) > 0x1000) this.fillWrite((lin + size - 1) & ~0xfff);
   }
 
   /** Segment-relative linear address, with checks for non-flat segments. */
@@ -807,6 +811,7 @@ export class Cpu {
     // them: single-stepping (TF), 16-bit code, armed debug registers.
     let blocks = false;
     let inBlock = false;
+    let interceptedInsn: InterceptedInstruction | null = null;
     this.runRetired = 0;
     outer: for (;;) {
       try {
@@ -860,7 +865,15 @@ export class Cpu {
         }
         break;
       } catch (e) {
-        if (!(e instanceof CpuFault)) throw e;
+        if (!(e instanceof CpuFault)) {
+          if (!(e instanceof InstructionIntercept)) throw e;
+          // Only interpreted (OTHER) instructions have hooks, so this is never inside a block.
+          this.eip = this.insnEip;
+          this.pendingDr6 = 0;
+          interceptedInsn = e.insn;
+          stop = 'intercept';
+          break;
+        }
         if (inBlock) {
           retired += this.blockDone;
           inBlock = false;
@@ -889,7 +902,8 @@ export class Cpu {
     this.retiredTotal += retired;
     this.runRetired = 0;
     const result: RunResult = { retired, stop };
-    if (stop === 'intercept' && this.intercepted) result.event = this.intercepted;
+    if (interceptedInsn) result.instruction = interceptedInsn;
+    else if (stop === 'intercept' && this.intercepted) result.event = this.intercepted;
     return result;
   }
 
@@ -1116,6 +1130,22 @@ export class Cpu {
     this.flushTlb(pdptesFromMemory);
     this.flushCode();
     debugChanged(this);
+  }
+
+  /**
+   * Load CR0/CR2/CR3/CR4 as a mov to CR does (reserved and consistency checks, TLB and PDPTE
+   * coherence): for a host completing an instruction it intercepted. False: the write would
+   * raise #GP(0) (or #GP/#PF of a PDPTE load) and nothing changed.
+   */
+  loadControlRegister(n: number, value: number): boolean {
+    try {
+      loadCr(this, n, value | 0);
+    } catch (e) {
+      if (e instanceof CpuFault) return false;
+      throw e;
+    }
+    this.attention = true;
+    return true;
   }
 
   /** Clear a stop-on-shutdown so a platform can reset/reuse the CPU. */

@@ -81,6 +81,17 @@ export class Hypervisor {
   readonly domainListeners: DomainListener[] = [];
   /** back ends in the toolstack notified when a guest sends on `${domid}:${port}` */
   readonly portHooks = new Map<string, () => void>();
+  /**
+   * Event channel ends whose consumer is Xen itself (consumer_is_xen: an HVM domain's ioreq
+   * ports), keyed `${domid}:${port}`: a send from the remote end calls this instead of setting
+   * the port pending in the domain.
+   */
+  readonly xenConsumers = new Map<string, () => void>();
+  /**
+   * Services of dom0 that work as dom0's vCPU 0, in its time (an HVM domain's device model):
+   * while one has work dom0 does not block, and each step charges its cost to dom0's pCPU.
+   */
+  readonly dom0Services: { hasWork(): boolean; step(v: Vcpu): number }[] = [];
   /** timers outside the vCPUs' own (an HVM device model's PIT): the earliest deadline and what fires it */
   readonly timerSources: { next(): number; fire(now: number): void }[] = [];
 
@@ -372,6 +383,7 @@ export class Hypervisor {
   block(v: Vcpu): void {
     // dom0 serving the toolstack does not sleep while the toolstack has work for it
     if (this.injector && v.domain.id === 0 && v.id === 0 && this.injector.hasWork()) return;
+    if (v.domain.id === 0 && v.id === 0 && this.dom0Services.some((s) => s.hasWork())) return;
     v.blocked = true;
     this.sched.sleep(v, 'blocked');
   }
@@ -518,11 +530,25 @@ export class Hypervisor {
       this.startAction(v, { kind: 'event-delivery', phase: 'entry', ring: this.cpuOf(v).cpl, eip: this.cpuOf(v).eip >>> 0 });
       return this.checkStop(v);
     }
+    if (v.domain.id === 0 && v.id === 0) {
+      const svc = this.dom0Services.find((s) => s.hasWork());
+      if (svc) {
+        const cost = svc.step(v);
+        p.used += cost;
+        this.instructions += cost;
+        return this.checkStop(v);
+      }
+    }
     const cpu = this.cpuOf(v);
     const hvm = v.domain.kind === 'hvm';
     if (hvm) {
       this.stoppedAtExit.delete(v);
-      hvmBeforeEntry(this, v);
+      if (!hvmBeforeEntry(this, v)) {
+        // its ioreq is still with the device model: back to waiting
+        this.block(v);
+        v.pollPorts = [];
+        return null;
+      }
     }
     const res = cpu.run(budget, honourBreakpoints);
     p.used += res.retired;
