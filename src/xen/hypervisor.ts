@@ -786,7 +786,20 @@ export class Hypervisor {
   // ------------------------------------------------------------------ inspection helpers
 
   domainInfo(d: Domain): DomainInfo {
-    const info: DomainInfo = { id: d.id, name: d.name, kind: d.kind, privileged: d.privileged, state: this.displayState(d), vcpus: d.vcpus.length, pages: d.pages, maxPages: d.maxPages };
+    const info: DomainInfo = {
+      id: d.id,
+      name: d.name,
+      kind: d.kind,
+      privileged: d.privileged,
+      state: this.displayState(d),
+      vcpus: d.vcpus.length,
+      // Counted when read: an HVM domain's P2M spans 4 GiB (a million entries), and most
+      // callers (the debugger's thread list at every stop) never look at it.
+      get pages() {
+        return d.pages;
+      },
+      maxPages: d.maxPages,
+    };
     if (d.shutdownReason) info.shutdownReason = d.shutdownReason;
     if (d.config) info.configFile = d.config.file;
     return info;
