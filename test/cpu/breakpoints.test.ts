@@ -185,5 +185,14 @@ describe('cpu BreakpointSet', () => {
     assert.deepStrictEqual([...s], [0xffffffff]);
     s.clear();
     assert.strictEqual(s.size, 0);
+    // the same array again is taken as unchanged, unless the set was changed in between
+    const list = [0x2000, 0x2004];
+    s.assign(list);
+    const g2 = s.gen;
+    s.assign(list);
+    assert.strictEqual(s.gen, g2);
+    s.add(0x3000);
+    s.assign(list);
+    assert.deepStrictEqual([...s].sort(), [0x2000, 0x2004]);
   });
 });
