@@ -18,7 +18,7 @@ import { adapter, armMixed, ensureBuilt, launchTo } from '../test/debug/helpers'
 import { CLI_SPIN, DeadCodeGuest, deadCodeGuest, guest, pvhGuest, SPIN } from '../test/debug/guests';
 
 const RUN_MS = Number(process.env.XENSIM_BENCH_RUN_MS ?? 2000);
-const ROUNDS = 3;
+const ROUNDS = 4;
 async function session<T>(f: (dc: DebugClient) => Promise<T>): Promise<T> {
   const dc = new DebugClient('node', process.env.XENSIM_BENCH_ADAPTER ?? adapter, 'xensim');
   await dc.start();

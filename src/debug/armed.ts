@@ -13,8 +13,8 @@ interface Bucket<T> {
   /** stops on every record of the kind */
   any: Entry<T>[];
   anyStops: T[];
-  /** stops on one value of one field */
-  byField: Map<IndexedField, Map<number, Entry<T>[]>>;
+  /** stops on one value of one field (an array: looking at each allocates nothing) */
+  byField: Array<{ field: IndexedField; byValue: Map<number, Entry<T>[]> }>;
 }
 
 const NONE: readonly never[] = [];
@@ -26,14 +26,14 @@ export class RecordIndex<T extends { key: RecordKey }> {
     all.forEach((stop, order) => {
       const { kind, field, value } = stop.key;
       let b = this.buckets.get(kind);
-      if (!b) this.buckets.set(kind, (b = { any: [], anyStops: [], byField: new Map() }));
+      if (!b) this.buckets.set(kind, (b = { any: [], anyStops: [], byField: [] }));
       if (field === undefined || value === undefined) {
         b.any.push({ order, stop });
         b.anyStops.push(stop);
         return;
       }
-      let byValue = b.byField.get(field);
-      if (!byValue) b.byField.set(field, (byValue = new Map()));
+      let byValue = b.byField.find((f) => f.field === field)?.byValue;
+      if (!byValue) b.byField.push({ field, byValue: (byValue = new Map()) });
       const list = byValue.get(value);
       if (list) list.push({ order, stop });
       else byValue.set(value, [{ order, stop }]);
@@ -48,12 +48,11 @@ export class RecordIndex<T extends { key: RecordKey }> {
   candidates(r: TraceRecord): readonly T[] {
     const b = this.buckets.get(r.kind);
     if (!b) return NONE;
-    if (b.byField.size === 0) return b.anyStops;
     let found: Entry<T>[] | undefined;
     let lists = 0;
-    for (const [field, byValue] of b.byField) {
-      const v = fieldValue(r, field);
-      const list = v === undefined ? undefined : byValue.get(v);
+    for (let i = 0; i < b.byField.length; i++) {
+      const v = fieldValue(r, b.byField[i].field);
+      const list = v === undefined ? undefined : b.byField[i].byValue.get(v);
       if (!list) continue;
       found = lists === 0 ? list : [...found!, ...list];
       lists++;
