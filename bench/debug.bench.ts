@@ -8,6 +8,9 @@
  * never-executed code on the same page as the hot loop, hypercall:/vmexit: breakpoints and the
  * exception filters with conditions that are false. Two workloads: a pure guest loop, and a loop
  * that makes a hypercall per pass (records for the record-kind breakpoints to look at).
+ * Speed is per millisecond of the adapter's CPU time, which a loaded machine disturbs less than
+ * wall time. XENSIM_BENCH_RUN_MS sets the run length; XENSIM_BENCH_ADAPTER another adapter
+ * script (e.g. one that starts the inspector's profiler before requiring dist/debugAdapter.js).
  */
 import * as fs from 'fs';
 import * as path from 'path';
