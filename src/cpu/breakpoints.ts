@@ -15,6 +15,8 @@ export class BreakpointSet implements Iterable<number> {
   private readonly addrs = new Set<number>();
   /** Bumped on every change. */
   gen = 0;
+  /** The list last given to assign, while nothing else changed the set (its owner does not mutate it). */
+  private assigned: ReadonlyArray<number> | undefined;
 
   get size(): number {
     return this.addrs.size;
@@ -34,6 +36,7 @@ export class BreakpointSet implements Iterable<number> {
     const a = lin >>> 0;
     if (this.addrs.has(a)) return this;
     this.addrs.add(a);
+    this.assigned = undefined;
     const pg = a >>> FRAME_SHIFT;
     let bits = this.pages.get(pg);
     if (!bits) this.pages.set(pg, (bits = new Uint8Array(512)));
@@ -45,6 +48,7 @@ export class BreakpointSet implements Iterable<number> {
   delete(lin: number): boolean {
     const a = lin >>> 0;
     if (!this.addrs.delete(a)) return false;
+    this.assigned = undefined;
     const pg = a >>> FRAME_SHIFT;
     const bits = this.pages.get(pg)!;
     bits[(a & 0xfff) >>> 3] &= ~(1 << (a & 7));
@@ -54,6 +58,7 @@ export class BreakpointSet implements Iterable<number> {
   }
 
   clear(): void {
+    this.assigned = undefined;
     if (this.addrs.size === 0) return;
     this.addrs.clear();
     this.pages.clear();
@@ -61,15 +66,19 @@ export class BreakpointSet implements Iterable<number> {
   }
 
   /**
-   * Makes the set exactly `list`, which holds no address twice (a caller re-arming the same
-   * breakpoints before every run then costs one lookup each); `gen` moves only on a change.
+   * Makes the set exactly `list`, which holds no address twice; `gen` moves only on a change.
+   * A caller re-arming before every run costs one lookup per address, or nothing when it passes
+   * the same array again (which it must then not have changed).
    */
   assign(list: ReadonlyArray<number> = EMPTY): void {
+    if (list === this.assigned) return;
     let same = list.length === this.addrs.size;
     for (let i = 0; i < list.length && same; i++) same = this.addrs.has(list[i] >>> 0);
-    if (same) return;
-    this.clear();
-    for (const a of list) this.add(a);
+    if (!same) {
+      this.clear();
+      for (const a of list) this.add(a);
+    }
+    this.assigned = list;
   }
 
   [Symbol.iterator](): Iterator<number> {

@@ -8,10 +8,11 @@ import { decodeOne } from '../asm/disasm';
 import type { CpuState } from '../cpu/state';
 import type { TraceRecord } from '../trace/records';
 import type { Inspectable, StopInfo, Watchpoint } from '../xen/inspect';
+import { RecordIndex } from './armed';
 import { describeHit, valueOf } from './data';
 import type { ExprEnv } from './expr';
 import type { ReverseHit, ReverseTargets } from './reverse';
-import { describeRecord as recordText, FilterId, recordEnv, StopContext, StopRule, vcpuEnv } from './stops';
+import { describeRecord as recordText, FilterId, RecordKey, recordEnv, StopContext, StopRule, vcpuEnv } from './stops';
 
 export interface ThreadRef {
   domid: number;
@@ -42,6 +43,8 @@ export interface RecordStop {
   kind: 'function breakpoint' | 'exception';
   label: string;
   filter?: FilterId;
+  /** the records it can match (what it is indexed by); `matches` decides among them */
+  key: RecordKey;
   matches(r: TraceRecord): boolean;
   rule: StopRule;
 }
@@ -96,7 +99,7 @@ export class RunControl {
   private disposed = false;
   private addressList: Array<{ domid: number; eip: number }> = [];
   private byAddress = new Map<string, AddressBreakpoint[]>();
-  private recordStops: RecordStop[] = [];
+  private recordStops = new RecordIndex<RecordStop>();
   private dataBps: DataBreakpoint[] = [];
   private watchList: Watchpoint[] = [];
   private pending: Stopped | undefined;
@@ -127,7 +130,7 @@ export class RunControl {
   }
 
   setRecordStops(list: RecordStop[]): void {
-    this.recordStops = list;
+    this.recordStops = new RecordIndex(list);
   }
 
   setDataBreakpoints(list: DataBreakpoint[]): void {
@@ -153,18 +156,21 @@ export class RunControl {
         const t = { domid: stop.domid ?? 0, vcpu: stop.vcpu ?? 0 };
         return holding(this.addressCandidates(t, this.state(t).eip >>> 0));
       },
-      rules: () => [...[...this.byAddress.values()].flat(), ...this.recordStops, ...this.dataBps].map((b) => b.rule),
+      rules: () => [...[...this.byAddress.values()].flat(), ...this.recordStops.all, ...this.dataBps].map((b) => b.rule),
     };
   }
 
   private recordCandidates(r: TraceRecord): Candidate[] {
     const out: Candidate[] = [];
-    for (const s of this.recordStops) {
+    // only the stops indexed for this record; the environment built once, and only on a match
+    let env: ReturnType<typeof recordEnv> | undefined;
+    for (const s of this.recordStops.candidates(r)) {
       if (!s.matches(r)) continue;
+      env ??= recordEnv(r, this.ctx);
       out.push({
         id: s.kind === 'function breakpoint' ? s.id : undefined,
         rule: s.rule,
-        env: recordEnv(r, this.ctx),
+        env,
         stopped: { reason: s.kind, domid: r.domid, vcpu: r.vcpu, description: describeStop(s.label, r), filter: s.filter, record: r },
       });
     }
@@ -322,7 +328,7 @@ export class RunControl {
       this.pending = undefined;
       this.pendingDomain = undefined;
       // Without a predicate the hypervisor builds only the records someone subscribed to.
-      const stopOn = this.recordStops.length || this.hooks.wantsDomainStops() || this.stopOnEntry ? this.stopOn : undefined;
+      const stopOn = this.recordStops.size || this.hooks.wantsDomainStops() || this.stopOnEntry ? this.stopOn : undefined;
       const watchpoints = this.watchList.length ? this.watchList : undefined;
       const stop = this.ins.run({ maxInstructions: SLICE, breakpoints, stopOn, watchpoints });
       const outcome = this.decide(stop, temp);

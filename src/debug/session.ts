@@ -25,7 +25,7 @@ import {
   ThreadEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { CLASS_BIT, TraceClass, TraceRecord } from '../trace/records';
+import { CLASS_BIT, CLASS_OF, TraceClass, TraceRecord } from '../trace/records';
 import { jsonLinesWriter } from '../trace/jsonl';
 import type { Inspectable, XenStateNode } from '../xen/inspect';
 import { AddressBreakpoint, DataBreakpoint, RecordStop, RunControl, Stopped, ThreadRef } from './control';
@@ -43,7 +43,7 @@ import { guestFrames, MAX_FRAMES } from './stack';
 import { ReverseDebugger, reverseStop, TRAVEL_REQUEST } from './reverse';
 import { TIMELINE_REQUEST, TimelineArguments, TimelineRecorder } from './timeline';
 import { TimeTravel } from '../xen/timetravel/engine';
-import { BreakpointError, EXCEPTION_FILTERS, FilterId, filterOf, functionTargetMatcher, inspectableContext, parseFunctionTarget, StopRule, vcpuEnv } from './stops';
+import { BreakpointError, EXCEPTION_FILTERS, FILTER_KIND, FilterId, filterOf, functionTargetKey, functionTargetMatcher, inspectableContext, narrowKey, parseFunctionTarget, StopRule, vcpuEnv } from './stops';
 import { applyEdit, editedValue, registerRows, Row, segmentRows, systemRows } from './variables';
 
 /** DAP thread ids: readable in logs (d1 vcpu0 is 1001) and stable while a domain lives. */
@@ -756,7 +756,8 @@ export class XenDebugSession extends LoggingDebugSession {
       const list: SourceBp[] = (args.breakpoints ?? []).map((b) => ({ id: this.nextId++, file: key, line: b.line, ...this.rule(b), addresses: [] }));
       if (list.length) this.sourceBps.set(key, list);
       else this.sourceBps.delete(key);
-      for (const bp of list) this.resolveSource(bp);
+      const domains = this.ins?.domains();
+      for (const bp of list) this.resolveSource(bp, domains);
       this.pushBreakpoints();
       return { breakpoints: list.map((bp) => this.sourceBreakpoint(bp)) };
     });
@@ -772,11 +773,12 @@ export class XenDebugSession extends LoggingDebugSession {
   }
 
   /** Finds the addresses of a source line in every domain built from the file, moving it down to code. */
-  private resolveSource(bp: SourceBp): void {
+  /** `domains`: the list once for many breakpoints (DomainInfo is built afresh on each call). */
+  private resolveSource(bp: SourceBp, domains = this.ins?.domains()): void {
     bp.addresses = [];
     bp.resolvedLine = undefined;
-    if (!this.ins || bp.message) return;
-    for (const d of this.ins.domains()) {
+    if (!this.ins || !domains || bp.message) return;
+    for (const d of domains) {
       const image = this.ins.image(d.id);
       if (!image || !image.files().some((f) => path.resolve(f) === bp.file)) continue;
       const file = image.files().find((f) => path.resolve(f) === bp.file)!;
@@ -793,10 +795,10 @@ export class XenDebugSession extends LoggingDebugSession {
     }
   }
 
-  private resolveFunction(bp: FunctionBp): void {
+  private resolveFunction(bp: FunctionBp, domains = this.ins?.domains()): void {
     bp.addresses = [];
-    if (!this.ins || !bp.symbol) return;
-    for (const d of this.ins.domains()) {
+    if (!this.ins || !domains || !bp.symbol) return;
+    for (const d of domains) {
       const a = this.ins.image(d.id)?.symbolAddress(bp.symbol);
       if (a !== undefined) bp.addresses.push({ domid: d.id, eip: a });
     }
@@ -804,17 +806,18 @@ export class XenDebugSession extends LoggingDebugSession {
 
   /** Re-resolves address breakpoints (a domain came); says which ones changed. */
   private resolveAll(announce: boolean): void {
+    const domains = this.ins?.domains();
     for (const list of this.sourceBps.values()) {
       for (const bp of list) {
         const before = JSON.stringify([bp.addresses, bp.resolvedLine]);
-        this.resolveSource(bp);
+        this.resolveSource(bp, domains);
         if (announce && before !== JSON.stringify([bp.addresses, bp.resolvedLine])) this.sendEvent(new BreakpointEvent('changed', this.sourceBreakpoint(bp)));
       }
     }
     for (const bp of this.functionBps) {
       if (bp.record) continue;
       const before = bp.addresses.length;
-      this.resolveFunction(bp);
+      this.resolveFunction(bp, domains);
       if (announce && before !== bp.addresses.length) this.sendEvent(new BreakpointEvent('changed', this.functionBreakpoint(bp)));
     }
     this.pushBreakpoints();
@@ -822,17 +825,18 @@ export class XenDebugSession extends LoggingDebugSession {
 
   protected setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
     this.answer(response, () => {
+      const domains = this.ins?.domains();
       this.functionBps = (args.breakpoints ?? []).map((b) => {
         const bp: FunctionBp = { id: this.nextId++, name: String(b.name), ...this.rule(b), addresses: [] };
         if (bp.message) return bp;
         try {
           const target = parseFunctionTarget(bp.name);
           if (target.kind === 'symbol') bp.symbol = target.name;
-          else bp.record = { id: bp.id, kind: 'function breakpoint', label: `${target.kind}:${target.name}`, matches: functionTargetMatcher(target), rule: bp.rule! };
+          else bp.record = { id: bp.id, kind: 'function breakpoint', label: `${target.kind}:${target.name}`, key: narrowKey(functionTargetKey(target), bp.rule!.condition), matches: functionTargetMatcher(target), rule: bp.rule! };
         } catch (e) {
           bp.message = (e as Error).message;
         }
-        this.resolveFunction(bp);
+        this.resolveFunction(bp, domains);
         return bp;
       });
       this.pushBreakpoints();
@@ -914,7 +918,7 @@ export class XenDebugSession extends LoggingDebugSession {
     const records: RecordStop[] = this.functionBps.filter((b) => b.record).map((b) => b.record!);
     for (const [filter, rule] of this.filters) {
       const label = EXCEPTION_FILTERS.find((f) => f.filter === filter)!.label;
-      records.push({ id: 0, kind: 'exception', label, filter, matches: (r) => filterOf(r) === filter, rule });
+      records.push({ id: 0, kind: 'exception', label, filter, key: narrowKey({ kind: FILTER_KIND[filter] }, rule.condition), matches: (r) => filterOf(r) === filter, rule });
     }
     c.setRecordStops(records);
     this.subscribeFor(records);
@@ -936,11 +940,7 @@ export class XenDebugSession extends LoggingDebugSession {
     const ins = this.ins;
     if (!ins) return;
     const classes = new Set<TraceClass>(['domain']);
-    for (const r of records) {
-      if (r.kind === 'function breakpoint') classes.add(r.label.startsWith('vmexit') ? 'vmexit' : 'hypercall');
-      const byFilter: Record<FilterId, TraceClass> = { hypercall: 'hypercall', ring: 'ring', vmexit: 'vmexit', event: 'event', fault: 'fault', crash: 'domain' };
-      if (r.filter) classes.add(byFilter[r.filter]);
-    }
+    for (const r of records) classes.add(CLASS_OF[r.key.kind]);
     this.classSubscription?.();
     const list = [...classes];
     this.classSubscription = ins.trace.subscribe((r) => this.onDomainRecord(r), { mask: list.reduce((m, c) => m | CLASS_BIT[c], 0), classes: list });

@@ -72,6 +72,8 @@ export class Hypervisor {
   readonly stoppedAtExit = new Map<Vcpu, VmExitRecord>();
   /** RunOptions.breakpoints of the run in progress: each domain's addresses, without repeats */
   private runBreakpoints = new Map<number, number[]>();
+  /** The last RunOptions.breakpoints grouped, kept while the next run passes the same list. */
+  private readonly grouped = new GroupedBreakpoints();
   /** RunOptions.watchpoints of the run in progress, and the vCPUs they are armed on */
   private runWatchpoints: ReadonlyArray<Watchpoint> = [];
   private readonly watchArmed = new Map<Vcpu, ArmedWatch>();
@@ -437,7 +439,7 @@ export class Hypervisor {
     const end = this.instructions + Math.max(0, options.maxInstructions);
     this.stopOn = options.stopOn;
     this.stopHit = null;
-    this.runBreakpoints = byDomain(options.breakpoints);
+    this.runBreakpoints = this.grouped.of(options.breakpoints);
     this.runWatchpoints = options.watchpoints ?? [];
     this.watchStop = null;
     try {
@@ -464,7 +466,7 @@ export class Hypervisor {
       }
     } finally {
       this.stopOn = undefined;
-      this.runBreakpoints = new Map();
+      this.runBreakpoints = NO_BREAKPOINTS;
       this.disarmAll();
     }
   }
@@ -849,7 +851,20 @@ export class Hypervisor {
   // ------------------------------------------------------------------ inspection helpers
 
   domainInfo(d: Domain): DomainInfo {
-    const info: DomainInfo = { id: d.id, name: d.name, kind: d.kind, privileged: d.privileged, state: this.displayState(d), vcpus: d.vcpus.length, pages: d.pages, maxPages: d.maxPages };
+    const info: DomainInfo = {
+      id: d.id,
+      name: d.name,
+      kind: d.kind,
+      privileged: d.privileged,
+      state: this.displayState(d),
+      vcpus: d.vcpus.length,
+      // Counted when read: an HVM domain's P2M spans 4 GiB (a million entries), and most
+      // callers (the debugger's thread list at every stop) never look at it.
+      get pages() {
+        return d.pages;
+      },
+      maxPages: d.maxPages,
+    };
     if (d.shutdownReason) info.shutdownReason = d.shutdownReason;
     if (d.config) info.configFile = d.config.file;
     return info;
@@ -890,13 +905,36 @@ export const VECTOR_NAMES: Record<number, string> = {
   0: '#DE', 1: '#DB', 2: 'NMI', 3: '#BP', 4: '#OF', 5: '#BR', 6: '#UD', 7: '#NM', 8: '#DF', 10: '#TS', 11: '#NP', 12: '#SS', 13: '#GP', 14: '#PF', 16: '#MF', 17: '#AC', 18: '#MC', 19: '#XM', 0x80: 'int 0x80',
 };
 
-/** RunOptions.breakpoints as each domain's linear addresses, each once. */
-function byDomain(list: ReadonlyArray<{ domid: number; eip: number }> = []): Map<number, number[]> {
-  const sets = new Map<number, Set<number>>();
-  for (const b of list) {
-    let set = sets.get(b.domid);
-    if (!set) sets.set(b.domid, (set = new Set()));
-    set.add(b.eip >>> 0);
+const NO_BREAKPOINTS = new Map<number, number[]>();
+
+/**
+ * RunOptions.breakpoints as each domain's linear addresses, each once. A debugger passes the
+ * same list run after run (a run is a slice of well under a millisecond of guest time), so the
+ * grouping is kept while the list's contents stay the same: comparing them costs far less than
+ * grouping them again, and the same per-domain arrays let BreakpointSet.assign stop at once.
+ */
+class GroupedBreakpoints {
+  private domids = new Int32Array(0);
+  private eips = new Int32Array(0);
+  private last = NO_BREAKPOINTS;
+
+  of(list: ReadonlyArray<{ domid: number; eip: number }> = []): Map<number, number[]> {
+    if (this.same(list)) return this.last;
+    this.domids = Int32Array.from(list, (b) => b.domid);
+    this.eips = Int32Array.from(list, (b) => b.eip);
+    const sets = new Map<number, Set<number>>();
+    for (const b of list) {
+      let set = sets.get(b.domid);
+      if (!set) sets.set(b.domid, (set = new Set()));
+      set.add(b.eip >>> 0);
+    }
+    this.last = new Map([...sets].map(([d, set]) => [d, [...set]]));
+    return this.last;
   }
-  return new Map([...sets].map(([d, set]) => [d, [...set]]));
+
+  private same(list: ReadonlyArray<{ domid: number; eip: number }>): boolean {
+    if (list.length !== this.domids.length) return false;
+    for (let i = 0; i < list.length; i++) if (list[i].domid !== this.domids[i] || (list[i].eip | 0) !== this.eips[i]) return false;
+    return true;
+  }
 }

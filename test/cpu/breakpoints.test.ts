@@ -10,6 +10,7 @@ import { Cpu } from '../../src/cpu/cpu';
 import { BarePlatform, enterFlatProtectedMode } from '../../src/cpu/bare';
 import { BreakpointSet } from '../../src/cpu/breakpoints';
 import { nasm } from './nasm';
+import { Rng } from './diff-gen';
 
 const CODE = 0x100000;
 
@@ -44,17 +45,10 @@ straddle:
 `);
 const STRADDLE = CODE + 0xffd;
 
-/** Seeded xorshift32: the same sequence on every run. */
+/** `n` → a seeded random integer below n: the same sequence on every run. */
 function prng(seed: number): (n: number) => number {
-  let x = seed >>> 0 || 1;
-  return (n) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
+  const rng = new Rng(seed);
+  return (n) => rng.int(n);
 }
 
 function machine(blocks: boolean): Cpu {
@@ -191,5 +185,14 @@ describe('cpu BreakpointSet', () => {
     assert.deepStrictEqual([...s], [0xffffffff]);
     s.clear();
     assert.strictEqual(s.size, 0);
+    // the same array again is taken as unchanged, unless the set was changed in between
+    const list = [0x2000, 0x2004];
+    s.assign(list);
+    const g2 = s.gen;
+    s.assign(list);
+    assert.strictEqual(s.gen, g2);
+    s.add(0x3000);
+    s.assign(list);
+    assert.deepStrictEqual([...s].sort(), [0x2000, 0x2004]);
   });
 });
