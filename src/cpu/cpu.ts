@@ -1133,6 +1133,14 @@ export class Cpu {
     this.tripleFault = false;
   }
 
+  /**
+   * Instructions retired so far in the run in progress, exact when read from a platform call
+   * of an interpreted instruction (rdtsc, port I/O, MSRs): a host's TSC adds it to its clock.
+   */
+  get retiredInRun(): number {
+    return this.runRetired;
+  }
+
   /** Current timestamp counter. */
   tsc(): bigint {
     const base = this.platform.tsc ? this.platform.tsc() : BigInt(this.retiredTotal + this.runRetired);

@@ -15,10 +15,12 @@ import { HvmGuestMemory } from './guestmem';
 import { hvmState } from './state';
 import { buildHvmDomain } from './builder';
 import { DeviceModel } from '../dm';
+import { handleExceptionExit, handleInstructionExit } from './exits';
 
 export { HVM_HYPERCALL_TABLE } from './hypercalls';
 export { hvmState, exitCounts } from './state';
 export { HvmPlatform } from './vcpu';
+export { setDebugging } from './exits';
 
 const platforms = new WeakMap<Vcpu, HvmPlatform>();
 
@@ -65,6 +67,8 @@ export interface HvmAfterRun {
 /** After a run: collect a vmcall for the hypervisor to run as an action; block on hlt. */
 export function hvmAfterRun(hv: Hypervisor, v: Vcpu, res: RunResult): HvmAfterRun {
   const p = hvmPlatformOf(v);
+  if (res.instruction) handleInstructionExit(p, res.instruction);
+  else if (res.event) handleExceptionExit(hv, p, res.event);
   const out: HvmAfterRun = { cost: p.cost };
   p.cost = 0;
   if (p.hypercall) {

@@ -7,7 +7,7 @@
  * the rest become ioreqs for the device model) and EPT violations (MMIO ioreqs, or a crash).
  */
 import type { Cpu } from '../../cpu/cpu';
-import type { AccessSize, CpuidResult, MsrValue, Platform, VmcallResult } from '../../cpu/platform';
+import type { AccessSize, CpuEvent, CpuidResult, CrAccess, MsrValue, Platform, VmcallResult } from '../../cpu/platform';
 import { bareCpuid } from '../../cpu/bare';
 import type { Hypervisor } from '../hypervisor';
 import type { Vcpu } from '../domain';
@@ -18,6 +18,8 @@ import { hvmState } from './state';
 import { PAGE_SIZE } from '../machine';
 import { MmioDevice, vlapic, vioapic, vhpet } from './vmmio';
 import { postIoreq, completeIoreq } from '../dm/ioreq';
+import { VmxControls, vmxControls, crAccessExits } from './controls';
+import { bitmapApplies, isDebugging } from './exits';
 
 /** Xen's debug console port for HVM guests (hvm_print_line). */
 export const XEN_DEBUG_PORT = 0xe9;
@@ -54,16 +56,43 @@ export class HvmPlatform implements Platform {
   }
 
   /** One VM exit: count it, trace it, charge it; stop the run when a debugger wants to see it. */
-  private exit(reason: ExitReasonName, qualification: number, handler: string, cost: number): void {
+  exit(reason: ExitReasonName, qualification: number, handler: string, cost: number, interruption?: number): void {
     const name = exitReasonName(EXIT_REASON[reason]);
     const st = hvmState(this.domain);
     st.exits.set(name, (st.exits.get(name) ?? 0) + 1);
     this.exited = true;
     this.cost += cost;
     if (this.hv.wants('vm-exit')) {
-      this.hv.emit({ kind: 'vm-exit', ...this.hv.base(this.vcpu), reason: EXIT_REASON[reason], reasonName: name, qualification, rip: this.cpu.eip >>> 0, handler, cycles: cost });
+      this.hv.emit({ kind: 'vm-exit', ...this.hv.base(this.vcpu), reason: EXIT_REASON[reason], reasonName: name, qualification, ...(interruption === undefined ? {} : { interruptionInfo: interruption }), rip: this.cpu.eip >>> 0, handler, cycles: cost });
     }
     if (this.hv.stopPending) this.cpu.requestStop();
+  }
+
+  // ---------------------------- intercepts that end the run (handled in exits.ts after it)
+
+  private controls(): VmxControls {
+    return vmxControls(this.domain, { fep: this.hv.hvmFep, debugging: isDebugging(this.domain) });
+  }
+
+  onControlRegisterWrite(a: CrAccess): boolean {
+    return crAccessExits(this.controls(), a, this.cpu.cr0, this.cpu.cr4);
+  }
+
+  onControlRegisterRead(a: CrAccess): boolean {
+    return crAccessExits(this.controls(), a, this.cpu.cr0, this.cpu.cr4);
+  }
+
+  onInvlpg(): boolean {
+    return this.controls().invlpgExiting;
+  }
+
+  onRdtsc(): boolean {
+    return this.controls().rdtscExiting;
+  }
+
+  /** The exception bitmap (interrupts and `int n` never exit here). */
+  intercept(ev: CpuEvent): boolean {
+    return bitmapApplies(ev) && ((this.controls().exceptionBitmap >>> ev.vector) & 1) === 1;
   }
 
   // ------------------------------------------------------------------ I/O
@@ -224,8 +253,10 @@ export class HvmPlatform implements Platform {
     return v;
   }
 
+  /** Virtual time in ns (a 1 GHz TSC), counting this run's instructions and exits so far. */
   tsc(): bigint {
-    return BigInt(Math.floor(this.hv.pcpuNow(this.vcpu.pcpu)));
+    const inRun = (this.cpu.retiredInRun + this.cost) * this.hv.machine.nsPerInstruction;
+    return BigInt(Math.floor(this.hv.pcpuNow(this.vcpu.pcpu) + inRun));
   }
 }
 
