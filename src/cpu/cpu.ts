@@ -15,9 +15,10 @@
  *  - exceptions.ts `deliverEvent` — IDT/IVT delivery, double/triple fault rules;
  *  - system-ops.ts — privileged and far-transfer instructions;
  *  - the run loop below — compiled blocks (jit.ts) skip per-instruction checks, so `blocks` must
- *    be false whenever something has to be checked between every two instructions (armed
- *    breakpoint pages, TF, 16-bit code, armed DR0–DR3 breakpoints), and state changes that compiled
- *    code must notice bump `exitGen` (modeChanged, flushTlb, flushCode and invalidateCode do).
+ *    be false whenever something has to be checked between every two instructions (TF, 16-bit
+ *    code, armed DR0–DR3 breakpoints), and state changes that compiled code must notice bump
+ *    `exitGen` (modeChanged, flushTlb, flushCode and invalidateCode do). The debugger's
+ *    breakpoints (breakpoints.ts) are checked between blocks: blocks are cut before them.
  * Modules copy the imports they use at load time (see consts.ts): keep that for new hot code.
  */
 import { AccessSize, CpuEvent, EventKind, FRAME_SHIFT, InterceptedInstruction, MemoryBus, Platform } from './platform';
@@ -26,7 +27,8 @@ import * as faultM from './fault';
 import * as pagingM from './paging';
 import * as exceptionsM from './exceptions';
 import { decodeInstruction, Insn, InsnKind } from './decode';
-import { Block, MAX_BLOCK, compileBlock } from './jit';
+import { Block, MAX_BLOCK, compileBlock, cutBlock } from './jit';
+import { BreakpointSet, testBit } from './breakpoints';
 import type { SegmentCache } from './segments';
 import * as segmentsM from './segments';
 import { emptyCpuState, CpuState } from './state';
@@ -214,8 +216,9 @@ export class Cpu {
   /** Total instructions retired since reset (the default TSC source). */
   retiredTotal = 0;
 
-  /** Linear EIPs (unsigned) the debugger armed; run() stops before executing one. */
-  readonly breakpoints = new Set<number>();
+  /** Linear EIPs the debugger armed; run() stops before executing one. */
+  readonly breakpoints = new BreakpointSet();
+  private readonly isBreakpoint = (lin: number): boolean => this.breakpoints.has(lin);
   private bpResume = -1;
 
   // ---- TLB: direct-mapped, separate read and write; tag = linear page | TLB_USER if CPL 3 ----
@@ -785,7 +788,8 @@ export class Cpu {
 
   // ------------------------------------------------------------------ run
 
-  run(maxInstructions: number): RunResult {
+  /** Runs up to `maxInstructions`; with `honourBreakpoints` false, `breakpoints` do not stop it. */
+  run(maxInstructions: number, honourBreakpoints = true): RunResult {
     this.epoch++;
     this.curPage = -1;
     // The bus protocol (platform.ts) forbids keeping a write view across runs without asking
@@ -799,12 +803,13 @@ export class Cpu {
     const bpResume = this.bpResume;
     this.bpResume = -1;
     const breakpoints = this.breakpoints;
+    const bpOn = honourBreakpoints && breakpoints.size !== 0;
+    // The page `bpBits` maps (undefined: that page has no breakpoint): one compare per instruction off it.
+    let bpPage = -1;
+    let bpBits: Uint8Array | undefined;
     // Compiled blocks skip the per-instruction checks, so they are off while anything needs
-    // them: single-stepping (TF), 16-bit code, and pages holding an armed breakpoint (a block
-    // never leaves its page, so elsewhere breakpoints cannot be missed).
+    // them: single-stepping (TF), 16-bit code, armed debug registers.
     let blocks = false;
-    const bpPages = new Set<number>();
-    for (const b of breakpoints) bpPages.add(b >>> FRAME_SHIFT);
     let inBlock = false;
     let interceptedInsn: InterceptedInstruction | null = null;
     this.runRetired = 0;
@@ -821,16 +826,30 @@ export class Cpu {
           }
           const eip = this.eip;
           const lin = (this.segBase[1] + eip) | 0;
-          if (breakpoints.size !== 0 && breakpoints.has(lin >>> 0) && !(retired === 0 && lin === bpResume)) {
-            this.bpResume = lin;
-            stop = 'breakpoint';
-            break outer;
+          // At a breakpoint being resumed from, one instruction runs outside any block (a block
+          // looping back to its start would not come past the check again).
+          let atBreakpoint = false;
+          if (bpOn) {
+            const pg = lin >>> FRAME_SHIFT;
+            if (pg !== bpPage) {
+              bpPage = pg;
+              bpBits = breakpoints.page(pg);
+            }
+            if (bpBits !== undefined && testBit(bpBits, lin)) {
+              if (!(retired === 0 && lin === bpResume)) {
+                this.bpResume = lin;
+                stop = 'breakpoint';
+                break outer;
+              }
+              atBreakpoint = true;
+            }
           }
           this.insnEip = eip;
           const ins = this.fetch(lin);
-          if (blocks && (bpPages.size === 0 || !bpPages.has(lin >>> FRAME_SHIFT))) {
+          if (blocks && !atBreakpoint) {
             let blk = ins.block;
             if (blk === null && ins.kind !== InsnKind.OTHER && ++ins.hits >= HOT_BLOCK) blk = ins.block = this.buildBlock(lin, eip) ?? false;
+            if (blk && blk.bpGen !== breakpoints.gen) blk = ins.block = cutBlock(this, blk, breakpoints.gen, this.isBreakpoint);
             if (blk && maxInstructions - retired >= blk.len) {
               inBlock = true;
               retired += blk.run(maxInstructions - retired);
@@ -911,7 +930,7 @@ export class Cpu {
       if (ins.kind === InsnKind.BRANCH) break;
       o += ins.len;
     }
-    const block = compileBlock(this, eip, insns);
+    const block = compileBlock(this, eip, lin, insns);
     if (block) this.blocksCompiled++;
     return block;
   }

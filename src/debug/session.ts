@@ -39,6 +39,7 @@ import { EFLAGS_BITS, GPR32, registerValue, SEGMENT_NAMES } from './names';
 import { replCommand, REPL_COMMANDS } from './repl';
 import { guestFrames, MAX_FRAMES } from './stack';
 import { ReverseDebugger, reverseStop, TRAVEL_REQUEST } from './reverse';
+import { TIMELINE_REQUEST, TimelineArguments, TimelineRecorder } from './timeline';
 import { TimeTravel } from '../xen/timetravel/engine';
 import { BreakpointError, EXCEPTION_FILTERS, FilterId, filterOf, functionTargetMatcher, inspectableContext, parseFunctionTarget, StopRule, vcpuEnv } from './stops';
 import { applyEdit, editedValue, registerRows, Row, segmentRows, systemRows } from './variables';
@@ -127,6 +128,7 @@ export class XenDebugSession extends LoggingDebugSession {
   private readonly defaultCwd: string;
   private ins: Inspectable | undefined;
   private reverse: ReverseDebugger | undefined;
+  private timeline: TimelineRecorder | undefined;
   private control: RunControl | undefined;
   private launchConfig: LaunchConfig | undefined;
   private unsubscribe: Array<() => void> = [];
@@ -287,6 +289,7 @@ export class XenDebugSession extends LoggingDebugSession {
       // driven through the time-travel engine, so stepBack and reverseContinue can replay it
       const tt = new TimeTravel(this.factory({ configs: config.configs, pcpus: config.pcpus, memoryMiB: config.memoryMiB }));
       this.reverse = new ReverseDebugger(tt);
+      this.timeline = new TimelineRecorder(tt);
       ins = tt;
     } catch (e) {
       throw new LaunchError('domains', (e as Error).message);
@@ -307,6 +310,8 @@ export class XenDebugSession extends LoggingDebugSession {
       this.unsubscribe.push(ins.trace.subscribe(jsonLinesWriter((line) => fs.writeSync(fd, line))));
     }
     this.unsubscribe.push(ins.trace.subscribe((r) => this.onConsole(r), { mask: CLASS_BIT.console, classes: ['console'] }));
+    // after the engine's record counter (subscribed when it was built), so it reads each record's index
+    this.unsubscribe.push(ins.trace.subscribe(this.timeline!.listener));
     const ctx = inspectableContext(ins);
     this.control = new RunControl(ins, ctx, {
       stopped: (s) => this.onStopped(s),
@@ -331,6 +336,7 @@ export class XenDebugSession extends LoggingDebugSession {
     this.control = undefined;
     this.ins = undefined;
     this.reverse = undefined;
+    this.timeline = undefined;
     this.consoleEcho.clear();
   }
 
@@ -1025,9 +1031,13 @@ export class XenDebugSession extends LoggingDebugSession {
     this.travel(response, (r, c) => reverseStop.reverseContinue(r, c.reverseTargets(), c.lastStop));
   }
 
-  /** `xensim/domains` (domains.ts) for the extension's Xen Domains view and status bar; `xensim/travelTo` (reverse.ts). */
+  /** `xensim/domains` (domains.ts) for the extension's Xen Domains view and status bar; `xensim/travelTo` (reverse.ts); `xensim/timeline` (timeline.ts). */
   protected customRequest(command: string, response: DebugProtocol.Response, args: unknown, request?: DebugProtocol.Request): void {
     if (command === TRAVEL_REQUEST) return this.travel(response, (r, c) => reverseStop.travel(r, (args ?? {}) as object, c.lastStop));
+    if (command === TIMELINE_REQUEST) return this.answer(response, () => {
+        const ins = this.machine();
+        return this.timeline!.body(ins, (args ?? {}) as TimelineArguments);
+      });
     if (command !== DOMAINS_REQUEST) return super.customRequest(command, response, args, request);
     this.answer(response, () => domainsBody(this.machine(), threadIdOf));
   }

@@ -20,6 +20,7 @@
  */
 import type { CpuState } from '../cpu/state';
 import type { TraceRecord } from '../trace/records';
+import { ioreqText } from '../trace/format';
 import type { Inspectable } from '../xen/inspect';
 import { decodeHypercall, hypercallByName, HYPERCALLS } from '../xen/abi';
 import { Compiled, compile, ExprEnv, ExprError } from './expr';
@@ -341,6 +342,8 @@ export function describeRecord(r: TraceRecord): string {
       return `schedule d${r.domid} vcpu${r.vcpu} (${r.reason})`;
     case 'vm-entry':
       return `VM entry at 0x${(r.rip >>> 0).toString(16)}`;
+    case 'ioreq':
+      return ioreqText(r);
     case 'console':
       return `console ${JSON.stringify(r.text)}`;
   }

@@ -73,8 +73,8 @@ export class Hypervisor {
    * CPU's run (a platform callback), so it is no PendingAction, yet the vCPU is in Xen.
    */
   readonly stoppedAtExit = new Map<Vcpu, VmExitRecord>();
-  /** RunOptions.breakpoints of the run in progress, keyed by domid */
-  private runBreakpoints: ReadonlyArray<{ domid: number; eip: number }> = [];
+  /** RunOptions.breakpoints of the run in progress: each domain's addresses, without repeats */
+  private runBreakpoints = new Map<number, number[]>();
   /** RunOptions.watchpoints of the run in progress, and the vCPUs they are armed on */
   private runWatchpoints: ReadonlyArray<Watchpoint> = [];
   private readonly watchArmed = new Map<Vcpu, ArmedWatch>();
@@ -84,6 +84,17 @@ export class Hypervisor {
   readonly domainListeners: DomainListener[] = [];
   /** back ends in the toolstack notified when a guest sends on `${domid}:${port}` */
   readonly portHooks = new Map<string, () => void>();
+  /**
+   * Event channel ends whose consumer is Xen itself (consumer_is_xen: an HVM domain's ioreq
+   * ports), keyed `${domid}:${port}`: a send from the remote end calls this instead of setting
+   * the port pending in the domain.
+   */
+  readonly xenConsumers = new Map<string, () => void>();
+  /**
+   * Services of dom0 that work as dom0's vCPU 0, in its time (an HVM domain's device model):
+   * while one has work dom0 does not block, and each step charges its cost to dom0's pCPU.
+   */
+  readonly dom0Services: { hasWork(): boolean; step(v: Vcpu): number }[] = [];
   /** timers outside the vCPUs' own (an HVM device model's PIT): the earliest deadline and what fires it */
   readonly timerSources: { next(): number; fire(now: number): void }[] = [];
 
@@ -376,6 +387,7 @@ export class Hypervisor {
   block(v: Vcpu): void {
     // dom0 serving the toolstack does not sleep while the toolstack has work for it
     if (this.injector && v.domain.id === 0 && v.id === 0 && this.injector.hasWork()) return;
+    if (v.domain.id === 0 && v.id === 0 && this.dom0Services.some((s) => s.hasWork())) return;
     v.blocked = true;
     this.sched.sleep(v, 'blocked');
   }
@@ -429,7 +441,7 @@ export class Hypervisor {
     const end = this.instructions + Math.max(0, options.maxInstructions);
     this.stopOn = options.stopOn;
     this.stopHit = null;
-    this.runBreakpoints = options.breakpoints ?? [];
+    this.runBreakpoints = byDomain(options.breakpoints);
     this.runWatchpoints = options.watchpoints ?? [];
     this.watchStop = null;
     try {
@@ -456,7 +468,7 @@ export class Hypervisor {
       }
     } finally {
       this.stopOn = undefined;
-      this.runBreakpoints = [];
+      this.runBreakpoints = new Map();
       this.runWatchpoints = [];
       for (const [v, armed] of this.watchArmed) disarmWatchpoints(this.cpuOf(v), armed);
       this.watchArmed.clear();
@@ -470,10 +482,12 @@ export class Hypervisor {
     };
   }
 
-  /** The current run's breakpoints for `v`'s domain (also for vCPUs created during the run). */
+  /**
+   * The current run's breakpoints for `v`'s domain (also for vCPUs created during the run). They
+   * stay armed after the run: re-arming the same ones for the next costs no recompiled code.
+   */
   private armBreakpoints(v: Vcpu, cpu: Cpu): void {
-    cpu.breakpoints.clear();
-    for (const b of this.runBreakpoints) if (b.domid === v.domain.id) cpu.breakpoints.add(b.eip >>> 0);
+    cpu.breakpoints.assign(this.runBreakpoints.get(v.domain.id));
     const ws = this.runWatchpoints.filter((w) => w.domid === v.domain.id);
     if (ws.length && v.domain.kind === 'pv' && !this.watchArmed.has(v)) this.watchArmed.set(v, armWatchpoints(cpu, ws, this.watchBytes(v)));
   }
@@ -520,16 +534,27 @@ export class Hypervisor {
       this.startAction(v, { kind: 'event-delivery', phase: 'entry', ring: this.cpuOf(v).cpl, eip: this.cpuOf(v).eip >>> 0 });
       return this.checkStop(v);
     }
+    if (v.domain.id === 0 && v.id === 0) {
+      const svc = this.dom0Services.find((s) => s.hasWork());
+      if (svc) {
+        const cost = svc.step(v);
+        p.used += cost;
+        this.instructions += cost;
+        return this.checkStop(v);
+      }
+    }
     const cpu = this.cpuOf(v);
-    const saved = honourBreakpoints ? null : new Set(cpu.breakpoints);
-    if (saved) cpu.breakpoints.clear();
     const hvm = v.domain.kind === 'hvm';
     if (hvm) {
       this.stoppedAtExit.delete(v);
-      hvmBeforeEntry(this, v);
+      if (!hvmBeforeEntry(this, v)) {
+        // its ioreq is still with the device model: back to waiting
+        this.block(v);
+        v.pollPorts = [];
+        return null;
+      }
     }
-    const res = cpu.run(budget);
-    if (saved) for (const b of saved) cpu.breakpoints.add(b);
+    const res = cpu.run(budget, honourBreakpoints);
     p.used += res.retired;
     this.instructions += res.retired;
     if (hvm) {
@@ -804,3 +829,14 @@ export class Hypervisor {
 export const VECTOR_NAMES: Record<number, string> = {
   0: '#DE', 1: '#DB', 2: 'NMI', 3: '#BP', 4: '#OF', 5: '#BR', 6: '#UD', 7: '#NM', 8: '#DF', 10: '#TS', 11: '#NP', 12: '#SS', 13: '#GP', 14: '#PF', 16: '#MF', 17: '#AC', 18: '#MC', 19: '#XM', 0x80: 'int 0x80',
 };
+
+/** RunOptions.breakpoints as each domain's linear addresses, each once. */
+function byDomain(list: ReadonlyArray<{ domid: number; eip: number }> = []): Map<number, number[]> {
+  const sets = new Map<number, Set<number>>();
+  for (const b of list) {
+    let set = sets.get(b.domid);
+    if (!set) sets.set(b.domid, (set = new Set()));
+    set.add(b.eip >>> 0);
+  }
+  return new Map([...sets].map(([d, set]) => [d, [...set]]));
+}

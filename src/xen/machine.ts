@@ -2,8 +2,15 @@
  * The simulated host: machine memory as sparse 4 KiB frames (allocated on first touch), the
  * pCPU count and the virtual clock. Implements the CPU's MemoryBus so every vCPU's Cpu reads
  * machine addresses directly (PV guests keep machine frame numbers in their page tables).
+ *
+ * Snapshots of memory are copy-on-write versions (versions.ts). The bus protocol already makes
+ * every writer ask `frame(mfn, true)` before writing — the CPU drops its write TLB at the start
+ * of each run, so its fast stores and the JIT's inline ones are covered by the request that
+ * filled the entry — and that request is where a frame is marked dirty. Snapshots are taken
+ * between runs, so a save copies exactly the frames written since the previous save or restore.
  */
 import { AccessSize, FRAME_SHIFT, FRAME_SIZE, MemoryBus } from '../cpu/platform';
+import { Version, VersionTracker } from './versions';
 
 export const PAGE_SHIFT = FRAME_SHIFT;
 export const PAGE_SIZE = FRAME_SIZE;
@@ -21,7 +28,8 @@ export class Machine implements MemoryBus {
   readonly nrFrames: number;
   readonly nsPerInstruction: number;
   private frames = new Map<number, Uint8Array>();
-  private gens = new Map<number, number>();
+  private readonly gens: Int32Array;
+  private readonly versions: VersionTracker<Uint8Array>;
 
   constructor(opts: MachineOptions = {}) {
     this.pcpus = opts.pcpus ?? 2;
@@ -29,6 +37,8 @@ export class Machine implements MemoryBus {
     this.nsPerInstruction = opts.nsPerInstruction ?? 1;
     if (!Number.isInteger(this.pcpus) || this.pcpus < 1 || this.pcpus > 64) throw new RangeError(`pcpus must be 1..64, got ${opts.pcpus}`);
     if (!Number.isInteger(this.nrFrames) || this.nrFrames < 4096) throw new RangeError(`memory must be at least 16 MiB, got ${opts.memoryMiB}`);
+    this.gens = new Int32Array(this.nrFrames);
+    this.versions = new VersionTracker<Uint8Array>(this.nrFrames);
   }
 
   frame(mfn: number, write: boolean): Uint8Array | null {
@@ -38,7 +48,10 @@ export class Machine implements MemoryBus {
       f = new Uint8Array(PAGE_SIZE);
       this.frames.set(mfn, f);
     }
-    if (write) this.gens.set(mfn, ((this.gens.get(mfn) ?? 0) + 1) | 0);
+    if (write) {
+      this.gens[mfn] = (this.gens[mfn] + 1) | 0;
+      this.versions.mark(mfn);
+    }
     return f;
   }
 
@@ -48,7 +61,7 @@ export class Machine implements MemoryBus {
   }
 
   generation(mfn: number): number {
-    return this.gens.get(mfn) ?? 0;
+    return this.gens[mfn];
   }
 
   /** Nothing but RAM on this machine: holes read as all ones. */
@@ -73,7 +86,10 @@ export class Machine implements MemoryBus {
 
   /** Drop a frame's contents (freed memory reads as zeros again). */
   scrub(mfn: number): void {
-    if (this.frames.delete(mfn)) this.gens.set(mfn, ((this.gens.get(mfn) ?? 0) + 1) | 0);
+    if (this.frames.delete(mfn)) {
+      this.gens[mfn] = (this.gens[mfn] + 1) | 0;
+      this.versions.mark(mfn);
+    }
   }
 
   read32(ma: number): number {
@@ -91,26 +107,53 @@ export class Machine implements MemoryBus {
     f[o + 3] = v >>> 24;
   }
 
-  /** Deep copy of memory contents (generations included, so cached code stays coherent). */
-  saveMemory(): { frames: Map<number, Uint8Array>; gens: Map<number, number> } {
-    const frames = new Map<number, Uint8Array>();
-    for (const [k, v] of this.frames) frames.set(k, v.slice());
-    return { frames, gens: new Map(this.gens) };
+  /**
+   * The memory as it is now, sharing every frame not written since the previous save or restore
+   * with the version it came from. Saved bytes are never written afterwards.
+   */
+  saveMemory(): MemoryVersion {
+    return this.versions.save((mfn, saved) => {
+      const f = this.frames.get(mfn);
+      if (!f) return undefined;
+      if (saved ? sameBytes(saved, f) : allZero(f)) return saved;
+      return f.slice();
+    });
   }
 
-  restoreMemory(s: { frames: Map<number, Uint8Array>; gens: Map<number, number> }): void {
-    // Frames are restored in place where they exist: vCPU TLBs hold views of them.
-    for (const [k, f] of this.frames) {
-      const saved = s.frames.get(k);
-      if (saved) f.set(saved);
-      else f.fill(0);
-    }
-    for (const [k, v] of s.frames) if (!this.frames.has(k)) this.frames.set(k, v.slice());
-    // Every generation moves on so no CPU trusts code decoded after the snapshot.
-    const gens = new Map<number, number>();
-    for (const k of new Set([...this.gens.keys(), ...s.gens.keys(), ...this.frames.keys()])) {
-      gens.set(k, (Math.max(this.gens.get(k) ?? 0, s.gens.get(k) ?? 0) + 1) | 0);
-    }
-    this.gens = gens;
+  restoreMemory(v: MemoryVersion): void {
+    this.versions.restore(v, (mfn, saved) => {
+      // Frames are restored in place where they exist: vCPU TLBs hold views of them.
+      const f = this.frames.get(mfn);
+      if (saved) {
+        if (f) f.set(saved);
+        else this.frames.set(mfn, saved.slice());
+      } else if (f) f.fill(0);
+      else return;
+      // the bytes changed under any decoded code of this frame
+      this.gens[mfn] = (this.gens[mfn] + 1) | 0;
+    });
   }
+
+  /** Frames written since the last save or restore (what the next save will copy at most). */
+  dirtyFrames(): number {
+    return this.versions.dirtyCount;
+  }
+}
+
+export type MemoryVersion = Version<Uint8Array>;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if ((a.byteOffset & 3) === 0 && (b.byteOffset & 3) === 0) {
+    const x = new Int32Array(a.buffer, a.byteOffset, PAGE_SIZE >> 2);
+    const y = new Int32Array(b.buffer, b.byteOffset, PAGE_SIZE >> 2);
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    return true;
+  }
+  for (let i = 0; i < PAGE_SIZE; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function allZero(a: Uint8Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== 0) return false;
+  return true;
 }

@@ -8,6 +8,7 @@
  */
 import { Machine, PAGE_SIZE } from './machine';
 import { XEN_ERRNO, DOMID } from './abi';
+import { Version, VersionTracker } from './versions';
 
 export type PageType = 'none' | 'l1' | 'l2' | 'l3' | 'seg_desc' | 'writable';
 
@@ -47,6 +48,93 @@ export interface PageInfo {
   sharedWith: number;
 }
 
+type PageInfoFields = Readonly<PageInfo>;
+
+const FREE_INFO: PageInfo = Object.freeze({ owner: -1, type: 'none', typeCount: 0, count: 0, pinned: false, xenL2: false, sharedWith: -1 });
+
+/**
+ * One frame's page information. Every field write marks the frame in the tracker first, so a
+ * snapshot copies only the records changed since the previous one (whoever wrote them: the
+ * memory manager, mmu_update's pin, the domain builder). The record may be shared with saved
+ * versions until the first write after a save or restore, which copies it; later writes
+ * change the copy in place.
+ */
+class FrameInfo implements PageInfo {
+  private f: PageInfo = FREE_INFO;
+
+  constructor(
+    private readonly tracker: VersionTracker<PageInfoFields>,
+    private readonly mfn: number,
+  ) {}
+
+  private set<K extends keyof PageInfo>(k: K, v: PageInfo[K]): void {
+    if (this.f[k] === v) return;
+    if (this.tracker.mark(this.mfn)) this.f = { ...this.f };
+    this.f[k] = v;
+  }
+
+  get owner(): number {
+    return this.f.owner;
+  }
+  set owner(v: number) {
+    this.set('owner', v);
+  }
+  get type(): PageType {
+    return this.f.type;
+  }
+  set type(v: PageType) {
+    this.set('type', v);
+  }
+  get typeCount(): number {
+    return this.f.typeCount;
+  }
+  set typeCount(v: number) {
+    this.set('typeCount', v);
+  }
+  get count(): number {
+    return this.f.count;
+  }
+  set count(v: number) {
+    this.set('count', v);
+  }
+  get pinned(): boolean {
+    return this.f.pinned;
+  }
+  set pinned(v: boolean) {
+    this.set('pinned', v);
+  }
+  get xenL2(): boolean {
+    return this.f.xenL2;
+  }
+  set xenL2(v: boolean) {
+    this.set('xenL2', v);
+  }
+  get sharedWith(): number {
+    return this.f.sharedWith;
+  }
+  set sharedWith(v: number) {
+    this.set('sharedWith', v);
+  }
+
+  /** the record as it is (to be saved: not written again once the tracker has saved it) */
+  fields(): PageInfoFields {
+    return this.f;
+  }
+
+  /** restore without marking: the tracker is restoring */
+  reset(f: PageInfoFields | undefined): void {
+    // saved records are only read until the next write copies them (see set)
+    this.f = (f ?? FREE_INFO) as PageInfo;
+  }
+}
+
+/** The memory manager's state in a snapshot: page information as a copy-on-write version. */
+export interface MmState {
+  readonly info: Version<PageInfoFields>;
+  readonly freeList: readonly number[];
+  readonly nextFree: number;
+}
+
 /** A refusal with Xen's errno (negative value returned in eax). */
 export class XenError extends Error {
   constructor(readonly errno: number, message: string) {
@@ -69,7 +157,8 @@ export interface XenAreaProvider {
 }
 
 export class MemoryManager {
-  readonly info: PageInfo[];
+  readonly info: readonly PageInfo[];
+  private readonly infoVersions: VersionTracker<PageInfoFields>;
   private freeList: number[] = [];
   private nextFree: number;
   /** first frame of the M2P table and its length in frames */
@@ -83,8 +172,10 @@ export class MemoryManager {
 
   constructor(readonly machine: Machine) {
     const n = machine.nrFrames;
-    this.info = new Array<PageInfo>(n);
-    for (let i = 0; i < n; i++) this.info[i] = { owner: OWNER_FREE, type: 'none', typeCount: 0, count: 0, pinned: false, xenL2: false, sharedWith: -1 };
+    this.infoVersions = new VersionTracker<PageInfoFields>(n);
+    const info = new Array<FrameInfo>(n);
+    for (let i = 0; i < n; i++) info[i] = new FrameInfo(this.infoVersions, i);
+    this.info = info;
     // mfn 0 stays unused so a zero entry never names a real page by accident.
     this.nextFree = 1;
     this.m2pFrames = Math.ceil((n * 4) / PAGE_SIZE);
@@ -117,12 +208,19 @@ export class MemoryManager {
     p.sharedWith = -1;
   }
 
-  saveState(): { info: PageInfo[]; freeList: number[]; nextFree: number } {
-    return { info: this.info.map((p) => ({ ...p })), freeList: [...this.freeList], nextFree: this.nextFree };
+  /** Copies only the page information changed since the last save or restore. */
+  saveState(): MmState {
+    const info = this.info as readonly FrameInfo[];
+    const v = this.infoVersions.save((mfn, saved) => {
+      const f = info[mfn].fields();
+      return f === FREE_INFO ? undefined : f === saved ? saved : f;
+    });
+    return { info: v, freeList: [...this.freeList], nextFree: this.nextFree };
   }
 
-  restoreState(s: { info: PageInfo[]; freeList: number[]; nextFree: number }): void {
-    s.info.forEach((p, i) => Object.assign(this.info[i], p));
+  restoreState(s: MmState): void {
+    const info = this.info as readonly FrameInfo[];
+    this.infoVersions.restore(s.info, (mfn, f) => info[mfn].reset(f));
     this.freeList = [...s.freeList];
     this.nextFree = s.nextFree;
   }

@@ -1,29 +1,43 @@
 /**
  * Snapshot/restore of the whole machine in process: machine memory, page information, every
- * domain's and vCPU's hypervisor state, the CPUs, the scheduler and the clock. A deep copy (no
- * copy-on-write yet). Domains created after the snapshot disappear on restore; domains are
+ * domain's and vCPU's hypervisor state, the CPUs, the scheduler and the clock. Machine frames
+ * and page information are copy-on-write versions (versions.ts): a snapshot copies only what
+ * was written since the previous snapshot or restore, and a restore rewrites only what differs.
+ * The rest is a deep copy. Domains created after the snapshot disappear on restore; domains are
  * never removed from the hypervisor's table (destroyed ones stay as such), so every domain of
  * the snapshot still has its object to restore into.
  *
  * State kept beside the hypervisor is saved through snapshot-services.ts: grant tables
  * (grant/xen-env.ts), xenstored with its connections and dom0's watch callbacks, the teardown
- * handlers (dom0/xenstore/service.ts). The console back end keeps no state of its own (its ring
- * indices are guest memory). Port hooks are kept by reference.
- * Not covered yet: blkback/netback and the bridges keep their connection state in closures
- * (dom0/blkback-service.ts, netback-service.ts), so a restore across a device's connect or a
- * domain's teardown (which closes the disk file) can diverge; and blkback writes a real file,
- * which restoring does not un-write.
+ * handlers (dom0/xenstore/service.ts), HVM domains with their device models (hvm/snapshot.ts),
+ * the block and network back ends' connections and dom0's
+ * pending notifications (dom0/backends.ts), the bridges (dom0/netback-service.ts) and the disk
+ * image files (dom0/blkback-service.ts). The console back end keeps no state of its own (its
+ * ring indices are guest memory). Port hooks are kept by reference.
+ * Disk files: blkback writes a real file, and the file always holds the simulated disk at the
+ * machine's current point. From the first snapshot on, each image file keeps a journal (the
+ * sectors' content before they were first written, and the latest data of each written sector);
+ * a snapshot keeps a copy of the journal's map (sector buffers shared, never copied), and a
+ * restore writes every sector that differs back to the snapshot's content and fsyncs before the
+ * machine runs again (dom0/file-disk.ts). So nothing acknowledged in the restored past is lost,
+ * and continuing rewrites the same data: after restore and continue the file holds exactly what
+ * the original run left. Any snapshot of the run restores so (the journal's base is common to
+ * all); the file is rewritten by the restore itself, not on a later flush.
  */
 import type { Hypervisor } from './hypervisor';
 import type { Toolstack } from './dom0/toolstack';
 import type { MachineSnapshot } from './inspect';
 import type { CpuState } from '../cpu/state';
-import type { PageInfo } from './mm';
+import type { MmState } from './mm';
 import { Domain, Vcpu } from './domain';
 import { restoreServices, saveServices } from './snapshot-services';
+import { restoreFields, saveFields } from './snapshot-arrays';
 // the services that register with snapshot-services (loaded here so none is missed)
 import './grant/xen-env';
 import './dom0/xenstore/service';
+import './hvm/snapshot';
+import './dom0/blkback-service';
+import './dom0/netback-service';
 
 type VcpuRef = [number, number] | null;
 
@@ -40,9 +54,7 @@ interface SavedDomain {
 
 interface FullSnapshot extends MachineSnapshot {
   readonly memory: ReturnType<Hypervisor['machine']['saveMemory']>;
-  readonly info: PageInfo[];
-  readonly freeList: number[];
-  readonly nextFree: number;
+  readonly mm: MmState;
   readonly scalars: { roundStart: number; cursor: number; instructions: number; nextTick: number; nextDomid: number };
   readonly pcpus: { current: VcpuRef; used: number }[];
   readonly sched: { runq: VcpuRef[][]; ticks: number; lastBurn: number[] };
@@ -58,23 +70,16 @@ interface FullSnapshot extends MachineSnapshot {
 const DOMAIN_REFS = new Set(['vcpus', 'config', 'image']);
 const VCPU_REFS = new Set(['domain']);
 
-function fieldsOf(o: object, skip: Set<string>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (!skip.has(k)) out[k] = structuredClone(v);
-  return out;
-}
+const fieldsOf = saveFields;
 
 const ref = (v: Vcpu | null): VcpuRef => (v ? [v.domain.id, v.id] : null);
 
 export function takeSnapshot(hv: Hypervisor, ts: Toolstack): MachineSnapshot {
-  const mmState = hv.mm.saveState();
   const snap: FullSnapshot = {
     timeNs: hv.roundStart,
     instructions: hv.instructions,
     memory: hv.machine.saveMemory(),
-    info: mmState.info,
-    freeList: mmState.freeList,
-    nextFree: mmState.nextFree,
+    mm: hv.mm.saveState(),
     scalars: { roundStart: hv.roundStart, cursor: hv.cursor, instructions: hv.instructions, nextTick: hv.nextTick, nextDomid: hv.nextDomid },
     pcpus: hv.pcpus.map((p) => ({ current: ref(p.current), used: p.used })),
     sched: { runq: hv.sched.runq.map((q) => q.map(ref)), ticks: hv.sched.ticks, lastBurn: [...hv.sched.lastBurn] },
@@ -95,17 +100,17 @@ export function restoreSnapshot(hv: Hypervisor, ts: Toolstack, s: MachineSnapsho
   if (!snap.memory || !snap.domains) throw new TypeError('not a snapshot of this machine');
   hv.machine.restoreMemory(snap.memory);
   hv.stoppedAtExit.clear();
-  hv.mm.restoreState({ info: snap.info, freeList: snap.freeList, nextFree: snap.nextFree });
+  hv.mm.restoreState(snap.mm);
   Object.assign(hv, snap.scalars);
   // domains: keep the snapshot's, in its order; forget later ones
   const keep = new Map<number, Domain>();
   for (const sd of snap.domains) {
     const d = hv.domains.get(sd.id);
     if (!d) throw new Error(`internal: domain ${sd.id} of the snapshot is gone`);
-    Object.assign(d, structuredClone(sd.fields));
+    Object.assign(d, restoreFields(sd.fields));
     sd.vcpus.forEach((sv, i) => {
       const v = d.vcpus[i];
-      Object.assign(v, structuredClone(sv.fields));
+      Object.assign(v, restoreFields(sv.fields));
       hv.cpuOf(v).restore(sv.cpu);
     });
     keep.set(d.id, d);

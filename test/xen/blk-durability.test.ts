@@ -5,7 +5,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { blkbacks } from '../../src/xen/dom0/blkback-service';
+import { blkbacksOf } from '../../src/xen/dom0/blkback-service';
 import { boot } from './guest';
 import { prng } from '../asm/prng';
 
@@ -86,7 +86,7 @@ describe('blkback durability', function () {
     // "killed" here: nothing of the simulator is closed or flushed before the file is read
     const onFile = fs.readFileSync(img);
     const acked = b.sys.readMemory(1, 'gva', b.sys.image(1)!.symbolAddress('acked')!, 4).reduce<number>((s, x, i) => s + (x! << (8 * i)), 0);
-    const be = [...(blkbacks.get(b.sys.hv)?.values() ?? [])][0];
+    const be = [...(blkbacksOf(b.sys.hv).values())][0];
     return { onFile, acked, pushed: be?.stats.writes ?? 0, state: b.sys.domain(1).state, instructions: b.sys.instructionsRetired() };
   }
 

@@ -668,6 +668,7 @@ export const XEN_CONST = {
   GNTTAB_RESERVED_XENSTORE: 1,
   XEN_HVM_MEMMAP_TYPE_RAM: 1,
   XEN_HVM_MEMMAP_TYPE_RESERVED: 2,
+  XENMAPIDX_grant_table_status: 0x80000000,
 } as const;
 
 /** Every family by name, for decoding numbers back to Xen names. */

@@ -20,11 +20,12 @@ import type { Vcpu } from '../domain';
 import type { ExitReasonName } from '../abi';
 import { X86_EVENTTYPE, crAccessQualification, interruptionInfo } from '../abi';
 
-/** What an exit handler needs from the vCPU's platform. */
+/** What an exit handler needs from the vCPU's platform (HvmPlatform). */
 export interface ExitHost {
   readonly vcpu: Vcpu;
   readonly cpu: Cpu;
-  exit(reason: ExitReasonName, qualification: number, handler: string, cost: number, interruption?: number): void;
+  /** record the exit; `then` (Xen's handling) runs once it is traced */
+  exit(reason: ExitReasonName, qualification: number, handler: string, cost: number, then?: () => void, stop?: boolean, interruptionInfo?: number): void;
 }
 
 /** virtual instructions an exit handled inside Xen costs (as HvmPlatform's EXIT_COST_XEN) */
@@ -50,31 +51,35 @@ export function handleInstructionExit(p: ExitHost, insn: InterceptedInstruction)
   const next = () => {
     cpu.eip = (cpu.eip + insn.length) | 0; // update_guest_eip
   };
+  // the run has already ended: nothing to stop
+  const exit = (reason: ExitReasonName, qual: number, handler: string, then: () => void) => p.exit(reason, qual, `xen:${handler}`, COST, then, false);
   switch (insn.kind) {
     case 'cr': {
       const a = insn.access;
       const fn = a.type === 'mov-to' ? 'hvm_mov_to_cr' : a.type === 'mov-from' ? 'hvm_mov_from_cr' : a.type === 'clts' ? 'vmx_cr_access' : 'hvm_set_cr0';
-      p.exit('CR_ACCESS', crAccessQualification(a), `xen:${fn}`, COST);
-      if (a.type === 'mov-from') {
-        cpu.r[a.gpr] = a.cr === 0 ? cpu.cr0 : a.cr === 2 ? cpu.cr2 : a.cr === 3 ? cpu.cr3 : cpu.cr4;
-        next();
-      } else if (cpu.loadControlRegister(a.cr, a.value)) next();
-      else cpu.inject(Vec.GP, 'fault', 0); // X86EMUL_EXCEPTION: #GP(0), EIP stays at the mov
+      exit('CR_ACCESS', crAccessQualification(a), fn, () => {
+        if (a.type === 'mov-from') {
+          cpu.r[a.gpr] = a.cr === 0 ? cpu.cr0 : a.cr === 2 ? cpu.cr2 : a.cr === 3 ? cpu.cr3 : cpu.cr4;
+          next();
+        } else if (cpu.loadControlRegister(a.cr, a.value)) next();
+        else cpu.inject(Vec.GP, 'fault', 0); // X86EMUL_EXCEPTION: #GP(0), EIP stays at the mov
+      });
       return;
     }
     case 'invlpg':
-      p.exit('INVLPG', insn.linear, 'xen:hvm_invlpg', COST);
-      cpu.flushTlbPage(insn.linear | 0);
-      next();
+      exit('INVLPG', insn.linear, 'hvm_invlpg', () => {
+        cpu.flushTlbPage(insn.linear | 0);
+        next();
+      });
       return;
-    case 'rdtsc': {
-      p.exit('RDTSC', 0, 'xen:hvm_rdtsc_intercept', COST);
-      const t = cpu.tsc();
-      cpu.r[0] = Number(t & 0xffffffffn) | 0;
-      cpu.r[2] = Number((t >> 32n) & 0xffffffffn) | 0;
-      next();
+    case 'rdtsc':
+      exit('RDTSC', 0, 'hvm_rdtsc_intercept', () => {
+        const t = cpu.tsc();
+        cpu.r[0] = Number(t & 0xffffffffn) | 0;
+        cpu.r[2] = Number((t >> 32n) & 0xffffffffn) | 0;
+        next();
+      });
       return;
-    }
   }
 }
 
@@ -97,38 +102,33 @@ export function handleExceptionExit(hv: Hypervisor, p: ExitHost, ev: CpuEvent): 
   const d = p.vcpu.domain;
   const info = interruptionInfo(ev.vector, eventType(ev), ev.errorCode !== undefined);
   const qual = ev.vector === Vec.PF ? (ev.cr2 ?? 0) : ev.vector === Vec.DB ? cpu.dr[6] & DR6_TRAP_BITS : 0;
-  const exit = (handler: string) => p.exit('EXCEPTION_NMI', qual >>> 0, `xen:${handler}`, COST, info);
+  const exit = (handler: string, then: () => void) => p.exit('EXCEPTION_NMI', qual >>> 0, `xen:${handler}`, COST, then, false, info);
   const reinject = () => cpu.inject(ev.vector, ev.kind, ev.errorCode);
   switch (ev.vector) {
     case Vec.PF:
-      exit('sh_page_fault');
-      cpu.cr2 = (ev.cr2 ?? 0) | 0;
-      reinject();
+      exit('sh_page_fault', () => {
+        cpu.cr2 = (ev.cr2 ?? 0) | 0;
+        reinject();
+      });
       return;
-    case Vec.UD: {
-      exit('hvm_ud_intercept');
-      const lin = (cpu.segBase[1] + cpu.eip) >>> 0;
-      const bytes = hv.hvmFep ? hv.memOf(p.vcpu).tryRead(lin, FEP.length) : null;
-      if (bytes && FEP.every((b, i) => bytes[i] === b)) {
-        // the prefixed instruction runs next, as x86_emulate would run it
-        cpu.eip = (cpu.eip + FEP.length) | 0;
-        return;
-      }
-      reinject();
+    case Vec.UD:
+      exit('hvm_ud_intercept', () => {
+        const lin = (cpu.segBase[1] + cpu.eip) >>> 0;
+        const bytes = hv.hvmFep ? hv.memOf(p.vcpu).tryRead(lin, FEP.length) : null;
+        // with the prefix the instruction after it runs next, as x86_emulate would run it
+        if (bytes && FEP.every((b, i) => bytes[i] === b)) cpu.eip = (cpu.eip + FEP.length) | 0;
+        else reinject();
+      });
       return;
-    }
     case Vec.DB:
     case Vec.BP:
       if (debugging.has(d)) {
-        exit('domain_pause_for_debugger');
-        hv.pause(d);
+        exit('domain_pause_for_debugger', () => hv.pause(d));
         return;
       }
-      exit(ev.vector === Vec.DB ? 'vmx_vmexit_handler' : 'hvm_inject_event');
-      reinject();
+      exit(ev.vector === Vec.DB ? 'vmx_vmexit_handler' : 'hvm_inject_event', reinject);
       return;
     default:
-      exit('hvm_inject_hw_exception');
-      reinject();
+      exit('hvm_inject_hw_exception', reinject);
   }
 }

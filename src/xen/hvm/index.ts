@@ -16,6 +16,9 @@ import { hvmState } from './state';
 import { buildHvmDomain } from './builder';
 import { DeviceModel } from '../dm';
 import { handleExceptionExit, handleInstructionExit } from './exits';
+import { IoreqServer } from './ioreq';
+import { startDeviceModelService } from '../dm/service';
+import { onDomainGone } from '../dom0/xenstore';
 
 export { HVM_HYPERCALL_TABLE } from './hypercalls';
 export { hvmState, exitCounts } from './state';
@@ -43,19 +46,37 @@ export function hvmGuestMemory(hv: Hypervisor, v: Vcpu): GuestMemory {
   return new HvmGuestMemory(hv.machine, v.domain, hv.cpuOf(v));
 }
 
-/** VM entry: timers up to date, the interrupt line reflecting what is pending; traced after an exit. */
-export function hvmBeforeEntry(hv: Hypervisor, v: Vcpu): void {
+/**
+ * VM entry: an answered ioreq completes its instruction (handle_hvm_io_completion); timers are
+ * brought up to date; the interrupt to inject is chosen now when the guest can take it
+ * (vmx_intr_assist), else the line stays raised for the CPU to take in an interrupt window.
+ * Traced after an exit or with an injection. False when the vCPU may not enter (its ioreq is
+ * still with the device model).
+ */
+export function hvmBeforeEntry(hv: Hypervisor, v: Vcpu): boolean {
   const p = hvmPlatformOf(v);
   const st = hvmState(v.domain);
-  st.dm?.advance(hv.pcpuNow(v.pcpu));
   const cpu = p.cpu;
-  if (pendingVector(hv, v, false) !== null) cpu.setIrq(0);
-  else cpu.clearIrq();
-  if (p.exited) {
+  if (st.ioreq && !st.ioreq.complete(v, (data, size) => setAccumulator(cpu, data, size))) return false;
+  st.dm?.advance(hv.now());
+  if (p.injecting === null && pendingVector(hv, v, false) !== null) {
+    if (interruptible(cpu) && cpu.shadow === 0) p.injecting = pendingVector(hv, v, true);
+    cpu.setIrq(0);
+  } else if (p.injecting === null) cpu.clearIrq();
+  if (p.exited || p.injecting !== null) {
+    const exitCycles = p.exited ? Math.round((hv.pcpuNow(v.pcpu) - p.exitTime) / hv.machine.nsPerInstruction) : undefined;
     p.exited = false;
-    if (hv.wants('vm-entry')) hv.emit({ kind: 'vm-entry', ...hv.base(v), rip: cpu.eip >>> 0 });
+    if (hv.wants('vm-entry')) hv.emit({ kind: 'vm-entry', ...hv.base(v), rip: cpu.eip >>> 0, vector: p.injecting ?? undefined, exitCycles });
   }
   p.cost = 0;
+  return true;
+}
+
+/** An IN's answer into al, ax or eax (the rest of eax kept). */
+function setAccumulator(cpu: Cpu, data: number, size: number): void {
+  if (size === 4) cpu.r[0] = data | 0;
+  else if (size === 2) cpu.r[0] = (cpu.r[0] & ~0xffff) | (data & 0xffff);
+  else cpu.r[0] = (cpu.r[0] & ~0xff) | (data & 0xff);
 }
 
 export interface HvmAfterRun {
@@ -68,7 +89,8 @@ export interface HvmAfterRun {
 export function hvmAfterRun(hv: Hypervisor, v: Vcpu, res: RunResult): HvmAfterRun {
   const p = hvmPlatformOf(v);
   if (res.instruction) handleInstructionExit(p, res.instruction);
-  else if (res.event) handleExceptionExit(hv, p, res.event);
+  else if (res.stop === 'intercept' && res.event) handleExceptionExit(hv, p, res.event);
+  p.traceExits();
   const out: HvmAfterRun = { cost: p.cost };
   p.cost = 0;
   if (p.hypercall) {
@@ -92,30 +114,49 @@ function hvmHalt(hv: Hypervisor, v: Vcpu): void {
   hv.block(v);
 }
 
-/** Build an HVM domain and start its device model (a dom0 service). */
+/**
+ * The ioreq servers of the HVM domains alive, in domid order (the device model's work list).
+ * A domain destroyed without a shutdown first (xl destroy) has its server torn down here, as
+ * the device model notices its domain is gone.
+ */
+export function ioreqServers(hv: Hypervisor): IoreqServer[] {
+  const out: IoreqServer[] = [];
+  for (const d of hv.domains.values()) {
+    const s = d.kind === 'hvm' ? hvmState(d).ioreq : null;
+    if (!s) continue;
+    if (d.alive) out.push(s);
+    else if (d.state === 'destroyed') s.destroy();
+  }
+  return out;
+}
+
+/** Build an HVM domain and start its device model (a dom0 service) with its ioreq server. */
 export function buildHvm(hv: Hypervisor, d: Domain, k: Kernel, nrPages: number, cmdline: string, ports: { storeEvtchn?: number; consoleEvtchn?: number }): void {
   buildHvmDomain(hv, d, k, nrPages, cmdline, ports);
   const st = hvmState(d);
   const v0 = d.vcpus[0];
-  let line = '';
   st.dm = new DeviceModel({
-    now: () => hv.pcpuNow(v0.pcpu),
+    // the device model's clock is whoever runs it: dom0 serving a request, Xen at VM entry
+    now: () => hv.now(),
     console: (b) => {
-      line += String.fromCharCode(b);
+      st.serialLine += String.fromCharCode(b);
       if (b === 0x0a) {
-        hv.consoleWrite(d, line, 'serial');
-        line = '';
+        hv.consoleWrite(d, st.serialLine, 'serial');
+        st.serialLine = '';
       }
     },
-    poweroff: (code) => {
-      hv.shutdown(d, 'poweroff', code);
-      hvmPlatformOf(v0).cpu.requestStop();
-    },
+    poweroff: (code) => hv.shutdown(d, 'poweroff', code),
     irqChanged: () => {
-      if (v0.blocked && pendingVector(hv, v0, false) !== null) hv.wakeFromBlock(v0);
+      // a vCPU waiting for an ioreq is woken by the answer only
+      if (v0.blocked && !st.ioreq?.waiting(v0) && pendingVector(hv, v0, false) !== null) hv.wakeFromBlock(v0);
     },
   });
   const dm = st.dm;
+  const d0 = hv.domains.get(0);
+  const server = new IoreqServer(hv, d, dm, d0 && d0.alive && d0 !== d ? 0 : null);
+  st.ioreq = server;
+  if (server.dmDomid !== null) startDeviceModelService(hv, () => ioreqServers(hv));
+  onDomainGone(hv, d.id, () => server.destroy());
   hv.timerSources.push({
     next: () => (d.alive ? dm.nextDeadline() : Infinity),
     fire: (now) => {

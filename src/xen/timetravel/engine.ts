@@ -1,6 +1,7 @@
 /**
  * Reverse execution over a deterministic machine: periodic whole-machine snapshots taken while
- * running forward (frames shared copy-on-write between them, frames.ts), every user input
+ * running forward (machine frames and page information shared copy-on-write between them:
+ * versions.ts), every user input
  * (register and memory writes, single steps) logged with the position it happened at, and
  * replay from the nearest snapshot to reach any earlier position exactly.
  *
@@ -12,7 +13,6 @@
 import type { CpuState } from '../../cpu/state';
 import type { TraceRecord } from '../../trace/records';
 import type { AddressSpace, DomainInfo, ImageInfo, Inspectable, MachineSnapshot, RunOptions, StopInfo, VcpuInfo, XenStateNode } from '../inspect';
-import { shareFrames } from './frames';
 
 export interface TravelPosition {
   readonly instructions: number;
@@ -264,7 +264,6 @@ export class TimeTravel implements Inspectable, Reversible {
 
   private takeSnapshot(): void {
     const snap = this.sys.snapshot();
-    shareFrames(this.snaps[this.snaps.length - 1]?.snap, snap);
     this.snaps.push({ at: this.position(), snap });
   }
 

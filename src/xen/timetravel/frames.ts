@@ -1,67 +1,58 @@
 /**
- * Copy-on-write sharing of machine frames between time-travel snapshots. A snapshot's memory is
- * a map mfn → frame bytes; a frame whose bytes did not change since the previous snapshot is
- * the previous snapshot's very array, so each snapshot costs only the frames written since.
- * Saved frames are never written (Machine.restoreMemory copies out of them), so sharing is safe.
+ * What time-travel snapshots really hold. Machine frames and page information are saved as
+ * copy-on-write versions (versions.ts, by the machine and the memory manager), so a frame or a
+ * page-information record unchanged between snapshots is one object shared by all of them;
+ * these functions count the distinct ones against what full copies would be.
  *
- * This reads the memory part of snapshot.ts's snapshot shape (`memory.frames`); it is the one
- * place that knows it, so the machine's frame store itself stays untouched.
+ * This reads the memory and page-information parts of snapshot.ts's snapshot shape; it is the
+ * one place outside snapshot.ts that knows them.
  */
 import type { MachineSnapshot } from '../inspect';
+import type { MemoryVersion } from '../machine';
+import type { MmState } from '../mm';
+import { chunkBytes, distinctEntries, entriesOf, tableBytes } from '../versions';
 
 interface WithMemory {
-  memory?: { frames?: Map<number, Uint8Array> };
+  memory?: MemoryVersion;
+  mm?: MmState;
 }
 
-function framesOf(s: MachineSnapshot): Map<number, Uint8Array> | undefined {
-  return (s as MachineSnapshot & WithMemory).memory?.frames;
-}
+const memoryOf = (s: MachineSnapshot) => (s as MachineSnapshot & WithMemory).memory;
+const mmOf = (s: MachineSnapshot) => (s as MachineSnapshot & WithMemory).mm;
 
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  // compare 32 bits at a time: frames are 4 KiB aligned buffers
-  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0 && a.length % 4 === 0) {
-    const x = new Uint32Array(a.buffer, a.byteOffset, a.length / 4);
-    const y = new Uint32Array(b.buffer, b.byteOffset, b.length / 4);
-    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-    return true;
-  }
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+/** A rough size of one saved page-information record (7 fields on the host's heap). */
+const INFO_RECORD_BYTES = 64;
 
-/**
- * Makes `next` share every unchanged frame with `prev` (in place); returns how many frames of
- * `next` are its own (written since `prev`).
- */
-export function shareFrames(prev: MachineSnapshot | undefined, next: MachineSnapshot): { own: number; shared: number } {
-  const nf = framesOf(next);
-  if (!nf) return { own: 0, shared: 0 };
-  const pf = prev ? framesOf(prev) : undefined;
-  let own = 0;
-  let shared = 0;
-  for (const [mfn, bytes] of nf) {
-    const old = pf?.get(mfn);
-    if (old && old !== bytes && equal(old, bytes)) {
-      nf.set(mfn, old);
-      shared++;
-    } else own++;
-  }
-  return { own, shared };
-}
-
-/** Distinct frame bytes held by a set of snapshots (what they really cost). */
+/** Distinct frame bytes held by a set of snapshots. */
 export function distinctFrameBytes(snaps: readonly MachineSnapshot[]): number {
-  const seen = new Set<Uint8Array>();
-  for (const s of snaps) for (const f of framesOf(s)?.values() ?? []) seen.add(f);
+  const versions = snaps.map(memoryOf).filter((v): v is MemoryVersion => !!v);
   let n = 0;
-  for (const f of seen) n += f.byteLength;
+  for (const f of distinctEntries(versions).entries) n += f.byteLength;
   return n;
 }
 
 /** Frame bytes the snapshots would hold as full copies. */
 export function fullCopyFrameBytes(snaps: readonly MachineSnapshot[]): number {
   let n = 0;
-  for (const s of snaps) for (const f of framesOf(s)?.values() ?? []) n += f.byteLength;
+  for (const s of snaps) {
+    const v = memoryOf(s);
+    if (v) for (const f of entriesOf(v)) n += f.byteLength;
+  }
   return n;
+}
+
+/**
+ * Everything the copy-on-write parts of the snapshots hold: distinct frame bytes, distinct page
+ * information records, and the chunk tables that index both.
+ */
+export function snapshotBytes(snaps: readonly MachineSnapshot[]): { frames: number; info: number; tables: number; total: number } {
+  const mem = snaps.map(memoryOf).filter((v): v is MemoryVersion => !!v);
+  const mms = snaps.map(mmOf).filter((v): v is MmState => !!v);
+  const m = distinctEntries(mem);
+  const i = distinctEntries(mms.map((s) => s.info));
+  let frames = 0;
+  for (const f of m.entries) frames += f.byteLength;
+  const info = i.entries.size * INFO_RECORD_BYTES + mms.reduce((n, s) => n + s.freeList.length * 8, 0);
+  const tables = chunkBytes(m.chunks + i.chunks) + mem.reduce((n, v) => n + tableBytes(v), 0) + mms.reduce((n, s) => n + tableBytes(s.info), 0);
+  return { frames, info, tables, total: frames + info + tables };
 }
