@@ -5,7 +5,7 @@
 import * as assert from 'assert';
 import { bootHvm, DESCRIPTORS, HvmBooted } from './hvm-guests';
 import type { VmExitRecord } from '../../src/trace/records';
-import { setDebugging } from '../../src/xen/hvm';
+import { setDebugging, hvmSendNmi } from '../../src/xen/hvm';
 import { interruptionInfo } from '../../src/xen/abi';
 
 function exitsOf(b: HvmBooted, reason: string): VmExitRecord[] {
@@ -241,6 +241,48 @@ bp_handler:
     assert.strictEqual(exitsOf(b, 'EXCEPTION_NMI').length, 3);
     assert.deepStrictEqual([b.result(1, 0), b.result(1, 1), b.result(1, 2), b.result(1, 3)], [1, 0, 1, 1]);
     assert.strictEqual(d.shutdownReason, 'poweroff');
+  });
+
+  it('an NMI is injected at the next VM entry; one sent while the handler runs waits for its iret (PENDING_VIRT_NMI)', () => {
+    const b = bootHvm([
+      {
+        name: 'nmi',
+        body: `${DESCRIPTORS}${CLEAR}
+    GATE 2, nmi_handler
+.wait:
+    cmp dword [results + 0], 2
+    jb .wait`,
+        tail: `
+nmi_handler:
+    inc dword [results + 0]
+    mov ecx, 100000
+.spin:
+    dec ecx
+    jnz .spin
+    inc dword [results + 4]
+    iret`,
+      },
+    ]);
+    const hv = b.sys.hv;
+    const v = b.sys.domain(1).vcpus[0];
+    const cpu = hv.cpuOf(v);
+    b.sys.run({ maxInstructions: 10_000, untilTimeNs: b.sys.now() + 1e5 });
+    assert.strictEqual(b.result(1, 0), 0);
+    hvmSendNmi(hv, v);
+    b.sys.run({ maxInstructions: 10_000, untilTimeNs: b.sys.now() + 1e5 });
+    // in the handler (IF was clear all along: an NMI is not maskable)
+    assert.deepStrictEqual([b.result(1, 0), b.result(1, 1), cpu.nmiBlocked], [1, 0, true]);
+    hvmSendNmi(hv, v);
+    b.sys.run({ maxInstructions: 10_000, untilTimeNs: b.sys.now() + 1e5 });
+    assert.strictEqual(b.result(1, 0), 1, 'the second NMI waits while the first handler runs');
+    b.sys.run({ maxInstructions: 2_000_000, untilTimeNs: b.sys.now() + 1e9 });
+    assert.deepStrictEqual([b.result(1, 0), b.result(1, 1)], [2, 2]);
+    // NMI-window exiting: one exit when the first handler's iret unblocked NMIs
+    assert.deepStrictEqual(b.exits(1), { EXIT_REASON_PENDING_VIRT_NMI: 1, EXIT_REASON_HLT: 1 });
+    const entries = b.records.filter((r) => r.kind === 'vm-entry' && r.domid === 1 && r.vector === 2);
+    assert.strictEqual(entries.length, 2);
+    const window = b.records.findIndex((r) => r.kind === 'vm-exit' && r.reasonName === 'EXIT_REASON_PENDING_VIRT_NMI');
+    assert.ok(b.records.indexOf(entries[1]) > window, 'the second NMI enters after the window exit');
   });
 
   it('MMIO nobody emulates crashes the guest per on_crash (destroy), the exit recorded; others run on', () => {

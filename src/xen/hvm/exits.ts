@@ -11,6 +11,9 @@
  *    nothing to fix up) and is reinjected with CR2; #UD checks for the forced-emulation prefix
  *    (`ud2; .ascii "xen"`, hvm_ud_intercept) and else reinjects; #DB and #BP pause the domain
  *    for an attached debugger (domain_pause_for_debugger), else go back to the guest.
+ * And NMI injection (requestNmi): delivered through the guest's IDT vector 2 at the next VM
+ * entry, or — while the guest's NMI handler has not yet executed iret — at the entry after the
+ * PENDING_VIRT_NMI exit that NMI-window exiting takes once it has.
  */
 import type { Cpu } from '../../cpu/cpu';
 import type { CpuEvent, InterceptedInstruction } from '../../cpu/platform';
@@ -131,4 +134,13 @@ export function handleExceptionExit(hv: Hypervisor, p: ExitHost, ev: CpuEvent): 
     default:
       exit('hvm_inject_hw_exception', reinject);
   }
+}
+
+/**
+ * XEN_DOMCTL_sendtrigger with XEN_DOMCTL_SENDTRIGGER_NMI (`xl trigger <dom> nmi`): the vCPU's
+ * nmi_pending is set and it is kicked; hvmBeforeEntry injects it.
+ */
+export function requestNmi(hv: Hypervisor, v: Vcpu, p: { nmiPending: boolean }): void {
+  p.nmiPending = true;
+  if (v.blocked) hv.wakeFromBlock(v);
 }

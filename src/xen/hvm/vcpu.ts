@@ -125,6 +125,14 @@ export class HvmPlatform implements Platform {
     return this.controls().rdtscExiting;
   }
 
+  /** an NMI Xen is to inject at the next VM entry (XEN_DOMCTL_sendtrigger, see exits.ts) */
+  nmiPending = false;
+
+  /** NMI-window exiting: Xen set it while an NMI waited for the guest's handler to iret. */
+  onNmiUnblocked(): void {
+    if (this.nmiPending) this.exit('PENDING_VIRT_NMI', 0, 'xen:vmx_vmexit_handler', EXIT_COST_XEN);
+  }
+
   /** The exception bitmap (interrupts and `int n` never exit here). */
   intercept(ev: CpuEvent): boolean {
     return bitmapApplies(ev) && ((this.controls().exceptionBitmap >>> ev.vector) & 1) === 1;
