@@ -105,8 +105,17 @@ export class HvmPlatform implements Platform {
 
   // ------------- intercepts that end the run with the instruction unretired (exits.ts)
 
+  private ctl: VmxControls | null = null;
+  private ctlDebugging = false;
+
+  /** The domain's controls, recomputed only when a debugger attaches or detaches. */
   private controls(): VmxControls {
-    return vmxControls(this.domain, { fep: this.hv.hvmFep, debugging: isDebugging(this.domain) });
+    const debugging = isDebugging(this.domain);
+    if (!this.ctl || debugging !== this.ctlDebugging) {
+      this.ctl = vmxControls(this.domain, { fep: this.hv.hvmFep, debugging });
+      this.ctlDebugging = debugging;
+    }
+    return this.ctl;
   }
 
   onControlRegisterWrite(a: CrAccess): boolean {
