@@ -19,7 +19,7 @@ import type { Cpu } from '../../cpu/cpu';
 import type { CpuEvent, InterceptedInstruction } from '../../cpu/platform';
 import { Vec } from '../../cpu/fault';
 import type { Hypervisor } from '../hypervisor';
-import type { Vcpu } from '../domain';
+import type { Domain, Vcpu } from '../domain';
 import type { ExitReasonName } from '../abi';
 import { X86_EVENTTYPE, crAccessQualification, interruptionInfo } from '../abi';
 
@@ -31,21 +31,21 @@ export interface ExitHost {
   exit(reason: ExitReasonName, qualification: number, handler: string, cost: number, then?: () => void, stop?: boolean, interruptionInfo?: number): void;
 }
 
-/** virtual instructions an exit handled inside Xen costs (as HvmPlatform's EXIT_COST_XEN) */
+/** virtual instructions an exit handled inside Xen costs: vcpu.ts's EXIT_COST_XEN (not imported: vcpu.ts imports this module) */
 const COST = 40;
 /** `ud2; .ascii "xen"`: Xen's forced emulation prefix */
 const FEP = [0x0f, 0x0b, 0x78, 0x65, 0x6e];
 const DR6_TRAP_BITS = 0x600f; // B0-B3, BD, BS: the #DB exit qualification
 
-const debugging = new WeakSet<object>();
+const debugging = new WeakSet<Domain>();
 
 /** XEN_DOMCTL_setdebugging: with a debugger attached Xen intercepts #BP and pauses on #DB/#BP. */
-export function setDebugging(domain: object, on: boolean): void {
+export function setDebugging(domain: Domain, on: boolean): void {
   if (on) debugging.add(domain);
   else debugging.delete(domain);
 }
 
-export function isDebugging(domain: object): boolean {
+export function isDebugging(domain: Domain): boolean {
   return debugging.has(domain);
 }
 
