@@ -28,7 +28,8 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { CLASS_BIT, TraceClass, TraceRecord } from '../trace/records';
 import { jsonLinesWriter } from '../trace/jsonl';
 import type { Inspectable, XenStateNode } from '../xen/inspect';
-import { AddressBreakpoint, RecordStop, RunControl, Stopped, ThreadRef } from './control';
+import { AddressBreakpoint, DataBreakpoint, RecordStop, RunControl, Stopped, ThreadRef } from './control';
+import { addressReference, DataAccess, DATA_ACCESS_TYPES, dataInfo, DataRange, DEBUG_REGISTERS, describeRange, memoryOperand, parseDataId, registersFor } from './data';
 import { disassembleAround } from './disassembly';
 import { DOMAINS_REQUEST, domainsBody } from './domains';
 import { compile, ExprEnv } from './expr';
@@ -37,6 +38,7 @@ import { MachineFactory, unavailableMachine } from './machine';
 import { formatMemoryReference, parseMemoryReference } from './memref';
 import { EFLAGS_BITS, GPR32, registerValue, SEGMENT_NAMES } from './names';
 import { replCommand, REPL_COMMANDS } from './repl';
+import { vmExitRows, vmExitSummary } from './vmexit';
 import { guestFrames, MAX_FRAMES } from './stack';
 import { ReverseDebugger, reverseStop, TRAVEL_REQUEST } from './reverse';
 import { TIMELINE_REQUEST, TimelineArguments, TimelineRecorder } from './timeline';
@@ -92,6 +94,24 @@ interface InstructionBp {
   message?: string;
 }
 
+interface DataBp {
+  id: number;
+  dataId: string;
+  range?: DataRange;
+  access: DataAccess;
+  rule?: StopRule;
+  message?: string;
+}
+
+/** A breakpoint as setXBreakpoints answers it: unverified with its message, or verified and completed by `ok`. */
+function answerFor(bp: { id: number; message?: string }, ok: (b: DebugProtocol.Breakpoint) => unknown): DebugProtocol.Breakpoint {
+  const b = new Breakpoint(!bp.message) as DebugProtocol.Breakpoint;
+  b.id = bp.id;
+  if (bp.message) b.message = bp.message;
+  else ok(b);
+  return b;
+}
+
 function readOnlyRows(rows: Row[]): Row[] {
   return rows.map((r) => ({ ...r, edit: undefined, readOnly: true, children: r.children && readOnlyRows(r.children) }));
 }
@@ -142,6 +162,7 @@ export class XenDebugSession extends LoggingDebugSession {
   private sourceBps = new Map<string, SourceBp[]>();
   private functionBps: FunctionBp[] = [];
   private instructionBps: InstructionBp[] = [];
+  private dataBps: DataBp[] = [];
   private filters = new Map<FilterId, StopRule>();
   private sourceRefs = new Handles<string>();
 
@@ -245,6 +266,8 @@ export class XenDebugSession extends LoggingDebugSession {
       supportsHitConditionalBreakpoints: true,
       supportsLogPoints: true,
       supportsInstructionBreakpoints: true,
+      supportsDataBreakpoints: true,
+      supportsDataBreakpointBytes: true,
       supportsExceptionFilterOptions: true,
       supportsExceptionInfoRequest: true,
       exceptionBreakpointFilters: EXCEPTION_FILTERS.map((f) => ({ ...f, supportsCondition: true })),
@@ -599,7 +622,15 @@ export class XenDebugSession extends LoggingDebugSession {
     if (d && !has('domain')) rows.unshift({ name: 'domain', value: `d${d.id} ${d.name} (${d.kind}${d.privileged ? ', privileged' : ''}, ${d.state})`, readOnly: true });
     if (d?.configFile) rows.push({ name: 'config', value: d.configFile, readOnly: true });
     if (v?.activity && !has('in Xen')) rows.unshift({ name: 'in Xen', value: v.activity.description, readOnly: true });
+    const exit = this.stopRecord(t);
+    if (exit?.kind === 'vm-exit') rows.unshift({ name: 'VM exit', value: vmExitSummary(exit, ins.cpuState(t.domid, t.vcpu)), readOnly: true, children: vmExitRows(exit, ins.cpuState(t.domid, t.vcpu)) });
     return rows;
+  }
+
+  /** The trace record the last stop was on, when it was on this thread. */
+  private stopRecord(t: ThreadRef): TraceRecord | undefined {
+    const s = this.control?.lastStop;
+    return s && s.domid === t.domid && s.vcpu === t.vcpu ? s.record : undefined;
   }
 
   protected variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
@@ -696,7 +727,8 @@ export class XenDebugSession extends LoggingDebugSession {
     this.answer(response, () => {
       const text = String(args.text ?? '');
       const before = text.slice(0, Math.max(0, (args.column ?? text.length + 1) - 1));
-      const targets: DebugProtocol.CompletionItem[] = REPL_COMMANDS.filter((c) => c.startsWith(before)).map((c) => ({ label: c, text: c, start: 0, length: before.length, type: 'function' }));
+      const perDomain = (this.ins?.domains() ?? []).map((d) => `info p2m d${d.id}`);
+      const targets: DebugProtocol.CompletionItem[] = [...REPL_COMMANDS, ...perDomain].filter((c) => c.startsWith(before)).map((c) => ({ label: c, text: c, start: 0, length: before.length, type: 'function' }));
       // the word being typed: a register or flag
       const word = /[A-Za-z_][A-Za-z0-9_]*$/.exec(before)?.[0];
       if (word) {
@@ -834,13 +866,7 @@ export class XenDebugSession extends LoggingDebugSession {
       });
       this.pushBreakpoints();
       return {
-        breakpoints: this.instructionBps.map((bp) => {
-          const b = new Breakpoint(!bp.message) as DebugProtocol.Breakpoint;
-          b.id = bp.id;
-          if (bp.message) b.message = bp.message;
-          else b.instructionReference = formatMemoryReference({ space: 'gva', domid: bp.domid, address: bp.eip });
-          return b;
-        }),
+        breakpoints: this.instructionBps.map((bp) => answerFor(bp, (b) => (b.instructionReference = formatMemoryReference({ space: 'gva', domid: bp.domid, address: bp.eip })))),
       };
     });
   }
@@ -877,6 +903,7 @@ export class XenDebugSession extends LoggingDebugSession {
       // "Run without debugging": breakpoints stay set in the editor but do not stop.
       c.setAddressBreakpoints([]);
       c.setRecordStops([]);
+      c.setDataBreakpoints([]);
       return;
     }
     const addr: AddressBreakpoint[] = [];
@@ -891,6 +918,12 @@ export class XenDebugSession extends LoggingDebugSession {
     }
     c.setRecordStops(records);
     this.subscribeFor(records);
+    const data: DataBreakpoint[] = [];
+    for (const bp of this.dataBps) {
+      if (!bp.range || !bp.rule || bp.message) continue;
+      data.push({ id: bp.id, rule: bp.rule, watch: { domid: bp.range.domid, gva: bp.range.gva, length: bp.range.length, access: bp.access } });
+    }
+    c.setDataBreakpoints(data);
   }
 
   private classSubscription: (() => void) | undefined;
@@ -914,12 +947,101 @@ export class XenDebugSession extends LoggingDebugSession {
     this.unsubscribe.push(() => this.classSubscription?.());
   }
 
+  // ---- data breakpoints (data.ts) ----------------------------------------------------
+
+  /**
+   * A range to watch: (a) `name` a variable of `variablesReference` that holds an address
+   * (a register), (b) an expression (`counter`, `esi`, `dword [esp+4]`), or (c) with
+   * `asAddress` an address (`0x100040`, `d2:gva:0x100040`) and `bytes` long. Addresses are
+   * guest-virtual in the domain of the frame's (or the last stopped) thread.
+   */
+  protected dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
+    this.answer(response, () => {
+      const ins = this.machine();
+      const name = String(args.name ?? '');
+      const t: ThreadRef & Partial<FrameRef> = args.frameId !== undefined ? this.frameOf(args.frameId) : (this.control?.lastStop ?? { domid: 0, vcpu: 0 });
+      const bytes = args.bytes;
+      if (bytes !== undefined && (!Number.isInteger(bytes) || bytes < 1)) throw new RequestError(ERR.bad, `dataBreakpointInfo: bytes ${JSON.stringify(bytes)} must be a positive integer`);
+      const evalIn = (text: string, th: ThreadRef): number => {
+        try {
+          return compile(text).evaluate(this.envFor(th));
+        } catch (e) {
+          throw new RequestError(ERR.bad, `dataBreakpointInfo: '${text}': ${(e as Error).message}`);
+        }
+      };
+      if (args.variablesReference !== undefined && args.variablesReference !== 0 && !args.asAddress) {
+        const src = this.vars.get(args.variablesReference);
+        if (!src) throw new RequestError(ERR.bad, `variablesReference ${args.variablesReference} is not known (they last until the next run)`);
+        const row = src.rows.find((r) => r.name === name);
+        if (!row) throw new RequestError(ERR.bad, `no variable '${name}' here`);
+        if (!row.memoryReference) return { dataId: null, description: `${name} holds no address to watch (data breakpoints watch memory: try a register or an address)` };
+        let ref: { domid: number; address: number } | undefined;
+        try {
+          ref = addressReference(row.memoryReference, src.thread);
+        } catch (e) {
+          // cr3 and the like hold machine addresses
+          return { dataId: null, description: `${name}: ${(e as Error).message}` };
+        }
+        if (!ref) return { dataId: null, description: `${name} holds no address to watch` };
+        return dataInfo(ins, { domid: ref.domid, gva: ref.address, length: bytes ?? 4 }, `[${name}]`);
+      }
+      if (args.asAddress) {
+        let ref: { domid: number; address: number } | undefined;
+        try {
+          ref = addressReference(name, t);
+        } catch (e) {
+          return { dataId: null, description: (e as Error).message };
+        }
+        const at = ref ?? { domid: t.domid, address: evalIn(name, t) };
+        return dataInfo(ins, { domid: at.domid, gva: at.address, length: bytes ?? 1 });
+      }
+      const operand = memoryOperand(name);
+      const address = evalIn(operand ? operand.address : name, t);
+      return dataInfo(ins, { domid: t.domid, gva: address, length: bytes ?? operand?.size ?? 4 }, operand ? name : `[${name}]`);
+    });
+  }
+
+  /**
+   * Arms the data breakpoints (replacing the last set). A domain's DR0–DR3 take them in
+   * order; one that does not fit is unverified and says why, as is one for a domain that is gone.
+   */
+  protected setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
+    this.answer(response, () => {
+      const ins = this.ins;
+      const used = new Map<number, number>();
+      this.dataBps = (args.breakpoints ?? []).map((b) => {
+        const access = (b.accessType ?? 'write') as DataAccess;
+        const bp: DataBp = { id: this.nextId++, dataId: String(b.dataId), access, ...this.rule(b) };
+        if (!DATA_ACCESS_TYPES.includes(access)) bp.message ??= `accessType '${b.accessType}' is not read, write or readWrite`;
+        try {
+          bp.range = parseDataId(bp.dataId);
+          const regs = registersFor(bp.range);
+          const d = ins?.domains().find((x) => x.id === bp.range!.domid);
+          const taken = used.get(bp.range.domid) ?? 0;
+          if (ins && (!d || d.state === 'destroyed' || d.state === 'dying')) bp.message ??= `d${bp.range.domid} does not exist (any more)`;
+          else if (taken + regs > DEBUG_REGISTERS) {
+            bp.message ??= `no debug register left in d${bp.range.domid}${d ? ` ${d.name}` : ''}: this range needs ${regs}, ${taken} of the domain's ${DEBUG_REGISTERS} (DR0–DR3) are taken by the data breakpoints above it`;
+          } else if (!bp.message) used.set(bp.range.domid, taken + regs);
+        } catch (e) {
+          bp.message ??= (e as Error).message;
+        }
+        return bp;
+      });
+      this.pushBreakpoints();
+      return {
+        breakpoints: this.dataBps.map((bp) => answerFor(bp, (b) => ins && bp.range && (b.message = `${bp.access} of ${describeRange(ins, bp.range)}`))),
+      };
+    });
+  }
+
   protected exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse, args: DebugProtocol.ExceptionInfoArguments): void {
     this.answer(response, () => {
       const t = this.threadOf(args.threadId);
       const s = this.control?.lastStop;
       if (!s || s.domid !== t.domid || s.vcpu !== t.vcpu || s.reason !== 'exception') throw new RequestError(ERR.bad, 'this thread did not stop on an exception filter');
-      return { exceptionId: s.filter ?? 'exception', description: s.description, breakMode: 'always' as const, details: s.record ? { message: s.description, typeName: s.record.kind } : undefined };
+      const r = s.record;
+      const message = r?.kind === 'vm-exit' ? vmExitSummary(r, this.machine().cpuState(t.domid, t.vcpu)) : s.description;
+      return { exceptionId: s.filter ?? 'exception', description: s.description, breakMode: 'always' as const, details: r ? { message, typeName: r.kind } : undefined };
     });
   }
 

@@ -25,7 +25,7 @@ import type { Inspectable } from '../xen/inspect';
 import { decodeHypercall, hypercallByName, HYPERCALLS } from '../xen/abi';
 import { Compiled, compile, ExprEnv, ExprError } from './expr';
 import { registerValue, xenConstant } from './names';
-import { EXIT_REASONS, exitReasonNumber } from './vmexit';
+import { EXIT_REASONS, exitReasonNumber, ioExit } from './vmexit';
 
 export class BreakpointError extends Error {}
 
@@ -154,10 +154,7 @@ function recordNames(r: TraceRecord, ctx: StopContext): (name: string) => number
       Object.assign(base, { reason: r.reason, rip: r.rip });
       if (r.qualification !== undefined) {
         base.qualification = r.qualification;
-        if (r.reason === EXIT_REASONS.IO_INSTRUCTION) {
-          // SDM table 28-5: size-1 in bits 2:0, direction in bit 3, port in bits 31:16
-          Object.assign(base, { port: r.qualification >>> 16, size: (r.qualification & 7) + 1, in: (r.qualification >>> 3) & 1 });
-        }
+        if (r.reason === EXIT_REASONS.IO_INSTRUCTION) Object.assign(base, ioExit(r.qualification));
       }
       return (name) => (name in base ? base[name] : exitReasonNumber(name));
     }
@@ -250,17 +247,33 @@ export class StopRule {
    * typo is seen rather than silently never matching.
    */
   decide(env: ExprEnv): { action: 'stop' | 'log' | 'skip'; text?: string; error?: string } {
-    if (this.condition) {
-      try {
-        if (this.condition.evaluate(env) === 0) return { action: 'skip' };
-      } catch (e) {
-        return { action: 'stop', error: `condition '${this.condition.text}': ${(e as Error).message}` };
-      }
-    }
+    const holds = this.holds(env);
+    if (holds === false) return { action: 'skip' };
+    if (typeof holds === 'string') return { action: 'stop', error: holds };
     this.hits++;
     if (this.hitCondition && !this.hitCondition(this.hits)) return { action: 'skip' };
     if (this.logParts) return { action: 'log', text: formatLog(this.logParts, env) };
     return { action: 'stop' };
+  }
+
+  /** The condition alone, hits not counted: true, false, or why it could not be evaluated. */
+  holds(env: ExprEnv): boolean | string {
+    if (!this.condition) return true;
+    try {
+      return this.condition.evaluate(env) !== 0;
+    } catch (e) {
+      return `condition '${this.condition.text}': ${(e as Error).message}`;
+    }
+  }
+
+  /** Whether the `n`th hit (the condition held n times) stops: the hit count allows it and this is no log point. */
+  stopsAt(n: number): boolean {
+    return !this.logParts && (!this.hitCondition || this.hitCondition(n));
+  }
+
+  /** A log point prints and runs on. */
+  get logs(): boolean {
+    return this.logParts !== undefined;
   }
 }
 

@@ -25,8 +25,8 @@ import { HYPERCALL_TABLE } from './hypercalls';
 import { HypercallContext } from './hypercalls/types';
 import { EventChannels } from './events';
 import { emulatePrivileged } from './emulate';
-import { createHvmCpu, hvmGuestMemory, hvmBeforeEntry, hvmAfterRun, HVM_HYPERCALL_TABLE } from './hvm';
-import type { DomainInfo, StopInfo, RunOptions, VcpuInfo, Watchpoint } from './inspect';
+import { createHvmCpu, hvmGuestMemory, hvmBeforeEntry, hvmAfterRun, watchIntercept, hvmWaitDescription, HVM_HYPERCALL_TABLE } from './hvm';
+import type { DomainInfo, StopInfo, RunOptions, StepOptions, VcpuInfo, Watchpoint, WatchValue } from './inspect';
 import { ArmedWatch, armWatchpoints, disarmWatchpoints, watchHit } from './watch';
 
 export const QUANTUM = 10_000;
@@ -78,7 +78,7 @@ export class Hypervisor {
   /** RunOptions.watchpoints of the run in progress, and the vCPUs they are armed on */
   private runWatchpoints: ReadonlyArray<Watchpoint> = [];
   private readonly watchArmed = new Map<Vcpu, ArmedWatch>();
-  private watchStop: Watchpoint | null = null;
+  private watchStop: { hit: Watchpoint; value?: WatchValue } | null = null;
   /** who the records of the current step are attributed to */
   private ctxPcpu = 0;
   readonly domainListeners: DomainListener[] = [];
@@ -449,7 +449,7 @@ export class Hypervisor {
       for (;;) {
         if (this.allDone()) return { reason: 'finished' };
         if (options.untilTimeNs !== undefined && this.roundStart >= options.untilTimeNs) return { reason: 'time-limit' };
-        if (this.instructions >= end) return { reason: 'budget' };
+        if (this.instructions >= end) return this.pendingWatchStop() ?? { reason: 'budget' };
         if (this.cursor >= this.pcpus.length) {
           const idle = this.endRound(options.untilTimeNs);
           if (idle) return idle;
@@ -469,10 +469,33 @@ export class Hypervisor {
     } finally {
       this.stopOn = undefined;
       this.runBreakpoints = new Map();
-      this.runWatchpoints = [];
-      for (const [v, armed] of this.watchArmed) disarmWatchpoints(this.cpuOf(v), armed);
-      this.watchArmed.clear();
+      this.disarmAll();
     }
+  }
+
+  /**
+   * A watchpoint trap the budget's last instruction left pending (the CPU takes a #DB before
+   * the next instruction, and the next run would arm afresh and lose the old bytes): taken now.
+   */
+  private pendingWatchStop(): StopInfo | null {
+    for (const [v, armed] of this.watchArmed) {
+      const cpu = this.cpuOf(v);
+      const ours = armed.slots.reduce((m, _w, n) => m | (1 << n), 0);
+      const bits = cpu.pendingDr6 & ours;
+      if (!bits) continue;
+      cpu.pendingDr6 &= ~bits;
+      cpu.dr[6] |= bits;
+      const w = watchHit(cpu, armed, this.watchBytes(v));
+      if (w.hit) return { reason: 'watchpoint', domid: v.domain.id, vcpu: v.id, watchpoint: w.hit, watchValue: w.value };
+    }
+    return null;
+  }
+
+  /** The guest's own debug registers back on every vCPU a run or step armed. */
+  private disarmAll(): void {
+    this.runWatchpoints = [];
+    for (const [v, armed] of this.watchArmed) disarmWatchpoints(this.cpuOf(v), armed);
+    this.watchArmed.clear();
   }
 
   private watchBytes(v: Vcpu): (gva: number, len: number) => string {
@@ -488,11 +511,24 @@ export class Hypervisor {
    */
   private armBreakpoints(v: Vcpu, cpu: Cpu): void {
     cpu.breakpoints.assign(this.runBreakpoints.get(v.domain.id));
-    const ws = this.runWatchpoints.filter((w) => w.domid === v.domain.id);
-    if (ws.length && v.domain.kind === 'pv' && !this.watchArmed.has(v)) this.watchArmed.set(v, armWatchpoints(cpu, ws, this.watchBytes(v)));
   }
 
-  step(domid: number, vcpu: number): StopInfo {
+  /**
+   * The current run's watchpoints on `v`'s debug registers, armed as it is about to execute
+   * guest code (not when it is created: building a vCPU sets its registers, debug ones too).
+   */
+  private armWatch(v: Vcpu, cpu: Cpu): void {
+    if (this.watchArmed.has(v)) return;
+    const ws = this.runWatchpoints.filter((w) => w.domid === v.domain.id);
+    if (ws.length) this.watchArmed.set(v, armWatchpoints(cpu, ws, this.watchBytes(v)));
+  }
+
+  /** An HVM vCPU's #DB exits to Xen only while watchpoints are armed on it (its exception bitmap). */
+  interceptsDebugTrap(v: Vcpu): boolean {
+    return this.watchArmed.has(v);
+  }
+
+  step(domid: number, vcpu: number, options: StepOptions = {}): StopInfo {
     const v = this.domains.get(domid)?.vcpus[vcpu];
     if (!v) return { reason: 'step' };
     // a runnable vCPU waiting for its pCPU may be stepped too (the others are held anyway);
@@ -500,8 +536,15 @@ export class Hypervisor {
     if (v.runstate !== 'running' && v.runstate !== 'runnable') return { reason: 'step', domid, vcpu };
     const p = this.pcpus[v.pcpu];
     this.ctxPcpu = p.id;
-    const stop = this.stepVcpu(v, p, 1, false);
-    return stop && stop.reason !== 'budget' ? stop : { reason: 'step', domid, vcpu };
+    this.runWatchpoints = options.watchpoints ?? [];
+    this.watchStop = null;
+    try {
+      const stop = this.stepVcpu(v, p, 1, false);
+      if (stop && stop.reason !== 'budget') return stop;
+      return this.pendingWatchStop() ?? { reason: 'step', domid, vcpu };
+    } finally {
+      this.disarmAll();
+    }
   }
 
   /** One slice of a vCPU's progress: a pending Xen action step, an upcall, or guest instructions. */
@@ -549,11 +592,14 @@ export class Hypervisor {
       this.stoppedAtExit.delete(v);
       if (!hvmBeforeEntry(this, v)) {
         // its ioreq is still with the device model: back to waiting
-        this.block(v);
-        v.pollPorts = [];
-        return null;
+        if (v.domain.alive) {
+          this.block(v);
+          v.pollPorts = [];
+        }
+        return this.checkStop(v);
       }
     }
+    if (this.runWatchpoints.length) this.armWatch(v, cpu);
     const res = cpu.run(budget, honourBreakpoints);
     p.used += res.retired;
     this.instructions += res.retired;
@@ -561,8 +607,8 @@ export class Hypervisor {
       const after = hvmAfterRun(this, v, res);
       p.used += after.cost;
       if (after.hypercall) this.startAction(v, { kind: 'hypercall', nr: after.hypercall.nr, args: after.hypercall.args, phase: 'entry', text: '', name: HYPERCALLS.get(after.hypercall.nr)?.name ?? `hypercall_${after.hypercall.nr}`, ring: 0, eip: cpu.eip >>> 0 });
-      // an intercept is a VM exit hvmAfterRun handled, never the PV trap bounce below
-      if (res.stop === 'hlt' || res.stop === 'stop-requested' || res.stop === 'intercept') return this.checkStop(v);
+      // an intercept is a VM exit hvmAfterRun handled, unless it is a watchpoint's #DB (below)
+      if (res.stop === 'hlt' || res.stop === 'stop-requested' || (res.stop === 'intercept' && !watchIntercept(this, v, res))) return this.checkStop(v);
       if (res.stop === 'triple-fault') {
         // hvm_triple_fault: Xen's default action is a reboot of the domain
         this.consoleWrite(v.domain, `(XEN) d${v.domain.id}v${v.id} Triple fault - invoking HVM shutdown action\n`, 'serial');
@@ -575,7 +621,7 @@ export class Hypervisor {
         if (res.event) this.intercepted(v, res.event);
         const w = this.watchStop;
         this.watchStop = null;
-        if (w) return { reason: 'watchpoint', domid: v.domain.id, vcpu: v.id, watchpoint: w };
+        if (w) return { reason: 'watchpoint', domid: v.domain.id, vcpu: v.id, watchpoint: w.hit, watchValue: w.value };
         return this.checkStop(v);
       }
       case 'breakpoint':
@@ -603,14 +649,26 @@ export class Hypervisor {
     return { reason: 'trace', record: r, domid: r.domid === v.domain.id ? v.domain.id : r.domid, vcpu: r.domid === v.domain.id ? v.id : r.vcpu };
   }
 
+  private anyWaitingForPcpu(): boolean {
+    for (const d of this.domains.values()) {
+      if (!d.alive) continue;
+      for (const v of d.vcpus) if (v.runstate === 'runnable' || v.sched.parked) return true;
+    }
+    return false;
+  }
+
   /** End of a round: advance time, fire timers, tick the scheduler; skip idle time. */
   private endRound(until?: number): StopInfo | null {
     this.cursor = 0;
     let next = this.roundStart + this.quantum * this.machine.nsPerInstruction;
     const allIdle = this.pcpus.every((p) => p.current === null);
     if (allIdle) {
-      const t = Math.min(this.nextTimer(), this.nextTick);
-      if (t === Infinity) return this.allDone() ? { reason: 'finished' } : { reason: 'idle' };
+      const timer = this.nextTimer();
+      // The scheduler's tick wakes no blocked vCPU: with no timer armed and no vCPU waiting for a
+      // pCPU (runnable, or parked by its cap until the next accounting), nothing can ever run
+      // again, and ticking on would spin a run without a time limit forever.
+      if (timer === Infinity && !this.anyWaitingForPcpu()) return this.allDone() ? { reason: 'finished' } : { reason: 'idle' };
+      const t = Math.min(timer, this.nextTick);
       // jump to the round containing the next event
       const q = this.quantum * this.machine.nsPerInstruction;
       next = Math.max(next, Math.ceil(t / q) * q);
@@ -635,8 +693,13 @@ export class Hypervisor {
     const armed = ev.vector === 1 ? this.watchArmed.get(v) : undefined;
     if (armed) {
       const w = watchHit(cpu, armed, this.watchBytes(v));
-      if (w.hit) this.watchStop = w.hit;
+      if (w.hit) this.watchStop = { hit: w.hit, value: w.value };
       if (w.swallow) return;
+    }
+    if (v.domain.kind === 'hvm') {
+      // only #DB is intercepted (interceptsDebugTrap); the guest's own causes go back to it
+      cpu.inject(ev.vector, ev.kind, ev.errorCode);
+      return;
     }
     if (ev.kind === 'soft' && ev.vector === 0x82 && ring === 1) {
       const nr = cpu.r[0] >>> 0;
@@ -820,7 +883,9 @@ export class Hypervisor {
       else info.activity = { kind: 'event-delivery', description: 'event upcall' };
     } else {
       const exit = this.stoppedAtExit.get(v);
-      if (exit) info.activity = { kind: 'vm-exit', description: `VM exit ${exit.reasonName.replace(/^EXIT_REASON_/, '')}${exit.qualification !== undefined ? ` (qualification 0x${exit.qualification.toString(16)})` : ''}${exit.handler ? ` → ${exit.handler}` : ''}` };
+      const wait = hvmWaitDescription(v);
+      if (exit) info.activity = { kind: 'vm-exit', description: `VM exit ${exit.reasonName.replace(/^EXIT_REASON_/, '')}${exit.qualification !== undefined ? ` (qualification 0x${exit.qualification.toString(16)})` : ''}${exit.handler ? ` → ${exit.handler}` : ''}${wait ? `; ${wait}` : ''}` };
+      else if (wait) info.activity = { kind: 'vm-exit', description: wait };
     }
     return info;
   }

@@ -176,6 +176,7 @@ ud_handler:
     iret`;
     const b = bootHvm([{ name: 'fep', body, tail }], { hvmFep: true });
     b.sys.run({ maxInstructions: 1_000_000, untilTimeNs: b.sys.now() + 1e7 });
+    // the prefixed cpuid runs natively after the #UD exit (Xen would emulate it within it): its own CPUID exit
     assert.deepStrictEqual(b.exits(1), { EXIT_REASON_EXCEPTION_NMI: 2, EXIT_REASON_CPUID: 1, EXIT_REASON_HLT: 1 });
     const ud = exitsOf(b, 'EXCEPTION_NMI');
     assert.deepStrictEqual(ud.map((r) => [r.rip, r.interruptionInfo, r.handler]), [

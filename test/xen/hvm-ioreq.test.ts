@@ -7,6 +7,8 @@ import { bootHvm, HvmBooted } from './hvm-guests';
 import { hvmState } from '../../src/xen/hvm';
 import { HVM_PARAM, IOREQ_STATE } from '../../src/xen/abi';
 import type { IoreqRecord, TraceRecord } from '../../src/trace/records';
+import { formatSummary, summarize } from '../../src/trace/summary';
+import { toChromeTrace } from '../../src/trace/chrome';
 
 /** vCPU 0's ioreq_t as the device model sees it in the shared page (hvm/ioreq.h offsets). */
 function slot(b: HvmBooted, domid: number) {
@@ -40,6 +42,7 @@ describe('HVM ioreqs: the round trip to the device model in dom0', function () {
     const ch = b.sys.domain(1).evtchns[posted.vpEport];
     assert.ok(ch && ch.state === 'interdomain' && ch.remoteDom === 0, `vp_eport ${posted.vpEport} is bound to dom0`);
     assert.strictEqual(b.sys.vcpus(1)[0].runstate, 'blocked', 'the vCPU waits for the device model');
+    assert.match(b.sys.vcpus(1)[0].activity?.description ?? '', /waiting for the device model: port read 0x71\/1 \(rtc\)/);
     // the guest's al is untouched until the answer comes
     assert.strictEqual(b.sys.cpuState(1, 0).r[0] >>> 0, 0x12345600);
 
@@ -75,6 +78,11 @@ describe('HVM ioreqs: the round trip to the device model in dom0', function () {
     assert.strictEqual(dms.length, hvmState(b.sys.domain(1)).ioreqs);
     assert.ok(dms.every((r) => r.domid === 0));
     assert.ok(b.sys.vcpus(0)[0].runstateTime.running > 0);
+    // the Chrome export shows the device model's step on dom0's row
+    const chrome = JSON.parse(toChromeTrace(b.records, b.sys.now())) as { traceEvents: { name: string; args?: { domid?: number; target?: string } }[] };
+    const dmEvents = chrome.traceEvents.filter((e) => e.name === 'ioreq dm rtc');
+    assert.strictEqual(dmEvents.length, dms.length);
+    assert.ok(dmEvents.every((e) => e.args?.domid === 0 && e.args.target === 'd1v0'));
   });
 
   it('moves rep insb/outsb one element per round trip, the device model writing guest memory for INS', () => {
@@ -150,5 +158,50 @@ describe('HVM ioreqs: the round trip to the device model in dom0', function () {
     const d0 = b.sys.domain(0);
     assert.ok(d0.evtchns[remote].state !== 'interdomain', "dom0's end is no longer bound");
     assert.ok(!b.sys.hv.xenConsumers.has(`1:${server.state.ports[0].eport}`));
+  });
+
+  it('traces exit → entry times: the summary’s exit time by reason is the entries’ exitCycles, a device model trip costing more than an exit Xen handles', () => {
+    const b = bootHvm([{ name: 'mix', body: `    xor eax, eax\n    cpuid\n    xor eax, eax\n    cpuid\n${RTC_READ}\n    mov dx, 0x3f8\n    mov al, 10\n    out dx, al` }], { dom0: true, nsPerInstruction: 1 });
+    b.sys.run({ maxInstructions: 2e6 });
+    const s = summarize(b.records, b.sys.now());
+    const exits = s.domains.get(1)!.vcpus.get(0)!.vmExits;
+    // each exit's entry says how long it took; per reason they add up to the summary's time
+    const byReason = new Map<string, number>();
+    let open: string | null = null;
+    for (const r of b.records) {
+      if (r.domid !== 1) continue;
+      if (r.kind === 'vm-exit') open = r.reasonName;
+      else if (r.kind === 'vm-entry' && open) {
+        byReason.set(open, (byReason.get(open) ?? 0) + r.exitCycles!);
+        open = null;
+      }
+    }
+    const cpuid = exits.get('EXIT_REASON_CPUID')!;
+    const io = exits.get('EXIT_REASON_IO_INSTRUCTION')!;
+    assert.deepStrictEqual([cpuid.count, io.count], [2, 3]);
+    assert.strictEqual(cpuid.ns, byReason.get('EXIT_REASON_CPUID'));
+    assert.strictEqual(io.ns, byReason.get('EXIT_REASON_IO_INSTRUCTION'));
+    assert.ok(io.ns / io.count > cpuid.ns / cpuid.count, `a round trip (${io.ns / io.count} ns) outlasts a CPUID exit (${cpuid.ns / cpuid.count} ns)`);
+    const text = formatSummary(s);
+    assert.match(text, /EXIT_REASON_IO_INSTRUCTION\s+3\s/);
+    assert.match(text, /ioreqs: sent 3, served as device model 0/);
+    assert.match(text, /ioreqs: sent 0, served as device model 3/);
+  });
+
+  it('crashes a guest that scribbles on its own ioreq slot, and only that guest', () => {
+    const b = bootHvm(
+      [
+        // the ioreq page is special pfn 5 below 0xff000 (xc_dom's layout), mapped in the guest
+        { name: 'scribbler', body: `    mov byte [0xfeffd000 + 30], 3\n    mov dx, 0x3f8\n    mov al, 'x'\n    out dx, al` },
+        { name: 'fine', body: `    mov dx, 0x3f8\n    mov al, 'y'\n    out dx, al\n    mov al, 10\n    out dx, al` },
+      ],
+      { dom0: true },
+    );
+    b.sys.run({ maxInstructions: 3e6, untilTimeNs: 50e6 });
+    assert.strictEqual(Number(hvmState(b.sys.domain(1)).params.get(HVM_PARAM.IOREQ_PFN)), 0xfeffd);
+    assert.strictEqual(b.sys.domain(1).state, 'crashed');
+    assert.ok(b.console(1).some((l) => /ioreq slot of vCPU 0 is busy/.test(l)), b.console(1).join('\n'));
+    assert.deepStrictEqual(b.console(2), ['y']);
+    assert.ok(!b.sys.hv.dom0Services.some((s) => s.hasWork()));
   });
 });

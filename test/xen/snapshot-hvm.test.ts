@@ -7,6 +7,9 @@ import { loadDomainConfigFile } from '../../src/xen/config';
 import { XenSystem } from '../../src/xen/system';
 import { toJsonLine } from '../../src/trace/jsonl';
 import type { TraceRecord } from '../../src/trace/records';
+import { TimeTravel, TravelPosition } from '../../src/xen/timetravel/engine';
+import { hvmState } from '../../src/xen/hvm';
+import { HVM_PARAM } from '../../src/xen/abi';
 
 const root = path.resolve(__dirname, '..', '..');
 const RUN = { maxInstructions: 5e6, untilTimeNs: 5e9 };
@@ -67,4 +70,31 @@ describe('xen: snapshot and restore of HVM domains', function () {
       }
     }
   }
+
+  it('reverse execution walks back through the ioreq steps of hvm-timer, each showing the machine as the forward run saw it', () => {
+    const { sys } = system('hvm-timer', true);
+    const tt = new TimeTravel(sys, { interval: 30_000 });
+    const isStop = (r: TraceRecord) => r.kind === 'ioreq' && r.targetDomid === 1 && r.phase !== 'send';
+    /** what a debugger shows of the HVM vCPU: registers, runstate and activity, its ioreq slot, the device model's PIT */
+    const view = () => {
+      const d = sys.domain(1);
+      const gfn = Number(hvmState(d).params.get(HVM_PARAM.IOREQ_PFN));
+      return JSON.stringify({ cpu: tt.cpuState(1, 0), vcpu: tt.vcpus(1), dom0: tt.vcpus(0), slot: tt.readMemory(1, 'gpa', gfn * 4096, 32), pit: hvmState(d).dm!.save().pit, now: tt.now() });
+    };
+    const forward: { at: TravelPosition; record: TraceRecord; view: string }[] = [];
+    for (;;) {
+      const stop = tt.run({ ...RUN, stopOn: isStop });
+      if (stop.reason !== 'trace') break;
+      forward.push({ at: tt.position(), record: stop.record!, view: view() });
+    }
+    assert.ok(forward.length > 40, `${forward.length} forward hits`);
+    // walk back over the last six (each a restore and a replay)
+    for (let i = forward.length - 1; i >= forward.length - 6; i--) {
+      const hit = tt.previousStop({ stopOn: isStop });
+      assert.ok(hit, `hit ${i}`);
+      assert.deepStrictEqual(hit.position, forward[i].at);
+      assert.deepStrictEqual(hit.stop.record, forward[i].record);
+      assert.strictEqual(view(), forward[i].view, `the machine at hit ${i}`);
+    }
+  });
 });

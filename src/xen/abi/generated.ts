@@ -1332,6 +1332,15 @@ export const LAYOUTS = {
       frame_list: { offset: 8, size: 4, type: '__guest_handle_uint64_t' },
     },
   },
+  gnttab_swap_grant_ref: {
+    ctype: 'struct gnttab_swap_grant_ref',
+    size: 12,
+    fields: {
+      ref_a: { offset: 0, size: 4, type: 'grant_ref_t' },
+      ref_b: { offset: 4, size: 4, type: 'grant_ref_t' },
+      status: { offset: 8, size: 2, type: 'int16_t' },
+    },
+  },
   xen_hvm_param: {
     ctype: 'struct xen_hvm_param',
     size: 16,

@@ -53,8 +53,8 @@ export function readIoreq(page: Uint8Array, slot: number): Ioreq {
   const dv = view(page);
   const bits = page[o + BITS];
   return {
-    addr: Number(dv.getBigUint64(o + ADDR, true) & 0xffffffffn),
-    data: Number(dv.getBigUint64(o + DATA, true) & 0xffffffffn),
+    addr: dv.getUint32(o + ADDR, true),
+    data: dv.getUint32(o + DATA, true),
     count: dv.getUint32(o + COUNT, true),
     size: dv.getUint32(o + SIZE, true),
     vpEport: dv.getUint32(o + VP_EPORT, true),
@@ -69,8 +69,11 @@ export function readIoreq(page: Uint8Array, slot: number): Ioreq {
 export function postIoreq(page: Uint8Array, slot: number, r: Ioreq): void {
   const o = slot * IOREQ_SIZE;
   const dv = view(page);
-  dv.setBigUint64(o + ADDR, BigInt(r.addr >>> 0), true);
-  dv.setBigUint64(o + DATA, BigInt(r.data >>> 0), true);
+  // 64-bit fields; addresses and data are 32-bit here (the high halves are zero)
+  dv.setUint32(o + ADDR, r.addr >>> 0, true);
+  dv.setUint32(o + ADDR + 4, 0, true);
+  dv.setUint32(o + DATA, r.data >>> 0, true);
+  dv.setUint32(o + DATA + 4, 0, true);
   dv.setUint32(o + COUNT, r.count, true);
   dv.setUint32(o + SIZE, r.size, true);
   dv.setUint32(o + VP_EPORT, r.vpEport, true);
@@ -87,7 +90,11 @@ export function serveIoreq(page: Uint8Array, slot: number, emulate: (r: Ioreq) =
   setState(page, slot, IOREQ_STATE.INPROCESS);
   const r = readIoreq(page, slot);
   const data = emulate(r);
-  if (r.dir === IOREQ_DIR.READ && !r.dataIsPtr) view(page).setBigUint64(slot * IOREQ_SIZE + DATA, BigInt(data >>> 0), true);
+  if (r.dir === IOREQ_DIR.READ && !r.dataIsPtr) {
+    const dv = view(page);
+    dv.setUint32(slot * IOREQ_SIZE + DATA, data >>> 0, true);
+    dv.setUint32(slot * IOREQ_SIZE + DATA + 4, 0, true);
+  }
   setState(page, slot, IOREQ_STATE.IORESP_READY);
   return r;
 }
@@ -95,7 +102,7 @@ export function serveIoreq(page: Uint8Array, slot: number, emulate: (r: Ioreq) =
 /** Xen's side: collect the answer and free the slot; the data for a read, undefined when no answer is there. */
 export function completeIoreq(page: Uint8Array, slot: number): number | undefined {
   if (ioreqState(page, slot) !== IOREQ_STATE.IORESP_READY) return undefined;
-  const data = Number(view(page).getBigUint64(slot * IOREQ_SIZE + DATA, true) & 0xffffffffn);
+  const data = view(page).getUint32(slot * IOREQ_SIZE + DATA, true);
   setState(page, slot, IOREQ_STATE.NONE);
   return data;
 }

@@ -31,7 +31,8 @@ export function startDeviceModelService(hv: Hypervisor, servers: () => Iterable<
     },
     step: (v) => {
       for (const s of servers()) if (s.hasWork() && s.serveNext(v)) return DM_COST;
-      return 0;
+      // never free: the run loop must advance even if the work vanished meanwhile
+      return 1;
     },
   });
 }

@@ -22,12 +22,11 @@ import {
   Pins,
   decodeEntry,
   encodeEntry,
-  grantToStatusFrames,
   pinned,
   statusToGrantFrames,
   writePinned,
 } from './table';
-import { SetVersionResult, setGrantVersion } from './version';
+import { SetVersionResult, populateStatusFrames, setGrantVersion } from './version';
 
 export interface GrantLimits {
   /** max_grant_frames of xl.cfg */
@@ -111,10 +110,11 @@ export interface GrantTablesState {
     domid: number;
     maxFrames: number;
     maptrackLimit: number;
-    maxVersion: 1 | 2;
+    /** absent in snapshots from before grant v2 */
+    maxVersion?: 1 | 2;
     version: 1 | 2;
     frames: number[];
-    statusFrames: number[];
+    statusFrames?: number[];
     active: [number, ActiveEntry][];
     maptrack: (Mapping | undefined)[];
     mappings: number;
@@ -168,10 +168,11 @@ export class GrantTables {
     this.lastWhy = s.lastWhy;
     this.tables.clear();
     for (const st of s.tables) {
-      const t = new GrantTable(st.domid, st.maxFrames, st.maptrackLimit, st.maxVersion);
+      // snapshots from before grant v2 have no maxVersion or status frames
+      const t = new GrantTable(st.domid, st.maxFrames, st.maptrackLimit, st.maxVersion ?? 2);
       t.version = st.version;
       t.frames.push(...st.frames);
-      t.statusFrames.push(...st.statusFrames);
+      t.statusFrames.push(...(st.statusFrames ?? []));
       for (const [ref, a] of st.active) t.active.set(ref, { ...a });
       t.maptrack.push(...st.maptrack.map((m) => (m ? { ...m } : undefined)));
       t.mappings = st.mappings;
@@ -196,13 +197,7 @@ export class GrantTables {
   /** gnttab_grow_table: shared frames up to `nr`, and in v2 the status frames covering them. */
   private grow(t: GrantTable, nr: number): void {
     while (t.frames.length < nr) t.frames.push(this.env.allocSharedFrame(t.domid));
-    if (t.version === 2) this.populateStatus(t);
-  }
-
-  /** gnttab_populate_status_frames: status frames for every entry of the shared frames. */
-  private populateStatus(t: GrantTable): void {
-    const want = grantToStatusFrames(t.frames.length);
-    while (t.statusFrames.length < want) t.statusFrames.push(this.env.allocSharedFrame(t.domid));
+    if (t.version === 2) populateStatusFrames(this.env, t);
   }
 
   /** rcu_lock_domain_by_any_id: DOMID_SELF is the caller. */
@@ -239,7 +234,7 @@ export class GrantTables {
   private changeStatus(t: GrantTable, ref: number, set: number, clear: number): void {
     const { mfn, offset } = t.version === 1 ? t.where(ref) : t.statusWhere(ref);
     const dv = this.view(mfn);
-    dv.setUint16(offset, (dv.getUint16(offset, true) | set) & ~clear, true);
+    dv.setUint16(offset, (dv.getUint16(offset, true) & ~clear) | set, true);
   }
 
   private view(mfn: number): DataView {
@@ -327,6 +322,33 @@ export class GrantTables {
     return t.frames[idx];
   }
 
+  /**
+   * GNTTABOP_swap_grant_ref: exchange two of the caller's own entries (in v2 with their status
+   * words), refused with GNTST_eagain while either is pinned.
+   */
+  swap(caller: number, refA: number, refB: number): number {
+    return this.run(() => {
+      const t = this.tables.get(caller) ?? fail(GNTST.general_error, `d${caller} has no grant table`);
+      for (const [n, r] of [['a', refA], ['b', refB]] as const) if (r >= t.nrEntries) fail(GNTST.bad_gntref, `bad ref-${n} 0x${r.toString(16)}`);
+      if (refA === refB) return { status: GNTST.okay };
+      for (const [n, r] of [['a', refA], ['b', refB]] as const) if (t.active.has(r)) fail(GNTST.eagain, `ref ${n} 0x${r.toString(16)} busy`);
+      const place = (ref: number) => t.where(ref);
+      const [a, b] = [place(refA), place(refB)];
+      const size = PAGE_SIZE / t.entriesPerFrame;
+      const fa = this.env.frame(a.mfn);
+      const fb = this.env.frame(b.mfn);
+      const saved = fa.slice(a.offset, a.offset + size);
+      fa.set(fb.subarray(b.offset, b.offset + size), a.offset);
+      fb.set(saved, b.offset);
+      if (t.version === 2) {
+        const [sa, sb] = [refA, refB].map((r) => this.status(t, r));
+        this.changeStatus(t, refA, sb, 0xffff);
+        this.changeStatus(t, refB, sa, 0xffff);
+      }
+      return { status: GNTST.okay };
+    }, {}).status;
+  }
+
   /** GNTTABOP_query_size. */
   querySize(caller: number, dom: number, privileged: boolean): { status: number; nrFrames: number; maxNrFrames: number } {
     return this.run(() => {
@@ -346,7 +368,9 @@ export class GrantTables {
     if (!pinned(inc)) fail(GNTST.bad_gntref, `bad flags in grant map op: 0x${op.flags.toString(16)}`);
     const readonly = (op.flags & GNTMAP.readonly) !== 0;
     if (!this.env.domainExists(op.dom)) fail(GNTST.bad_domain, `could not find domain ${op.dom}`);
-    const lt = this.tables.get(ld) ?? fail(GNTST.general_error, `d${ld} has no grant table`);
+    // every domain has a table from its creation on (the hypervisor makes them when first asked;
+    // dom0's back ends have one even when the run has no dom0 kernel)
+    const lt = this.tables.get(ld) ?? ((this.env.domainExists(ld) && this.tables.get(ld)) || fail(GNTST.general_error, `d${ld} has no grant table`));
     const rt = this.tables.get(op.dom) ?? fail(GNTST.bad_domain, `d${op.dom} has no grant table`);
     const mapping = { domid: op.dom, ref: op.ref, flags: op.flags, mfn: 0, hostAddr: op.hostAddr };
     const handle = lt.allocHandle(mapping);

@@ -56,6 +56,12 @@ function reservedAsV1(env: GrantEnv, t: GrantTable): GrantEntry[] | SetVersionRe
   return out;
 }
 
+/** gnttab_populate_status_frames: status frames for every entry of the shared frames. */
+export function populateStatusFrames(env: GrantEnv, t: GrantTable): void {
+  const want = grantToStatusFrames(t.frames.length);
+  while (t.statusFrames.length < want) t.statusFrames.push(env.allocSharedFrame(t.domid));
+}
+
 export function setGrantVersion(env: GrantEnv, t: GrantTable, version: number): SetVersionResult {
   if (version !== 1 && version !== 2) return { errno: 'EINVAL', why: `grant table version ${version}`, version: t.version };
   if (version === 2 && t.maxVersion === 1) return { errno: 'ENOSYS', why: `d${t.domid} is limited to grant table v1 (max_grant_version)`, version: t.version };
@@ -67,10 +73,8 @@ export function setGrantVersion(env: GrantEnv, t: GrantTable, version: number): 
   }
   const reserved = reservedAsV1(env, t);
   if (!Array.isArray(reserved)) return reserved;
-  if (version === 2) {
-    const want = grantToStatusFrames(t.frames.length);
-    while (t.statusFrames.length < want) t.statusFrames.push(env.allocSharedFrame(t.domid));
-  } else {
+  if (version === 2) populateStatusFrames(env, t);
+  else {
     const busy = t.statusFrames.find((mfn) => env.sharedFrameBusy?.(t.domid, mfn));
     if (busy !== undefined) return { errno: 'EBUSY', why: `status frame 0x${busy.toString(16)} of d${t.domid} is still mapped`, version: t.version };
     for (const mfn of t.statusFrames.splice(0)) env.freeSharedFrame(mfn);

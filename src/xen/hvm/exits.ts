@@ -118,7 +118,8 @@ export function handleExceptionExit(hv: Hypervisor, p: ExitHost, ev: CpuEvent): 
       exit('hvm_ud_intercept', () => {
         const lin = (cpu.segBase[1] + cpu.eip) >>> 0;
         const bytes = hv.hvmFep ? hv.memOf(p.vcpu).tryRead(lin, FEP.length) : null;
-        // with the prefix the instruction after it runs next, as x86_emulate would run it
+        // With the prefix Xen's x86_emulate runs the next instruction inside this exit; here it
+        // runs natively on resume, so one that exits by itself (cpuid) takes its own exit too.
         if (bytes && FEP.every((b, i) => bytes[i] === b)) cpu.eip = (cpu.eip + FEP.length) | 0;
         else reinject();
       });

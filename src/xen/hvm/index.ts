@@ -94,11 +94,16 @@ export interface HvmAfterRun {
   hypercall?: { nr: number; args: number[] };
 }
 
+/** A #DB taken for the debugger's armed watchpoints: the hypervisor's intercepted() handles it, not an exit handler. */
+export function watchIntercept(hv: Hypervisor, v: Vcpu, res: RunResult): boolean {
+  return res.stop === 'intercept' && res.event?.vector === 1 && hv.interceptsDebugTrap(v);
+}
+
 /** After a run: collect a vmcall for the hypervisor to run as an action; block on hlt. */
 export function hvmAfterRun(hv: Hypervisor, v: Vcpu, res: RunResult): HvmAfterRun {
   const p = hvmPlatformOf(v);
   if (res.instruction) handleInstructionExit(p, res.instruction);
-  else if (res.stop === 'intercept' && res.event) handleExceptionExit(hv, p, res.event);
+  else if (res.stop === 'intercept' && res.event && !watchIntercept(hv, v, res)) handleExceptionExit(hv, p, res.event);
   p.traceExits();
   const out: HvmAfterRun = { cost: p.cost };
   p.cost = 0;
@@ -121,6 +126,15 @@ function hvmHalt(hv: Hypervisor, v: Vcpu): void {
   }
   if (pendingVector(hv, v, false) !== null) return;
   hv.block(v);
+}
+
+/** What an HVM vCPU waits for in Xen, for the debugger: its ioreq with the device model. */
+export function hvmWaitDescription(v: Vcpu): string | undefined {
+  const io = v.domain.kind === 'hvm' ? hvmState(v.domain).ioreq?.state.inflight[v.id] : undefined;
+  if (!io) return undefined;
+  const r = io.req;
+  const what = `${r.type === 0 ? 'port' : 'mmio'} ${r.dir === 1 ? 'read' : 'write'} 0x${r.addr.toString(16)}/${r.size} (${io.device})`;
+  return `${io.answered ? 'ioreq answered, completing' : io.sent ? 'waiting for the device model' : 'sending an ioreq'}: ${what}`;
 }
 
 /**

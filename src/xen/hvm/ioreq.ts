@@ -92,7 +92,11 @@ export class IoreqServer implements ServedIoreqs {
   /** hvm_send_ioreq, first half (inside the exit): the request goes into the vCPU's slot. */
   post(v: Vcpu, req: Omit<Ioreq, 'vpEport'>, device: string): boolean {
     const page = this.page();
-    if (!page || this.state.inflight[v.id] || ioreqState(page, v.id) !== IOREQ_STATE.NONE) return false;
+    if (!page || this.state.inflight[v.id]) return false;
+    if (ioreqState(page, v.id) !== IOREQ_STATE.NONE) {
+      this.hv.crash(this.domain, `ioreq slot of vCPU ${v.id} is busy (state ${ioreqState(page, v.id)}) at a new request`);
+      return false;
+    }
     const full: Ioreq = { ...req, vpEport: this.state.ports[v.id].eport };
     postIoreq(page, v.id, full);
     this.state.inflight[v.id] = { req: full, device, sent: false, answered: false };
@@ -142,9 +146,14 @@ export class IoreqServer implements ServedIoreqs {
   serve(slot: number, dmVcpu: Vcpu | null): boolean {
     const io = this.state.inflight[slot];
     const page = this.page();
-    if (!io || io.answered || !page) return false;
-    const r = this.dm.serve(page, slot, this.guestPhys());
-    if (!r) return false;
+    if (!io || io.answered) return false;
+    const r = page ? this.dm.serve(page, slot, this.guestPhys()) : null;
+    if (!r) {
+      // the guest wrote over its own slot (the page is in its physmap): Xen gives up on it
+      io.answered = true;
+      this.hv.crash(this.domain, `weird ioreq state in vCPU ${slot}'s slot of the ioreq page`);
+      return true;
+    }
     if (this.hv.wants('ioreq')) this.hv.emit({ ...this.record(io, 'dm', slot), ...this.hv.base(dmVcpu), domid: dmVcpu ? dmVcpu.domain.id : DOMID.XEN, vcpu: dmVcpu ? dmVcpu.id : 0 });
     if (dmVcpu && this.dmDomid !== null) {
       const p = this.state.ports[slot];
@@ -182,7 +191,11 @@ export class IoreqServer implements ServedIoreqs {
     const page = this.page();
     const data = page ? completeIoreq(page, v.id) : undefined;
     this.state.inflight[v.id] = null;
-    if (data !== undefined && io.req.dir === IOREQ_DIR.READ && !io.req.dataIsPtr) setResult(data, io.req.size);
+    if (data === undefined) {
+      this.hv.crash(this.domain, `weird ioreq state in vCPU ${v.id}'s slot of the ioreq page`);
+      return false;
+    }
+    if (io.req.dir === IOREQ_DIR.READ && !io.req.dataIsPtr) setResult(data, io.req.size);
     if (this.hv.wants('ioreq')) this.hv.emit({ ...this.record(io, 'complete', v.id, data), ...this.hv.base(v) });
     return true;
   }
