@@ -198,6 +198,8 @@ export class Cpu {
   /** EIP wrap mask: 0xffff for 16-bit code, -1 otherwise. */
   eipMask = 0xffff;
   halted = false;
+  /** An NMI handler is running (between the NMI's delivery and the next iret). */
+  nmiBlocked = false;
   /** The platform's interrupt line (level): raise with setIrq(vector). */
   irqPending = false;
   irqVector = 0;
@@ -309,6 +311,7 @@ export class Cpu {
     this.tripleFault = false;
     this.intercepted = null;
     this.irqPending = false;
+    this.nmiBlocked = false;
     this.shadow = 0;
     this.modeChanged();
     this.flushCode();
@@ -1030,6 +1033,25 @@ export class Cpu {
     this.attention = true;
   }
 
+  /**
+   * A non-maskable interrupt from the host, delivered now through vector 2 (IF and the
+   * interrupt shadow of sti do not hold it back; a halted CPU wakes) unless an earlier NMI's
+   * handler has not yet executed iret: then false and nothing happens. Blocks NMIs until iret.
+   */
+  nmi(): boolean {
+    if (this.nmiBlocked) return false;
+    this.halted = false;
+    this.inject(2, 'external');
+    this.nmiBlocked = true;
+    return true;
+  }
+
+  /** iret ended NMI blocking: a host holding an NMI back is told (VMX's NMI-window exiting). */
+  endNmiBlocking(): void {
+    this.nmiBlocked = false;
+    if (this.platform.onNmiUnblocked) this.platform.onNmiUnblocked();
+  }
+
   /** Enter the shutdown state (triple fault). */
   shutdown(reason: string): void {
     this.tripleFault = true;
@@ -1078,6 +1100,7 @@ export class Cpu {
     s.shutdown = this.tripleFault;
     s.irq = this.irqPending ? this.irqVector : -1;
     s.shadow = this.shadow;
+    if (this.nmiBlocked) s.nmiBlocked = true;
     s.retiredTotal = this.retiredTotal;
     return s;
   }
@@ -1118,6 +1141,7 @@ export class Cpu {
     this.irqPending = s.irq >= 0;
     this.irqVector = s.irq >= 0 ? s.irq : 0;
     this.shadow = s.shadow;
+    this.nmiBlocked = s.nmiBlocked ?? false;
     this.retiredTotal = s.retiredTotal;
     this.intercepted = null;
     this.stopRequested = false;
@@ -1151,6 +1175,14 @@ export class Cpu {
   /** Clear a stop-on-shutdown so a platform can reset/reuse the CPU. */
   clearShutdown(): void {
     this.tripleFault = false;
+  }
+
+  /**
+   * Instructions retired so far in the run in progress, exact when read from a platform call
+   * of an interpreted instruction (rdtsc, port I/O, MSRs): a host's TSC adds it to its clock.
+   */
+  get retiredInRun(): number {
+    return this.runRetired;
   }
 
   /** Current timestamp counter. */

@@ -147,6 +147,8 @@ export interface Platform {
   interruptAcknowledge?(): number | null;
   /** Timestamp counter value (read by rdtsc/rdmsr 0x10); default: instructions retired. */
   tsc?(): bigint;
+  /** iret ended the blocking of NMIs (Cpu.nmi): a host holding one back may stop the run now. */
+  onNmiUnblocked?(): void;
 
   // Instruction intercept hooks. Each is consulted only when the platform defines it, at the
   // point where the SDM places a VM exit for the instruction: after its #UD and privilege

@@ -122,6 +122,8 @@ export interface VmExitRecord extends TraceBase {
   /** Xen's name for the exit reason: `EXIT_REASON_IO_INSTRUCTION`. */
   readonly reasonName: string;
   readonly qualification?: number;
+  /** EXCEPTION_NMI: the VM-exit interruption information (vector, type, error code valid, valid). */
+  readonly interruptionInfo?: number;
   readonly rip: number;
   /** Who handled it: `xen:<function>` or `dm:<device>` (the device model in dom0). */
   readonly handler?: string;

@@ -25,7 +25,7 @@ import { HYPERCALL_TABLE } from './hypercalls';
 import { HypercallContext } from './hypercalls/types';
 import { EventChannels } from './events';
 import { emulatePrivileged } from './emulate';
-import { createHvmCpu, hvmGuestMemory, hvmBeforeEntry, hvmAfterRun, hvmWaitDescription, HVM_HYPERCALL_TABLE } from './hvm';
+import { createHvmCpu, hvmGuestMemory, hvmBeforeEntry, hvmAfterRun, watchIntercept, hvmWaitDescription, HVM_HYPERCALL_TABLE } from './hvm';
 import type { DomainInfo, StopInfo, RunOptions, StepOptions, VcpuInfo, Watchpoint, WatchValue } from './inspect';
 import { ArmedWatch, armWatchpoints, disarmWatchpoints, watchHit } from './watch';
 
@@ -35,6 +35,8 @@ const ACTION_COST = 1;
 
 export interface HypervisorOptions extends MachineOptions {
   quantum?: number;
+  /** Xen's `hvm_fep` boot option: HVM guests may use the forced-emulation prefix (#UD intercepted) */
+  hvmFep?: boolean;
 }
 
 interface Pcpu {
@@ -57,6 +59,7 @@ export class Hypervisor {
   readonly sched: CreditScheduler;
   readonly events: EventChannels;
   readonly quantum: number;
+  readonly hvmFep: boolean;
   /** virtual ns at the start of the current round */
   roundStart = 0;
   cursor = 0;
@@ -101,6 +104,7 @@ export class Hypervisor {
     this.machine = new Machine(opts);
     this.mm = new MemoryManager(this.machine);
     this.quantum = opts.quantum ?? QUANTUM;
+    this.hvmFep = opts.hvmFep ?? false;
     this.pcpus = Array.from({ length: this.machine.pcpus }, (_, id) => ({ id, current: null, used: 0 }));
     this.mm.xenArea = {
       xenL2Entry: (domid, slot) => {
@@ -605,7 +609,8 @@ export class Hypervisor {
       const after = hvmAfterRun(this, v, res);
       p.used += after.cost;
       if (after.hypercall) this.startAction(v, { kind: 'hypercall', nr: after.hypercall.nr, args: after.hypercall.args, phase: 'entry', text: '', name: HYPERCALLS.get(after.hypercall.nr)?.name ?? `hypercall_${after.hypercall.nr}`, ring: 0, eip: cpu.eip >>> 0 });
-      if (res.stop === 'hlt' || res.stop === 'stop-requested') return this.checkStop(v);
+      // an intercept is a VM exit hvmAfterRun handled, unless it is a watchpoint's #DB (below)
+      if (res.stop === 'hlt' || res.stop === 'stop-requested' || (res.stop === 'intercept' && !watchIntercept(this, v, res))) return this.checkStop(v);
       if (res.stop === 'triple-fault') {
         // hvm_triple_fault: Xen's default action is a reboot of the domain
         this.consoleWrite(v.domain, `(XEN) d${v.domain.id}v${v.id} Triple fault - invoking HVM shutdown action\n`, 'serial');

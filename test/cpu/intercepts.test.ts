@@ -6,7 +6,7 @@
 import * as assert from 'assert';
 import { Cpu } from '../../src/cpu/cpu';
 import type { RunResult } from '../../src/cpu/cpu';
-import { BarePlatform, enterFlatProtectedMode } from '../../src/cpu/bare';
+import { BarePlatform, enterFlatProtectedMode, installFlatGdt } from '../../src/cpu/bare';
 import type { CpuEvent, CrAccess } from '../../src/cpu/platform';
 import { assemble } from '../../src/asm';
 import { nasm } from './nasm';
@@ -34,6 +34,10 @@ class HookPlatform extends BarePlatform {
   onRdtsc(): boolean {
     this.seen.push('rdtsc');
     return this.rdtsc ? this.rdtsc() : false;
+  }
+  unblocked = 0;
+  onNmiUnblocked(): void {
+    this.unblocked++;
   }
 }
 
@@ -176,6 +180,30 @@ dst:  times 32 db 0`);
     void p;
     assert.strictEqual(cpu.run(100).stop, 'hlt');
     assert.strictEqual(cpu.r[1], 7);
+  });
+
+  it('nmi(): vector 2 through the IDT with IF clear, blocked until iret, which tells the platform', () => {
+    const { cpu, p, sym } = boot(`
+      lidt [idtr]
+main: jmp main
+handler:
+      inc dword [count]
+      iret
+count: dd 0
+idtr: dw 23
+      dd idt
+idt:  dq 0, 0
+      dw handler - $$ + ${ORG & 0xffff}, 0x08, 0x8e00, ${ORG >>> 16}`);
+    installFlatGdt(cpu, p.bus, 0x80000);
+    cpu.run(10);
+    assert.strictEqual(cpu.getEflags() & 0x200, 0);
+    assert.ok(cpu.nmi());
+    assert.strictEqual(cpu.eip >>> 0, sym('handler'));
+    assert.strictEqual(cpu.nmi(), false, 'a second NMI is held back while the handler runs');
+    cpu.run(2); // inc, iret
+    assert.deepStrictEqual([cpu.nmiBlocked, p.unblocked, cpu.eip >>> 0], [false, 1, sym('main')]);
+    assert.ok(cpu.nmi());
+    assert.strictEqual(Buffer.from(p.bus.bytes.buffer, p.bus.bytes.byteOffset).readUInt32LE(sym('count')), 1);
   });
 
   it('the exception hook sees faults with EIP at the instruction and traps after it', () => {

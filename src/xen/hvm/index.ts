@@ -15,6 +15,7 @@ import { HvmGuestMemory } from './guestmem';
 import { hvmState } from './state';
 import { buildHvmDomain } from './builder';
 import { DeviceModel } from '../dm';
+import { handleExceptionExit, handleInstructionExit, requestNmi } from './exits';
 import { IoreqServer } from './ioreq';
 import { startDeviceModelService } from '../dm/service';
 import { onDomainGone } from '../dom0/xenstore';
@@ -22,6 +23,12 @@ import { onDomainGone } from '../dom0/xenstore';
 export { HVM_HYPERCALL_TABLE } from './hypercalls';
 export { hvmState, exitCounts } from './state';
 export { HvmPlatform } from './vcpu';
+export { setDebugging } from './exits';
+
+/** XEN_DOMCTL_sendtrigger NMI (`xl trigger <dom> nmi`) for one vCPU of an HVM domain. */
+export function hvmSendNmi(hv: Hypervisor, v: Vcpu): void {
+  requestNmi(hv, v, hvmPlatformOf(v));
+}
 
 const platforms = new WeakMap<Vcpu, HvmPlatform>();
 
@@ -57,15 +64,19 @@ export function hvmBeforeEntry(hv: Hypervisor, v: Vcpu): boolean {
   const cpu = p.cpu;
   if (st.ioreq && !st.ioreq.complete(v, (data, size) => setAccumulator(cpu, data, size))) return false;
   st.dm?.advance(hv.now());
-  if (p.injecting === null && pendingVector(hv, v, false) !== null) {
+  // an NMI goes first (one event per entry); it waits while the guest's NMI handler runs
+  const nmi = p.nmiPending && !cpu.nmiBlocked;
+  if (nmi) p.nmiPending = false;
+  if (!nmi && p.injecting === null && pendingVector(hv, v, false) !== null) {
     if (interruptible(cpu) && cpu.shadow === 0) p.injecting = pendingVector(hv, v, true);
     cpu.setIrq(0);
-  } else if (p.injecting === null) cpu.clearIrq();
-  if (p.exited || p.injecting !== null) {
+  } else if (!nmi && p.injecting === null) cpu.clearIrq();
+  if (p.exited || p.injecting !== null || nmi) {
     const exitCycles = p.exited ? Math.round((hv.pcpuNow(v.pcpu) - p.exitTime) / hv.machine.nsPerInstruction) : undefined;
     p.exited = false;
-    if (hv.wants('vm-entry')) hv.emit({ kind: 'vm-entry', ...hv.base(v), rip: cpu.eip >>> 0, vector: p.injecting ?? undefined, exitCycles });
+    if (hv.wants('vm-entry')) hv.emit({ kind: 'vm-entry', ...hv.base(v), rip: cpu.eip >>> 0, vector: nmi ? 2 : p.injecting ?? undefined, exitCycles });
   }
+  if (nmi) cpu.nmi();
   p.cost = 0;
   return true;
 }
@@ -83,9 +94,16 @@ export interface HvmAfterRun {
   hypercall?: { nr: number; args: number[] };
 }
 
+/** A #DB taken for the debugger's armed watchpoints: the hypervisor's intercepted() handles it, not an exit handler. */
+export function watchIntercept(hv: Hypervisor, v: Vcpu, res: RunResult): boolean {
+  return res.stop === 'intercept' && res.event?.vector === 1 && hv.interceptsDebugTrap(v);
+}
+
 /** After a run: collect a vmcall for the hypervisor to run as an action; block on hlt. */
 export function hvmAfterRun(hv: Hypervisor, v: Vcpu, res: RunResult): HvmAfterRun {
   const p = hvmPlatformOf(v);
+  if (res.instruction) handleInstructionExit(p, res.instruction);
+  else if (res.stop === 'intercept' && res.event && !watchIntercept(hv, v, res)) handleExceptionExit(hv, p, res.event);
   p.traceExits();
   const out: HvmAfterRun = { cost: p.cost };
   p.cost = 0;

@@ -7,7 +7,7 @@
  * the rest become ioreqs for the device model) and EPT violations (MMIO ioreqs, or a crash).
  */
 import type { Cpu } from '../../cpu/cpu';
-import type { AccessSize, CpuEvent, CpuidResult, MsrValue, Platform, VmcallResult } from '../../cpu/platform';
+import type { AccessSize, CpuEvent, CpuidResult, CrAccess, MsrValue, Platform, VmcallResult } from '../../cpu/platform';
 import { bareCpuid } from '../../cpu/bare';
 import type { Hypervisor } from '../hypervisor';
 import type { Vcpu } from '../domain';
@@ -19,6 +19,8 @@ import { PAGE_SIZE } from '../machine';
 import { MmioDevice, vlapic, vioapic, vhpet } from './vmmio';
 import { hvmTranslate } from './guestmem';
 import { CS, ES } from '../../cpu/cpu';
+import { VmxControls, vmxControls, crAccessExits } from './controls';
+import { bitmapApplies, isDebugging } from './exits';
 
 /** Xen's debug console port for HVM guests (hvm_print_line). */
 export const XEN_DEBUG_PORT = 0xe9;
@@ -38,6 +40,8 @@ interface TakenExit {
   rip: number;
   handler: string;
   cycles: number;
+  /** EXCEPTION_NMI: the VM-exit interruption information */
+  interruptionInfo?: number;
   /** what Xen does after tracing it (console output, a crash, notifying the device model) */
   then?: () => void;
 }
@@ -75,22 +79,17 @@ export class HvmPlatform implements Platform {
     return this.vcpu.domain;
   }
 
-  /** #DB in the exception bitmap while a debugger's watchpoints are armed (hypervisor.ts takes it); nothing else. */
-  intercept(ev: CpuEvent): boolean {
-    return ev.vector === 1 && this.hv.interceptsDebugTrap(this.vcpu);
-  }
-
   /**
    * One VM exit: count it and charge it; the run ends here (the guest is out of VMX non-root),
    * and the exit is traced, then `then` runs, when the hypervisor has the run's time.
    */
-  private exit(reason: ExitReasonName, qualification: number, handler: string, cost: number, then?: () => void, stop = true): void {
+  exit(reason: ExitReasonName, qualification: number, handler: string, cost: number, then?: () => void, stop = true, interruptionInfo?: number): void {
     const name = exitReasonName(EXIT_REASON[reason]);
     const st = hvmState(this.domain);
     st.exits.set(name, (st.exits.get(name) ?? 0) + 1);
     this.exited = true;
     this.cost += cost;
-    this.taken.push({ reason: EXIT_REASON[reason], reasonName: name, qualification, rip: this.cpu.eip >>> 0, handler, cycles: cost, then });
+    this.taken.push({ reason: EXIT_REASON[reason], reasonName: name, qualification, interruptionInfo, rip: this.cpu.eip >>> 0, handler, cycles: cost, then });
     if (stop) this.cpu.requestStop();
   }
 
@@ -99,10 +98,59 @@ export class HvmPlatform implements Platform {
     for (const e of this.taken.splice(0)) {
       this.exitTime = this.hv.pcpuNow(this.vcpu.pcpu);
       if (this.hv.wants('vm-exit')) {
-        this.hv.emit({ kind: 'vm-exit', ...this.hv.base(this.vcpu), reason: e.reason, reasonName: e.reasonName, qualification: e.qualification, rip: e.rip, handler: e.handler, cycles: e.cycles });
+        const info = e.interruptionInfo === undefined ? {} : { interruptionInfo: e.interruptionInfo };
+        this.hv.emit({ kind: 'vm-exit', ...this.hv.base(this.vcpu), reason: e.reason, reasonName: e.reasonName, qualification: e.qualification, ...info, rip: e.rip, handler: e.handler, cycles: e.cycles });
       }
       e.then?.();
     }
+  }
+
+  // ------------- intercepts that end the run with the instruction unretired (exits.ts)
+
+  private ctl: VmxControls | null = null;
+  private ctlDebugging = false;
+
+  /** The domain's controls, recomputed only when a debugger attaches or detaches. */
+  private controls(): VmxControls {
+    const debugging = isDebugging(this.domain);
+    if (!this.ctl || debugging !== this.ctlDebugging) {
+      this.ctl = vmxControls(this.domain, { fep: this.hv.hvmFep, debugging });
+      this.ctlDebugging = debugging;
+    }
+    return this.ctl;
+  }
+
+  onControlRegisterWrite(a: CrAccess): boolean {
+    return crAccessExits(this.controls(), a, this.cpu.cr0, this.cpu.cr4);
+  }
+
+  onControlRegisterRead(a: CrAccess): boolean {
+    return crAccessExits(this.controls(), a, this.cpu.cr0, this.cpu.cr4);
+  }
+
+  onInvlpg(): boolean {
+    return this.controls().invlpgExiting;
+  }
+
+  onRdtsc(): boolean {
+    return this.controls().rdtscExiting;
+  }
+
+  /** an NMI Xen is to inject at the next VM entry (XEN_DOMCTL_sendtrigger, see exits.ts) */
+  nmiPending = false;
+
+  /** NMI-window exiting: Xen set it while an NMI waited for the guest's handler to iret. */
+  onNmiUnblocked(): void {
+    if (this.nmiPending) this.exit('PENDING_VIRT_NMI', 0, 'xen:vmx_vmexit_handler', EXIT_COST_XEN);
+  }
+
+  /**
+   * The exception bitmap (interrupts and `int n` never exit here); a #DB while a debugger's
+   * watchpoints are armed is the hypervisor's (see watchIntercept in index.ts).
+   */
+  intercept(ev: CpuEvent): boolean {
+    if (ev.vector === 1 && this.hv.interceptsDebugTrap(this.vcpu)) return true;
+    return bitmapApplies(ev) && ((this.controls().exceptionBitmap >>> ev.vector) & 1) === 1;
   }
 
   // ------------------------------------------------------------------ I/O
@@ -317,8 +365,10 @@ export class HvmPlatform implements Platform {
     return v;
   }
 
+  /** Virtual time in ns (a 1 GHz TSC), counting this run's instructions and exits so far. */
   tsc(): bigint {
-    return BigInt(Math.floor(this.hv.pcpuNow(this.vcpu.pcpu)));
+    const inRun = (this.cpu.retiredInRun + this.cost) * this.hv.machine.nsPerInstruction;
+    return BigInt(Math.floor(this.hv.pcpuNow(this.vcpu.pcpu) + inRun));
   }
 }
 
