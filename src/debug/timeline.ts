@@ -88,7 +88,8 @@ export interface TimelineBody {
 
 /** What the recorder needs of the time-travel engine: where we are and how far history goes. */
 export interface HistoryPosition {
-  position(): { records: number };
+  /** records heard so far: the current position's record index (a number, not position()'s object: the listener asks on every record) */
+  recordCount(): number;
   horizon(): { records: number };
 }
 
@@ -119,7 +120,7 @@ export class TimelineRecorder {
 
   /** Subscribe this to the trace stream after the engine's own counter. */
   readonly listener = (r: TraceRecord): void => {
-    const index = this.history.position().records;
+    const index = this.history.recordCount();
     if (index <= this.known) {
       // heard before, unless the engine forgot the future after an input
       const h = this.history.horizon().records;
@@ -184,7 +185,7 @@ export class TimelineRecorder {
   body(ins: Pick<Inspectable, 'now' | 'domains' | 'pcpuCount'>, args: TimelineArguments = {}): TimelineBody {
     const h = this.history.horizon().records;
     if (this.known > h) this.forgetAfter(h);
-    const nowRecord = this.history.position().records;
+    const nowRecord = this.history.recordCount();
     const nowNs = Math.max(ins.now(), this.timeAt(nowRecord));
     if (nowNs > this.latest) this.latest = nowNs;
     const endNs = this.latest;

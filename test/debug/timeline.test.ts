@@ -56,8 +56,8 @@ function syntheticStream(seed: number, switches: number): TraceRecord[] {
 class FakeHistory {
   records = 0;
   furthest = 0;
-  position() {
-    return { records: this.records };
+  recordCount() {
+    return this.records;
   }
   horizon() {
     return { records: this.furthest };

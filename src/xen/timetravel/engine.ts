@@ -112,6 +112,11 @@ export class TimeTravel implements Inspectable, Reversible {
     return this.furthest;
   }
 
+  /** The current position's record count alone: for listeners that ask on every record. */
+  recordCount(): number {
+    return this.records;
+  }
+
   /** Snapshots held, and their positions (for benches and views). */
   snapshots(): readonly { at: TravelPosition; snap: MachineSnapshot }[] {
     return this.snaps;
