@@ -4,8 +4,9 @@
 // instruction run again on the answer; snapshots across a round trip; MMIO nobody claims
 // still crashing the domain.
 import * as assert from 'assert';
-import { bootHvm, HvmBooted } from './hvm-guests';
-import { hvmState } from '../../src/xen/hvm';
+import { bootHvm, HvmBooted, hvmConfig, hvmSource } from './hvm-guests';
+import { runCommand } from '../../src/cli/run';
+import { hvmState, vgaScreen } from '../../src/xen/hvm';
 import { DOMID, IOREQ_TYPE } from '../../src/xen/abi';
 import { toJsonLine } from '../../src/trace/jsonl';
 import type { IoreqRecord, TraceRecord } from '../../src/trace/records';
@@ -155,5 +156,36 @@ describe('HVM MMIO ioreqs: the VGA text window in the device model', function ()
     assert.deepStrictEqual([...hvmState(edge).dm!.vga.mem.subarray(0x7ffe)], [0x61, 0x07]);
     assert.strictEqual(b.result(2, 0), 0xdeadbeef);
     assert.strictEqual(b.sys.domain(3).state, 'destroyed', 'on_crash = "destroy"');
+  });
+
+  it('xensim run shows the screen a guest left, rep movsw/stosw one element per round trip', async () => {
+    // row 0 "hello, VGA" by rep movsw from RAM, row 1 "==" by rep stosw, then one cell read back
+    const body = `
+    mov esi, text
+    mov edi, 0xb8000
+    mov ecx, (text_end - text) / 2
+    cld
+    rep movsw
+    mov edi, 0xb8000 + 160
+    mov ax, 0x0f3d
+    mov ecx, 2
+    rep stosw
+    mov ax, [0xb8000 + 8]
+    mov [results], eax`;
+    const cells = 'hello, VGA'.split('').map((c) => `db "${c}", 0x07`).join('\n');
+    const cfg = hvmConfig('screen', hvmSource(body, `text:\n${cells}\ntext_end:`));
+    let out = '';
+    const io = { stdout: (t: string) => void (out += t), stderr: (t: string) => void (out += t), cwd: process.cwd() };
+    assert.strictEqual(await runCommand(['--no-dom0', cfg], io), 0, out);
+    const shown = out.split('\n').filter((l) => l.startsWith('(screen vga)'));
+    assert.deepStrictEqual(shown.map((l) => l.replace(/^\(screen vga\)\s+/, '')), ['hello, VGA', '=='], out);
+    // 10 words moved + 2 stored + 1 read: 13 EPT violations, and the final hlt
+    assert.match(out, /VM exits of screen: EPT_VIOLATION 13, HLT 1\n/);
+  });
+
+  it('keeps a domain that never touched the window off the screen list', () => {
+    const b = bootHvm([{ name: 'quiet', body: `    mov dx, 0x3f8\n    mov al, 10\n    out dx, al` }], { dom0: false });
+    b.sys.run({ maxInstructions: 1e6 });
+    assert.strictEqual(vgaScreen(b.sys.domain(1)), null);
   });
 });

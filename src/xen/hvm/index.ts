@@ -23,7 +23,7 @@ import type { Ioreq } from '../dm/ioreq';
 import { IOREQ_DIR, IOREQ_TYPE } from '../abi';
 
 export { HVM_HYPERCALL_TABLE } from './hypercalls';
-export { hvmState, exitCounts } from './state';
+export { hvmState, exitCounts, vgaScreen } from './state';
 export { HvmPlatform } from './vcpu';
 export { setDebugging } from './exits';
 
