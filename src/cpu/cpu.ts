@@ -886,7 +886,9 @@ export class Cpu {
         this.pendingDr6 = 0;
         this.runRetired = retired;
         if (!(e instanceof CpuFault)) {
-          // a restart is a fault without an event: the bus has the access ready when it runs again
+          // a restart is a fault without an event: the bus has the access ready when it runs
+          // again, and the instruction, past its breakpoint check already, does not stop there twice
+          this.bpResume = (this.segBase[CS] + this.eip) | 0;
           stop = 'stop-requested';
           break;
         }
