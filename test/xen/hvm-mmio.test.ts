@@ -6,6 +6,8 @@
 import * as assert from 'assert';
 import { bootHvm, HvmBooted, hvmConfig, hvmSource } from './hvm-guests';
 import { runCommand } from '../../src/cli/run';
+import { TimeTravel, TravelPosition } from '../../src/xen/timetravel/engine';
+import { hvmPlatformOf } from '../../src/xen/hvm';
 import { hvmState, vgaScreen } from '../../src/xen/hvm';
 import { DOMID, IOREQ_TYPE } from '../../src/xen/abi';
 import { toJsonLine } from '../../src/trace/jsonl';
@@ -111,6 +113,32 @@ describe('HVM MMIO ioreqs: the VGA text window in the device model', function ()
       assert.deepStrictEqual(lines.slice(mark2), first, `the trace after a restore at the ${phase} step`);
       assert.deepStrictEqual([0, 1, 2, 3, 4, 5].map((i) => b.result(1, i)), results);
       assert.strictEqual(results[3], 0x2e076907);
+    }
+  });
+
+  it('reverse execution walks back through MMIO round trips, each showing the machine as the forward run saw it', () => {
+    const b = bootHvm([{ name: 'vga', body: VGA_RW }], { dom0: true, nsPerInstruction: 1 });
+    const tt = new TimeTravel(b.sys, { interval: 2_000 });
+    const isStop = (r: TraceRecord) => r.kind === 'ioreq' && r.targetDomid === 1 && r.phase !== 'send';
+    /** registers, runstate, the screen memory and the answers the abandoned instruction holds */
+    const view = () => {
+      const d = b.sys.domain(1);
+      const p = hvmPlatformOf(d.vcpus[0]);
+      return JSON.stringify({ cpu: tt.cpuState(1, 0), vcpu: tt.vcpus(1), vga: [...hvmState(d).dm!.vga.mem.subarray(0, 8)], done: p.mmioDone, rip: p.mmioRip, now: tt.now() });
+    };
+    const forward: { at: TravelPosition; record: TraceRecord; view: string }[] = [];
+    for (;;) {
+      const stop = tt.run({ maxInstructions: 3e6, stopOn: isStop });
+      if (stop.reason !== 'trace') break;
+      forward.push({ at: tt.position(), record: stop.record!, view: view() });
+    }
+    assert.strictEqual(forward.length, 2 * expectedAccesses().length, 'a dm and a complete step per access');
+    for (let i = forward.length - 1; i >= forward.length - 10; i--) {
+      const hit = tt.previousStop({ stopOn: isStop });
+      assert.ok(hit, `hit ${i}`);
+      assert.deepStrictEqual(hit.position, forward[i].at);
+      assert.deepStrictEqual(hit.stop.record, forward[i].record);
+      assert.strictEqual(view(), forward[i].view, `the machine at hit ${i}`);
     }
   });
 
