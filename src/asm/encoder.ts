@@ -136,9 +136,15 @@ function matchOperand(f: Form, pi: number, o: Operand, ctx: Ctx): boolean {
     const n = Number(p.slice(5)) / 8;
     return o.size === undefined || o.size === n;
   }
-  if (p === 'm') return o.size === undefined;
   const farJump = f.mnemonic === 'jmp' || f.mnemonic === 'call';
-  // `jmp far [x]` (size 6 from the front end) is the mode's m16:16 or m16:32
+  // `jmp far [x]` is only ever a far pointer: m16:16 or m16:32 by its explicit size (NASM's
+  // `word far`/`dword far`; 6 bytes is the table's fword), else by the mode or o16/o32
+  if (o.far) {
+    if (!farJump || (p !== 'mfar32' && p !== 'mfar16')) return false;
+    const osize = o.size === 2 ? 16 : o.size === 4 || o.size === 6 ? 32 : ctx.wanted;
+    return f.osize === osize;
+  }
+  if (p === 'm') return o.size === undefined;
   if (p === 'mfar32' || p === 'mfar16') return farJump ? o.size === 6 && f.osize === ctx.wanted : o.size === undefined;
   const n = MEM_SIZE[p];
   if (n === undefined || p.startsWith('rr') || p === 'rx32') return false;

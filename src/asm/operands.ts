@@ -5,7 +5,7 @@
  */
 import { ExprSyntaxError, Expr, Value } from './expr';
 import { Instruction, MemOperand, Operand, Register } from './operand';
-import { Body, OperandAst } from './parse';
+import { AddressReg, Body, OperandAst } from './parse';
 
 export const BRANCHES = /^(j[a-z]+|call|loop[a-z]*)$/;
 const SBYTE_FORMS = /^(add|or|adc|sbb|and|sub|xor|cmp|imul|push)$/;
@@ -76,15 +76,38 @@ export function shapeOperand(o: OperandAst, branch: boolean, ctx: OperandContext
   }
 }
 
+/**
+ * Registers with their multipliers evaluated: an expression multiplier must be a plain number by
+ * now (NASM: a forward reference or a label cannot scale a register), and a register written
+ * twice adds up (`[ecx*S+ecx]`).
+ */
+function scaledRegisters(regs: readonly AddressReg[], col: number, ctx: OperandContext): AddressReg[] {
+  if (!regs.some((r) => r.mulExpr)) return [...regs];
+  const out: AddressReg[] = [];
+  for (const r of regs) {
+    let mul = r.mul;
+    if (r.mulExpr) {
+      const v = ctx.eval(r.mulExpr);
+      if (!v.known || v.forward || v.reloc !== 0 || v.across) throw new ExprSyntaxError('unable to multiply two non-scalar objects', col);
+      mul = r.mul * Number(v.v);
+    }
+    const prev = out.find((p) => p.reg === r.reg);
+    if (prev) prev.mul += mul;
+    else out.push({ reg: r.reg, mul, scaled: r.scaled });
+  }
+  return out.filter((r) => r.mul !== 0);
+}
+
 /** Base, index and scale the way NASM assigns them (source order, its splitting rules). */
 function shapeMemory(o: Extract<OperandAst, { k: 'mem' }>, ctx: OperandContext): MemOperand {
-  if (o.regs.length > 2) throw new ExprSyntaxError('invalid effective address: too many registers', o.col);
+  const regs = scaledRegisters(o.regs, o.col, ctx);
+  if (regs.length > 2) throw new ExprSyntaxError('invalid effective address: too many registers', o.col);
   let base: Register | undefined;
   let index: Register | undefined;
   let scale = 1;
-  for (const r of o.regs) {
+  for (const r of regs) {
     // `[nosplit eax*1]` keeps eax as an index (SIB + disp32), as NASM's hint does
-    if (r.mul === 1 && !base && !(o.nosplit && r.scaled && o.regs.length === 1)) base = r.reg;
+    if (r.mul === 1 && !base && !(o.nosplit && r.scaled && regs.length === 1)) base = r.reg;
     else if (!index) {
       index = r.reg;
       scale = r.mul;
@@ -106,8 +129,9 @@ function shapeMemory(o: Extract<OperandAst, { k: 'mem' }>, ctx: OperandContext):
   if (d.across || (d.complex && d.reloc !== 0)) throw new ExprSyntaxError('invalid effective address: impossible segment base multiplier', o.col);
   return {
     kind: 'mem',
-    // `jmp far [x]`: a far pointer is seg:off32 (6 bytes) in 32-bit code, seg:off16 in 16-bit
-    size: o.size ?? (o.far ? (ctx.bits === 16 ? 4 : 6) : undefined),
+    // `jmp far [x]` keeps only an explicit size: `word far`/`dword far` pick m16:16 or m16:32,
+    // and without one the encoder takes the mode's (or o16/o32's) far pointer
+    size: o.size,
     seg: o.seg,
     base,
     index,

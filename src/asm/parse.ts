@@ -31,8 +31,11 @@ export type OperandAst =
 
 export interface AddressReg {
   reg: Register;
+  /** the multiplier, or with `mulExpr` only its sign (±1) */
   mul: number;
   scaled: boolean;
+  /** a multiplier written as an expression (`ecx*S`, `(S/2)*ecx`): evaluated when operands are shaped */
+  mulExpr?: Expr;
 }
 
 export type DataItem = { k: 'expr'; e: Expr; col: number } | { k: 'str'; bytes: number[] } | { k: 'undef' };
@@ -417,12 +420,23 @@ export class Parser {
       }
       const reg = register(term[regAt].s)!;
       let mul = 1;
+      let mulToks: Token[] | undefined;
       const rest = term.filter((_, i) => i !== regAt);
       if (rest.length === 2 && rest[0].s === '*' && rest[1].k === 'num' && regAt === 0) mul = Number(rest[1].v);
       else if (rest.length === 2 && rest[1].s === '*' && rest[0].k === 'num' && regAt === 2) mul = Number(rest[0].v);
+      // NASM scales by any expression that is a constant by then (`ecx*S` with `S equ 4`)
+      else if (rest.length >= 2 && regAt === 0 && rest[0].k === 'op' && rest[0].s === '*') mulToks = rest.slice(1);
+      else if (rest.length >= 2 && regAt === term.length - 1 && term[regAt - 1].k === 'op' && term[regAt - 1].s === '*') mulToks = term.slice(0, regAt - 1);
       else if (rest.length) throw new ExprSyntaxError('invalid effective address', term[0].col);
       if (reg.cls !== 'gpr' || reg.size === 1) throw new ExprSyntaxError('invalid effective address', term[regAt].col);
-      const prev = regs.find((r) => r.reg === reg);
+      if (mulToks) {
+        const c = new Cursor(mulToks, endCol);
+        const mulExpr = this.expr(c);
+        if (!c.atEnd()) c.fail(`expression syntax error at \`${c.peek()!.s}'`);
+        regs.push({ reg, mul: sign, scaled: true, mulExpr });
+        return;
+      }
+      const prev = regs.find((r) => r.reg === reg && !r.mulExpr);
       if (prev) prev.mul += sign * mul;
       else regs.push({ reg, mul: sign * mul, scaled: rest.length > 0 });
     };

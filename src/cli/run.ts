@@ -7,7 +7,8 @@ import { CliIO, Command, UsageError } from './command';
 import { DomainConfig, formatDiagnostic, loadDomainConfigFile } from '../xen/config';
 import { parseTraceFilter, TraceFilter } from '../trace/filter';
 import { parseTraceFormat, subscribeTraceFile, TRACE_FORMATS, TraceFormat } from '../trace/export';
-const seconds = (ns: number): string => `${(ns / 1e9).toFixed(6)} s`;
+// nanosecond digits: a small guest runs for microseconds, and 0.000000 s said nothing
+const seconds = (ns: number): string => `${(ns / 1e9).toFixed(9)} s`;
 import type { ConsoleRecord } from '../trace/records';
 import { KernelError } from '../xen/kernel';
 import { XenSystem } from '../xen/system';

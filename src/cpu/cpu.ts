@@ -541,9 +541,10 @@ export class Cpu {
       const o = phys & 0xfff;
       return size === 2 ? f[o] | (f[o + 1] << 8) : f[o] | (f[o + 1] << 8) | (f[o + 2] << 16) | (f[o + 3] << 24);
     }
-    // Page-crossing: translate both pages before reading anything (a #PF leaves no trace).
+    // Page-crossing: translate both pages before reading anything (a #PF leaves no trace). A
+    // fault on the second page reports its first byte in CR2, as hardware (and QEMU) do.
     this.fillRead(lin);
-    this.fillRead((lin + size - 1) | 0);
+    this.fillRead((lin + size - 1) & ~0xfff);
     let v = 0;
     for (let k = 0; k < size; k++) v |= this.read8((lin + k) | 0) << (8 * k);
     return v;
@@ -613,7 +614,7 @@ export class Cpu {
       return;
     }
     this.fillWrite(lin);
-    this.fillWrite((lin + size - 1) | 0);
+    this.fillWrite((lin + size - 1) & ~0xfff);
     for (let k = 0; k < size; k++) this.write8((lin + k) | 0, v >> (8 * k));
   }
 
@@ -675,7 +676,7 @@ export class Cpu {
   /** Check a write to [lin, lin+size) would succeed (for instructions that must not half-complete). */
   probeWrite(lin: number, size: number): void {
     this.fillWrite(lin);
-    if (((lin & 0xfff) + size) > 0x1000) this.fillWrite((lin + size - 1) | 0);
+    if (((lin & 0xfff) + size) > 0x1000) this.fillWrite((lin + size - 1) & ~0xfff);
   }
 
   /** Segment-relative linear address, with checks for non-flat segments. */

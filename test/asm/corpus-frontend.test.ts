@@ -16,10 +16,7 @@ describe('asm: the instruction corpus through the front end against nasm -f bin'
       const want = nasm(src, {}, ['-w-all']);
       // lines NASM rejects in this mode are left out, so both see the same accepted program
       const rejected = new Set([...want.messages.matchAll(/main\.asm:(\d+): error/g)].map((m) => Number(m[1])));
-      // Known opcode-table gaps in 16-bit code (reported to its owner): lar/lsl with a 32-bit
-      // register and memory, les/lds/lfs/lgs/lss, and far memory jumps (MemOperand.far is not yet honoured).
-      const gap = (l: string): boolean => bits === 16 && (/^(lar|lsl) e/.test(l) || /^l[defgs]s /.test(l) || /far \[/.test(l));
-      const kept = [`bits ${bits}`, ...lines.filter((l, i) => !rejected.has(i + 2) && !gap(l))].join('\n') + '\n';
+      const kept = [`bits ${bits}`, ...lines.filter((l, i) => !rejected.has(i + 2))].join('\n') + '\n';
       const again = rejected.size ? nasm(kept, {}, ['-w-all']) : want;
       assert.ok(again.bytes, again.messages.slice(0, 2000));
       const got = ours(kept);

@@ -31,6 +31,14 @@ describe('asm: errors name file, line and column', () => {
     assert.deepStrictEqual(r.errors, []);
     assert.deepStrictEqual(r.warnings.map(formatDiagnostic), ['main.asm:2:4: warning: byte data exceeds bounds']);
   });
+  it('a register scaled by a forward reference or a label, as NASM says it', () => {
+    const src = 'bits 32\nmov eax, [ebx+ecx*S]\nmov eax, [ecx*lab]\nS equ 2\nlab:\n';
+    assert.deepStrictEqual(errors(src), [
+      'main.asm:2:10: error: unable to multiply two non-scalar objects',
+      'main.asm:3:10: error: unable to multiply two non-scalar objects',
+    ]);
+    assert.match(nasm(src).messages, /main\.asm:2: error: unable to multiply two non-scalar objects/);
+  });
   it('macro called with the wrong number of parameters', () => {
     assert.deepStrictEqual(errors('%macro m 2\ndb %1, %2\n%endmacro\n  m 1\n'), ["main.asm:4:3: error: multi-line macro `m' exists, but not taking 1 parameter"]);
   });

@@ -159,6 +159,10 @@ const CASES: Record<string, string> = {
     add eax, end - start
     mov eax, [ebx + end - start]
     small equ 4
+    mov eax, [ebx+ecx*small]
+    mov eax, [small*esi+8]
+    mov eax, [ecx*(small/2)+ecx]
+    mov eax, [edi*small-small]
     fwd: db 0
     end:`,
   'far jumps and calls, system instructions': `
@@ -168,6 +172,14 @@ const CASES: Record<string, string> = {
     jmp far [eax]
     call far [ebx+4]
     jmp dword 0x08:entry
+    jmp word far [ebx]
+    o16 call far [eax]
+    bits 16
+    jmp far [bx]
+    call far [0x1234]
+    jmp dword far [es:di+2]
+    call word far [si]
+    bits 32
     entry:
     int 0x82
     int3

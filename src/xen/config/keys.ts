@@ -77,10 +77,10 @@ export const UNSIMULATED_KEYS: readonly string[] = [
   'acpi', 'acpi_firmware', 'acpi_laptop_slate', 'acpi_s3', 'acpi_s4', 'altp2m', 'altp2mhvm', 'apic', 'bios',
   'bios_path_override', 'boot', 'bootloader', 'bootloader_args', 'channel', 'connectors', 'cpuid', 'device_model_args',
   'device_model_args_hvm', 'device_model_args_pv', 'device_model_override', 'device_model_stubdomain_override',
-  'device_model_stubdomain_seclabel', 'device_model_user', 'device_model_version', 'device_tree', 'dm_restrict',
+  'device_model_stubdomain_seclabel', 'device_model_user', 'device_model_version', 'device_tree', 'display', 'dm_restrict',
   'driver_domain', 'dtdev', 'e820_host', 'gfx_passthru', 'gic_version', 'hdtype', 'hpet', 'init_seclabel', 'iomem',
   'ioports', 'irqs', 'keymap', 'localtime', 'mca_caps', 'mmio_hole', 'ms_vm_genid', 'msr_relaxed', 'nestedhvm',
-  'nographic', 'nomigrate', 'nx', 'oos', 'opengl', 'p9', 'pae', 'pci', 'pci_msitranslate', 'pci_permissive',
+  'nographic', 'nomigrate', 'nx', 'oos', 'opengl', 'p9', 'pae', 'passthrough', 'pci', 'pci_msitranslate', 'pci_permissive',
   'pci_power_mgmt', 'pci_seize', 'pool', 'pvcalls', 'pvshim', 'pvshim_cmdline', 'pvshim_extra', 'pvshim_path', 'rdm',
   'rdm_mem_boundary', 'rtc_timeoffset', 'sdl', 'seclabel', 'smbios_firmware', 'soundhw', 'spice',
   'spice_clipboard_sharing', 'spice_image_compression', 'spice_streaming_video', 'spiceagent_mouse',
@@ -88,7 +88,7 @@ export const UNSIMULATED_KEYS: readonly string[] = [
   'spicevdagent', 'stdvga', 'stubdomain_cmdline', 'stubdomain_kernel', 'stubdomain_memory', 'stubdomain_ramdisk',
   'tee', 'timer_mode', 'tsc_mode', 'usb', 'usbctrl', 'usbdev', 'usbdevice', 'usbversion', 'vdispl', 'vendor_device',
   'vfb', 'vga', 'videoram', 'vkb', 'vkb_device', 'vmtrace_buf_kb', 'vnc', 'vncdisplay', 'vnclisten', 'vncpasswd',
-  'vncunused', 'vnuma', 'vpmu', 'vpt_align', 'vsnd', 'vtpm', 'vuart', 'xen_platform_pci', 'xend_suspend_evtchn_compat',
+  'vncunused', 'vnuma', 'vpmu', 'vpt_align', 'vsnd', 'vtpm', 'vuart', 'xauthority', 'xen_platform_pci', 'xend_suspend_evtchn_compat',
 ];
 
 /** Edit distance, for "did you mean". */
