@@ -83,32 +83,27 @@ export function cloneData<T>(v: T): T {
   }
 }
 
-/**
- * A snapshot's copy of an object's fields but those in `skip`: the per-page arrays as above,
- * everything else deep-copied.
- */
+/** A snapshot's copy of an object's fields but those in `skip`. */
 export function saveFields(o: object, skip: ReadonlySet<string>): Record<string, unknown> {
-  const rest: Record<string, unknown> = {};
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) {
+  for (const k of Object.keys(o)) {
     if (skip.has(k)) continue;
-    const a = savedArray(v);
-    if (a) out[k] = a;
-    else rest[k] = v;
+    const v: unknown = (o as Record<string, unknown>)[k];
+    out[k] = savedArray(v) ?? cloneData(v);
   }
-  return Object.assign(out, cloneData(rest));
+  return out;
 }
 
 /** The live fields restored from a snapshot's copy (never sharing anything with the copy). */
 export function restoreFields(saved: Record<string, unknown>): Record<string, unknown> {
-  const rest: Record<string, unknown> = {};
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(saved)) {
+  for (const k of Object.keys(saved)) {
+    const v = saved[k];
     if (numbers(v)) {
       const live = v.slice();
       lastSaved.set(live, v);
       out[k] = live;
-    } else rest[k] = v;
+    } else out[k] = cloneData(v);
   }
-  return Object.assign(out, cloneData(rest));
+  return out;
 }

@@ -41,7 +41,7 @@ export interface TravelHit {
 }
 
 export interface TimeTravelOptions {
-  /** instructions between snapshots where they are dense (default 1,000,000) */
+  /** instructions between snapshots where they are dense (default 2,000,000) */
   interval?: number;
   /** intervals kept at full density behind the end of history, and per halving after (default 16) */
   window?: number;
