@@ -33,12 +33,24 @@ async function main() {
     external: ['vscode'],
     logLevel: 'warning',
   });
+  // The Timeline's webview script runs in the browser, not in Node
+  const web = await esbuild.context({
+    entryPoints: { timelineView: 'src/extension/timeline/webview.ts' },
+    bundle: true,
+    platform: 'browser',
+    target: 'es2020',
+    format: 'iife',
+    outdir: 'dist',
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'warning',
+  });
   if (watch) {
-    await ctx.watch();
+    await Promise.all([ctx.watch(), web.watch()]);
     console.log('esbuild: watching');
   } else {
-    await ctx.rebuild();
-    await ctx.dispose();
+    await Promise.all([ctx.rebuild(), web.rebuild()]);
+    await Promise.all([ctx.dispose(), web.dispose()]);
   }
 }
 

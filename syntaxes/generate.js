@@ -26,7 +26,7 @@ const control = [`j${CC}`, "jmp|jcxz|jecxz|loop|loopn?[ez]|call|ret|retn|retf|ir
 const system = "nop|pause|ud2|cpuid|rdtsc|rdpmc|rdmsr|wrmsr|hlt|f?wait|[lms]fence|clflush|[ls]gdt|[ls]idt|[ls]ldt|ltr|str|lmsw|smsw|clts|arpl|lar|lsl|verr|verw|invd|wbinvd|invlpg|rsm|sysenter|sysexit|vmcall|vmlaunch|vmresume|vmxon|vmxoff|vmptrld|vmptrst|vmclear|vmread|vmwrite";
 const prefix = "lock|rep|repn?[ez]|[oa](?:16|32)";
 const hypercalls = "set_trap_table|mmu_update|set_gdt|stack_switch|set_callbacks|fpu_taskswitch|sched_op_compat|platform_op|set_debugreg|get_debugreg|update_descriptor|memory_op|multicall|update_va_mapping|set_timer_op|event_channel_op_compat|xen_version|console_io|physdev_op_compat|grant_table_op|vm_assist|update_va_mapping_otherdomain|iret|vcpu_op|set_segment_base|mmuext_op|xsm_op|nmi_op|sched_op|callback_op|xenoprof_op|event_channel_op|physdev_op|hvm_op|sysctl|domctl|kexec_op|tmem_op|argo_op|xenpmu_op|dm_op|hypfs_op";
-const xenConst = "(?:CALLBACKF|CALLBACKOP|CALLBACKTYPE|CONSOLEIO|DOMID|EVTCHNOP|EVTCHNSTAT|EVTCHN|FLAT|GNTMAP|GNTST|GNTTABOP|GNTTAB|GTF|HVMOP|HVM|MACH2PHYS|MMUEXT|MMU|RUNSTATE|SCHEDOP|SHUTDOWN|SIF|UVMF|VCPUOP|VCPU|VIRQ|VMASST|XENFEAT|XENMAPSPACE|XENMEM|XENVER|XEN|HYPERVISOR_VIRT)_\\w+|HYPERVISOR_VIRT_START|MAX_GUEST_CMDLINE|NR_VIRQS";
+const xenConst = "(?:CALLBACKF|CALLBACKOP|CALLBACKTYPE|CONSOLEIO|DOMID|EVTCHNOP|EVTCHNSTAT|EVTCHN|FLAT|GNTMAP|GNTST|GNTTABOP|GNTTAB|GTF|HVMOP|HVM|MACH2PHYS|MMUEXT|MMU|RUNSTATE|SCHEDOP|SHUTDOWN|SIF|UVMF|VCPUOP|VCPU|VIRQ|VMASST|XENFEAT|XENMAPIDX|XENMAPSPACE|XENMEM|XENVER|XEN|HYPERVISOR_VIRT)_\\w+|HYPERVISOR_VIRT_START|MAX_GUEST_CMDLINE|NR_VIRQS";
 
 const n = (name) => `${name}.xen-asm`;
 const grammar = {

@@ -12,6 +12,7 @@ const seconds = (ns: number): string => `${(ns / 1e9).toFixed(9)} s`;
 import type { ConsoleRecord } from '../trace/records';
 import { KernelError } from '../xen/kernel';
 import { XenSystem } from '../xen/system';
+import { exitCounts } from '../xen/hvm';
 import { CLASS_BIT } from '../trace/records';
 
 const USAGE = 'usage: xensim run [--pcpus N] [--memory MiB] [--mips N] [--max-time 5s] [--trace FILE] [--trace-format json|chrome] [--trace-filter CLASSES] [--no-dom0] DOMAIN.cfg...';
@@ -154,11 +155,16 @@ export const runCommand: Command = async (args: string[], io: CliIO) => {
   io.stdout('\n');
   const rows = sys.domains().map((d) => {
     const dom = sys.domain(d.id);
-    return [String(d.id), d.name, d.state, d.shutdownReason ?? '-', seconds(dom.cpuTimeNs), String(dom.hypercalls)];
+    const exits = Object.values(exitCounts(dom)).reduce((a, b) => a + b, 0);
+    return [String(d.id), d.name, d.state, d.shutdownReason ?? '-', seconds(dom.cpuTimeNs), String(dom.hypercalls), dom.kind === 'hvm' ? String(exits) : '-'];
   });
-  const head = ['ID', 'Name', 'State', 'Reason', 'CPU time', 'Hypercalls'];
+  const head = ['ID', 'Name', 'State', 'Reason', 'CPU time', 'Hypercalls', 'VM exits'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   for (const r of [head, ...rows]) io.stdout(r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd() + '\n');
+  for (const d of sys.domains()) {
+    const byReason = Object.entries(exitCounts(sys.domain(d.id))).sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
+    if (byReason.length) io.stdout(`VM exits of ${d.name}: ${byReason.map(([r, n]) => `${r.replace(/^EXIT_REASON_/, '')} ${n}`).join(', ')}\n`);
+  }
   const why =
     stop.reason === 'finished' ? 'all domains finished' : stop.reason === 'time-limit' ? `--max-time ${seconds(a.maxTimeNs)} reached` : stop.reason === 'idle' ? 'every domain is blocked with nothing pending' : stop.reason;
   io.stdout(`virtual time ${seconds(sys.now())}, ${sys.instructionsRetired()} instructions: ${why}\n`);

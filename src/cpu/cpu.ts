@@ -15,28 +15,31 @@
  *  - exceptions.ts `deliverEvent` — IDT/IVT delivery, double/triple fault rules;
  *  - system-ops.ts — privileged and far-transfer instructions;
  *  - the run loop below — compiled blocks (jit.ts) skip per-instruction checks, so `blocks` must
- *    be false whenever something has to be checked between every two instructions (armed
- *    breakpoint pages, TF, 16-bit code, armed DR0–DR3 breakpoints), and state changes that compiled
- *    code must notice bump `exitGen` (modeChanged, flushTlb, flushCode and invalidateCode do).
+ *    be false whenever something has to be checked between every two instructions (TF, 16-bit
+ *    code, armed DR0–DR3 breakpoints), and state changes that compiled code must notice bump
+ *    `exitGen` (modeChanged, flushTlb, flushCode and invalidateCode do). The debugger's
+ *    breakpoints (breakpoints.ts) are checked between blocks: blocks are cut before them.
  * Modules copy the imports they use at load time (see consts.ts): keep that for new hot code.
  */
-import { AccessSize, CpuEvent, EventKind, FRAME_SHIFT, MemoryBus, Platform } from './platform';
+import { AccessSize, CpuEvent, EventKind, FRAME_SHIFT, InterceptedInstruction, MemoryBus, Platform } from './platform';
 import * as flagsM from './flags';
 import * as faultM from './fault';
 import * as pagingM from './paging';
 import * as exceptionsM from './exceptions';
 import { decodeInstruction, Insn, InsnKind } from './decode';
-import { Block, MAX_BLOCK, compileBlock } from './jit';
+import { Block, MAX_BLOCK, compileBlock, cutBlock } from './jit';
+import { BreakpointSet, testBit } from './breakpoints';
 import type { SegmentCache } from './segments';
 import * as segmentsM from './segments';
 import { emptyCpuState, CpuState } from './state';
 import { DR6_BS, dataBreakpoints, debugChanged, instructionBreakpoints } from './debug';
+import { loadCr } from './system-ops';
 
 export * from './consts';
 import * as constsM from './consts';
 // Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
 const { ARITH, CC, FIXED1, IF, RF, TF, arithFlags, settle } = flagsM;
-const { CpuFault, Vec, hasErrorCode } = faultM;
+const { CpuFault, InstructionIntercept, Vec, hasErrorCode } = faultM;
 const { translate } = pagingM;
 const { deliverEvent } = exceptionsM;
 const { checkSegmentAccess } = segmentsM;
@@ -56,6 +59,8 @@ export interface RunResult {
   stop: StopReason;
   /** For 'intercept': the event the platform took. */
   event?: CpuEvent;
+  /** For 'intercept': the instruction the platform intercepted (not retired, EIP at it). */
+  instruction?: InterceptedInstruction;
 }
 
 /** Executions of a block start before it is compiled. */
@@ -193,6 +198,8 @@ export class Cpu {
   /** EIP wrap mask: 0xffff for 16-bit code, -1 otherwise. */
   eipMask = 0xffff;
   halted = false;
+  /** An NMI handler is running (between the NMI's delivery and the next iret). */
+  nmiBlocked = false;
   /** The platform's interrupt line (level): raise with setIrq(vector). */
   irqPending = false;
   irqVector = 0;
@@ -211,8 +218,9 @@ export class Cpu {
   /** Total instructions retired since reset (the default TSC source). */
   retiredTotal = 0;
 
-  /** Linear EIPs (unsigned) the debugger armed; run() stops before executing one. */
-  readonly breakpoints = new Set<number>();
+  /** Linear EIPs the debugger armed; run() stops before executing one. */
+  readonly breakpoints = new BreakpointSet();
+  private readonly isBreakpoint = (lin: number): boolean => this.breakpoints.has(lin);
   private bpResume = -1;
 
   // ---- TLB: direct-mapped, separate read and write; tag = linear page | TLB_USER if CPL 3 ----
@@ -303,6 +311,7 @@ export class Cpu {
     this.tripleFault = false;
     this.intercepted = null;
     this.irqPending = false;
+    this.nmiBlocked = false;
     this.shadow = 0;
     this.modeChanged();
     this.flushCode();
@@ -782,7 +791,8 @@ export class Cpu {
 
   // ------------------------------------------------------------------ run
 
-  run(maxInstructions: number): RunResult {
+  /** Runs up to `maxInstructions`; with `honourBreakpoints` false, `breakpoints` do not stop it. */
+  run(maxInstructions: number, honourBreakpoints = true): RunResult {
     this.epoch++;
     this.curPage = -1;
     // The bus protocol (platform.ts) forbids keeping a write view across runs without asking
@@ -796,13 +806,15 @@ export class Cpu {
     const bpResume = this.bpResume;
     this.bpResume = -1;
     const breakpoints = this.breakpoints;
+    const bpOn = honourBreakpoints && breakpoints.size !== 0;
+    // The page `bpBits` maps (undefined: that page has no breakpoint): one compare per instruction off it.
+    let bpPage = -1;
+    let bpBits: Uint8Array | undefined;
     // Compiled blocks skip the per-instruction checks, so they are off while anything needs
-    // them: single-stepping (TF), 16-bit code, and pages holding an armed breakpoint (a block
-    // never leaves its page, so elsewhere breakpoints cannot be missed).
+    // them: single-stepping (TF), 16-bit code, armed debug registers.
     let blocks = false;
-    const bpPages = new Set<number>();
-    for (const b of breakpoints) bpPages.add(b >>> FRAME_SHIFT);
     let inBlock = false;
+    let interceptedInsn: InterceptedInstruction | null = null;
     this.runRetired = 0;
     outer: for (;;) {
       try {
@@ -817,16 +829,30 @@ export class Cpu {
           }
           const eip = this.eip;
           const lin = (this.segBase[1] + eip) | 0;
-          if (breakpoints.size !== 0 && breakpoints.has(lin >>> 0) && !(retired === 0 && lin === bpResume)) {
-            this.bpResume = lin;
-            stop = 'breakpoint';
-            break outer;
+          // At a breakpoint being resumed from, one instruction runs outside any block (a block
+          // looping back to its start would not come past the check again).
+          let atBreakpoint = false;
+          if (bpOn) {
+            const pg = lin >>> FRAME_SHIFT;
+            if (pg !== bpPage) {
+              bpPage = pg;
+              bpBits = breakpoints.page(pg);
+            }
+            if (bpBits !== undefined && testBit(bpBits, lin)) {
+              if (!(retired === 0 && lin === bpResume)) {
+                this.bpResume = lin;
+                stop = 'breakpoint';
+                break outer;
+              }
+              atBreakpoint = true;
+            }
           }
           this.insnEip = eip;
           const ins = this.fetch(lin);
-          if (blocks && (bpPages.size === 0 || !bpPages.has(lin >>> FRAME_SHIFT))) {
+          if (blocks && !atBreakpoint) {
             let blk = ins.block;
             if (blk === null && ins.kind !== InsnKind.OTHER && ++ins.hits >= HOT_BLOCK) blk = ins.block = this.buildBlock(lin, eip) ?? false;
+            if (blk && blk.bpGen !== breakpoints.gen) blk = ins.block = cutBlock(this, blk, breakpoints.gen, this.isBreakpoint);
             if (blk && maxInstructions - retired >= blk.len) {
               inBlock = true;
               retired += blk.run(maxInstructions - retired);
@@ -842,7 +868,15 @@ export class Cpu {
         }
         break;
       } catch (e) {
-        if (!(e instanceof CpuFault)) throw e;
+        if (!(e instanceof CpuFault)) {
+          if (!(e instanceof InstructionIntercept)) throw e;
+          // Only interpreted (OTHER) instructions have hooks, so this is never inside a block.
+          this.eip = this.insnEip;
+          this.pendingDr6 = 0;
+          interceptedInsn = e.insn;
+          stop = 'intercept';
+          break;
+        }
         if (inBlock) {
           retired += this.blockDone;
           inBlock = false;
@@ -871,7 +905,8 @@ export class Cpu {
     this.retiredTotal += retired;
     this.runRetired = 0;
     const result: RunResult = { retired, stop };
-    if (stop === 'intercept' && this.intercepted) result.event = this.intercepted;
+    if (interceptedInsn) result.instruction = interceptedInsn;
+    else if (stop === 'intercept' && this.intercepted) result.event = this.intercepted;
     return result;
   }
 
@@ -898,7 +933,7 @@ export class Cpu {
       if (ins.kind === InsnKind.BRANCH) break;
       o += ins.len;
     }
-    const block = compileBlock(this, eip, insns);
+    const block = compileBlock(this, eip, lin, insns);
     if (block) this.blocksCompiled++;
     return block;
   }
@@ -998,6 +1033,25 @@ export class Cpu {
     this.attention = true;
   }
 
+  /**
+   * A non-maskable interrupt from the host, delivered now through vector 2 (IF and the
+   * interrupt shadow of sti do not hold it back; a halted CPU wakes) unless an earlier NMI's
+   * handler has not yet executed iret: then false and nothing happens. Blocks NMIs until iret.
+   */
+  nmi(): boolean {
+    if (this.nmiBlocked) return false;
+    this.halted = false;
+    this.inject(2, 'external');
+    this.nmiBlocked = true;
+    return true;
+  }
+
+  /** iret ended NMI blocking: a host holding an NMI back is told (VMX's NMI-window exiting). */
+  endNmiBlocking(): void {
+    this.nmiBlocked = false;
+    if (this.platform.onNmiUnblocked) this.platform.onNmiUnblocked();
+  }
+
   /** Enter the shutdown state (triple fault). */
   shutdown(reason: string): void {
     this.tripleFault = true;
@@ -1046,6 +1100,7 @@ export class Cpu {
     s.shutdown = this.tripleFault;
     s.irq = this.irqPending ? this.irqVector : -1;
     s.shadow = this.shadow;
+    if (this.nmiBlocked) s.nmiBlocked = true;
     s.retiredTotal = this.retiredTotal;
     return s;
   }
@@ -1086,6 +1141,7 @@ export class Cpu {
     this.irqPending = s.irq >= 0;
     this.irqVector = s.irq >= 0 ? s.irq : 0;
     this.shadow = s.shadow;
+    this.nmiBlocked = s.nmiBlocked ?? false;
     this.retiredTotal = s.retiredTotal;
     this.intercepted = null;
     this.stopRequested = false;
@@ -1100,9 +1156,33 @@ export class Cpu {
     debugChanged(this);
   }
 
+  /**
+   * Load CR0/CR2/CR3/CR4 as a mov to CR does (reserved and consistency checks, TLB and PDPTE
+   * coherence): for a host completing an instruction it intercepted. False: the write would
+   * raise #GP(0) (or #GP/#PF of a PDPTE load) and nothing changed.
+   */
+  loadControlRegister(n: number, value: number): boolean {
+    try {
+      loadCr(this, n, value | 0);
+    } catch (e) {
+      if (e instanceof CpuFault) return false;
+      throw e;
+    }
+    this.attention = true;
+    return true;
+  }
+
   /** Clear a stop-on-shutdown so a platform can reset/reuse the CPU. */
   clearShutdown(): void {
     this.tripleFault = false;
+  }
+
+  /**
+   * Instructions retired so far in the run in progress, exact when read from a platform call
+   * of an interpreted instruction (rdtsc, port I/O, MSRs): a host's TSC adds it to its clock.
+   */
+  get retiredInRun(): number {
+    return this.runRetired;
   }
 
   /** Current timestamp counter. */

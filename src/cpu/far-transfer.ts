@@ -231,6 +231,7 @@ export function iret(d: Dec, size: number): Exec {
   const cpu = d.cpu;
   const bytes = size === 2 ? 4 : 2;
   return () => {
+    if (cpu.nmiBlocked) cpu.endNmiBlocking(); // even when this iret faults (SDM vol. 3 §6.7.1)
     const eip = peek(cpu, size, 0);
     const cs = peek(cpu, size, bytes) & 0xffff;
     const flags = peek(cpu, size, 2 * bytes);

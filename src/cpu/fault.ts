@@ -3,6 +3,8 @@
  * are deep call chains of closures) and caught by the run loop, which hands them to delivery.
  */
 
+import type { InterceptedInstruction } from './platform';
+
 export const Vec = {
   DE: 0,
   DB: 1,
@@ -39,6 +41,18 @@ export class CpuFault {
     readonly cr2?: number,
   ) {}
 }
+
+/** Thrown by an instruction its platform intercepted (platform.ts on* hooks); run() stops on it. */
+export class InstructionIntercept {
+  constructor(readonly insn: InterceptedInstruction) {}
+}
+
+/** End the executing instruction as intercepted: no effect, EIP back at it, run() stops. */
+export function interceptInstruction(cpu: { insnEip: number; insnLen: number }, what: DistributiveOmit<InterceptedInstruction, 'eip' | 'length'>): never {
+  throw new InstructionIntercept({ ...what, eip: cpu.insnEip >>> 0, length: cpu.insnLen } as InterceptedInstruction);
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export function fault(vector: number, errorCode = 0): never {
   throw new CpuFault(vector, errorCode);

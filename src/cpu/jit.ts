@@ -10,6 +10,11 @@
  * (code invalidated, a platform call, a TLB/mode change) and at its back-edge when the budget
  * is short or `cpu.attention` is set. Faults unwind to the run loop with `cpu.insnEip` naming
  * the instruction and `cpu.blockDone` counting the instructions completed before it.
+ *
+ * Breakpoints: the run loop checks them only between blocks, so a block must not run over one.
+ * Each block belongs to a family (the instructions it was built from); `cutBlock` gives the
+ * family's member that ends before the first breakpoint after its first instruction (the loop
+ * never enters a block at a breakpoint), compiling each length once.
  */
 import type { Exec, Insn } from './decode';
 import { InsnKind } from './decode';
@@ -19,6 +24,18 @@ export interface Block {
   len: number;
   /** Runs passes while they fit in `budget`; returns instructions retired; sets cpu.eip. */
   run: (budget: number) => number;
+  /** The breakpoint generation (BreakpointSet.gen) this block was last cut for; -1: never. */
+  bpGen: number;
+  readonly family: BlockFamily;
+}
+
+/** The instructions a block was built from and its compiled lengths. */
+export interface BlockFamily {
+  /** EIP and linear address of the first instruction */
+  readonly eip: number;
+  readonly lin: number;
+  readonly insns: readonly Insn[];
+  readonly byLength: Map<number, Block>;
 }
 
 /** What the compiler needs from the CPU (kept narrow so cpu.ts stays the owner of state). */
@@ -36,9 +53,38 @@ export const MAX_BLOCK = 48;
  * Build a block from `insns` (consecutive instructions starting at EIP `start`, already cut
  * at the first non-SIMPLE one, which is included only if it is a BRANCH).
  */
-export function compileBlock(cpu: BlockHost, start: number, insns: Insn[]): Block | null {
+export function compileBlock(cpu: BlockHost, start: number, lin: number, insns: Insn[]): Block | null {
   if (insns.length === 0) return null;
-  const k = insns.length;
+  const family: BlockFamily = { eip: start, lin, insns, byLength: new Map() };
+  const block = compile(cpu, family, insns.length);
+  family.byLength.set(insns.length, block);
+  return block;
+}
+
+/**
+ * The member of `block`'s family that stops short of the first address after its start for
+ * which `isBreakpoint` holds (the whole family when there is none), marked as cut for `gen`.
+ */
+export function cutBlock(cpu: BlockHost, block: Block, gen: number, isBreakpoint: (lin: number) => boolean): Block {
+  const f = block.family;
+  let len = f.insns.length;
+  let lin = f.lin;
+  for (let i = 1; i < f.insns.length; i++) {
+    lin = (lin + f.insns[i - 1].len) | 0;
+    if (isBreakpoint(lin)) {
+      len = i;
+      break;
+    }
+  }
+  let b = f.byLength.get(len);
+  if (b === undefined) f.byLength.set(len, (b = compile(cpu, f, len)));
+  b.bpGen = gen;
+  return b;
+}
+
+function compile(cpu: BlockHost, family: BlockFamily, k: number): Block {
+  const start = family.eip;
+  const insns = family.insns.slice(0, k);
   const last = insns[k - 1];
   const branch = last.kind === InsnKind.BRANCH;
   const eips: number[] = [start | 0];
@@ -61,5 +107,5 @@ export function compileBlock(cpu: BlockHost, start: number, insns: Insn[]): Bloc
   const params = insns.map((_, i) => `f${i}`);
   // new Function is the point of a block compiler: the source is built only from numbers.
   const factory = new Function('cpu', ...params, lines.join('\n')) as (cpu: BlockHost, ...f: Exec[]) => (budget: number) => number;
-  return { len: k, run: factory(cpu, ...insns.map((i) => i.exec)) };
+  return { len: k, run: factory(cpu, ...insns.map((i) => i.exec)), bpGen: -1, family };
 }

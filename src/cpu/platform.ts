@@ -65,6 +65,36 @@ export interface CpuEvent {
   cr2?: number;
 }
 
+/**
+ * A control-register access as the instruction would perform it, offered to the platform
+ * before it takes effect (the forms a VMX CR-access exit distinguishes, SDM table 28-3).
+ */
+export interface CrAccess {
+  /** mov to CR, mov from CR, clts, lmsw */
+  type: 'mov-to' | 'mov-from' | 'clts' | 'lmsw';
+  /** 0, 2, 3 or 4 (clts and lmsw: 0) */
+  cr: number;
+  /** the general register of a mov (EAX=0 … EDI=7), -1 for clts and lmsw */
+  gpr: number;
+  /** writes: the value the instruction would load into the register */
+  value: number;
+  /** lmsw: its 16-bit source operand, whether that was in memory, and its linear address */
+  source?: number;
+  memory?: boolean;
+  linear?: number;
+}
+
+/**
+ * An instruction the platform intercepted through one of its on* hooks: it has no effect and
+ * is not retired; EIP stays at it; run() returns stop 'intercept' with this. The host emulates
+ * it (or not) and moves EIP past it by `length` itself, as a VMM does after a VM exit.
+ */
+export type InterceptedInstruction = { eip: number; length: number } & (
+  | { kind: 'cr'; access: CrAccess }
+  | { kind: 'invlpg'; linear: number }
+  | { kind: 'rdtsc' }
+);
+
 /** Result of a vmcall/vmmcall the platform was offered. */
 export type VmcallResult = 'handled' | 'ud';
 
@@ -101,7 +131,8 @@ export interface Platform {
    * Called before the CPU delivers any exception or interrupt through the IDT. Return true to
    * take it: the CPU does not vector, leaves EIP as the event describes (faulting instruction
    * for faults, next instruction for traps and soft interrupts, unchanged for external), and
-   * `run()` returns with stop 'intercept' so the platform can handle it and resume.
+   * `run()` returns with stop 'intercept' so the platform can handle it and resume. This is
+   * the exception hook (what a VMM's exception bitmap decides).
    */
   intercept?(event: CpuEvent): boolean;
   /** The CPU entered the shutdown state (triple fault). `run()` then returns stop 'triple-fault'. */
@@ -116,4 +147,19 @@ export interface Platform {
   interruptAcknowledge?(): number | null;
   /** Timestamp counter value (read by rdtsc/rdmsr 0x10); default: instructions retired. */
   tsc?(): bigint;
+  /** iret ended the blocking of NMIs (Cpu.nmi): a host holding one back may stop the run now. */
+  onNmiUnblocked?(): void;
+
+  // Instruction intercept hooks. Each is consulted only when the platform defines it, at the
+  // point where the SDM places a VM exit for the instruction: after its #UD and privilege
+  // (CPL, CR4.TSD) checks, before its operand checks (reserved CR bits) and its effect. Return
+  // true to intercept (see InterceptedInstruction); false lets the instruction run natively.
+  /** mov to CR0/CR3/CR4 (CR2 writes are not offered: no VMM intercepts them), clts, lmsw. */
+  onControlRegisterWrite?(access: CrAccess): boolean;
+  /** mov from CR0/CR2/CR3/CR4 (smsw is not offered: it reads CR0 through no VMX control). */
+  onControlRegisterRead?(access: CrAccess): boolean;
+  /** invlpg of the linear address `linear`. */
+  onInvlpg?(linear: number): boolean;
+  /** rdtsc (not rdmsr 0x10, which goes through the MSR path). */
+  onRdtsc?(): boolean;
 }

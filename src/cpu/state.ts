@@ -33,6 +33,8 @@ export interface CpuState {
   /** Vector pending on the interrupt line, or -1. */
   irq: number;
   shadow: number;
+  /** between an NMI's delivery and the next iret (absent: false) */
+  nmiBlocked?: boolean;
   retiredTotal: number;
 }
 

@@ -11,12 +11,12 @@
 import type { Dec, Exec } from './decode';
 import type { Cpu } from './cpu';
 import { CS, SS, CR0_PE, CR0_PG, CR0_TS, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE } from './consts';
-import { CpuFault, Vec, fault, gp, ud } from './fault';
+import { CpuFault, Vec, fault, gp, interceptInstruction, ud } from './fault';
 import { AC, ID, IF, IOPL, RF, VM, ZF, settle } from './flags';
-import { getReg, regOpnd, setReg } from './operands';
+import { getReg, memOpnd, regOpnd, setReg } from './operands';
 import { pop, push } from './stack';
 import { ATTR_UNUSABLE, parseDescriptor, readDescriptor, setSegment } from './segments';
-import type { EventKind } from './platform';
+import type { CrAccess, EventKind } from './platform';
 import { loadPdptes, paeOn } from './paging';
 import { STATUS_AND_CONTROL } from './far-transfer';
 import { DR6_BD, DR7_GD, debugChanged } from './debug';
@@ -275,7 +275,7 @@ export function group7(d: Dec): Exec {
     }
     if (g === 6) {
       const e = regOpnd(cpu, 1, d.rm);
-      return () => lmsw(cpu, e.get());
+      return () => lmsw(cpu, e.get(), false, 0);
     }
     return ud();
   }
@@ -308,33 +308,49 @@ export function group7(d: Dec): Exec {
         }
       };
     case 4: {
-      const m = d.E(1);
+      // the address is already decoded above: d.E() would consume the displacement again
+      const m = memOpnd(cpu, 1, seg, ea);
       void R;
       return () => m.put(cpu.cr0 & 0xffff);
     }
-    case 6: {
-      const m = d.E(1);
-      return () => lmsw(cpu, m.get());
-    }
+    case 6:
+      return () => {
+        const a = cpu.lin(seg, ea(), 2, false);
+        lmsw(cpu, cpu.read16(a), true, a);
+      };
     case 7:
       return () => {
         requireCpl0(cpu);
-        cpu.flushTlbPage(cpu.lin(seg, ea(), 1, false));
+        const lin = cpu.lin(seg, ea(), 1, false);
+        if (cpu.platform.onInvlpg && cpu.platform.onInvlpg(lin >>> 0)) interceptInstruction(cpu, { kind: 'invlpg', linear: lin >>> 0 });
+        cpu.flushTlbPage(lin);
       };
   }
   return ud();
 }
 
-function lmsw(cpu: Cpu, v: number): void {
+function lmsw(cpu: Cpu, v: number, memory: boolean, linear: number): void {
   requireCpl0(cpu);
   // lmsw can set PE but not clear it; it loads MP, EM, TS too.
-  setCr0(cpu, (cpu.cr0 & ~0xe) | (v & 0xf) | (cpu.cr0 & CR0_PE));
+  const value = (cpu.cr0 & ~0xe) | (v & 0xf) | (cpu.cr0 & CR0_PE);
+  if (cpu.platform.onControlRegisterWrite) {
+    const access: CrAccess = { type: 'lmsw', cr: 0, gpr: -1, value, source: v & 0xffff, memory };
+    if (memory) access.linear = linear >>> 0;
+    crWriteHook(cpu, access);
+  }
+  setCr0(cpu, value);
+}
+
+/** Offer a CR write to the platform; intercepted, the instruction ends here. */
+function crWriteHook(cpu: Cpu, access: CrAccess): void {
+  if (cpu.platform.onControlRegisterWrite!(access)) interceptInstruction(cpu, { kind: 'cr', access });
 }
 
 export function clts(d: Dec): Exec {
   const cpu = d.cpu;
   return () => {
     requireCpl0(cpu);
+    if (cpu.platform.onControlRegisterWrite) crWriteHook(cpu, { type: 'clts', cr: 0, gpr: -1, value: cpu.cr0 & ~CR0_TS });
     cpu.cr0 &= ~CR0_TS;
   };
 }
@@ -376,6 +392,15 @@ export function setCr3(cpu: Cpu, v: number): void {
   else cpu.flushTlb(false);
 }
 
+/** mov to CR0/CR2/CR3/CR4 with its checks (a host emulating an intercepted write uses it too). */
+export function loadCr(cpu: Cpu, n: number, v: number): void {
+  if (n === 0) setCr0(cpu, v);
+  else if (n === 2) cpu.cr2 = v;
+  else if (n === 3) setCr3(cpu, v);
+  else if (n === 4) setCr4(cpu, v);
+  else ud();
+}
+
 export function movCrDr(d: Dec, op: number): Exec {
   const cpu = d.cpu;
   const R = d.R;
@@ -409,15 +434,18 @@ export function movCrDr(d: Dec, op: number): Exec {
   if (n === 1 || n > 4) return ud();
   return () => {
     requireCpl0(cpu);
+    const p = cpu.platform;
     if (toReg) {
+      if (p.onControlRegisterRead) {
+        const access: CrAccess = { type: 'mov-from', cr: n, gpr: r, value: 0 };
+        if (p.onControlRegisterRead(access)) interceptInstruction(cpu, { kind: 'cr', access });
+      }
       R[r] = n === 0 ? cpu.cr0 : n === 2 ? cpu.cr2 : n === 3 ? cpu.cr3 : cpu.cr4;
       return;
     }
     const v = R[r];
-    if (n === 0) setCr0(cpu, v);
-    else if (n === 2) cpu.cr2 = v;
-    else if (n === 3) setCr3(cpu, v);
-    else setCr4(cpu, v);
+    if (p.onControlRegisterWrite && n !== 2) crWriteHook(cpu, { type: 'mov-to', cr: n, gpr: r, value: v });
+    loadCr(cpu, n, v);
   };
 }
 
@@ -493,6 +521,7 @@ export function rdtsc(d: Dec): Exec {
   const R = d.R;
   return () => {
     if (cpu.cr4 & 0x4 && cpu.cpl !== 0 && cpu.pe) gp(0);
+    if (cpu.platform.onRdtsc && cpu.platform.onRdtsc()) interceptInstruction(cpu, { kind: 'rdtsc' });
     const t = cpu.tsc();
     R[0] = Number(t & 0xffffffffn) | 0;
     R[2] = Number(t >> 32n) | 0;

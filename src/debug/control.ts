@@ -7,15 +7,19 @@
 import { decodeOne } from '../asm/disasm';
 import type { CpuState } from '../cpu/state';
 import type { TraceRecord } from '../trace/records';
-import type { Inspectable, StopInfo } from '../xen/inspect';
-import { describeRecord as recordText, FilterId, recordEnv, StopContext, StopRule, vcpuEnv } from './stops';
+import type { Inspectable, StopInfo, Watchpoint } from '../xen/inspect';
+import { RecordIndex } from './armed';
+import { describeHit, valueOf } from './data';
+import type { ExprEnv } from './expr';
+import type { ReverseHit, ReverseTargets } from './reverse';
+import { describeRecord as recordText, FilterId, RecordKey, recordEnv, StopContext, StopRule, vcpuEnv } from './stops';
 
 export interface ThreadRef {
   domid: number;
   vcpu: number;
 }
 
-export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'exception' | 'pause';
+export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'data breakpoint' | 'exception' | 'pause';
 
 export interface Stopped extends ThreadRef {
   reason: StopReason;
@@ -39,8 +43,26 @@ export interface RecordStop {
   kind: 'function breakpoint' | 'exception';
   label: string;
   filter?: FilterId;
+  /** the records it can match (what it is indexed by); `matches` decides among them */
+  key: RecordKey;
   matches(r: TraceRecord): boolean;
   rule: StopRule;
+}
+
+/** A data breakpoint, armed as a watchpoint (its identity is how a 'watchpoint' stop names it). */
+export interface DataBreakpoint {
+  id: number;
+  watch: Watchpoint;
+  rule: StopRule;
+}
+
+/** A breakpoint a stop hits, its condition, hit count and log message yet to be decided. */
+interface Candidate {
+  /** for hitBreakpointIds (exception filters have none) */
+  id?: number;
+  rule: StopRule;
+  env: ExprEnv;
+  stopped: Stopped;
 }
 
 export interface ControlHooks {
@@ -77,7 +99,9 @@ export class RunControl {
   private disposed = false;
   private addressList: Array<{ domid: number; eip: number }> = [];
   private byAddress = new Map<string, AddressBreakpoint[]>();
-  private recordStops: RecordStop[] = [];
+  private recordStops = new RecordIndex<RecordStop>();
+  private dataBps: DataBreakpoint[] = [];
+  private watchList: Watchpoint[] = [];
   private pending: Stopped | undefined;
   private pendingDomain: TraceRecord | undefined;
   private entered = new Set<number>();
@@ -106,12 +130,84 @@ export class RunControl {
   }
 
   setRecordStops(list: RecordStop[]): void {
-    this.recordStops = list;
+    this.recordStops = new RecordIndex(list);
   }
 
-  /** The armed breakpoints as reverse execution searches for them (reverse.ts): no hit counts, no logs. */
-  reverseTargets(): { breakpoints: ReadonlyArray<{ domid: number; eip: number }>; matches(r: TraceRecord): boolean } {
-    return { breakpoints: this.addressList, matches: (r) => this.recordStops.some((s) => s.matches(r)) };
+  setDataBreakpoints(list: DataBreakpoint[]): void {
+    this.dataBps = list;
+    this.watchList = list.map((b) => b.watch);
+  }
+
+  /**
+   * The armed breakpoints as reverse execution searches for them: every kind, each hit's
+   * condition evaluated where it happened (hit counts and log points are reverse.ts's part).
+   */
+  reverseTargets(): ReverseTargets {
+    let recordHits: ReverseHit[] = [];
+    const holding = (cs: Candidate[]): ReverseHit[] => cs.filter((c) => c.rule.holds(c.env) !== false).map((c) => ({ id: c.id, rule: c.rule, stopped: c.stopped }));
+    return {
+      breakpoints: this.addressList,
+      watchpoints: this.watchList,
+      onRecord: (r) => (recordHits = holding(this.recordCandidates(r))).length > 0,
+      hits: (stop) => {
+        if (stop.reason === 'trace') return recordHits;
+        if (stop.reason === 'watchpoint') return holding(this.dataCandidates(stop));
+        if (stop.reason !== 'breakpoint') return [];
+        const t = { domid: stop.domid ?? 0, vcpu: stop.vcpu ?? 0 };
+        return holding(this.addressCandidates(t, this.state(t).eip >>> 0));
+      },
+      rules: () => [...[...this.byAddress.values()].flat(), ...this.recordStops.all, ...this.dataBps].map((b) => b.rule),
+    };
+  }
+
+  private recordCandidates(r: TraceRecord): Candidate[] {
+    const out: Candidate[] = [];
+    // only the stops indexed for this record; the environment built once, and only on a match
+    let env: ReturnType<typeof recordEnv> | undefined;
+    for (const s of this.recordStops.candidates(r)) {
+      if (!s.matches(r)) continue;
+      env ??= recordEnv(r, this.ctx);
+      out.push({
+        id: s.kind === 'function breakpoint' ? s.id : undefined,
+        rule: s.rule,
+        env,
+        stopped: { reason: s.kind, domid: r.domid, vcpu: r.vcpu, description: describeStop(s.label, r), filter: s.filter, record: r },
+      });
+    }
+    return out;
+  }
+
+  private addressCandidates(t: ThreadRef, eip: number): Candidate[] {
+    const bps = this.byAddress.get(`${t.domid}:${eip}`) ?? [];
+    const env = vcpuEnv(this.ctx, t.domid, t.vcpu);
+    return bps.map((bp) => ({ id: bp.id, rule: bp.rule, env, stopped: { reason: bp.kind, ...t, description: `${bp.kind} at 0x${eip.toString(16)}` } }));
+  }
+
+  /** The data breakpoints a watchpoint stop is for; conditions see `value`, `old` and `address` besides registers. */
+  private dataCandidates(stop: StopInfo): Candidate[] {
+    const t = { domid: stop.domid ?? 0, vcpu: stop.vcpu ?? 0 };
+    const w = stop.watchpoint;
+    if (!w) return [];
+    const v = stop.watchValue;
+    const names: Record<string, number | undefined> = { value: v && valueOf(v.after), old: v && valueOf(v.before), address: w.gva >>> 0 };
+    const env = vcpuEnv(this.ctx, t.domid, t.vcpu, (n) => names[n]);
+    const description = describeHit(this.ins, w, v, t.vcpu, this.state(t).eip);
+    return this.dataBps.filter((b) => b.watch === w).map((b) => ({ id: b.id, rule: b.rule, env, stopped: { reason: 'data breakpoint', ...t, description } }));
+  }
+
+  /** Forward: decides each candidate (counting hits, printing log points); the stop, if any. */
+  private fire(cs: Candidate[]): Stopped | undefined {
+    let hit: Stopped | undefined;
+    const ids: number[] = [];
+    for (const c of cs) {
+      const d = c.rule.decide(c.env);
+      if (d.action === 'log') this.hooks.output(`${d.text}\n`);
+      if (d.action !== 'stop') continue;
+      if (d.error) this.hooks.output(`${d.error}\n`);
+      if (c.id !== undefined) ids.push(c.id);
+      hit ??= c.stopped;
+    }
+    return hit && { ...hit, hitBreakpointIds: ids.length ? ids : undefined };
   }
 
   /** After a travel (reverse.ts): the stop the machine now shows, which a resume steps off. */
@@ -148,19 +244,9 @@ export class RunControl {
         return true;
       }
     }
-    let hit: Stopped | undefined;
-    const ids: number[] = [];
-    for (const s of this.recordStops) {
-      if (!s.matches(r)) continue;
-      const d = s.rule.decide(recordEnv(r, this.ctx));
-      if (d.action === 'log') this.hooks.output(`${d.text}\n`);
-      if (d.action !== 'stop') continue;
-      if (d.error) this.hooks.output(`${d.error}\n`);
-      if (s.kind === 'function breakpoint') ids.push(s.id);
-      hit ??= { reason: s.kind, domid: r.domid, vcpu: r.vcpu, description: describeStop(s.label, r), filter: s.filter, record: r };
-    }
+    const hit = this.fire(this.recordCandidates(r));
     if (!hit) return false;
-    this.pending = { ...hit, hitBreakpointIds: ids.length ? ids : undefined };
+    this.pending = hit;
     return true;
   };
 
@@ -177,19 +263,25 @@ export class RunControl {
     return this.ins.vcpus(t.domid).find((v) => v.vcpu === t.vcpu)?.activity !== undefined;
   }
 
-  /** Moves a thread off the breakpoint it stopped on, so resuming does not stop there again. */
-  private stepOff(t: ThreadRef | undefined): void {
-    if (!t || this.inXen(t)) return;
+  /**
+   * Moves a thread off the breakpoint it stopped on, so resuming does not stop there again;
+   * a data breakpoint that instruction hits is the stop.
+   */
+  private stepOff(t: ThreadRef | undefined): Stopped | undefined {
+    // after a travel back the thread's domain may not exist yet
+    if (!t || !this.ins.domains().some((d) => d.id === t.domid) || this.inXen(t)) return undefined;
     const eip = this.state(t).eip >>> 0;
-    if (this.byAddress.has(`${t.domid}:${eip}`)) this.stepGuest(t);
+    return this.byAddress.has(`${t.domid}:${eip}`) ? this.stepGuest(t) : undefined;
   }
 
   /**
    * One guest instruction of `t`: Inspectable.step stops a software interrupt (int 0x82,
-   * int 0x80) where Xen takes the vCPU, with its activity set.
+   * int 0x80) where Xen takes the vCPU, with its activity set. A data breakpoint the
+   * instruction hits (condition and hit count deciding) comes back as the stop to report.
    */
-  private stepGuest(t: ThreadRef): void {
-    this.ins.step(t.domid, t.vcpu);
+  private stepGuest(t: ThreadRef): Stopped | undefined {
+    const s = this.ins.step(t.domid, t.vcpu, this.watchList.length ? { watchpoints: this.watchList } : undefined);
+    return s.reason === 'watchpoint' ? this.fire(this.dataCandidates(s)) : undefined;
   }
 
   /**
@@ -224,7 +316,8 @@ export class RunControl {
   private async drive(from: ThreadRef | undefined, temp?: TempBreak): Promise<(Stopped & { temp?: boolean }) | 'finished' | 'disposed'> {
     // `running` stays set until the whole request (continue, a step of many drives) is done: the session clears it.
     this.running = true;
-    this.stepOff(from);
+    const off = this.stepOff(from);
+    if (off) return off;
     for (;;) {
       if (this.disposed) return 'disposed';
       if (this.pauseRequested) {
@@ -235,8 +328,9 @@ export class RunControl {
       this.pending = undefined;
       this.pendingDomain = undefined;
       // Without a predicate the hypervisor builds only the records someone subscribed to.
-      const stopOn = this.recordStops.length || this.hooks.wantsDomainStops() || this.stopOnEntry ? this.stopOn : undefined;
-      const stop = this.ins.run({ maxInstructions: SLICE, breakpoints, stopOn });
+      const stopOn = this.recordStops.size || this.hooks.wantsDomainStops() || this.stopOnEntry ? this.stopOn : undefined;
+      const watchpoints = this.watchList.length ? this.watchList : undefined;
+      const stop = this.ins.run({ maxInstructions: SLICE, breakpoints, stopOn, watchpoints });
       const outcome = this.decide(stop, temp);
       if (outcome !== 'continue') return outcome;
       if (stop.reason === 'budget') await yieldToEventLoop();
@@ -254,8 +348,9 @@ export class RunControl {
         return { reason: 'pause', ...this.runningThread(), description: 'idle: every domain is blocked and no timer is pending' };
       case 'time-limit':
         return { reason: 'pause', ...this.runningThread(), description: 'time limit reached' };
-      case 'watchpoint': // the debugger arms none yet (no DAP data breakpoints)
-        return { reason: 'pause', domid: stop.domid ?? 0, vcpu: stop.vcpu ?? 0, description: 'watchpoint' };
+      case 'watchpoint':
+        // a false condition or hit count runs on: the stop is after the access, nothing to step off
+        return this.fire(this.dataCandidates(stop)) ?? 'continue';
       case 'trace': {
         const domainRecord = this.pendingDomain;
         if (domainRecord) this.hooks.domainAppeared(domainRecord);
@@ -269,22 +364,10 @@ export class RunControl {
         if (temp && temp.domid === t.domid && temp.vcpu === t.vcpu && temp.eip >>> 0 === eip && temp.accept(s)) {
           return { reason: 'step', ...t, description: 'step', temp: true };
         }
-        const bps = this.byAddress.get(`${t.domid}:${eip}`) ?? [];
-        const env = vcpuEnv(this.ctx, t.domid, t.vcpu);
-        let hit: Stopped | undefined;
-        const ids: number[] = [];
-        for (const bp of bps) {
-          const d = bp.rule.decide(env);
-          if (d.action === 'log') this.hooks.output(`${d.text}\n`);
-          if (d.action !== 'stop') continue;
-          if (d.error) this.hooks.output(`${d.error}\n`);
-          ids.push(bp.id);
-          hit ??= { reason: bp.kind, ...t, description: `${bp.kind} at 0x${eip.toString(16)}` };
-        }
-        if (hit) return { ...hit, hitBreakpointIds: ids };
+        const hit = this.fire(this.addressCandidates(t, eip));
+        if (hit) return hit;
         // Not for us (another vCPU at the temp address, a false condition): go past it.
-        this.stepGuest(t);
-        return 'continue';
+        return this.stepGuest(t) ?? 'continue';
       }
     }
   }
@@ -317,28 +400,33 @@ export class RunControl {
     this.emit({ reason: 'step', ...t, description: this.inXen(t) ? 'step (in the hypervisor)' : 'step' });
   }
 
-  /** One instruction, or one hypervisor action; a call into a hypercall-page stub goes on into Xen. */
-  private stepInstructionIn(t: ThreadRef): void {
+  /**
+   * One instruction, or one hypervisor action; a call into a hypercall-page stub goes on into
+   * Xen. A data breakpoint hit on the way is returned (the step ends there).
+   */
+  private stepInstructionIn(t: ThreadRef): Stopped | undefined {
     if (this.inXen(t)) {
       this.ins.step(t.domid, t.vcpu);
-      return;
+      return undefined;
     }
     const before = this.state(t);
     const insn = this.instructionAt(t, before.eip >>> 0);
-    this.stepGuest(t);
+    const hit = this.stepGuest(t);
     const isCall = insn !== undefined && isCallInstruction(insn.bytes);
-    if (!isCall || this.inXen(t)) return;
+    if (hit || !isCall || this.inXen(t)) return hit;
     // The hypercall page's stub is `mov eax, nr; int 0x82` (PV): walk it to reach the hypervisor.
     for (let i = 0; i < 2 && !this.inXen(t); i++) {
       const here = this.instructionAt(t, this.state(t).eip >>> 0);
-      if (!here) return;
+      if (!here) return undefined;
       const b = here.bytes;
       const isMovEax = b[0] === 0xb8 && b[5] === 0xcd && b[6] === 0x82;
       const isInt82 = b[0] === 0xcd && b[1] === 0x82;
       const isVmcall = b[0] === 0x0f && b[1] === 0x01 && b[2] === 0xc1;
-      if (!(isMovEax || isInt82 || (i > 0 && isVmcall) || (i === 0 && b[0] === 0xb8 && b[5] === 0x0f && b[6] === 0x01 && b[7] === 0xc1))) return;
-      this.stepGuest(t);
+      if (!(isMovEax || isInt82 || (i > 0 && isVmcall) || (i === 0 && b[0] === 0xb8 && b[5] === 0x0f && b[6] === 0x01 && b[7] === 0xc1))) return undefined;
+      const h = this.stepGuest(t);
+      if (h) return h;
     }
+    return undefined;
   }
 
   /**
@@ -359,15 +447,16 @@ export class RunControl {
   async stepIn(t: ThreadRef, byLine: boolean): Promise<void> {
     if (!this.ensureRunning(t)) return this.stepped(t);
     const start = this.lineKey(t);
-    this.stepInstructionIn(t);
+    let hit = this.stepInstructionIn(t);
     if (byLine) {
-      for (let i = 0; i < MAX_LINE_STEPS && !this.inXen(t); i++) {
+      for (let i = 0; i < MAX_LINE_STEPS && !hit && !this.inXen(t); i++) {
         const k = this.lineKey(t);
         if (k !== undefined && k !== start) break;
-        this.stepInstructionIn(t);
+        hit = this.stepInstructionIn(t);
       }
     }
-    this.stepped(t);
+    if (hit) this.emit(hit);
+    else this.stepped(t);
   }
 
   /**
@@ -392,7 +481,10 @@ export class RunControl {
         const r = await this.runTo(t, { ...t, eip: target, accept: (x) => x.r[4] >>> 0 >= esp }, singleThread);
         // A breakpoint, a pause or the end on the way ends the step there.
         if (r === 'finished' || r === 'disposed' || !r.temp) return this.report(r);
-      } else this.ins.step(t.domid, t.vcpu);
+      } else {
+        const hit = this.stepGuest(t);
+        if (hit) return this.emit(hit);
+      }
       if (!byLine || this.inXen(t)) break;
       const k = this.lineKey(t);
       if (k !== undefined && k !== start) break;
@@ -436,8 +528,9 @@ export class RunControl {
     const ret = this.ctx.readBytes(t.domid, t.vcpu, (ebp + 4) >>> 0, 4);
     if (!ret || ret.length < 4 || ebp === 0) {
       // No frame to return through: behave as a single step rather than running away.
-      this.stepGuest(t);
-      this.stepped(t);
+      const hit = this.stepGuest(t);
+      if (hit) this.emit(hit);
+      else this.stepped(t);
       return;
     }
     const target = (ret[0] | (ret[1] << 8) | (ret[2] << 16) | (ret[3] << 24)) >>> 0;

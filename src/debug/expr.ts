@@ -178,71 +178,121 @@ export interface Compiled {
   /** every name the expression uses (to check them early and to know what it depends on) */
   readonly names: readonly string[];
   readonly readsMemory: boolean;
+  /**
+   * The first test the expression makes when it is `x == y && …` (or just `x == y`) with x and y
+   * names or numbers: false there means false overall, without evaluating the rest, so a
+   * caller may skip evaluations it can tell will fail that test.
+   */
+  readonly leadingEquality?: readonly [Operand, Operand];
   evaluate(env: ExprEnv): number;
 }
 
-function evalNode(n: Node, env: ExprEnv): number {
+export type Operand = { name: string } | { value: number };
+
+function leadingEquality(root: Node): readonly [Operand, Operand] | undefined {
+  let n = root;
+  while (n.k === 'bin' && n.op === '&&') n = n.a;
+  if (n.k !== 'bin' || n.op !== '==') return undefined;
+  const operand = (x: Node): Operand | undefined => (x.k === 'num' ? { value: x.v } : x.k === 'name' ? { name: x.name } : undefined);
+  const a = operand(n.a);
+  const b = operand(n.b);
+  return a && b ? [a, b] : undefined;
+}
+
+type Eval = (env: ExprEnv) => number;
+
+/**
+ * The tree as nested closures, built once: a condition on every hypercall of a run is then a
+ * few direct calls, not a walk that re-reads each node's kind and operator.
+ */
+function closure(n: Node): Eval {
   switch (n.k) {
-    case 'num':
-      return n.v;
+    case 'num': {
+      const v = n.v;
+      return () => v;
+    }
     case 'name': {
-      const v = env.lookup(n.name);
-      if (v === undefined) throw new ExprError(`'${n.name}' is not a register, symbol or constant here`, n.col);
-      return v >>> 0;
+      const { name, col } = n;
+      return (env) => {
+        const v = env.lookup(name);
+        if (v === undefined) throw new ExprError(`'${name}' is not a register, symbol or constant here`, col);
+        return v >>> 0;
+      };
     }
     case 'mem': {
-      const addr = evalNode(n.addr, env);
-      const v = env.read(addr, n.size);
-      if (v === undefined) throw new ExprError(`memory at 0x${addr.toString(16)} is not mapped`);
-      return v >>> 0;
+      const addr = closure(n.addr);
+      const size = n.size;
+      return (env) => {
+        const at = addr(env);
+        const v = env.read(at, size);
+        if (v === undefined) throw new ExprError(`memory at 0x${at.toString(16)} is not mapped`);
+        return v >>> 0;
+      };
     }
     case 'un': {
-      const a = evalNode(n.a, env);
-      return (n.op === '-' ? -a : n.op === '~' ? ~a : a === 0 ? 1 : 0) >>> 0;
+      const a = closure(n.a);
+      if (n.op === '-') return (env) => -a(env) >>> 0;
+      if (n.op === '~') return (env) => ~a(env) >>> 0;
+      return (env) => (a(env) === 0 ? 1 : 0);
     }
-    case 'bin': {
-      // && and || short-circuit, so `ebx == 4 && [ecx] == 3` does not read through a bad pointer
-      if (n.op === '&&') return evalNode(n.a, env) !== 0 && evalNode(n.b, env) !== 0 ? 1 : 0;
-      if (n.op === '||') return evalNode(n.a, env) !== 0 || evalNode(n.b, env) !== 0 ? 1 : 0;
-      const a = evalNode(n.a, env);
-      const b = evalNode(n.b, env);
-      switch (n.op) {
-        case '+':
-          return (a + b) >>> 0;
-        case '-':
-          return (a - b) >>> 0;
-        case '*':
-          return Number((BigInt(a) * BigInt(b)) & 0xffffffffn);
-        case '/':
-        case '%':
-          if (b === 0) throw new ExprError('division by zero');
-          return (n.op === '/' ? Math.floor(a / b) : a % b) >>> 0;
-        case '<<':
-          return b >= 32 ? 0 : (a << b) >>> 0;
-        case '>>':
-          return b >= 32 ? 0 : a >>> b;
-        case '&':
-          return (a & b) >>> 0;
-        case '|':
-          return (a | b) >>> 0;
-        case '^':
-          return (a ^ b) >>> 0;
-        case '==':
-          return a === b ? 1 : 0;
-        case '!=':
-          return a !== b ? 1 : 0;
-        case '<':
-          return a < b ? 1 : 0;
-        case '<=':
-          return a <= b ? 1 : 0;
-        case '>':
-          return a > b ? 1 : 0;
-        case '>=':
-          return a >= b ? 1 : 0;
-      }
-      throw new ExprError(`unknown operator '${n.op}'`);
-    }
+    case 'bin':
+      return binary(n.op, closure(n.a), closure(n.b));
   }
+}
+
+function binary(op: string, a: Eval, b: Eval): Eval {
+  switch (op) {
+    // && and || short-circuit, so `ebx == 4 && [ecx] == 3` does not read through a bad pointer
+    case '&&':
+      return (env) => (a(env) !== 0 && b(env) !== 0 ? 1 : 0);
+    case '||':
+      return (env) => (a(env) !== 0 || b(env) !== 0 ? 1 : 0);
+    case '+':
+      return (env) => (a(env) + b(env)) >>> 0;
+    case '-':
+      return (env) => (a(env) - b(env)) >>> 0;
+    case '*':
+      return (env) => Number((BigInt(a(env)) * BigInt(b(env))) & 0xffffffffn);
+    case '/':
+    case '%':
+      return (env) => {
+        const x = a(env);
+        const y = b(env);
+        if (y === 0) throw new ExprError('division by zero');
+        return (op === '/' ? Math.floor(x / y) : x % y) >>> 0;
+      };
+    case '<<':
+      return (env) => {
+        const x = a(env);
+        const y = b(env);
+        return y >= 32 ? 0 : (x << y) >>> 0;
+      };
+    case '>>':
+      return (env) => {
+        const x = a(env);
+        const y = b(env);
+        return y >= 32 ? 0 : x >>> y;
+      };
+    case '&':
+      return (env) => (a(env) & b(env)) >>> 0;
+    case '|':
+      return (env) => (a(env) | b(env)) >>> 0;
+    case '^':
+      return (env) => (a(env) ^ b(env)) >>> 0;
+    case '==':
+      return (env) => (a(env) === b(env) ? 1 : 0);
+    case '!=':
+      return (env) => (a(env) !== b(env) ? 1 : 0);
+    case '<':
+      return (env) => (a(env) < b(env) ? 1 : 0);
+    case '<=':
+      return (env) => (a(env) <= b(env) ? 1 : 0);
+    case '>':
+      return (env) => (a(env) > b(env) ? 1 : 0);
+    case '>=':
+      return (env) => (a(env) >= b(env) ? 1 : 0);
+  }
+  throw new ExprError(`unknown operator '${op}'`);
 }
 
 function collect(n: Node, names: Set<string>): boolean {
@@ -270,7 +320,7 @@ export function compile(text: string): Compiled {
   const root = new Parser(tokenize(text)).parse();
   const names = new Set<string>();
   const readsMemory = collect(root, names);
-  return { text, names: [...names], readsMemory, evaluate: (env) => evalNode(root, env) };
+  return { text, names: [...names], readsMemory, leadingEquality: leadingEquality(root), evaluate: closure(root) };
 }
 
 /** One-shot evaluation for the REPL, watch and hover. */

@@ -7,7 +7,7 @@ import type { ThreadRef } from './control';
 import { compile } from './expr';
 import { inspectableContext, vcpuEnv } from './stops';
 
-export const REPL_COMMANDS = ['xl list', 'xl vcpu-list', 'xl debug-keys e', 'xl debug-keys q', 'xl debug-keys r', 'info threads', 'info evtchn', 'info pt ', 'x/16xw ', 'x/16xb '];
+export const REPL_COMMANDS = ['xl list', 'xl vcpu-list', 'xl debug-keys e', 'xl debug-keys q', 'xl debug-keys r', 'info threads', 'info evtchn', 'info p2m', 'info pt ', 'x/16xw ', 'x/16xb '];
 
 function pad(s: string | number, n: number, right = false): string {
   const t = String(s);
@@ -64,6 +64,8 @@ export function replCommand(ins: Inspectable, line: string, t: ThreadRef): strin
     }
     return lines.length ? lines.join('\n') : 'no event channels bound';
   }
+  const p2m = /^info\s+p2m(?:\s+d?(\d+))?$/.exec(cmd);
+  if (p2m) return p2mText(ins, p2m[1] === undefined ? undefined : Number(p2m[1]));
   const pt = /^info\s+pt\s+(.+)$/.exec(cmd);
   if (pt) {
     const va = compile(pt[1]).evaluate(vcpuEnv(inspectableContext(ins), t.domid, t.vcpu));
@@ -97,4 +99,24 @@ export function replCommand(ins: Inspectable, line: string, t: ThreadRef): strin
     return lines.join('\n');
   }
   return undefined;
+}
+
+/**
+ * `info p2m [d<id>]`: each domain's gfn → mfn map (HVM: its P2M; PV: the p2m list Xen keeps),
+ * runs of consecutive frames collapsed to one line.
+ */
+function p2mText(ins: Inspectable, only: number | undefined): string {
+  const doms = ins.domains().filter((d) => only === undefined || d.id === only);
+  if (!doms.length) throw new Error(`d${only} does not exist (xl list shows the domains)`);
+  const hex = (v: number) => `0x${v.toString(16)}`;
+  const out: string[] = [];
+  for (const d of doms) {
+    const ranges = ins.p2m(d.id);
+    const pages = ranges.reduce((n, r) => n + r.count, 0);
+    out.push(`d${d.id} ${d.name} (${d.kind === 'hvm' ? 'HVM P2M' : 'PV p2m'}): ${pages} pages in ${ranges.length} run${ranges.length === 1 ? '' : 's'}`);
+    for (const r of ranges) {
+      out.push(r.count === 1 ? `  gfn ${hex(r.gfn)} -> mfn ${hex(r.mfn)}` : `  gfn ${hex(r.gfn)}-${hex(r.gfn + r.count - 1)} -> mfn ${hex(r.mfn)}-${hex(r.mfn + r.count - 1)} (${r.count})`);
+    }
+  }
+  return out.join('\n');
 }

@@ -8,8 +8,10 @@
  */
 import type { TraceRecord } from '../trace/records';
 import type { CpuState } from '../cpu/state';
-import type { TimeTravel } from '../xen/timetravel/engine';
+import type { StopInfo, Watchpoint } from '../xen/inspect';
+import type { TimeTravel, TravelPosition } from '../xen/timetravel/engine';
 import type { Stopped } from './control';
+import type { StopRule } from './stops';
 
 export const TRAVEL_REQUEST = 'xensim/travelTo';
 
@@ -18,10 +20,25 @@ export interface ThreadRef {
   vcpu: number;
 }
 
-/** What the armed breakpoints are, as reverse search needs them (no hit counts, no logs). */
+/** A breakpoint a replayed stop hits with its condition holding. */
+export interface ReverseHit {
+  /** for hitBreakpointIds (exception filters have none) */
+  id?: number;
+  rule: StopRule;
+  /** the stop a forward run would report for it */
+  stopped: Stopped;
+}
+
+/** The armed breakpoints as a reverse search needs them (control.ts builds this). */
 export interface ReverseTargets {
   breakpoints: ReadonlyArray<{ domid: number; eip: number }>;
-  matches(r: TraceRecord): boolean;
+  watchpoints: ReadonlyArray<Watchpoint>;
+  /** the replay's record predicate, asked as each record is emitted: a hit whose condition holds */
+  onRecord(r: TraceRecord): boolean;
+  /** at a replayed stop (the machine there): the breakpoints it hits with their conditions holding */
+  hits(stop: StopInfo): ReverseHit[];
+  /** every armed breakpoint's rule (their hit counts are set to what they were at the landing) */
+  rules(): StopRule[];
 }
 
 export interface TravelArguments {
@@ -102,20 +119,45 @@ export class ReverseDebugger {
     return true;
   }
 
-  /** Back to the previous stop of any armed breakpoint; undefined (at the start) when there is none. */
+  /**
+   * Back to the previous stop of any armed breakpoint, as a forward run would have made it:
+   * conditions hold there, log points do not stop, and a hit count counts the hits from the
+   * start of history (then every breakpoint's count is set to what it was at the landing, so
+   * going forward again counts on from there). Undefined (at the start) when there is none.
+   */
   reverseContinue(targets: ReverseTargets): Stopped | undefined {
-    const hit = this.tt.previousStop({ breakpoints: targets.breakpoints, stopOn: (r) => targets.matches(r) });
-    if (!hit) {
+    const search = { breakpoints: targets.breakpoints, watchpoints: targets.watchpoints.length ? targets.watchpoints : undefined, stopOn: targets.onRecord };
+    const rules = targets.rules();
+    let found: Stopped | undefined;
+    if (!rules.some((r) => r.hitCondition)) {
+      // no counts needed: search back segment by segment for the last stop that is not only log points
+      const hit = this.tt.previousStop(search, (stop) => {
+        const s = stopOf(targets.hits(stop).filter((h) => !h.rule.logs));
+        if (s) found = s;
+        return s !== undefined;
+      });
+      if (!hit) found = undefined;
+    } else {
+      const counts = new Map<StopRule, number>();
+      let last: { at: TravelPosition; stopped: Stopped; counts: Map<StopRule, number> } | undefined;
+      this.tt.stopsSoFar(search, (stop, at) => {
+        const stopping = targets.hits(stop).filter((h) => {
+          const n = (counts.get(h.rule) ?? 0) + 1;
+          counts.set(h.rule, n);
+          return h.rule.stopsAt(n);
+        });
+        const s = stopOf(stopping);
+        if (s) last = { at, stopped: s, counts: new Map(counts) };
+      });
+      if (last) this.tt.travelTo(last.at);
+      for (const r of rules) r.hits = last?.counts.get(r) ?? 0;
+      found = last?.stopped;
+    }
+    if (!found) {
       this.tt.travelTo(0);
       return undefined;
     }
-    const s = hit.stop;
-    const r = s.record;
-    if (r) return { reason: 'breakpoint', domid: r.domid, vcpu: r.vcpu, description: `reverse: ${describe(r)}`, record: r };
-    const domid = s.domid ?? 0;
-    const vcpu = s.vcpu ?? 0;
-    const eip = this.tt.cpuState(domid, vcpu).eip >>> 0;
-    return { reason: 'breakpoint', domid, vcpu, description: `reverse: breakpoint at 0x${eip.toString(16)}` };
+    return { ...found, description: `reverse: ${found.description}` };
   }
 
   travel(args: TravelArguments): void {
@@ -149,21 +191,20 @@ export class ReverseDebugger {
   }
 }
 
-function describe(r: TraceRecord): string {
-  switch (r.kind) {
-    case 'hypercall-entry':
-      return `hypercall ${r.text}`;
-    case 'vm-exit':
-      return `VM exit ${r.reasonName}`;
-    case 'fault':
-      return `fault ${r.name}`;
-    default:
-      return r.kind;
-  }
+/** The stop several breakpoints hit at once make: the first one's, with all their ids. */
+function stopOf(hits: ReverseHit[]): Stopped | undefined {
+  if (!hits.length) return undefined;
+  const ids = hits.flatMap((h) => (h.id === undefined ? [] : [h.id]));
+  return { ...hits[0].stopped, hitBreakpointIds: ids.length ? ids : undefined };
 }
 
 interface Machine {
   image(domid: number): { lineAt(gva: number): { file: string; line: number } | undefined } | undefined;
+}
+
+/** The thread a stop after a travel is shown on: the last one, unless its domain does not exist then (dom0). */
+function shown(r: ReverseDebugger, last: ThreadRef | undefined): ThreadRef {
+  return last && r.tt.domains().some((d) => d.id === last.domid && last.vcpu < d.vcpus) ? { domid: last.domid, vcpu: last.vcpu } : { domid: 0, vcpu: 0 };
 }
 
 /** The session's three reverse requests, each ending in the stop to report. */
@@ -177,10 +218,10 @@ export const reverseStop = {
     return { reason: moved ? 'step' : 'entry', ...t, description: moved ? 'step back' : 'start of the recorded history' };
   },
   reverseContinue(r: ReverseDebugger, targets: ReverseTargets, last: ThreadRef | undefined): Stopped {
-    return r.reverseContinue(targets) ?? { reason: 'entry', domid: last?.domid ?? 0, vcpu: last?.vcpu ?? 0, description: 'start of the recorded history' };
+    return r.reverseContinue(targets) ?? { reason: 'entry', ...shown(r, last), description: 'start of the recorded history' };
   },
   travel(r: ReverseDebugger, args: object, last: ThreadRef | undefined): Stopped {
     r.travel(args as TravelArguments);
-    return { reason: 'step', domid: last?.domid ?? 0, vcpu: last?.vcpu ?? 0, description: `travelled to instruction ${r.tt.instructionsRetired()} (${r.tt.now()} ns)` };
+    return { reason: 'step', ...shown(r, last), description: `travelled to instruction ${r.tt.instructionsRetired()} (${r.tt.now()} ns)` };
   },
 };

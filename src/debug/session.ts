@@ -25,10 +25,11 @@ import {
   ThreadEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { CLASS_BIT, TraceClass, TraceRecord } from '../trace/records';
+import { CLASS_BIT, CLASS_OF, TraceClass, TraceRecord } from '../trace/records';
 import { jsonLinesWriter } from '../trace/jsonl';
 import type { Inspectable, XenStateNode } from '../xen/inspect';
-import { AddressBreakpoint, RecordStop, RunControl, Stopped, ThreadRef } from './control';
+import { AddressBreakpoint, DataBreakpoint, RecordStop, RunControl, Stopped, ThreadRef } from './control';
+import { addressReference, DataAccess, DATA_ACCESS_TYPES, dataInfo, DataRange, DEBUG_REGISTERS, describeRange, memoryOperand, parseDataId, registersFor } from './data';
 import { disassembleAround } from './disassembly';
 import { DOMAINS_REQUEST, domainsBody } from './domains';
 import { compile, ExprEnv } from './expr';
@@ -37,10 +38,12 @@ import { MachineFactory, unavailableMachine } from './machine';
 import { formatMemoryReference, parseMemoryReference } from './memref';
 import { EFLAGS_BITS, GPR32, registerValue, SEGMENT_NAMES } from './names';
 import { replCommand, REPL_COMMANDS } from './repl';
+import { vmExitRows, vmExitSummary } from './vmexit';
 import { guestFrames, MAX_FRAMES } from './stack';
 import { ReverseDebugger, reverseStop, TRAVEL_REQUEST } from './reverse';
+import { TIMELINE_REQUEST, TimelineArguments, TimelineRecorder } from './timeline';
 import { TimeTravel } from '../xen/timetravel/engine';
-import { BreakpointError, EXCEPTION_FILTERS, FilterId, filterOf, functionTargetMatcher, inspectableContext, parseFunctionTarget, StopRule, vcpuEnv } from './stops';
+import { BreakpointError, EXCEPTION_FILTERS, FILTER_KIND, FilterId, filterOf, functionTargetKey, functionTargetMatcher, inspectableContext, narrowKey, parseFunctionTarget, StopRule, vcpuEnv } from './stops';
 import { applyEdit, editedValue, registerRows, Row, segmentRows, systemRows } from './variables';
 
 /** DAP thread ids: readable in logs (d1 vcpu0 is 1001) and stable while a domain lives. */
@@ -91,6 +94,24 @@ interface InstructionBp {
   message?: string;
 }
 
+interface DataBp {
+  id: number;
+  dataId: string;
+  range?: DataRange;
+  access: DataAccess;
+  rule?: StopRule;
+  message?: string;
+}
+
+/** A breakpoint as setXBreakpoints answers it: unverified with its message, or verified and completed by `ok`. */
+function answerFor(bp: { id: number; message?: string }, ok: (b: DebugProtocol.Breakpoint) => unknown): DebugProtocol.Breakpoint {
+  const b = new Breakpoint(!bp.message) as DebugProtocol.Breakpoint;
+  b.id = bp.id;
+  if (bp.message) b.message = bp.message;
+  else ok(b);
+  return b;
+}
+
 function readOnlyRows(rows: Row[]): Row[] {
   return rows.map((r) => ({ ...r, edit: undefined, readOnly: true, children: r.children && readOnlyRows(r.children) }));
 }
@@ -127,6 +148,7 @@ export class XenDebugSession extends LoggingDebugSession {
   private readonly defaultCwd: string;
   private ins: Inspectable | undefined;
   private reverse: ReverseDebugger | undefined;
+  private timeline: TimelineRecorder | undefined;
   private control: RunControl | undefined;
   private launchConfig: LaunchConfig | undefined;
   private unsubscribe: Array<() => void> = [];
@@ -140,6 +162,7 @@ export class XenDebugSession extends LoggingDebugSession {
   private sourceBps = new Map<string, SourceBp[]>();
   private functionBps: FunctionBp[] = [];
   private instructionBps: InstructionBp[] = [];
+  private dataBps: DataBp[] = [];
   private filters = new Map<FilterId, StopRule>();
   private sourceRefs = new Handles<string>();
 
@@ -243,6 +266,8 @@ export class XenDebugSession extends LoggingDebugSession {
       supportsHitConditionalBreakpoints: true,
       supportsLogPoints: true,
       supportsInstructionBreakpoints: true,
+      supportsDataBreakpoints: true,
+      supportsDataBreakpointBytes: true,
       supportsExceptionFilterOptions: true,
       supportsExceptionInfoRequest: true,
       exceptionBreakpointFilters: EXCEPTION_FILTERS.map((f) => ({ ...f, supportsCondition: true })),
@@ -287,6 +312,7 @@ export class XenDebugSession extends LoggingDebugSession {
       // driven through the time-travel engine, so stepBack and reverseContinue can replay it
       const tt = new TimeTravel(this.factory({ configs: config.configs, pcpus: config.pcpus, memoryMiB: config.memoryMiB }));
       this.reverse = new ReverseDebugger(tt);
+      this.timeline = new TimelineRecorder(tt);
       ins = tt;
     } catch (e) {
       throw new LaunchError('domains', (e as Error).message);
@@ -307,6 +333,8 @@ export class XenDebugSession extends LoggingDebugSession {
       this.unsubscribe.push(ins.trace.subscribe(jsonLinesWriter((line) => fs.writeSync(fd, line))));
     }
     this.unsubscribe.push(ins.trace.subscribe((r) => this.onConsole(r), { mask: CLASS_BIT.console, classes: ['console'] }));
+    // after the engine's record counter (subscribed when it was built), so it reads each record's index
+    this.unsubscribe.push(ins.trace.subscribe(this.timeline!.listener));
     const ctx = inspectableContext(ins);
     this.control = new RunControl(ins, ctx, {
       stopped: (s) => this.onStopped(s),
@@ -331,6 +359,7 @@ export class XenDebugSession extends LoggingDebugSession {
     this.control = undefined;
     this.ins = undefined;
     this.reverse = undefined;
+    this.timeline = undefined;
     this.consoleEcho.clear();
   }
 
@@ -593,7 +622,15 @@ export class XenDebugSession extends LoggingDebugSession {
     if (d && !has('domain')) rows.unshift({ name: 'domain', value: `d${d.id} ${d.name} (${d.kind}${d.privileged ? ', privileged' : ''}, ${d.state})`, readOnly: true });
     if (d?.configFile) rows.push({ name: 'config', value: d.configFile, readOnly: true });
     if (v?.activity && !has('in Xen')) rows.unshift({ name: 'in Xen', value: v.activity.description, readOnly: true });
+    const exit = this.stopRecord(t);
+    if (exit?.kind === 'vm-exit') rows.unshift({ name: 'VM exit', value: vmExitSummary(exit, ins.cpuState(t.domid, t.vcpu)), readOnly: true, children: vmExitRows(exit, ins.cpuState(t.domid, t.vcpu)) });
     return rows;
+  }
+
+  /** The trace record the last stop was on, when it was on this thread. */
+  private stopRecord(t: ThreadRef): TraceRecord | undefined {
+    const s = this.control?.lastStop;
+    return s && s.domid === t.domid && s.vcpu === t.vcpu ? s.record : undefined;
   }
 
   protected variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
@@ -690,7 +727,8 @@ export class XenDebugSession extends LoggingDebugSession {
     this.answer(response, () => {
       const text = String(args.text ?? '');
       const before = text.slice(0, Math.max(0, (args.column ?? text.length + 1) - 1));
-      const targets: DebugProtocol.CompletionItem[] = REPL_COMMANDS.filter((c) => c.startsWith(before)).map((c) => ({ label: c, text: c, start: 0, length: before.length, type: 'function' }));
+      const perDomain = (this.ins?.domains() ?? []).map((d) => `info p2m d${d.id}`);
+      const targets: DebugProtocol.CompletionItem[] = [...REPL_COMMANDS, ...perDomain].filter((c) => c.startsWith(before)).map((c) => ({ label: c, text: c, start: 0, length: before.length, type: 'function' }));
       // the word being typed: a register or flag
       const word = /[A-Za-z_][A-Za-z0-9_]*$/.exec(before)?.[0];
       if (word) {
@@ -718,7 +756,8 @@ export class XenDebugSession extends LoggingDebugSession {
       const list: SourceBp[] = (args.breakpoints ?? []).map((b) => ({ id: this.nextId++, file: key, line: b.line, ...this.rule(b), addresses: [] }));
       if (list.length) this.sourceBps.set(key, list);
       else this.sourceBps.delete(key);
-      for (const bp of list) this.resolveSource(bp);
+      const domains = this.ins?.domains();
+      for (const bp of list) this.resolveSource(bp, domains);
       this.pushBreakpoints();
       return { breakpoints: list.map((bp) => this.sourceBreakpoint(bp)) };
     });
@@ -734,11 +773,12 @@ export class XenDebugSession extends LoggingDebugSession {
   }
 
   /** Finds the addresses of a source line in every domain built from the file, moving it down to code. */
-  private resolveSource(bp: SourceBp): void {
+  /** `domains`: the list once for many breakpoints (DomainInfo is built afresh on each call). */
+  private resolveSource(bp: SourceBp, domains = this.ins?.domains()): void {
     bp.addresses = [];
     bp.resolvedLine = undefined;
-    if (!this.ins || bp.message) return;
-    for (const d of this.ins.domains()) {
+    if (!this.ins || !domains || bp.message) return;
+    for (const d of domains) {
       const image = this.ins.image(d.id);
       if (!image || !image.files().some((f) => path.resolve(f) === bp.file)) continue;
       const file = image.files().find((f) => path.resolve(f) === bp.file)!;
@@ -755,10 +795,10 @@ export class XenDebugSession extends LoggingDebugSession {
     }
   }
 
-  private resolveFunction(bp: FunctionBp): void {
+  private resolveFunction(bp: FunctionBp, domains = this.ins?.domains()): void {
     bp.addresses = [];
-    if (!this.ins || !bp.symbol) return;
-    for (const d of this.ins.domains()) {
+    if (!this.ins || !domains || !bp.symbol) return;
+    for (const d of domains) {
       const a = this.ins.image(d.id)?.symbolAddress(bp.symbol);
       if (a !== undefined) bp.addresses.push({ domid: d.id, eip: a });
     }
@@ -766,17 +806,18 @@ export class XenDebugSession extends LoggingDebugSession {
 
   /** Re-resolves address breakpoints (a domain came); says which ones changed. */
   private resolveAll(announce: boolean): void {
+    const domains = this.ins?.domains();
     for (const list of this.sourceBps.values()) {
       for (const bp of list) {
         const before = JSON.stringify([bp.addresses, bp.resolvedLine]);
-        this.resolveSource(bp);
+        this.resolveSource(bp, domains);
         if (announce && before !== JSON.stringify([bp.addresses, bp.resolvedLine])) this.sendEvent(new BreakpointEvent('changed', this.sourceBreakpoint(bp)));
       }
     }
     for (const bp of this.functionBps) {
       if (bp.record) continue;
       const before = bp.addresses.length;
-      this.resolveFunction(bp);
+      this.resolveFunction(bp, domains);
       if (announce && before !== bp.addresses.length) this.sendEvent(new BreakpointEvent('changed', this.functionBreakpoint(bp)));
     }
     this.pushBreakpoints();
@@ -784,17 +825,18 @@ export class XenDebugSession extends LoggingDebugSession {
 
   protected setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
     this.answer(response, () => {
+      const domains = this.ins?.domains();
       this.functionBps = (args.breakpoints ?? []).map((b) => {
         const bp: FunctionBp = { id: this.nextId++, name: String(b.name), ...this.rule(b), addresses: [] };
         if (bp.message) return bp;
         try {
           const target = parseFunctionTarget(bp.name);
           if (target.kind === 'symbol') bp.symbol = target.name;
-          else bp.record = { id: bp.id, kind: 'function breakpoint', label: `${target.kind}:${target.name}`, matches: functionTargetMatcher(target), rule: bp.rule! };
+          else bp.record = { id: bp.id, kind: 'function breakpoint', label: `${target.kind}:${target.name}`, key: narrowKey(functionTargetKey(target), bp.rule!.condition), matches: functionTargetMatcher(target), rule: bp.rule! };
         } catch (e) {
           bp.message = (e as Error).message;
         }
-        this.resolveFunction(bp);
+        this.resolveFunction(bp, domains);
         return bp;
       });
       this.pushBreakpoints();
@@ -828,13 +870,7 @@ export class XenDebugSession extends LoggingDebugSession {
       });
       this.pushBreakpoints();
       return {
-        breakpoints: this.instructionBps.map((bp) => {
-          const b = new Breakpoint(!bp.message) as DebugProtocol.Breakpoint;
-          b.id = bp.id;
-          if (bp.message) b.message = bp.message;
-          else b.instructionReference = formatMemoryReference({ space: 'gva', domid: bp.domid, address: bp.eip });
-          return b;
-        }),
+        breakpoints: this.instructionBps.map((bp) => answerFor(bp, (b) => (b.instructionReference = formatMemoryReference({ space: 'gva', domid: bp.domid, address: bp.eip })))),
       };
     });
   }
@@ -871,6 +907,7 @@ export class XenDebugSession extends LoggingDebugSession {
       // "Run without debugging": breakpoints stay set in the editor but do not stop.
       c.setAddressBreakpoints([]);
       c.setRecordStops([]);
+      c.setDataBreakpoints([]);
       return;
     }
     const addr: AddressBreakpoint[] = [];
@@ -881,10 +918,16 @@ export class XenDebugSession extends LoggingDebugSession {
     const records: RecordStop[] = this.functionBps.filter((b) => b.record).map((b) => b.record!);
     for (const [filter, rule] of this.filters) {
       const label = EXCEPTION_FILTERS.find((f) => f.filter === filter)!.label;
-      records.push({ id: 0, kind: 'exception', label, filter, matches: (r) => filterOf(r) === filter, rule });
+      records.push({ id: 0, kind: 'exception', label, filter, key: narrowKey({ kind: FILTER_KIND[filter] }, rule.condition), matches: (r) => filterOf(r) === filter, rule });
     }
     c.setRecordStops(records);
     this.subscribeFor(records);
+    const data: DataBreakpoint[] = [];
+    for (const bp of this.dataBps) {
+      if (!bp.range || !bp.rule || bp.message) continue;
+      data.push({ id: bp.id, rule: bp.rule, watch: { domid: bp.range.domid, gva: bp.range.gva, length: bp.range.length, access: bp.access } });
+    }
+    c.setDataBreakpoints(data);
   }
 
   private classSubscription: (() => void) | undefined;
@@ -897,15 +940,98 @@ export class XenDebugSession extends LoggingDebugSession {
     const ins = this.ins;
     if (!ins) return;
     const classes = new Set<TraceClass>(['domain']);
-    for (const r of records) {
-      if (r.kind === 'function breakpoint') classes.add(r.label.startsWith('vmexit') ? 'vmexit' : 'hypercall');
-      const byFilter: Record<FilterId, TraceClass> = { hypercall: 'hypercall', ring: 'ring', vmexit: 'vmexit', event: 'event', fault: 'fault', crash: 'domain' };
-      if (r.filter) classes.add(byFilter[r.filter]);
-    }
+    for (const r of records) classes.add(CLASS_OF[r.key.kind]);
     this.classSubscription?.();
     const list = [...classes];
     this.classSubscription = ins.trace.subscribe((r) => this.onDomainRecord(r), { mask: list.reduce((m, c) => m | CLASS_BIT[c], 0), classes: list });
     this.unsubscribe.push(() => this.classSubscription?.());
+  }
+
+  // ---- data breakpoints (data.ts) ----------------------------------------------------
+
+  /**
+   * A range to watch: (a) `name` a variable of `variablesReference` that holds an address
+   * (a register), (b) an expression (`counter`, `esi`, `dword [esp+4]`), or (c) with
+   * `asAddress` an address (`0x100040`, `d2:gva:0x100040`) and `bytes` long. Addresses are
+   * guest-virtual in the domain of the frame's (or the last stopped) thread.
+   */
+  protected dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
+    this.answer(response, () => {
+      const ins = this.machine();
+      const name = String(args.name ?? '');
+      const t: ThreadRef & Partial<FrameRef> = args.frameId !== undefined ? this.frameOf(args.frameId) : (this.control?.lastStop ?? { domid: 0, vcpu: 0 });
+      const bytes = args.bytes;
+      if (bytes !== undefined && (!Number.isInteger(bytes) || bytes < 1)) throw new RequestError(ERR.bad, `dataBreakpointInfo: bytes ${JSON.stringify(bytes)} must be a positive integer`);
+      const evalIn = (text: string, th: ThreadRef): number => {
+        try {
+          return compile(text).evaluate(this.envFor(th));
+        } catch (e) {
+          throw new RequestError(ERR.bad, `dataBreakpointInfo: '${text}': ${(e as Error).message}`);
+        }
+      };
+      if (args.variablesReference !== undefined && args.variablesReference !== 0 && !args.asAddress) {
+        const src = this.vars.get(args.variablesReference);
+        if (!src) throw new RequestError(ERR.bad, `variablesReference ${args.variablesReference} is not known (they last until the next run)`);
+        const row = src.rows.find((r) => r.name === name);
+        if (!row) throw new RequestError(ERR.bad, `no variable '${name}' here`);
+        if (!row.memoryReference) return { dataId: null, description: `${name} holds no address to watch (data breakpoints watch memory: try a register or an address)` };
+        let ref: { domid: number; address: number } | undefined;
+        try {
+          ref = addressReference(row.memoryReference, src.thread);
+        } catch (e) {
+          // cr3 and the like hold machine addresses
+          return { dataId: null, description: `${name}: ${(e as Error).message}` };
+        }
+        if (!ref) return { dataId: null, description: `${name} holds no address to watch` };
+        return dataInfo(ins, { domid: ref.domid, gva: ref.address, length: bytes ?? 4 }, `[${name}]`);
+      }
+      if (args.asAddress) {
+        let ref: { domid: number; address: number } | undefined;
+        try {
+          ref = addressReference(name, t);
+        } catch (e) {
+          return { dataId: null, description: (e as Error).message };
+        }
+        const at = ref ?? { domid: t.domid, address: evalIn(name, t) };
+        return dataInfo(ins, { domid: at.domid, gva: at.address, length: bytes ?? 1 });
+      }
+      const operand = memoryOperand(name);
+      const address = evalIn(operand ? operand.address : name, t);
+      return dataInfo(ins, { domid: t.domid, gva: address, length: bytes ?? operand?.size ?? 4 }, operand ? name : `[${name}]`);
+    });
+  }
+
+  /**
+   * Arms the data breakpoints (replacing the last set). A domain's DR0–DR3 take them in
+   * order; one that does not fit is unverified and says why, as is one for a domain that is gone.
+   */
+  protected setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
+    this.answer(response, () => {
+      const ins = this.ins;
+      const used = new Map<number, number>();
+      this.dataBps = (args.breakpoints ?? []).map((b) => {
+        const access = (b.accessType ?? 'write') as DataAccess;
+        const bp: DataBp = { id: this.nextId++, dataId: String(b.dataId), access, ...this.rule(b) };
+        if (!DATA_ACCESS_TYPES.includes(access)) bp.message ??= `accessType '${b.accessType}' is not read, write or readWrite`;
+        try {
+          bp.range = parseDataId(bp.dataId);
+          const regs = registersFor(bp.range);
+          const d = ins?.domains().find((x) => x.id === bp.range!.domid);
+          const taken = used.get(bp.range.domid) ?? 0;
+          if (ins && (!d || d.state === 'destroyed' || d.state === 'dying')) bp.message ??= `d${bp.range.domid} does not exist (any more)`;
+          else if (taken + regs > DEBUG_REGISTERS) {
+            bp.message ??= `no debug register left in d${bp.range.domid}${d ? ` ${d.name}` : ''}: this range needs ${regs}, ${taken} of the domain's ${DEBUG_REGISTERS} (DR0–DR3) are taken by the data breakpoints above it`;
+          } else if (!bp.message) used.set(bp.range.domid, taken + regs);
+        } catch (e) {
+          bp.message ??= (e as Error).message;
+        }
+        return bp;
+      });
+      this.pushBreakpoints();
+      return {
+        breakpoints: this.dataBps.map((bp) => answerFor(bp, (b) => ins && bp.range && (b.message = `${bp.access} of ${describeRange(ins, bp.range)}`))),
+      };
+    });
   }
 
   protected exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse, args: DebugProtocol.ExceptionInfoArguments): void {
@@ -913,7 +1039,9 @@ export class XenDebugSession extends LoggingDebugSession {
       const t = this.threadOf(args.threadId);
       const s = this.control?.lastStop;
       if (!s || s.domid !== t.domid || s.vcpu !== t.vcpu || s.reason !== 'exception') throw new RequestError(ERR.bad, 'this thread did not stop on an exception filter');
-      return { exceptionId: s.filter ?? 'exception', description: s.description, breakMode: 'always' as const, details: s.record ? { message: s.description, typeName: s.record.kind } : undefined };
+      const r = s.record;
+      const message = r?.kind === 'vm-exit' ? vmExitSummary(r, this.machine().cpuState(t.domid, t.vcpu)) : s.description;
+      return { exceptionId: s.filter ?? 'exception', description: s.description, breakMode: 'always' as const, details: r ? { message, typeName: r.kind } : undefined };
     });
   }
 
@@ -1025,9 +1153,24 @@ export class XenDebugSession extends LoggingDebugSession {
     this.travel(response, (r, c) => reverseStop.reverseContinue(r, c.reverseTargets(), c.lastStop));
   }
 
-  /** `xensim/domains` (domains.ts) for the extension's Xen Domains view and status bar; `xensim/travelTo` (reverse.ts). */
+  /** `xensim/domains` (domains.ts) for the extension's Xen Domains view and status bar; `xensim/travelTo` (reverse.ts); `xensim/timeline` (timeline.ts). */
   protected customRequest(command: string, response: DebugProtocol.Response, args: unknown, request?: DebugProtocol.Request): void {
-    if (command === TRAVEL_REQUEST) return this.travel(response, (r, c) => reverseStop.travel(r, (args ?? {}) as object, c.lastStop));
+    if (command === TRAVEL_REQUEST) {
+      return this.travel(response, (r, c) => {
+        const s = reverseStop.travel(r, (args ?? {}) as object, c.lastStop);
+        // at a marker's record (the Timeline), stop on the vCPU it happened on
+        const record = (args as { record?: unknown } | undefined)?.record;
+        const who = typeof record === 'number' ? this.timeline?.vcpuOf(record) : undefined;
+        const live = who && this.machine().domains().some((d) => d.id === who.domid && who.vcpu < d.vcpus);
+        return live ? { ...s, ...who } : s;
+      });
+    }
+    if (command === TIMELINE_REQUEST) {
+      return this.answer(response, () => {
+        const ins = this.machine();
+        return this.timeline!.body(ins, (args ?? {}) as TimelineArguments);
+      });
+    }
     if (command !== DOMAINS_REQUEST) return super.customRequest(command, response, args, request);
     this.answer(response, () => domainsBody(this.machine(), threadIdOf));
   }

@@ -19,12 +19,14 @@
  *   fault            vector, errorCode, cr2, eip, ring
  */
 import type { CpuState } from '../cpu/state';
-import type { TraceRecord } from '../trace/records';
+import type { TraceKind, TraceRecord } from '../trace/records';
+import { ioreqText } from '../trace/format';
 import type { Inspectable } from '../xen/inspect';
 import { decodeHypercall, hypercallByName, HYPERCALLS } from '../xen/abi';
-import { Compiled, compile, ExprEnv, ExprError } from './expr';
+import { emptyCpuState } from '../cpu/state';
+import { Compiled, compile, ExprEnv, ExprError, Operand } from './expr';
 import { registerValue, xenConstant } from './names';
-import { EXIT_REASONS, exitReasonNumber } from './vmexit';
+import { EXIT_REASONS, exitReasonNumber, ioExit } from './vmexit';
 
 export class BreakpointError extends Error {}
 
@@ -92,6 +94,91 @@ export function filterOf(r: TraceRecord): FilterId | undefined {
   }
 }
 
+/**
+ * The records a record stop can match: one kind and, optionally, one value of one of the
+ * record's fields (a hypercall's nr, an exit reason, a fault vector …). The run control
+ * indexes stops by it, so a record is offered only to the stops that may want it.
+ */
+export interface RecordKey {
+  kind: TraceKind;
+  field?: IndexedField;
+  value?: number;
+}
+
+/**
+ * Fields a key may select on, per kind: each is a property of the record that a condition
+ * reads as itself (recordName answers it from the record, always defined, never shadowed).
+ */
+const INDEXED = {
+  'hypercall-entry': ['nr'],
+  'ring-transition': ['from', 'to', 'domid', 'vcpu'],
+  'vm-exit': ['reason', 'domid', 'vcpu'],
+  'event-deliver': ['port', 'domid', 'vcpu'],
+  fault: ['vector', 'domid', 'vcpu'],
+  domain: ['domid'],
+} as const;
+export type IndexedField = (typeof INDEXED)[keyof typeof INDEXED][number];
+
+/** Every name recordName may answer for a kind (a name here is no constant in a condition). */
+const RECORD_NAMES: Partial<Record<TraceKind, readonly string[]>> = {
+  'hypercall-entry': ['nr'],
+  'ring-transition': ['from', 'to', 'fromEip', 'toEip'],
+  'vm-exit': ['reason', 'rip', 'qualification', 'port', 'size', 'in'],
+  'event-deliver': ['port', 'upcall'],
+  'event-send': ['port', 'remoteDomid', 'remotePort'],
+  fault: ['vector', 'eip', 'ring', 'errorCode', 'cr2'],
+};
+
+const NO_REGISTERS = emptyCpuState();
+
+/** The value a condition's name or number has on every record of `kind`, if that is fixed. */
+function constantIn(kind: TraceKind, op: Operand): number | undefined {
+  if ('value' in op) return op.value;
+  const name = op.name;
+  if (['domid', 'vcpu', 'pcpu'].includes(name) || RECORD_NAMES[kind]?.includes(name)) return undefined;
+  if (kind === 'vm-exit') {
+    const reason = exitReasonNumber(name);
+    if (reason !== undefined) return reason;
+  }
+  if (registerValue(NO_REGISTERS, name) !== undefined) return undefined;
+  // A hypercall's argument and structure member names are lowercase; Xen's constants are not.
+  if (kind === 'hypercall-entry' && !/[A-Z]/.test(name)) return undefined;
+  return xenConstant(name);
+}
+
+/**
+ * `key` narrowed by the condition's first test when that is `field == constant` on a field the
+ * kind indexes: on other records the condition is false before anything else is evaluated, so
+ * not offering them the stop changes nothing but the cost.
+ */
+export function narrowKey(key: RecordKey, condition: Compiled | undefined): RecordKey {
+  const eq = condition?.leadingEquality;
+  const fields: readonly string[] | undefined = (INDEXED as Partial<Record<TraceKind, readonly string[]>>)[key.kind];
+  if (key.field !== undefined || !eq || !fields) return key;
+  for (const [x, y] of [eq, [eq[1], eq[0]] as const]) {
+    if (!('name' in x) || !fields.includes(x.name)) continue;
+    const value = constantIn(key.kind, y);
+    if (value !== undefined) return { kind: key.kind, field: x.name as IndexedField, value };
+  }
+  return key;
+}
+
+/** The record kind each exception filter stops on. */
+export const FILTER_KIND: Readonly<Record<FilterId, TraceKind>> = {
+  hypercall: 'hypercall-entry',
+  ring: 'ring-transition',
+  vmexit: 'vm-exit',
+  event: 'event-deliver',
+  fault: 'fault',
+  crash: 'domain',
+};
+
+/** A record's value of an indexed field, as a condition compares it (unsigned). */
+export function fieldValue(r: TraceRecord, field: IndexedField): number | undefined {
+  const v = (r as unknown as Record<string, unknown>)[field];
+  return typeof v === 'number' ? v >>> 0 : undefined;
+}
+
 /** What the adapter reads from the simulator while deciding on a record (lazily: most records are not stops). */
 export interface StopContext {
   cpu(domid: number, vcpu: number): CpuState | undefined;
@@ -121,87 +208,115 @@ function num(v: number | bigint): number {
   return typeof v === 'bigint' ? Number(v & 0xffffffffn) : v >>> 0;
 }
 
-/** Names particular to a record (see the header comment). */
-function recordNames(r: TraceRecord, ctx: StopContext): (name: string) => number | undefined {
-  const base: Record<string, number> = { domid: r.domid, vcpu: r.vcpu, pcpu: r.pcpu };
+/**
+ * A record's own names (see the header comment), looked up by a switch rather than built as an
+ * object: exception filters evaluate their condition on every record of their kind, so this
+ * is on the hot path of a run with such a filter armed.
+ */
+function recordName(r: TraceRecord, name: string, env: VcpuEnv): number | undefined {
+  // A hypercall's argument names come first: update_va_mapping_otherdomain and dm_op have a `domid`.
+  if (r.kind === 'hypercall-entry') for (const a of r.args) if (a.name === name) return num(a.value);
+  switch (name) {
+    case 'domid':
+      return r.domid;
+    case 'vcpu':
+      return r.vcpu;
+    case 'pcpu':
+      return r.pcpu;
+  }
   switch (r.kind) {
     case 'hypercall-entry': {
-      base.nr = r.nr;
-      for (const a of r.args) base[a.name] = num(a.value);
-      let fields: Record<string, number> | undefined;
+      if (name === 'nr') return r.nr;
       // Structure members need the guest's memory: decode again only when a name is not an argument.
-      return (name) => {
-        if (name in base) return base[name];
-        if (!fields) {
-          fields = {};
-          const s = ctx.cpu(r.domid, r.vcpu);
-          if (s) {
-            const regs = [s.r[3], s.r[1], s.r[2], s.r[6], s.r[7]];
-            const d = decodeHypercall(r.nr, regs, (gva, size) => ctx.readBytes(r.domid, r.vcpu, gva, size));
-            for (const f of d.fields ?? []) fields[f.name] = num(f.value);
-          }
-        }
-        return fields[name];
-      };
+      return env.hypercallFields(r)[name];
     }
     case 'ring-transition':
-      Object.assign(base, { from: r.from, to: r.to });
-      if (r.fromEip !== undefined) base.fromEip = r.fromEip;
-      if (r.toEip !== undefined) base.toEip = r.toEip;
-      break;
-    case 'vm-exit': {
-      Object.assign(base, { reason: r.reason, rip: r.rip });
+      if (name === 'from') return r.from;
+      if (name === 'to') return r.to;
+      if (name === 'fromEip') return r.fromEip;
+      if (name === 'toEip') return r.toEip;
+      return undefined;
+    case 'vm-exit':
+      if (name === 'reason') return r.reason;
+      if (name === 'rip') return r.rip;
       if (r.qualification !== undefined) {
-        base.qualification = r.qualification;
-        if (r.reason === EXIT_REASONS.IO_INSTRUCTION) {
-          // SDM table 28-5: size-1 in bits 2:0, direction in bit 3, port in bits 31:16
-          Object.assign(base, { port: r.qualification >>> 16, size: (r.qualification & 7) + 1, in: (r.qualification >>> 3) & 1 });
-        }
+        if (name === 'qualification') return r.qualification;
+        if (r.reason === EXIT_REASONS.IO_INSTRUCTION && (name === 'port' || name === 'size' || name === 'in')) return ioExit(r.qualification)[name];
       }
-      return (name) => (name in base ? base[name] : exitReasonNumber(name));
-    }
+      return exitReasonNumber(name);
     case 'event-deliver':
-      Object.assign(base, { port: r.port, upcall: r.upcall ? 1 : 0 });
-      break;
+      if (name === 'port') return r.port;
+      if (name === 'upcall') return r.upcall ? 1 : 0;
+      return undefined;
     case 'event-send':
-      Object.assign(base, { port: r.port, remoteDomid: r.remoteDomid, remotePort: r.remotePort });
-      break;
+      if (name === 'port') return r.port;
+      if (name === 'remoteDomid') return r.remoteDomid;
+      if (name === 'remotePort') return r.remotePort;
+      return undefined;
     case 'fault':
-      Object.assign(base, { vector: r.vector, eip: r.eip, ring: r.ring });
-      if (r.errorCode !== undefined) base.errorCode = r.errorCode;
-      if (r.cr2 !== undefined) base.cr2 = r.cr2;
-      break;
+      if (name === 'vector') return r.vector;
+      if (name === 'eip') return r.eip;
+      if (name === 'ring') return r.ring;
+      if (name === 'errorCode') return r.errorCode;
+      if (name === 'cr2') return r.cr2;
+      return undefined;
     default:
-      break;
+      return undefined;
   }
-  return (name) => base[name];
+}
+
+/** Memory and registers of one vCPU, read only when a name needs them; a record's names first. */
+class VcpuEnv implements ExprEnv {
+  private state: CpuState | undefined | null = null;
+  private fields: Record<string, number> | undefined;
+
+  constructor(
+    private readonly ctx: StopContext,
+    private readonly domid: number,
+    private readonly vcpu: number,
+    private readonly record?: TraceRecord,
+    private readonly extra?: (name: string) => number | undefined,
+  ) {}
+
+  lookup(name: string): number | undefined {
+    const e = this.record ? recordName(this.record, name, this) : this.extra?.(name);
+    if (e !== undefined) return e;
+    if (this.state === null) this.state = this.ctx.cpu(this.domid, this.vcpu);
+    const r = this.state ? registerValue(this.state, name) : undefined;
+    if (r !== undefined) return r;
+    return xenConstant(name) ?? this.ctx.symbol(this.domid, name);
+  }
+
+  read(address: number, size: 1 | 2 | 4): number | undefined {
+    const b = this.ctx.readBytes(this.domid, this.vcpu, address, size);
+    if (!b || b.length < size) return undefined;
+    let v = 0;
+    for (let i = size - 1; i >= 0; i--) v = v * 256 + b[i];
+    return v;
+  }
+
+  /** The members of a hypercall's argument structure, decoded from guest memory once. */
+  hypercallFields(r: TraceRecord & { kind: 'hypercall-entry' }): Record<string, number> {
+    if (this.fields) return this.fields;
+    this.fields = {};
+    const s = this.ctx.cpu(r.domid, r.vcpu);
+    if (s) {
+      const regs = [s.r[3], s.r[1], s.r[2], s.r[6], s.r[7]];
+      const d = decodeHypercall(r.nr, regs, (gva, size) => this.ctx.readBytes(r.domid, r.vcpu, gva, size));
+      for (const f of d.fields ?? []) this.fields[f.name] = num(f.value);
+    }
+    return this.fields;
+  }
 }
 
 /** Memory and registers of one vCPU as an expression environment (no record names). */
 export function vcpuEnv(ctx: StopContext, domid: number, vcpu: number, extra?: (name: string) => number | undefined): ExprEnv {
-  let state: CpuState | undefined | null = null;
-  return {
-    lookup(name) {
-      const e = extra?.(name);
-      if (e !== undefined) return e;
-      if (state === null) state = ctx.cpu(domid, vcpu);
-      const r = state ? registerValue(state, name) : undefined;
-      if (r !== undefined) return r;
-      return xenConstant(name) ?? ctx.symbol(domid, name);
-    },
-    read(address, size) {
-      const b = ctx.readBytes(domid, vcpu, address, size);
-      if (!b || b.length < size) return undefined;
-      let v = 0;
-      for (let i = size - 1; i >= 0; i--) v = v * 256 + b[i];
-      return v;
-    },
-  };
+  return new VcpuEnv(ctx, domid, vcpu, undefined, extra);
 }
 
 /** The environment a condition on `record` is evaluated in. */
 export function recordEnv(r: TraceRecord, ctx: StopContext): ExprEnv {
-  return vcpuEnv(ctx, r.domid, r.vcpu, recordNames(r, ctx));
+  return new VcpuEnv(ctx, r.domid, r.vcpu, r);
 }
 
 /** `5` or `>= 5` (from the fifth hit on), `> 5`, `== 5`, `% 5` (every fifth). */
@@ -224,6 +339,11 @@ export function parseHitCondition(text: string): HitCondition {
       return (h) => h >= n;
   }
 }
+
+export type Decision = Readonly<{ action: 'stop' | 'log' | 'skip'; text?: string; error?: string }>;
+// The common answers, shared: a false condition on every record of a kind allocates nothing.
+const SKIP: Decision = { action: 'skip' };
+const STOP: Decision = { action: 'stop' };
 
 /** What every kind of breakpoint carries besides its location. */
 export class StopRule {
@@ -248,18 +368,34 @@ export class StopRule {
    * 'skip'. A condition that cannot be evaluated stops, with the reason as `error`, so a
    * typo is seen rather than silently never matching.
    */
-  decide(env: ExprEnv): { action: 'stop' | 'log' | 'skip'; text?: string; error?: string } {
-    if (this.condition) {
-      try {
-        if (this.condition.evaluate(env) === 0) return { action: 'skip' };
-      } catch (e) {
-        return { action: 'stop', error: `condition '${this.condition.text}': ${(e as Error).message}` };
-      }
-    }
+  decide(env: ExprEnv): Decision {
+    const holds = this.holds(env);
+    if (holds === false) return SKIP;
+    if (typeof holds === 'string') return { action: 'stop', error: holds };
     this.hits++;
-    if (this.hitCondition && !this.hitCondition(this.hits)) return { action: 'skip' };
+    if (this.hitCondition && !this.hitCondition(this.hits)) return SKIP;
     if (this.logParts) return { action: 'log', text: formatLog(this.logParts, env) };
-    return { action: 'stop' };
+    return STOP;
+  }
+
+  /** The condition alone, hits not counted: true, false, or why it could not be evaluated. */
+  holds(env: ExprEnv): boolean | string {
+    if (!this.condition) return true;
+    try {
+      return this.condition.evaluate(env) !== 0;
+    } catch (e) {
+      return `condition '${this.condition.text}': ${(e as Error).message}`;
+    }
+  }
+
+  /** Whether the `n`th hit (the condition held n times) stops: the hit count allows it and this is no log point. */
+  stopsAt(n: number): boolean {
+    return !this.logParts && (!this.hitCondition || this.hitCondition(n));
+  }
+
+  /** A log point prints and runs on. */
+  get logs(): boolean {
+    return this.logParts !== undefined;
   }
 }
 
@@ -316,6 +452,11 @@ export function functionTargetMatcher(t: Exclude<FunctionTarget, { kind: 'symbol
   return t.reason === undefined ? (r) => r.kind === 'vm-exit' : (r) => r.kind === 'vm-exit' && r.reason === t.reason;
 }
 
+export function functionTargetKey(t: Exclude<FunctionTarget, { kind: 'symbol' }>): RecordKey {
+  if (t.kind === 'hypercall') return t.nr === undefined ? { kind: 'hypercall-entry' } : { kind: 'hypercall-entry', field: 'nr', value: t.nr };
+  return t.reason === undefined ? { kind: 'vm-exit' } : { kind: 'vm-exit', field: 'reason', value: t.reason };
+}
+
 /** One line saying what a record is, for stopped events and exceptionInfo. */
 export function describeRecord(r: TraceRecord): string {
   switch (r.kind) {
@@ -341,6 +482,8 @@ export function describeRecord(r: TraceRecord): string {
       return `schedule d${r.domid} vcpu${r.vcpu} (${r.reason})`;
     case 'vm-entry':
       return `VM entry at 0x${(r.rip >>> 0).toString(16)}`;
+    case 'ioreq':
+      return ioreqText(r);
     case 'console':
       return `console ${JSON.stringify(r.text)}`;
   }

@@ -1,6 +1,6 @@
 /**
  * VS Code entry point: the language client, the `xensim` debugger (configurations, adapter,
- * Xen Domains view, status bar) and the commands. Everything runs offline from the package.
+ * Xen Domains view, status bar, Timeline) and the commands. Everything runs offline from the package.
  */
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
@@ -13,6 +13,7 @@ import { XenConfigurationProvider } from './debugConfig';
 import { DomainsView, statusBar } from './domainsView';
 import { startLanguageClient } from './languageClient';
 import { MachineState } from './machineState';
+import { TimelinePanel } from './timeline/panel';
 
 let client: LanguageClient | undefined;
 
@@ -36,6 +37,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('xensim.openTrace', (file?: vscode.Uri) => openTrace(traces, file)),
     vscode.commands.registerCommand('xensim.openMemory', (ref?: string) => openMemory(typeof ref === 'string' ? ref : undefined)),
     vscode.commands.registerCommand('xensim.domains.refresh', () => state.refresh()),
+    vscode.commands.registerCommand('xensim.showTimeline', () => void TimelinePanel.show(context, state)),
   );
 }
 

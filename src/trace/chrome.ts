@@ -69,6 +69,12 @@ export class ChromeTraceWriter {
       case 'vm-exit':
         this.event({ ...base, ph: 'i', cat: 'vmexit', name: `vmexit ${r.reasonName}`, args: { ...who, reason: r.reason, rip: hex(r.rip), ...(r.qualification !== undefined ? { qualification: hex(r.qualification) } : {}) } });
         break;
+      case 'vm-entry':
+        if (r.vector !== undefined || r.exitCycles !== undefined) this.event({ ...base, ph: 'i', cat: 'vmexit', name: 'vmentry', args: { ...who, rip: hex(r.rip), ...(r.vector !== undefined ? { vector: hex(r.vector) } : {}), ...(r.exitCycles !== undefined ? { exitCycles: r.exitCycles } : {}) } });
+        break;
+      case 'ioreq':
+        this.event({ ...base, ph: 'i', cat: 'vmexit', name: `ioreq ${r.phase} ${r.device}`, args: { ...who, target: `d${r.targetDomid}v${r.targetVcpu}`, dir: r.dir, addr: hex(r.addr), size: r.size, ...(r.data !== undefined ? { data: hex(r.data) } : {}) } });
+        break;
       case 'event-send':
         this.event({ ...base, ph: 'i', cat: 'event', name: `event send port ${r.port}`, args: { ...who, port: r.port, remoteDomid: r.remoteDomid, remotePort: r.remotePort, channel: r.channel, ...(r.virq ? { virq: r.virq } : {}) } });
         break;

@@ -1,5 +1,5 @@
 // One human-readable line per record, for the CLI and logs.
-import { TraceRecord } from './records';
+import { IoreqRecord, TraceRecord } from './records';
 
 export interface FormatOptions {
   /** Names domains (`d1 web`); default `d<domid>`. */
@@ -13,6 +13,12 @@ export function formatTime(ns: number): string {
   const s = Math.floor(ns / 1e9);
   const frac = String(Math.floor(ns % 1e9)).padStart(9, '0');
   return `${String(s).padStart(4)}.${frac}`;
+}
+
+/** `ioreq send d1v0 pio write 0x3f8/1 = 0x48 (uart)` */
+export function ioreqText(r: IoreqRecord): string {
+  const what = `${r.type === 0 ? 'pio' : 'copy'} ${r.dir} ${hex(r.addr)}/${r.size}${r.count > 1 ? ` x${r.count}` : ''}`;
+  return `ioreq ${r.phase} d${r.targetDomid}v${r.targetVcpu} ${what}${r.data !== undefined ? ` = ${hex(r.data)}` : ''} (${r.device})`;
 }
 
 function body(r: TraceRecord): string {
@@ -34,9 +40,11 @@ function body(r: TraceRecord): string {
     case 'schedule':
       return `schedule d${r.prevDomid}v${r.prevVcpu} -> d${r.domid}v${r.vcpu} (${r.reason}${r.priority ? `, ${r.priority}` : ''}${r.credit !== undefined ? `, credit ${r.credit}` : ''})`;
     case 'vm-exit':
-      return `vm exit ${r.reasonName} at ${hex(r.rip)}${r.qualification !== undefined ? ` qual ${hex(r.qualification)}` : ''}`;
+      return `vm exit ${r.reasonName} at ${hex(r.rip)}${r.qualification !== undefined ? ` qual ${hex(r.qualification)}` : ''}${r.interruptionInfo !== undefined ? ` intr ${hex(r.interruptionInfo)}` : ''}`;
     case 'vm-entry':
-      return `vm entry at ${hex(r.rip)}`;
+      return `vm entry at ${hex(r.rip)}${r.vector !== undefined ? ` inject ${hex(r.vector)}` : ''}${r.exitCycles !== undefined ? ` (${r.exitCycles} cycles since the exit)` : ''}`;
+    case 'ioreq':
+      return ioreqText(r);
     case 'domain':
       return `domain ${r.name} ${r.event}${r.reason ? ` (${r.reason})` : ''}`;
     case 'console':

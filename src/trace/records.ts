@@ -122,6 +122,8 @@ export interface VmExitRecord extends TraceBase {
   /** Xen's name for the exit reason: `EXIT_REASON_IO_INSTRUCTION`. */
   readonly reasonName: string;
   readonly qualification?: number;
+  /** EXCEPTION_NMI: the VM-exit interruption information (vector, type, error code valid, valid). */
+  readonly interruptionInfo?: number;
   readonly rip: number;
   /** Who handled it: `xen:<function>` or `dm:<device>` (the device model in dom0). */
   readonly handler?: string;
@@ -134,6 +136,31 @@ export interface VmEntryRecord extends TraceBase {
   readonly rip: number;
   /** The vector injected with this entry, if any. */
   readonly vector?: number;
+  /** Virtual cycles (instructions of time) from the exit this entry ends, waiting for a device model included. */
+  readonly exitCycles?: number;
+}
+
+/**
+ * One step of an ioreq round trip (hvm/ioreq.h): Xen posting it for an HVM vCPU ('send', the
+ * base names that vCPU), the device model serving it ('dm', the base names dom0's vCPU, or
+ * DOMID_XEN without dom0), Xen completing the instruction before VM entry ('complete').
+ */
+export interface IoreqRecord extends TraceBase {
+  readonly kind: 'ioreq';
+  readonly phase: 'send' | 'dm' | 'complete';
+  readonly targetDomid: number;
+  readonly targetVcpu: number;
+  /** IOREQ_TYPE_PIO (0) or IOREQ_TYPE_COPY (1) */
+  readonly type: number;
+  readonly dir: 'read' | 'write';
+  readonly addr: number;
+  readonly size: number;
+  readonly count: number;
+  readonly dataIsPtr: boolean;
+  /** the value written, or the value read (at 'complete') */
+  readonly data?: number;
+  /** the device model's device that decodes the address */
+  readonly device: string;
 }
 
 export type DomainEvent = 'created' | 'unpaused' | 'paused' | 'shutdown' | 'crashed' | 'destroyed' | 'restarted' | 'renamed' | 'preserved';
@@ -164,6 +191,7 @@ export type TraceRecord =
   | ScheduleRecord
   | VmExitRecord
   | VmEntryRecord
+  | IoreqRecord
   | DomainRecord
   | ConsoleRecord;
 
@@ -181,6 +209,7 @@ export const CLASS_OF: Readonly<Record<TraceKind, TraceClass>> = {
   schedule: 'schedule',
   'vm-exit': 'vmexit',
   'vm-entry': 'vmexit',
+  ioreq: 'vmexit',
   domain: 'domain',
   console: 'console',
 };

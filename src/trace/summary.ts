@@ -1,7 +1,7 @@
 // A xenalyze-like summary of a trace: per domain and vCPU the runstate times (from the
 // schedule records, see runs.ts for what the trace can and cannot show), hypercall counts and
-// time in the hypervisor by hypercall, VM exit counts and time by reason, events sent and
-// delivered.
+// time in the hypervisor by hypercall, VM exit counts and time by reason (exit to entry, a
+// device model's round trip included), events sent and delivered, ioreqs sent and served.
 import type { TraceRecord } from './records';
 import { IDLE_DOMID, RunTracker, TraceRunstate } from './runs';
 
@@ -18,6 +18,9 @@ export interface VcpuSummary {
   vmExits: Map<string, CountTime>;
   eventsSent: number;
   eventsDelivered: number;
+  /** ioreqs this vCPU sent to a device model, and served as one (dom0's device model) */
+  ioreqsSent: number;
+  ioreqsServed: number;
 }
 
 export interface DomainSummary {
@@ -74,6 +77,10 @@ export class TraceSummarizer {
         break;
       case 'event-deliver':
         this.vcpu(r.domid, r.vcpu).eventsDelivered++;
+        break;
+      case 'ioreq':
+        if (r.phase === 'send') this.vcpu(r.domid, r.vcpu).ioreqsSent++;
+        else if (r.phase === 'dm') this.vcpu(r.domid, r.vcpu).ioreqsServed++;
         break;
       default:
         break;
@@ -135,7 +142,7 @@ export class TraceSummarizer {
     const d = this.domain(domid);
     let v = d.vcpus.get(vcpu);
     if (!v) {
-      v = { vcpu, runstateNs: { running: 0, runnable: 0, blocked: 0, offline: 0 }, hypercalls: new Map(), vmExits: new Map(), eventsSent: 0, eventsDelivered: 0 };
+      v = { vcpu, runstateNs: { running: 0, runnable: 0, blocked: 0, offline: 0 }, hypercalls: new Map(), vmExits: new Map(), eventsSent: 0, eventsDelivered: 0, ioreqsSent: 0, ioreqsServed: 0 };
       d.vcpus.set(vcpu, v);
     }
     return v;
@@ -169,6 +176,7 @@ export function formatSummary(s: TraceSummary): string {
       out.push(...table('hypercall', v.hypercalls, '    '));
       out.push(...table('vm exit', v.vmExits, '    '));
       out.push(`    events: sent ${v.eventsSent}, delivered ${v.eventsDelivered}`);
+      if (v.ioreqsSent || v.ioreqsServed) out.push(`    ioreqs: sent ${v.ioreqsSent}, served as device model ${v.ioreqsServed}`);
     }
   }
   return out.join('\n') + '\n';

@@ -93,7 +93,9 @@ export class EventChannels {
       case 'interdomain': {
         const rd = this.hv.domains.get(c.remoteDom);
         if (this.hv.wants('event-send')) this.hv.emit({ kind: 'event-send', ...this.hv.base(v), port, remoteDomid: c.remoteDom, remotePort: c.remotePort, channel: 'interdomain' });
-        if (rd) this.setPending(rd, c.remotePort);
+        const xen = this.hv.xenConsumers.get(`${c.remoteDom}:${c.remotePort}`);
+        if (xen) xen();
+        else if (rd) this.setPending(rd, c.remotePort);
         return;
       }
       case 'ipi':

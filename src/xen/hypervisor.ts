@@ -25,8 +25,8 @@ import { HYPERCALL_TABLE } from './hypercalls';
 import { HypercallContext } from './hypercalls/types';
 import { EventChannels } from './events';
 import { emulatePrivileged } from './emulate';
-import { createHvmCpu, hvmGuestMemory, hvmBeforeEntry, hvmAfterRun, HVM_HYPERCALL_TABLE } from './hvm';
-import type { DomainInfo, StopInfo, RunOptions, VcpuInfo, Watchpoint } from './inspect';
+import { createHvmCpu, hvmGuestMemory, hvmBeforeEntry, hvmAfterRun, watchIntercept, hvmWaitDescription, HVM_HYPERCALL_TABLE } from './hvm';
+import type { DomainInfo, StopInfo, RunOptions, StepOptions, VcpuInfo, Watchpoint, WatchValue } from './inspect';
 import { ArmedWatch, armWatchpoints, disarmWatchpoints, watchHit } from './watch';
 
 export const QUANTUM = 10_000;
@@ -35,6 +35,8 @@ const ACTION_COST = 1;
 
 export interface HypervisorOptions extends MachineOptions {
   quantum?: number;
+  /** Xen's `hvm_fep` boot option: HVM guests may use the forced-emulation prefix (#UD intercepted) */
+  hvmFep?: boolean;
 }
 
 interface Pcpu {
@@ -57,6 +59,7 @@ export class Hypervisor {
   readonly sched: CreditScheduler;
   readonly events: EventChannels;
   readonly quantum: number;
+  readonly hvmFep: boolean;
   /** virtual ns at the start of the current round */
   roundStart = 0;
   cursor = 0;
@@ -70,17 +73,30 @@ export class Hypervisor {
    * CPU's run (a platform callback), so it is no PendingAction, yet the vCPU is in Xen.
    */
   readonly stoppedAtExit = new Map<Vcpu, VmExitRecord>();
-  /** RunOptions.breakpoints of the run in progress, keyed by domid */
-  private runBreakpoints: ReadonlyArray<{ domid: number; eip: number }> = [];
+  /** RunOptions.breakpoints of the run in progress: each domain's addresses, without repeats */
+  private runBreakpoints = new Map<number, number[]>();
+  /** The last RunOptions.breakpoints grouped, kept while the next run passes the same list. */
+  private readonly grouped = new GroupedBreakpoints();
   /** RunOptions.watchpoints of the run in progress, and the vCPUs they are armed on */
   private runWatchpoints: ReadonlyArray<Watchpoint> = [];
   private readonly watchArmed = new Map<Vcpu, ArmedWatch>();
-  private watchStop: Watchpoint | null = null;
+  private watchStop: { hit: Watchpoint; value?: WatchValue } | null = null;
   /** who the records of the current step are attributed to */
   private ctxPcpu = 0;
   readonly domainListeners: DomainListener[] = [];
   /** back ends in the toolstack notified when a guest sends on `${domid}:${port}` */
   readonly portHooks = new Map<string, () => void>();
+  /**
+   * Event channel ends whose consumer is Xen itself (consumer_is_xen: an HVM domain's ioreq
+   * ports), keyed `${domid}:${port}`: a send from the remote end calls this instead of setting
+   * the port pending in the domain.
+   */
+  readonly xenConsumers = new Map<string, () => void>();
+  /**
+   * Services of dom0 that work as dom0's vCPU 0, in its time (an HVM domain's device model):
+   * while one has work dom0 does not block, and each step charges its cost to dom0's pCPU.
+   */
+  readonly dom0Services: { hasWork(): boolean; step(v: Vcpu): number }[] = [];
   /** timers outside the vCPUs' own (an HVM device model's PIT): the earliest deadline and what fires it */
   readonly timerSources: { next(): number; fire(now: number): void }[] = [];
 
@@ -88,6 +104,7 @@ export class Hypervisor {
     this.machine = new Machine(opts);
     this.mm = new MemoryManager(this.machine);
     this.quantum = opts.quantum ?? QUANTUM;
+    this.hvmFep = opts.hvmFep ?? false;
     this.pcpus = Array.from({ length: this.machine.pcpus }, (_, id) => ({ id, current: null, used: 0 }));
     this.mm.xenArea = {
       xenL2Entry: (domid, slot) => {
@@ -372,6 +389,7 @@ export class Hypervisor {
   block(v: Vcpu): void {
     // dom0 serving the toolstack does not sleep while the toolstack has work for it
     if (this.injector && v.domain.id === 0 && v.id === 0 && this.injector.hasWork()) return;
+    if (v.domain.id === 0 && v.id === 0 && this.dom0Services.some((s) => s.hasWork())) return;
     v.blocked = true;
     this.sched.sleep(v, 'blocked');
   }
@@ -425,7 +443,7 @@ export class Hypervisor {
     const end = this.instructions + Math.max(0, options.maxInstructions);
     this.stopOn = options.stopOn;
     this.stopHit = null;
-    this.runBreakpoints = options.breakpoints ?? [];
+    this.runBreakpoints = this.grouped.of(options.breakpoints);
     this.runWatchpoints = options.watchpoints ?? [];
     this.watchStop = null;
     try {
@@ -433,7 +451,7 @@ export class Hypervisor {
       for (;;) {
         if (this.allDone()) return { reason: 'finished' };
         if (options.untilTimeNs !== undefined && this.roundStart >= options.untilTimeNs) return { reason: 'time-limit' };
-        if (this.instructions >= end) return { reason: 'budget' };
+        if (this.instructions >= end) return this.pendingWatchStop() ?? { reason: 'budget' };
         if (this.cursor >= this.pcpus.length) {
           const idle = this.endRound(options.untilTimeNs);
           if (idle) return idle;
@@ -452,11 +470,34 @@ export class Hypervisor {
       }
     } finally {
       this.stopOn = undefined;
-      this.runBreakpoints = [];
-      this.runWatchpoints = [];
-      for (const [v, armed] of this.watchArmed) disarmWatchpoints(this.cpuOf(v), armed);
-      this.watchArmed.clear();
+      this.runBreakpoints = NO_BREAKPOINTS;
+      this.disarmAll();
     }
+  }
+
+  /**
+   * A watchpoint trap the budget's last instruction left pending (the CPU takes a #DB before
+   * the next instruction, and the next run would arm afresh and lose the old bytes): taken now.
+   */
+  private pendingWatchStop(): StopInfo | null {
+    for (const [v, armed] of this.watchArmed) {
+      const cpu = this.cpuOf(v);
+      const ours = armed.slots.reduce((m, _w, n) => m | (1 << n), 0);
+      const bits = cpu.pendingDr6 & ours;
+      if (!bits) continue;
+      cpu.pendingDr6 &= ~bits;
+      cpu.dr[6] |= bits;
+      const w = watchHit(cpu, armed, this.watchBytes(v));
+      if (w.hit) return { reason: 'watchpoint', domid: v.domain.id, vcpu: v.id, watchpoint: w.hit, watchValue: w.value };
+    }
+    return null;
+  }
+
+  /** The guest's own debug registers back on every vCPU a run or step armed. */
+  private disarmAll(): void {
+    this.runWatchpoints = [];
+    for (const [v, armed] of this.watchArmed) disarmWatchpoints(this.cpuOf(v), armed);
+    this.watchArmed.clear();
   }
 
   private watchBytes(v: Vcpu): (gva: number, len: number) => string {
@@ -466,15 +507,30 @@ export class Hypervisor {
     };
   }
 
-  /** The current run's breakpoints for `v`'s domain (also for vCPUs created during the run). */
+  /**
+   * The current run's breakpoints for `v`'s domain (also for vCPUs created during the run). They
+   * stay armed after the run: re-arming the same ones for the next costs no recompiled code.
+   */
   private armBreakpoints(v: Vcpu, cpu: Cpu): void {
-    cpu.breakpoints.clear();
-    for (const b of this.runBreakpoints) if (b.domid === v.domain.id) cpu.breakpoints.add(b.eip >>> 0);
-    const ws = this.runWatchpoints.filter((w) => w.domid === v.domain.id);
-    if (ws.length && v.domain.kind === 'pv' && !this.watchArmed.has(v)) this.watchArmed.set(v, armWatchpoints(cpu, ws, this.watchBytes(v)));
+    cpu.breakpoints.assign(this.runBreakpoints.get(v.domain.id));
   }
 
-  step(domid: number, vcpu: number): StopInfo {
+  /**
+   * The current run's watchpoints on `v`'s debug registers, armed as it is about to execute
+   * guest code (not when it is created: building a vCPU sets its registers, debug ones too).
+   */
+  private armWatch(v: Vcpu, cpu: Cpu): void {
+    if (this.watchArmed.has(v)) return;
+    const ws = this.runWatchpoints.filter((w) => w.domid === v.domain.id);
+    if (ws.length) this.watchArmed.set(v, armWatchpoints(cpu, ws, this.watchBytes(v)));
+  }
+
+  /** An HVM vCPU's #DB exits to Xen only while watchpoints are armed on it (its exception bitmap). */
+  interceptsDebugTrap(v: Vcpu): boolean {
+    return this.watchArmed.has(v);
+  }
+
+  step(domid: number, vcpu: number, options: StepOptions = {}): StopInfo {
     const v = this.domains.get(domid)?.vcpus[vcpu];
     if (!v) return { reason: 'step' };
     // a runnable vCPU waiting for its pCPU may be stepped too (the others are held anyway);
@@ -482,8 +538,15 @@ export class Hypervisor {
     if (v.runstate !== 'running' && v.runstate !== 'runnable') return { reason: 'step', domid, vcpu };
     const p = this.pcpus[v.pcpu];
     this.ctxPcpu = p.id;
-    const stop = this.stepVcpu(v, p, 1, false);
-    return stop && stop.reason !== 'budget' ? stop : { reason: 'step', domid, vcpu };
+    this.runWatchpoints = options.watchpoints ?? [];
+    this.watchStop = null;
+    try {
+      const stop = this.stepVcpu(v, p, 1, false);
+      if (stop && stop.reason !== 'budget') return stop;
+      return this.pendingWatchStop() ?? { reason: 'step', domid, vcpu };
+    } finally {
+      this.disarmAll();
+    }
   }
 
   /** One slice of a vCPU's progress: a pending Xen action step, an upcall, or guest instructions. */
@@ -516,23 +579,38 @@ export class Hypervisor {
       this.startAction(v, { kind: 'event-delivery', phase: 'entry', ring: this.cpuOf(v).cpl, eip: this.cpuOf(v).eip >>> 0 });
       return this.checkStop(v);
     }
+    if (v.domain.id === 0 && v.id === 0) {
+      const svc = this.dom0Services.find((s) => s.hasWork());
+      if (svc) {
+        const cost = svc.step(v);
+        p.used += cost;
+        this.instructions += cost;
+        return this.checkStop(v);
+      }
+    }
     const cpu = this.cpuOf(v);
-    const saved = honourBreakpoints ? null : new Set(cpu.breakpoints);
-    if (saved) cpu.breakpoints.clear();
     const hvm = v.domain.kind === 'hvm';
     if (hvm) {
       this.stoppedAtExit.delete(v);
-      hvmBeforeEntry(this, v);
+      if (!hvmBeforeEntry(this, v)) {
+        // its ioreq is still with the device model: back to waiting
+        if (v.domain.alive) {
+          this.block(v);
+          v.pollPorts = [];
+        }
+        return this.checkStop(v);
+      }
     }
-    const res = cpu.run(budget);
-    if (saved) for (const b of saved) cpu.breakpoints.add(b);
+    if (this.runWatchpoints.length) this.armWatch(v, cpu);
+    const res = cpu.run(budget, honourBreakpoints);
     p.used += res.retired;
     this.instructions += res.retired;
     if (hvm) {
       const after = hvmAfterRun(this, v, res);
       p.used += after.cost;
       if (after.hypercall) this.startAction(v, { kind: 'hypercall', nr: after.hypercall.nr, args: after.hypercall.args, phase: 'entry', text: '', name: HYPERCALLS.get(after.hypercall.nr)?.name ?? `hypercall_${after.hypercall.nr}`, ring: 0, eip: cpu.eip >>> 0 });
-      if (res.stop === 'hlt' || res.stop === 'stop-requested') return this.checkStop(v);
+      // an intercept is a VM exit hvmAfterRun handled, unless it is a watchpoint's #DB (below)
+      if (res.stop === 'hlt' || res.stop === 'stop-requested' || (res.stop === 'intercept' && !watchIntercept(this, v, res))) return this.checkStop(v);
       if (res.stop === 'triple-fault') {
         // hvm_triple_fault: Xen's default action is a reboot of the domain
         this.consoleWrite(v.domain, `(XEN) d${v.domain.id}v${v.id} Triple fault - invoking HVM shutdown action\n`, 'serial');
@@ -545,7 +623,7 @@ export class Hypervisor {
         if (res.event) this.intercepted(v, res.event);
         const w = this.watchStop;
         this.watchStop = null;
-        if (w) return { reason: 'watchpoint', domid: v.domain.id, vcpu: v.id, watchpoint: w };
+        if (w) return { reason: 'watchpoint', domid: v.domain.id, vcpu: v.id, watchpoint: w.hit, watchValue: w.value };
         return this.checkStop(v);
       }
       case 'breakpoint':
@@ -573,14 +651,26 @@ export class Hypervisor {
     return { reason: 'trace', record: r, domid: r.domid === v.domain.id ? v.domain.id : r.domid, vcpu: r.domid === v.domain.id ? v.id : r.vcpu };
   }
 
+  private anyWaitingForPcpu(): boolean {
+    for (const d of this.domains.values()) {
+      if (!d.alive) continue;
+      for (const v of d.vcpus) if (v.runstate === 'runnable' || v.sched.parked) return true;
+    }
+    return false;
+  }
+
   /** End of a round: advance time, fire timers, tick the scheduler; skip idle time. */
   private endRound(until?: number): StopInfo | null {
     this.cursor = 0;
     let next = this.roundStart + this.quantum * this.machine.nsPerInstruction;
     const allIdle = this.pcpus.every((p) => p.current === null);
     if (allIdle) {
-      const t = Math.min(this.nextTimer(), this.nextTick);
-      if (t === Infinity) return this.allDone() ? { reason: 'finished' } : { reason: 'idle' };
+      const timer = this.nextTimer();
+      // The scheduler's tick wakes no blocked vCPU: with no timer armed and no vCPU waiting for a
+      // pCPU (runnable, or parked by its cap until the next accounting), nothing can ever run
+      // again, and ticking on would spin a run without a time limit forever.
+      if (timer === Infinity && !this.anyWaitingForPcpu()) return this.allDone() ? { reason: 'finished' } : { reason: 'idle' };
+      const t = Math.min(timer, this.nextTick);
       // jump to the round containing the next event
       const q = this.quantum * this.machine.nsPerInstruction;
       next = Math.max(next, Math.ceil(t / q) * q);
@@ -605,8 +695,13 @@ export class Hypervisor {
     const armed = ev.vector === 1 ? this.watchArmed.get(v) : undefined;
     if (armed) {
       const w = watchHit(cpu, armed, this.watchBytes(v));
-      if (w.hit) this.watchStop = w.hit;
+      if (w.hit) this.watchStop = { hit: w.hit, value: w.value };
       if (w.swallow) return;
+    }
+    if (v.domain.kind === 'hvm') {
+      // only #DB is intercepted (interceptsDebugTrap); the guest's own causes go back to it
+      cpu.inject(ev.vector, ev.kind, ev.errorCode);
+      return;
     }
     if (ev.kind === 'soft' && ev.vector === 0x82 && ring === 1) {
       const nr = cpu.r[0] >>> 0;
@@ -761,7 +856,20 @@ export class Hypervisor {
   // ------------------------------------------------------------------ inspection helpers
 
   domainInfo(d: Domain): DomainInfo {
-    const info: DomainInfo = { id: d.id, name: d.name, kind: d.kind, privileged: d.privileged, state: this.displayState(d), vcpus: d.vcpus.length, pages: d.pages, maxPages: d.maxPages };
+    const info: DomainInfo = {
+      id: d.id,
+      name: d.name,
+      kind: d.kind,
+      privileged: d.privileged,
+      state: this.displayState(d),
+      vcpus: d.vcpus.length,
+      // Counted when read: an HVM domain's P2M spans 4 GiB (a million entries), and most
+      // callers (the debugger's thread list at every stop) never look at it.
+      get pages() {
+        return d.pages;
+      },
+      maxPages: d.maxPages,
+    };
     if (d.shutdownReason) info.shutdownReason = d.shutdownReason;
     if (d.config) info.configFile = d.config.file;
     return info;
@@ -790,7 +898,9 @@ export class Hypervisor {
       else info.activity = { kind: 'event-delivery', description: 'event upcall' };
     } else {
       const exit = this.stoppedAtExit.get(v);
-      if (exit) info.activity = { kind: 'vm-exit', description: `VM exit ${exit.reasonName.replace(/^EXIT_REASON_/, '')}${exit.qualification !== undefined ? ` (qualification 0x${exit.qualification.toString(16)})` : ''}${exit.handler ? ` → ${exit.handler}` : ''}` };
+      const wait = hvmWaitDescription(v);
+      if (exit) info.activity = { kind: 'vm-exit', description: `VM exit ${exit.reasonName.replace(/^EXIT_REASON_/, '')}${exit.qualification !== undefined ? ` (qualification 0x${exit.qualification.toString(16)})` : ''}${exit.handler ? ` → ${exit.handler}` : ''}${wait ? `; ${wait}` : ''}` };
+      else if (wait) info.activity = { kind: 'vm-exit', description: wait };
     }
     return info;
   }
@@ -799,3 +909,37 @@ export class Hypervisor {
 export const VECTOR_NAMES: Record<number, string> = {
   0: '#DE', 1: '#DB', 2: 'NMI', 3: '#BP', 4: '#OF', 5: '#BR', 6: '#UD', 7: '#NM', 8: '#DF', 10: '#TS', 11: '#NP', 12: '#SS', 13: '#GP', 14: '#PF', 16: '#MF', 17: '#AC', 18: '#MC', 19: '#XM', 0x80: 'int 0x80',
 };
+
+const NO_BREAKPOINTS = new Map<number, number[]>();
+
+/**
+ * RunOptions.breakpoints as each domain's linear addresses, each once. A debugger passes the
+ * same list run after run (a run is a slice of well under a millisecond of guest time), so the
+ * grouping is kept while the list's contents stay the same: comparing them costs far less than
+ * grouping them again, and the same per-domain arrays let BreakpointSet.assign stop at once.
+ */
+class GroupedBreakpoints {
+  private domids = new Int32Array(0);
+  private eips = new Int32Array(0);
+  private last = NO_BREAKPOINTS;
+
+  of(list: ReadonlyArray<{ domid: number; eip: number }> = []): Map<number, number[]> {
+    if (this.same(list)) return this.last;
+    this.domids = Int32Array.from(list, (b) => b.domid);
+    this.eips = Int32Array.from(list, (b) => b.eip);
+    const sets = new Map<number, Set<number>>();
+    for (const b of list) {
+      let set = sets.get(b.domid);
+      if (!set) sets.set(b.domid, (set = new Set()));
+      set.add(b.eip >>> 0);
+    }
+    this.last = new Map([...sets].map(([d, set]) => [d, [...set]]));
+    return this.last;
+  }
+
+  private same(list: ReadonlyArray<{ domid: number; eip: number }>): boolean {
+    if (list.length !== this.domids.length) return false;
+    for (let i = 0; i < list.length; i++) if (list[i].domid !== this.domids[i] || (list[i].eip | 0) !== this.eips[i]) return false;
+    return true;
+  }
+}

@@ -77,12 +77,20 @@ export interface StopInfo {
   record?: TraceRecord;
   /** the watchpoint that caused a 'watchpoint' stop */
   watchpoint?: Watchpoint;
+  /** for a 'watchpoint' stop: the range's bytes before and after the access (empty: unreadable) */
+  watchValue?: WatchValue;
+}
+
+export interface WatchValue {
+  before: number[];
+  after: number[];
 }
 
 /**
  * A data breakpoint on a guest-virtual range of a domain's vCPUs, armed with the CPU's debug
  * registers (DR0–DR3, so at most four aligned 1/2/4/8-byte pieces per domain; the guest's own
- * debug registers are set aside while a run has watchpoints for it). PV domains only. 'read'
+ * debug registers are set aside while a run has watchpoints for it). PV and HVM domains (an HVM
+ * gva goes through the guest's own paging, or is the gpa with paging off). 'read'
  * is read-or-write on the hardware: a hit that changed the bytes is taken for a write and does
  * not stop (a write of the same value counts as a read).
  */
@@ -107,6 +115,11 @@ export interface RunOptions {
   watchpoints?: ReadonlyArray<Watchpoint>;
   /** stop when virtual time reaches this many nanoseconds */
   untilTimeNs?: number;
+}
+
+export interface StepOptions {
+  /** watchpoints armed for this one instruction (as RunOptions.watchpoints) */
+  watchpoints?: ReadonlyArray<Watchpoint>;
 }
 
 /** Source-level knowledge about a domain's kernel image, from the assembler or ELF/DWARF. */
@@ -147,15 +160,30 @@ export interface Inspectable {
   image(domid: number): ImageInfo | undefined;
   /** Xen state of a domain as name/value rows for a "Xen" scope: event channels, grants, timers, credit */
   xenState(domid: number, vcpu: number): XenStateNode[];
+  /**
+   * A domain's physical-to-machine map (HVM: the EPT-like P2M; PV: the p2m list Xen keeps for
+   * it), as runs of consecutive gfns backed by consecutive mfns, in gfn order; holes left out.
+   */
+  p2m(domid: number): P2mRange[];
 
   run(options: RunOptions): StopInfo;
-  /** execute exactly one instruction (or one hypervisor action) of that vCPU, others held */
-  step(domid: number, vcpu: number): StopInfo;
+  /**
+   * execute exactly one instruction (or one hypervisor action) of that vCPU, others held; a
+   * watchpoint the instruction hits makes it a 'watchpoint' stop (after the instruction)
+   */
+  step(domid: number, vcpu: number, options?: StepOptions): StopInfo;
 
   /** the whole machine (memory, CPUs, hypervisor, scheduler, clock), restorable in this process */
   snapshot(): MachineSnapshot;
   /** put the machine back; running on from here reproduces the original future exactly */
   restore(snapshot: MachineSnapshot): void;
+}
+
+/** `count` frames from `gfn` backed by machine frames from `mfn` on. */
+export interface P2mRange {
+  gfn: number;
+  mfn: number;
+  count: number;
 }
 
 /** Opaque to front ends: only `restore` looks inside. */

@@ -9,12 +9,20 @@
  *
  * State kept beside the hypervisor is saved through snapshot-services.ts: grant tables
  * (grant/xen-env.ts), xenstored with its connections and dom0's watch callbacks, the teardown
- * handlers (dom0/xenstore/service.ts). The console back end keeps no state of its own (its ring
- * indices are guest memory). Port hooks are kept by reference.
- * Not covered yet: blkback/netback and the bridges keep their connection state in closures
- * (dom0/blkback-service.ts, netback-service.ts), so a restore across a device's connect or a
- * domain's teardown (which closes the disk file) can diverge; and blkback writes a real file,
- * which restoring does not un-write.
+ * handlers (dom0/xenstore/service.ts), HVM domains with their device models (hvm/snapshot.ts),
+ * the block and network back ends' connections and dom0's pending notifications
+ * (dom0/backends.ts), the bridges (dom0/netback-service.ts) and the disk image files
+ * (dom0/blkback-service.ts). The console back end keeps no state of its own (its
+ * ring indices are guest memory). Port hooks are kept by reference.
+ * Disk files: blkback writes a real file, and the file always holds the simulated disk at the
+ * machine's current point. From the first snapshot on, each image file keeps a journal (the
+ * sectors' content before they were first written, and the latest data of each written sector);
+ * a snapshot keeps a copy of the journal's map (sector buffers shared, never copied), and a
+ * restore writes every sector that differs back to the snapshot's content and fsyncs before the
+ * machine runs again (dom0/file-disk.ts). So nothing acknowledged in the restored past is lost,
+ * and continuing rewrites the same data: after restore and continue the file holds exactly what
+ * the original run left. Any snapshot of the run restores so (the journal's base is common to
+ * all); the file is rewritten by the restore itself, not on a later flush.
  */
 import type { Hypervisor } from './hypervisor';
 import type { Toolstack } from './dom0/toolstack';
@@ -27,6 +35,9 @@ import { restoreFields, saveFields } from './snapshot-fields';
 // the services that register with snapshot-services (loaded here so none is missed)
 import './grant/xen-env';
 import './dom0/xenstore/service';
+import './hvm/snapshot';
+import './dom0/blkback-service';
+import './dom0/netback-service';
 
 type VcpuRef = [number, number] | null;
 

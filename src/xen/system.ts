@@ -13,7 +13,7 @@ import { buildHvm } from './hvm';
 import { hvmTranslate } from './hvm/guestmem';
 import { walkPae } from './guestmem';
 import { PAGE_SIZE } from './machine';
-import type { AddressSpace, DomainInfo, ImageInfo, Inspectable, MachineSnapshot, RunOptions, StopInfo, VcpuInfo, XenStateNode } from './inspect';
+import type { AddressSpace, DomainInfo, ImageInfo, Inspectable, MachineSnapshot, P2mRange, RunOptions, StepOptions, StopInfo, VcpuInfo, XenStateNode } from './inspect';
 import { xenStateOf } from './xenstate';
 import { Toolstack } from './dom0/toolstack';
 import { takeSnapshot, restoreSnapshot } from './snapshot';
@@ -141,12 +141,25 @@ export class XenSystem implements Inspectable {
     return xenStateOf(this.hv, this.vcpu(domid, vcpu));
   }
 
+  p2m(domid: number): P2mRange[] {
+    const out: P2mRange[] = [];
+    const map = this.domain(domid).p2m;
+    for (let gfn = 0; gfn < map.length; gfn++) {
+      const mfn = map[gfn];
+      if (mfn === undefined || mfn < 0) continue;
+      const last = out[out.length - 1];
+      if (last && last.gfn + last.count === gfn && last.mfn + last.count === mfn) last.count++;
+      else out.push({ gfn, mfn, count: 1 });
+    }
+    return out;
+  }
+
   run(options: RunOptions): StopInfo {
     return this.hv.run(options);
   }
 
-  step(domid: number, vcpu: number): StopInfo {
-    return this.hv.step(domid, vcpu);
+  step(domid: number, vcpu: number, options?: StepOptions): StopInfo {
+    return this.hv.step(domid, vcpu, options);
   }
 
   snapshot(): MachineSnapshot {

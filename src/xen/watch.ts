@@ -2,11 +2,13 @@
  * Watchpoints (RunOptions.watchpoints) on a vCPU's debug registers: each watchpoint becomes
  * aligned 1/2/4/8-byte pieces in DR0–DR3 (write: RW=01, read/readWrite: RW=11), the guest's
  * own DR0–DR3/DR7 set aside until the run ends. A data breakpoint is a #DB trap after the
- * accessing instruction, which Xen takes first (it owns the IDT), so a hit never reaches the guest.
+ * accessing instruction, which Xen takes first (a PV guest's IDT is Xen's; an HVM vCPU with
+ * watchpoints armed has #DB in its exception bitmap, as Xen sets it for a debugger), so a hit
+ * never reaches the guest.
  */
 import type { Cpu } from '../cpu/cpu';
 import { debugChanged, DR6_BD, DR6_BS } from '../cpu/debug';
-import type { Watchpoint } from './inspect';
+import type { Watchpoint, WatchValue } from './inspect';
 
 /** DR7 LEN field encodings by piece length */
 const LEN_CODE: Record<number, number> = { 1: 0, 2: 1, 8: 2, 4: 3 };
@@ -62,19 +64,31 @@ export function disarmWatchpoints(cpu: Cpu, armed: ArmedWatch): void {
  * A #DB on an armed vCPU: the watchpoint it stops at (its DR6 bits cleared), if any; `swallow`
  * when the #DB had no other cause (nothing to bounce to the guest).
  */
-export function watchHit(cpu: Cpu, armed: ArmedWatch, read: (gva: number, len: number) => string): { hit?: Watchpoint; swallow: boolean } {
+export function watchHit(cpu: Cpu, armed: ArmedWatch, read: (gva: number, len: number) => string): { hit?: Watchpoint; value?: WatchValue; swallow: boolean } {
   let hit: Watchpoint | undefined;
+  let value: WatchValue | undefined;
   let ours = 0;
+  // a range of several pieces may have several DR6 bits set by one access: judge it once
+  const touched = new Set<Watchpoint>();
   armed.slots.forEach((w, n) => {
     if (!((cpu.dr[6] >>> n) & 1)) return;
     ours |= 1 << n;
-    const now = read(w.gva, w.length);
-    const changed = now !== armed.bytes.get(w);
-    armed.bytes.set(w, now);
-    if (w.access === 'read' && changed) return;
-    hit ??= w;
+    touched.add(w);
   });
+  for (const w of touched) {
+    const was = armed.bytes.get(w) ?? '';
+    const now = read(w.gva, w.length);
+    armed.bytes.set(w, now);
+    if ((w.access === 'read' && now !== was) || hit) continue;
+    hit = w;
+    value = { before: bytesOf(was), after: bytesOf(now) };
+  }
   cpu.dr[6] &= ~ours;
   const other = cpu.dr[6] & (0xf | DR6_BS | DR6_BD);
-  return { hit, swallow: ours !== 0 && other === 0 };
+  return { hit, value, swallow: ours !== 0 && other === 0 };
+}
+
+/** The comparable strings `read` gives back as bytes ('' when the range was not readable). */
+function bytesOf(s: string): number[] {
+  return s === '' ? [] : s.split(',').map(Number);
 }

@@ -54,3 +54,55 @@ reason:
     times 256 dd 0
 stack_top:
 `;
+
+/** Never-called functions in deadCodeGuest: 16 bytes (`align 16`) and 6 body lines each. */
+export const DEAD_FUNCTIONS = 200;
+const FN_BODY_LINES = 6;
+/** deadCodeGuest's loop must fit below this offset from org (0x100000). */
+const LOOP_BYTES = 0x40;
+
+export interface DeadCodeGuest {
+  cfg: string;
+  asm: string;
+  /** source line `k` (1…6) of the body of dead function `f<i>` */
+  fnLine(i: number, k: number): number;
+  /** address of dead function `f<i>` */
+  fnAddress(i: number): number;
+  /** source line of the loop's `n`th line (1-based) */
+  loopLine(n: number): number;
+}
+
+/**
+ * A loop (at most 64 bytes, from `_start`) and DEAD_FUNCTIONS never-called functions right
+ * after it on the same page: where armed breakpoints that are never hit would cost most.
+ */
+export function deadCodeGuest(name: string, loop: string): DeadCodeGuest {
+  const lines = loop.trimEnd().split('\n');
+  const fns: string[] = [`times ${LOOP_BYTES} - ($ - $$) db 0xcc`];
+  for (let i = 0; i < DEAD_FUNCTIONS; i++) {
+    // push ebp (1) + mov ebp, esp (2) + mov eax, imm32 (5) + add eax, ebx (2) + pop ebp (1) + ret (1)
+    fns.push(`f${i}:`, '    push ebp', '    mov ebp, esp', `    mov eax, ${i}`, '    add eax, ebx', '    pop ebp', '    ret', 'align 16');
+  }
+  const cfg = guest(name, `${lines.join('\n')}\n${fns.join('\n')}\n`);
+  const prelude = PRELUDE.split('\n').length - 1;
+  // f0's label: after the prelude, the loop and the `times` filler
+  const f0 = prelude + lines.length + 2;
+  return {
+    cfg,
+    asm: cfg.replace(/\.cfg$/, '.asm'),
+    fnLine: (i, k) => f0 + i * (FN_BODY_LINES + 2) + k,
+    fnAddress: (i) => 0x100000 + LOOP_BYTES + 16 * i,
+    loopLine: (n) => prelude + n,
+  };
+}
+
+/** `cli; jmp $` in an HVM guest booted PVH-style: ring 0, interrupts really masked. */
+export const CLI_SPIN = 'bits 32\norg 0x100000\n_start:\n    cli\n    jmp $\n';
+
+/** Writes `<name>.asm` (the whole source) and a PVH `<name>.cfg`; returns the config's path. */
+export function pvhGuest(name: string, source: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `xensim-${name}-`));
+  fs.writeFileSync(path.join(dir, `${name}.asm`), source);
+  fs.writeFileSync(path.join(dir, `${name}.cfg`), `name = "${name}"\ntype = "pvh"\nkernel = "${name}.asm"\nmemory = 16\n`);
+  return path.join(dir, `${name}.cfg`);
+}

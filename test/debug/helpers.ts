@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { DEAD_FUNCTIONS, DeadCodeGuest } from './guests';
 
 export const root = path.resolve(__dirname, '..', '..');
 export const adapter = path.join(root, 'dist', 'debugAdapter.js');
@@ -48,4 +49,39 @@ export function useAdapter(): { dc: DebugClient } {
   });
   afterEach(() => h.dc.stop());
   return h;
+}
+
+/**
+ * Arms `n` breakpoints of mixed kinds on a deadCodeGuest, none of which its loop hits: source
+ * lines, instructions and guest functions in the dead code, hypercall: and vmexit: breakpoints
+ * and the exception filters with conditions that are false. (`n` ≥ 10; use in launchTo's setup.)
+ */
+export async function armMixed(dc: DebugClient, g: DeadCodeGuest, n: number): Promise<void> {
+  if (n === 0) return;
+  const filters = [
+    { filterId: 'hypercall', condition: 'nr == 1000' },
+    { filterId: 'ring', condition: 'from == 2' },
+    { filterId: 'fault', condition: 'vector == 99' },
+    { filterId: 'event', condition: 'port == 4095' },
+  ];
+  const rest = n - filters.length;
+  const fn = Math.max(1, Math.floor(rest / 5));
+  const insn = fn;
+  const hyper = Math.max(1, Math.floor(rest / 10));
+  const vmexit = Math.max(1, Math.floor(rest / 10));
+  const line = rest - fn - insn - hyper - vmexit;
+  const last = DEAD_FUNCTIONS - 1;
+  // Lines and symbols resolve (verify) when the toolstack has built the domain.
+  await dc.setBreakpointsRequest({ source: { path: g.asm }, breakpoints: Array.from({ length: line }, (_, i) => ({ line: g.fnLine(i % DEAD_FUNCTIONS, 1 + Math.floor(i / DEAD_FUNCTIONS)) })) });
+  await dc.customRequest('setInstructionBreakpoints', {
+    breakpoints: Array.from({ length: insn }, (_, i) => ({ instructionReference: `d1:gva:0x${(g.fnAddress(last - (i % DEAD_FUNCTIONS)) + 8).toString(16)}` })),
+  });
+  await dc.setFunctionBreakpointsRequest({
+    breakpoints: [
+      ...Array.from({ length: fn }, (_, i) => ({ name: `f${last - (i % DEAD_FUNCTIONS)}` })),
+      ...Array.from({ length: hyper }, (_, i) => ({ name: i % 2 ? 'hypercall:sched_op' : 'hypercall:event_channel_op', condition: `cmd == ${1000 + i}` })),
+      ...Array.from({ length: vmexit }, (_, i) => ({ name: i % 2 ? 'vmexit:CPUID' : 'vmexit:IO_INSTRUCTION', condition: `rip == ${i}` })),
+    ],
+  });
+  await dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: filters });
 }

@@ -9,12 +9,12 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { CodeServer, launchChromium, missingTools, root } = require('./codeServer');
+const { CodeServer, missingTools, root } = require('./codeServer');
+const ui = require('./ui');
 
 const vsix = path.resolve(process.argv[2] || path.join(root, 'xensim.vsix'));
 const shots = path.resolve(process.argv[3] || path.join(root, '.e2e', 'screenshots'));
-const T0 = Date.now();
-const log = (...a) => console.log(`[e2e ${((Date.now() - T0) / 1000).toFixed(1)}s]`, ...a);
+const log = ui.logger();
 
 async function main() {
   const missing = missingTools();
@@ -27,29 +27,11 @@ async function main() {
   fs.cpSync(path.join(root, 'examples', 'hello'), ws, { recursive: true });
 
   const cs = new CodeServer(tmp);
-  let ctx;
+  const ref = {};
   let page;
-  let failed = false;
-  const step = async (name, fn) => {
-    try {
-      await fn();
-      log('ok  ', name);
-    } catch (e) {
-      failed = true;
-      log('FAIL', name, String(e.message || e).split('\n')[0]);
-      if (page) await page.screenshot({ path: path.join(shots, 'failed.png') }).catch(() => {});
-      throw e;
-    }
-  };
+  const step = ui.stepper(log, shots, () => ref.page);
   const shot = (name) => page.screenshot({ path: path.join(shots, name) });
-  const palette = async (command, label = command) => {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 10000 });
-    await input.fill(`>${command}`);
-    await page.locator(`.quick-input-list .monaco-list-row:has-text("${label}")`).first().waitFor({ timeout: 15000 });
-    await page.keyboard.press('Enter');
-  };
+  const palette = (command, label) => ui.palette(page, command, label);
   const goto = async (line, col) => {
     await page.keyboard.press('Control+G');
     await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 10000 });
@@ -58,21 +40,9 @@ async function main() {
   };
 
   try {
-    await step('install the VSIX', async () => {
-      const out = cs.installExtension(vsix);
-      if (!/successfully installed/i.test(out)) throw new Error(out);
-    });
-    const url = await cs.start();
-    ctx = await launchChromium(tmp);
-    page = ctx.pages()[0] || (await ctx.newPage());
-    await page.goto(`${url}/?folder=${encodeURIComponent(ws)}`);
-    await step('workbench shows the example folder', () => page.waitForSelector('.explorer-folders-view .monaco-list-row:has-text("hello.asm")', { timeout: 90000 }));
+    page = await ui.openWorkbench({ cs, tmp, vsix, ws, file: 'hello.asm', step, ref });
 
-    await step('open hello.asm: the grammar colours it, the language server answers', async () => {
-      await page.dblclick('.explorer-folders-view .monaco-list-row:has-text("hello.asm")');
-      await page.waitForSelector('.monaco-editor .view-line:has-text("HYPERCALL console_io")', { timeout: 30000 });
-      for (let i = 0; i < 120 && !/xensim|Eager extensions activated/.test(cs.exthostLog()); i++) await page.waitForTimeout(500);
-    });
+    await step('open hello.asm: the grammar colours it, the language server answers', () => ui.openSource(page, cs, 'hello.asm', 'HYPERCALL console_io'));
 
     await step('hover on console_io shows the hypercall', async () => {
       await page.click('.monaco-editor .view-lines');
@@ -127,28 +97,12 @@ async function main() {
         await page.mouse.move(x + 200, bar.y + 200, { steps: 5 });
         await page.mouse.up();
       }
-      await palette('Debug: Add Function Breakpoint', 'Add Function Breakpoint');
-      const input = page.locator('.debug-breakpoints input, .debug-pane input').last();
-      await input.waitFor({ state: 'visible', timeout: 10000 });
-      await input.fill('hypercall:console_io');
-      await page.keyboard.press('Enter');
-      const row = page.locator('.debug-breakpoints .monaco-list-row:has-text("hypercall:console_io")');
-      await row.waitFor({ timeout: 10000 });
-      await page.waitForTimeout(300);
+      await ui.addFunctionBreakpoint(page, 'hypercall:console_io');
     });
 
     await step('F5 stops at the hypercall: Call Stack shows d1 hello vcpu0', async () => {
       await page.click('.monaco-editor .view-lines');
-      for (let attempt = 0; ; attempt++) {
-        await page.keyboard.press('F5');
-        try {
-          await page.waitForSelector('.debug-toolbar', { timeout: 20000 });
-          break;
-        } catch (e) {
-          // the extension host may not have registered the debugger yet
-          if (attempt >= 3) throw e;
-        }
-      }
+      await ui.startDebugging(page);
       // dom0 writes to the console too: continue until the hello domain's call is the stop
       const helloStopped = () =>
         page.$$eval('.debug-call-stack .monaco-list-row', (rows) => {
@@ -232,9 +186,9 @@ async function main() {
       await shot('06-trace.png');
     });
   } finally {
-    if (ctx) await ctx.close().catch(() => {});
+    if (ref.ctx) await ref.ctx.close().catch(() => {});
     await cs.stop();
-    if (!failed && !process.env.E2E_KEEP) fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
+    if (!step.failed && !process.env.E2E_KEEP) fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
     else log('kept', tmp);
   }
   log(`all steps passed; screenshots in ${shots}`);

@@ -4,6 +4,7 @@
 import * as assert from 'assert';
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -23,6 +24,11 @@ function skipWhy(): string | undefined {
   return why;
 }
 
+/** The VSIX as `npm run package` makes it (from the current dist/), at `out`. */
+function packageVsix(out: string): void {
+  execFileSync('npx', ['vsce', 'package', '--no-dependencies', '--skip-license', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', out], { cwd: root, stdio: 'pipe' });
+}
+
 describe('e2e: the VSIX in a real VS Code (code-server + Chromium)', function () {
   this.timeout(8 * 60 * 1000);
 
@@ -38,9 +44,9 @@ describe('e2e: the VSIX in a real VS Code (code-server + Chromium)', function ()
   it('installs, shows a squiggle and a hover, stops at hypercall:console_io with d1 hello vcpu0 and its registers, shows the Xen Domains view, memory and the trace', function () {
     if (skipWhy()) return this.skip();
     const vsix = path.join(E2E_DIR, 'xensim-e2e.vsix');
-    execFileSync('npx', ['vsce', 'package', '--no-dependencies', '--skip-license', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', vsix], { cwd: root, stdio: 'pipe' });
+    packageVsix(vsix);
     const zip = execFileSync('unzip', ['-l', vsix], { encoding: 'utf8' });
-    for (const f of ['dist/extension.js', 'dist/languageServer.js', 'dist/debugAdapter.js', 'dist/cli.js', 'guest/include/xen.inc', 'guest/dom0/dom0.asm', 'syntaxes/xen-asm.tmLanguage.json', 'media/icon.png', 'examples/hello/.vscode/launch.json']) {
+    for (const f of ['dist/extension.js', 'dist/languageServer.js', 'dist/debugAdapter.js', 'dist/cli.js', 'dist/timelineView.js', 'guest/include/xen.inc', 'guest/dom0/dom0.asm', 'syntaxes/xen-asm.tmLanguage.json', 'media/icon.png', 'examples/hello/.vscode/launch.json']) {
       assert.ok(zip.includes(`extension/${f}`), `the VSIX carries ${f}`);
     }
     assert.ok(!/extension\/(src|test|node_modules)\//.test(zip), 'sources, tests and node_modules stay out of the VSIX');
@@ -50,5 +56,22 @@ describe('e2e: the VSIX in a real VS Code (code-server + Chromium)', function ()
     assert.strictEqual(r.status, 0, `e2e driver failed (screenshots in ${shots}):\n${out}`);
     assert.match(out, /all steps passed/);
     for (const s of ['01-hover.png', '03-debug.png', '04-domains.png']) assert.ok(fs.statSync(path.join(shots, s)).size > 10000, s);
+  });
+
+  it('the Timeline on examples/scheduler: pCPU lanes, run periods and markers drawn, a hover decodes a hypercall, a click travels back there', function () {
+    if (skipWhy()) return this.skip();
+    const vsix = path.join(os.tmpdir(), `xensim-timeline-${process.pid}.vsix`);
+    packageVsix(vsix);
+    // by hand (node test/e2e/timeline.js VSIX) the screenshot goes to media/screenshots/timeline.png for the README
+    const shot = path.join(E2E_DIR, 'screenshots', 'timeline.png');
+    try {
+      const r = spawnSync(process.execPath, [path.join(__dirname, 'timeline.js'), vsix, shot], { cwd: root, encoding: 'utf8', timeout: 7 * 60 * 1000 });
+      const out = `${r.stdout}${r.stderr}`;
+      assert.strictEqual(r.status, 0, `timeline driver failed:\n${out}`);
+      assert.match(out, /all steps passed/);
+      assert.ok(fs.statSync(shot).size > 10000, shot);
+    } finally {
+      fs.rmSync(vsix, { force: true });
+    }
   });
 });

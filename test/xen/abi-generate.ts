@@ -64,7 +64,7 @@ const CONSTANTS = [
   'XEN_HVM_START_MAGIC_VALUE', 'XEN_DOMCTL_INTERFACE_VERSION', 'XEN_CPUID_FIRST_LEAF',
   'XEN_CPUID_SIGNATURE_EBX', 'XEN_CPUID_SIGNATURE_ECX', 'XEN_CPUID_SIGNATURE_EDX',
   'GNTTAB_NR_RESERVED_ENTRIES', 'GNTTAB_RESERVED_CONSOLE', 'GNTTAB_RESERVED_XENSTORE',
-  'XEN_HVM_MEMMAP_TYPE_RAM', 'XEN_HVM_MEMMAP_TYPE_RESERVED',
+  'XEN_HVM_MEMMAP_TYPE_RAM', 'XEN_HVM_MEMMAP_TYPE_RESERVED', 'XENMAPIDX_grant_table_status',
 ];
 
 export interface StructSpec {
@@ -91,7 +91,7 @@ const STRUCTS: StructSpec[] = [
   s('xen_feature_info'), s('xen_platform_parameters'),
   s('grant_entry_v1'), s('grant_entry_header'), { name: 'grant_entry_v2', ctype: 'union grant_entry_v2' },
   s('gnttab_map_grant_ref'), s('gnttab_unmap_grant_ref'), s('gnttab_setup_table'), s('gnttab_query_size'),
-  s('gnttab_copy'), s('gnttab_set_version'), s('gnttab_get_version'), s('gnttab_get_status_frames'),
+  s('gnttab_copy'), s('gnttab_set_version'), s('gnttab_get_version'), s('gnttab_get_status_frames'), s('gnttab_swap_grant_ref'),
   s('xen_hvm_param'), s('hvm_start_info'), s('hvm_modlist_entry'), s('hvm_memmap_table_entry'),
   s('xen_domctl', ['u']), s('xen_domctl_createdomain'), s('xen_domctl_getdomaininfo'), s('xen_domctl_max_mem'),
   s('xen_domctl_max_vcpus'), s('xen_domctl_vcpucontext'), s('xen_domctl_vcpuaffinity'),

@@ -2,17 +2,9 @@
 // through a read-only grant, is refused or faults alone; the granter's page is untouched.
 import * as assert from 'assert';
 import { GNTST } from '../../src/xen/abi';
-import { boot, runToEnd } from './guest';
+import { YIELDS, boot, runToEnd } from './guest';
+import { mapOp } from './grant-helpers';
 
-const WAIT = (n: number) => `
-    mov ebp, ${n}
-.w%=:
-    mov ebx, SCHEDOP_yield
-    xor ecx, ecx
-    HYPERCALL sched_op
-    dec ebp
-    jnz .w%=
-`;
 
 const granter = `
     call gnt_init
@@ -27,7 +19,7 @@ const granter = `
     mov ecx, page
     mov edx, GTF_permit_access
     call gnt_grant
-${WAIT(3000).replace(/%=/g, 'g')}
+${YIELDS(3000, 'g')}
     mov eax, [page]
     RESULT 0
     jmp done
@@ -35,19 +27,6 @@ ${WAIT(3000).replace(/%=/g, 'g')}
 align 4096
 page: times 4096 db 0
 done:
-`;
-
-const mapOp = (ref: number, flags: string, label: string) => `
-    mov dword [mop + gnttab_map_grant_ref.host_addr], window
-    mov dword [mop + gnttab_map_grant_ref.flags], ${flags}
-    mov dword [mop + gnttab_map_grant_ref.ref], ${ref}
-    mov word [mop + gnttab_map_grant_ref.dom], 1
-    mov ebx, GNTTABOP_map_grant_ref
-    mov ecx, mop
-    mov edx, 1
-    HYPERCALL grant_table_op
-    movsx eax, word [mop + gnttab_map_grant_ref.status]
-    RESULT ${label}
 `;
 
 const tail = `
@@ -60,11 +39,11 @@ done:
 `;
 
 const reader = `
-${WAIT(200).replace(/%=/g, 'r')}
+${YIELDS(200, 'r')}
 ${mapOp(9, 'GNTMAP_host_map | GNTMAP_readonly', '0')}
     mov eax, [window]
     RESULT 1
-${mapOp(9, 'GNTMAP_host_map', '2').replace('host_addr], window', 'host_addr], window2')}
+${mapOp(9, 'GNTMAP_host_map', '2', 'window2')}
     mov dword [window], 0xbad       ; through the read-only mapping: #PF, no handler: crash
     RESULT 3
 ${tail}
@@ -72,7 +51,7 @@ align 4096
 window2: times 4096 db 0`;
 
 const intruder = `
-${WAIT(200).replace(/%=/g, 'i')}
+${YIELDS(200, 'i')}
 ${mapOp(10, 'GNTMAP_host_map', '0')}
 ${mapOp(9, 'GNTMAP_host_map | GNTMAP_readonly', '1')}
 ${tail}`;

@@ -1,36 +1,9 @@
 // grant_table_op through the hypercall table on a real hypervisor: structures read from and
 // written back to guest memory, host mappings entered into a PV guest's page tables.
 import * as assert from 'assert';
-import * as path from 'path';
-import { GNTMAP, GNTST, GNTTABOP, GTF, HYPERCALL, LAYOUTS, XEN_ERRNO, readField, writeField } from '../../src/xen/abi';
-import { loadDomainConfigText } from '../../src/xen/config';
-import { XenSystem } from '../../src/xen/system';
-import { HYPERCALL_TABLE } from '../../src/xen/hypercalls';
-import type { Vcpu } from '../../src/xen/domain';
-import { XenError } from '../../src/xen/mm';
+import { GNTMAP, GNTST, GNTTABOP, GTF, LAYOUTS, XEN_ERRNO, readField, writeField } from '../../src/xen/abi';
 import { grantTablesOf, grantTablesFor } from '../../src/xen/grant/xen-env';
-
-const helloDir = path.resolve(__dirname, '..', '..', 'examples', 'hello');
-
-function system() {
-  const cfg = (name: string) => {
-    const r = loadDomainConfigText(`name = "${name}"\nkernel = "hello.asm"\nmemory = 16\n`, path.join(helloDir, `${name}.cfg`));
-    if (!r.config) throw new Error(JSON.stringify(r.diagnostics));
-    return r.config;
-  };
-  const sys = new XenSystem([cfg('front'), cfg('back')], { dom0: false });
-  return { sys, hv: sys.hv, front: sys.domain(1), back: sys.domain(2) };
-}
-
-/** grant_table_op as the guest's int 0x82 would run it: eax result. */
-function call(v: Vcpu, hv: XenSystem['hv'], cmd: number, uop: number, count: number): number {
-  try {
-    return HYPERCALL_TABLE[HYPERCALL.grant_table_op]({ hv, vcpu: v, domain: v.domain, args: [cmd, uop, count, 0, 0], mem: hv.memOf(v), noResult: false });
-  } catch (e) {
-    if (e instanceof XenError) return e.errno;
-    throw e;
-  }
-}
+import { call, system } from './grant-helpers';
 
 describe('grant_table_op hypercall', () => {
   it('back maps a page front granted, both see each other\'s writes, unmap removes the mapping', () => {

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { XenSystem } from '../../src/xen/system';
 import { loadDomainConfigFile } from '../../src/xen/config';
 import { grantTablesOf } from '../../src/xen/grant/xen-env';
-import { netbacks } from '../../src/xen/dom0/netback-service';
+import { netbacksOf } from '../../src/xen/dom0/netback-service';
 import { XsClient, xenstoreOf } from '../../src/xen/dom0/xenstore';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -16,7 +16,7 @@ describe('split drivers when a domain goes away', () => {
     const sys = new XenSystem(cfgs, { dom0: false });
     sys.run({ maxInstructions: 5_000_000, untilTimeNs: 1e9 });
     assert.ok(!sys.domain(1).alive && !sys.domain(2).alive);
-    assert.strictEqual(netbacks.get(sys.hv)?.size ?? 0, 0, 'every vif disconnected');
+    assert.strictEqual(netbacksOf(sys.hv).size, 0, 'every vif disconnected');
     assert.strictEqual(grantTablesOf(sys.hv).table(1), undefined);
     const xs = new XsClient(xenstoreOf(sys.hv), 0);
     assert.deepStrictEqual(xs.directory('/local/domain'), ['0'], 'only dom0\'s back-end directory is left');

@@ -19,6 +19,17 @@ export const MAP_SHARED = `
     xor esi, esi
     HYPERCALL update_va_mapping`;
 
+/** Guest code yielding `n` times (sched_op yield), so other domains run; `tag` names its loop label. */
+export const YIELDS = (n: number, tag: string) => `
+    mov ebp, ${n}
+.w${tag}:
+    mov ebx, SCHEDOP_yield
+    xor ecx, ecx
+    HYPERCALL sched_op
+    dec ebp
+    jnz .w${tag}
+`;
+
 /** A guest body wrapped with org, xen.inc, a results array and the hypercall page. */
 export function guestSource(body: string): string {
   return `bits 32

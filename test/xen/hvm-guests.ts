@@ -6,6 +6,7 @@ import * as path from 'path';
 import { loadDomainConfigText } from '../../src/xen/config';
 import { XenSystem, SystemOptions } from '../../src/xen/system';
 import type { TraceRecord } from '../../src/trace/records';
+import { configFor, guestSource } from './guest';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xensim-hvm-'));
 let n = 0;
@@ -13,6 +14,15 @@ let n = 0;
 /** Flat GDT (code 0x08, data 0x10) and an IDT of 256 gates, loaded (guest/include/hvm.inc); `GATE vec, handler` fills one. */
 export const DESCRIPTORS = `
     HVM_FLAT_SEGMENTS`;
+
+/** Xen's CPUID leaf 0x40000002 names the MSR that fills `hypercall_page` with the VMCALL stubs. */
+export const HYPERCALL_PAGE = `
+    mov eax, 0x40000002
+    cpuid
+    mov ecx, ebx
+    mov eax, hypercall_page
+    xor edx, edx
+    wrmsr`;
 
 /** Guest body wrapped with results, a stack, GDT/IDT storage and the hypercall page. */
 export function hvmSource(body: string, tail = ''): string {
@@ -55,7 +65,8 @@ export interface HvmBooted {
 
 export function bootHvm(guests: { name: string; body?: string; tail?: string; source?: string; extra?: string; type?: 'pv' }[], opts: SystemOptions = {}): HvmBooted {
   const configs = guests.map((g) => {
-    const file = hvmConfig(g.name, g.source ?? hvmSource(g.body ?? '', g.tail), g.extra);
+    // a PV guest beside the HVM ones: `source` (or `body` in guestSource) as a PV kernel
+    const file = g.type === 'pv' ? configFor(g.name, g.source ?? guestSource(g.body ?? ''), g.extra) : hvmConfig(g.name, g.source ?? hvmSource(g.body ?? '', g.tail), g.extra);
     const r = loadDomainConfigText(fs.readFileSync(file, 'utf8'), file);
     if (!r.config) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
     return r.config;

@@ -1,7 +1,7 @@
 // HVM domains: VM exits by Intel reason, the hypercall page through the MSR, the device model
 // (UART, PIC + PIT, RTC, exit port), the event channel callback vector, EPT violations.
 import * as assert from 'assert';
-import { bootHvm, DESCRIPTORS } from './hvm-guests';
+import { bootHvm, DESCRIPTORS, HYPERCALL_PAGE } from './hvm-guests';
 import { PIT_HZ } from '../../src/xen/dm/pit';
 import { hvmState } from '../../src/xen/hvm/state';
 import { HVM_PARAM } from '../../src/xen/abi';
@@ -196,12 +196,7 @@ ticks: dd 0`,
         name: 'evtchn',
         body: `${DESCRIPTORS}
     GATE 0x40, upcall
-    mov eax, 0x40000002
-    cpuid
-    mov ecx, ebx
-    mov eax, hypercall_page
-    xor edx, edx
-    wrmsr
+${HYPERCALL_PAGE}
     mov ebx, XENMEM_add_to_physmap
     mov ecx, xatp
     HYPERCALL memory_op

@@ -50,6 +50,8 @@ const FIELD_FAMILY: Readonly<Record<string, { family: FamilyName; flags?: boolea
   'gnttab_setup_table.status': { family: 'GNTST' },
   'gnttab_query_size.status': { family: 'GNTST' },
   'gnttab_copy.status': { family: 'GNTST' },
+  'gnttab_get_status_frames.status': { family: 'GNTST' },
+  'gnttab_swap_grant_ref.status': { family: 'GNTST' },
 };
 
 /** Structures this large show only their first members inline. */

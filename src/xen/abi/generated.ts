@@ -668,6 +668,7 @@ export const XEN_CONST = {
   GNTTAB_RESERVED_XENSTORE: 1,
   XEN_HVM_MEMMAP_TYPE_RAM: 1,
   XEN_HVM_MEMMAP_TYPE_RESERVED: 2,
+  XENMAPIDX_grant_table_status: 0x80000000,
 } as const;
 
 /** Every family by name, for decoding numbers back to Xen names. */
@@ -1329,6 +1330,15 @@ export const LAYOUTS = {
       dom: { offset: 4, size: 2, type: 'domid_t' },
       status: { offset: 6, size: 2, type: 'int16_t' },
       frame_list: { offset: 8, size: 4, type: '__guest_handle_uint64_t' },
+    },
+  },
+  gnttab_swap_grant_ref: {
+    ctype: 'struct gnttab_swap_grant_ref',
+    size: 12,
+    fields: {
+      ref_a: { offset: 0, size: 4, type: 'grant_ref_t' },
+      ref_b: { offset: 4, size: 4, type: 'grant_ref_t' },
+      status: { offset: 8, size: 2, type: 'int16_t' },
     },
   },
   xen_hvm_param: {

@@ -98,6 +98,7 @@ const DECLS: Partial<Record<HypercallName, Decl>> = {
       set_version: 'gnttab_set_version',
       get_status_frames: 'gnttab_get_status_frames',
       get_version: 'gnttab_get_version',
+      swap_grant_ref: 'gnttab_swap_grant_ref',
     },
   },
   vm_assist: { args: [a('cmd', { kind: 'cmd', family: 'VMASST_CMD' }), a('type', { kind: 'enum', family: 'VMASST_TYPE' })] },

@@ -78,6 +78,23 @@ export function ioQualification(port: number, size: number, isIn: boolean): numb
   return (((port & 0xffff) << 16) | (isIn ? 8 : 0) | ((size - 1) & 7)) >>> 0;
 }
 
+/** CR-access exit qualification (SDM table 28-3): CR number, access type, LMSW operand type, GPR, LMSW source. */
+export const CR_ACCESS_TYPE = { 'mov-to': 0, 'mov-from': 1, clts: 2, lmsw: 3 } as const;
+
+export function crAccessQualification(a: { type: keyof typeof CR_ACCESS_TYPE; cr: number; gpr: number; source?: number; memory?: boolean }): number {
+  const gpr = a.gpr < 0 ? 0 : a.gpr & 0xf;
+  const source = a.type === 'lmsw' ? (a.source ?? 0) & 0xffff : 0;
+  return ((a.cr & 0xf) | (CR_ACCESS_TYPE[a.type] << 4) | (a.memory ? 0x40 : 0) | (gpr << 8) | (source << 16)) >>> 0;
+}
+
+/** Event types of the VM-exit interruption-information field (X86_EVENTTYPE_* in Xen). */
+export const X86_EVENTTYPE = { EXT_INTR: 0, NMI: 2, HW_EXCEPTION: 3, SW_INTERRUPT: 4, PRI_SW_EXCEPTION: 5, SW_EXCEPTION: 6 } as const;
+
+/** VM-exit interruption information (SDM table 24-15): vector, type, error code valid, valid. */
+export function interruptionInfo(vector: number, type: number, errorCodeValid: boolean): number {
+  return ((vector & 0xff) | ((type & 7) << 8) | (errorCodeValid ? 1 << 11 : 0) | (1 << 31)) >>> 0;
+}
+
 /** EPT violation qualification bits (SDM table 28-7): read, write, instruction fetch. */
 export const EPT_QUAL = { READ: 1, WRITE: 2, FETCH: 4 } as const;
 

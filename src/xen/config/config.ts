@@ -5,7 +5,7 @@ import * as path from 'path';
 import { CpuSet, parseCpuList } from './cpulist';
 import { DiskSpec, VifSpec, parseDiskSpec, parseVifSpec } from './devices';
 import { Diagnostic, DiagnosticSink } from './diagnostics';
-import { ACTIONS, Action, DOMAIN_TYPES, DomainType, KEYS, KeySpec, UNSIMULATED_KEYS, nearestKey } from './keys';
+import { ACTIONS, Action, DOMAIN_TYPES, DomainType, KEYS, KeySpec, TSC_MODES, TscMode, UNSIMULATED_KEYS, nearestKey } from './keys';
 import { CfgSetting, CfgValue, parseXlCfgText } from './parse';
 
 /** vCPU pinning: one set for every vCPU, or one per vCPU (the list form of cpus=). */
@@ -46,6 +46,7 @@ export interface DomainConfig {
   readonly maxMaptrackFrames?: number;
   readonly maxGrantVersion?: number;
   readonly hap: boolean;
+  readonly tscMode: TscMode;
   /** Hyper-V enlightenment groups; [] when off. */
   readonly viridian: readonly string[];
   readonly shadowMemory?: number;
@@ -321,6 +322,7 @@ export function loadDomainConfigText(text: string, file: string, opts: ConfigOpt
     maxMaptrackFrames: b.int('max_maptrack_frames'),
     maxGrantVersion: b.int('max_grant_version'),
     hap: b.bool('hap') ?? true,
+    tscMode: b.oneOf('tsc_mode', TSC_MODES) ?? 'default',
     viridian: b.viridian(),
     shadowMemory: b.int('shadow_memory'),
     uuid,

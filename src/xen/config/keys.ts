@@ -27,6 +27,9 @@ export interface KeySpec {
 export const ACTIONS = ['destroy', 'restart', 'rename-restart', 'preserve', 'coredump-destroy', 'coredump-restart', 'soft-reset'] as const;
 export type Action = (typeof ACTIONS)[number];
 
+export const TSC_MODES = ['default', 'always_emulate', 'native', 'native_paravirt'] as const;
+export type TscMode = (typeof TSC_MODES)[number];
+
 export const DOMAIN_TYPES = ['pv', 'pvh', 'hvm'] as const;
 export type DomainType = (typeof DOMAIN_TYPES)[number];
 
@@ -63,7 +66,8 @@ export const KEYS: Readonly<Record<string, KeySpec>> = {
   max_grant_frames: { kind: 'int', doc: 'Grant table frames the domain may use.', min: 1, max: 4096 },
   max_maptrack_frames: { kind: 'int', doc: 'Maptrack frames the domain may use.', min: 0, max: 4096 },
   max_grant_version: { kind: 'int', doc: 'Highest grant table version (1 or 2).', min: 1, max: 2 },
-  hap: { kind: 'bool', doc: 'HVM: hardware-assisted paging (default 1).' },
+  hap: { kind: 'bool', doc: 'HVM: hardware-assisted paging (default 1); with 0 Xen shadows the page tables and intercepts invlpg, CR3 and #PF.' },
+  tsc_mode: { kind: 'string', doc: 'TSC: "default" or "native" (rdtsc runs natively), "always_emulate" (every rdtsc exits to Xen), "native_paravirt".' },
   viridian: { kind: 'viridian', doc: 'HVM: Hyper-V enlightenments, a boolean or a list of groups.' },
   shadow_memory: { kind: 'int', doc: 'HVM: MiB for shadow or HAP page tables.', min: 0, max: 1 << 20 },
   uuid: { kind: 'string', doc: 'The domain UUID.' },
@@ -86,7 +90,7 @@ export const UNSIMULATED_KEYS: readonly string[] = [
   'spice_clipboard_sharing', 'spice_image_compression', 'spice_streaming_video', 'spiceagent_mouse',
   'spicedisable_ticketing', 'spicehost', 'spicepasswd', 'spiceport', 'spicetls_port', 'spiceusbredirection',
   'spicevdagent', 'stdvga', 'stubdomain_cmdline', 'stubdomain_kernel', 'stubdomain_memory', 'stubdomain_ramdisk',
-  'tee', 'timer_mode', 'tsc_mode', 'usb', 'usbctrl', 'usbdev', 'usbdevice', 'usbversion', 'vdispl', 'vendor_device',
+  'tee', 'timer_mode', 'usb', 'usbctrl', 'usbdev', 'usbdevice', 'usbversion', 'vdispl', 'vendor_device',
   'vfb', 'vga', 'videoram', 'vkb', 'vkb_device', 'vmtrace_buf_kb', 'vnc', 'vncdisplay', 'vnclisten', 'vncpasswd',
   'vncunused', 'vnuma', 'vpmu', 'vpt_align', 'vsnd', 'vtpm', 'vuart', 'xauthority', 'xen_platform_pci', 'xend_suspend_evtchn_compat',
 ];

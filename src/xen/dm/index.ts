@@ -10,7 +10,7 @@ import { Uart16550 } from './uart';
 import { PicPair } from './pic';
 import { Pit8254 } from './pit';
 import { CmosRtc } from './rtc';
-import { serveIoreq, IOREQ_DIR, IOREQ_TYPE } from './ioreq';
+import { Ioreq, serveIoreq, IOREQ_DIR, IOREQ_TYPE } from './ioreq';
 
 export { IoBus } from './iobus';
 
@@ -26,6 +26,27 @@ export interface DeviceModelHost {
   poweroff(code: number): void;
   /** the interrupt line may have changed (wake a halted vCPU) */
   irqChanged(): void;
+}
+
+export interface DeviceModelState {
+  uart: Record<string, unknown>;
+  picMaster: Record<string, unknown>;
+  picSlave: Record<string, unknown>;
+  pit: Record<string, unknown>;
+  rtc: Record<string, unknown>;
+}
+
+/** A device's own data fields (its wiring — callbacks — left out), deep-copied. */
+function dataOf(o: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (typeof v !== 'function') out[k] = structuredClone(v);
+  return out;
+}
+
+/** The HVM domain's memory by guest-physical address, as the device model maps it. */
+export interface GuestPhysical {
+  read(gpa: number, len: number): Uint8Array;
+  write(gpa: number, data: Uint8Array): void;
 }
 
 export class DeviceModel {
@@ -56,15 +77,47 @@ export class DeviceModel {
     this.bus.write(port, size, value);
   }
 
-  /** Answer the request waiting in `slot` of the ioreq page (port I/O onto the bus). */
-  serve(page: Uint8Array, slot: number): boolean {
+  /**
+   * Answer the request waiting in `slot` of the ioreq page (port I/O onto the bus; nothing
+   * here decodes MMIO, which reads as all ones). With data_is_ptr the data moves through the
+   * guest's memory, one element after the other, `count` times (backwards with df).
+   */
+  serve(page: Uint8Array, slot: number, mem: GuestPhysical): Ioreq | null {
     return serveIoreq(page, slot, (r) => {
-      if (r.type !== IOREQ_TYPE.PIO) return ~0;
       const size = r.size as AccessSize;
-      if (r.dir === IOREQ_DIR.READ) return this.ioRead(r.addr, size);
-      this.ioWrite(r.addr, size, r.data);
+      const ones = size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
+      const one = (data: number) => {
+        if (r.type !== IOREQ_TYPE.PIO) return r.dir === IOREQ_DIR.READ ? ones : 0;
+        if (r.dir === IOREQ_DIR.READ) return this.ioRead(r.addr, size);
+        this.ioWrite(r.addr, size, data);
+        return 0;
+      };
+      if (!r.dataIsPtr) return one(r.data);
+      for (let i = 0; i < r.count; i++) {
+        const gpa = r.data + (r.df ? -i : i) * size;
+        if (r.dir === IOREQ_DIR.READ) {
+          const v = one(0);
+          mem.write(gpa, Uint8Array.from({ length: size }, (_, k) => (v >>> (8 * k)) & 0xff));
+        } else {
+          const b = mem.read(gpa, size);
+          one(b.reduce((acc, x, k) => acc | (x << (8 * k)), 0) >>> 0);
+        }
+      }
       return 0;
     });
+  }
+
+  /** Every device's registers as plain data (snapshots). */
+  save(): DeviceModelState {
+    return { uart: dataOf(this.uart), picMaster: dataOf(this.pic.master), picSlave: dataOf(this.pic.slave), pit: dataOf(this.pit), rtc: dataOf(this.rtc) };
+  }
+
+  restore(s: DeviceModelState): void {
+    Object.assign(this.uart, structuredClone(s.uart));
+    Object.assign(this.pic.master, structuredClone(s.picMaster));
+    Object.assign(this.pic.slave, structuredClone(s.picSlave));
+    Object.assign(this.pit, structuredClone(s.pit));
+    Object.assign(this.rtc, structuredClone(s.rtc));
   }
 
   /** Bring the timers up to `now`, raising their IRQs. */

@@ -3,14 +3,18 @@
  * `disk = [...]` entry the toolstack writes the vbd front and back directories; blkback (this
  * module's watch) goes to InitWait, and when the front end says Initialised (ring-ref and
  * event-channel published) maps the ring, binds the front end's port and goes Connected. The
- * front end's notifications on that port make blkback serve the ring.
+ * front end's notifications on that port make blkback serve the ring (as dom0: backends.ts).
  */
+import * as path from 'path';
 import { VDISK, XenbusState } from '../abi';
 import type { DiskSpec } from '../config';
 import type { Domain } from '../domain';
 import type { Hypervisor } from '../hypervisor';
 import { backendGrantTables } from '../grant/xen-env';
 import { Blkback, FileDisk, SECTOR_SIZE } from './blkback';
+import { DiskJournal } from './file-disk';
+import { connect, connectionKey, connectionsOf, disconnect } from './backends';
+import { registerSnapshotService } from '../snapshot-services';
 import { XsClient, addDevice, onDomainGone, readState, switchState, watchAsDom0, xenstoreOf } from './xenstore';
 
 /** Linux's xen-blkfront device numbers: xvdX is major 202, 16 minors per disk; hdX 3/22, sdX 8. */
@@ -26,8 +30,63 @@ export function vdevNumber(vdev: string): number | undefined {
   return disk < 2 && part < 64 ? (3 << 8) | (disk << 6) | part : disk < 4 && part < 64 ? (22 << 8) | ((disk - 2) << 6) | part : undefined;
 }
 
-/** Running back ends, for the debugger and tests. */
-export const blkbacks = new WeakMap<Hypervisor, Map<string, Blkback>>();
+/** Running block back ends by "domid/devid", for the debugger and tests. */
+export function blkbacksOf(hv: Hypervisor): Map<string, Blkback> {
+  const out = new Map<string, Blkback>();
+  for (const c of connectionsOf(hv).values()) if (c.kind === 'vbd') out.set(`${c.feDomid}/${c.devid}`, c.device as Blkback);
+  return out;
+}
+
+/**
+ * A hypervisor's image files: every FileDisk opened (one per attached disk) and, once a snapshot
+ * has been taken, one DiskJournal per file.
+ */
+interface Disks {
+  opened: FileDisk[];
+  journals?: Map<string, DiskJournal>;
+}
+const disks = new WeakMap<Hypervisor, Disks>();
+
+function disksOf(hv: Hypervisor): Disks {
+  let e = disks.get(hv);
+  if (!e) disks.set(hv, (e = { opened: [] }));
+  return e;
+}
+
+// The files follow the machine: a snapshot keeps each file's journal and which disks were open;
+// a restore writes the snapshot's disk back (file-disk.ts) and reopens or closes the files.
+registerSnapshotService({
+  name: 'blk-disks',
+  save: (hv) => {
+    const e = disksOf(hv);
+    e.journals ??= new Map();
+    return { opened: [...e.opened], open: e.opened.filter((f) => f.isOpen), written: new Map([...e.journals].map(([k, j]) => [k, j.save()])) };
+  },
+  restore: (hv, s) => {
+    const e = disks.get(hv);
+    if (!e) return;
+    const saved = s as { opened: FileDisk[]; open: FileDisk[]; written: Map<string, ReadonlyMap<number, Uint8Array>> } | undefined;
+    for (const [k, j] of e.journals ?? []) j.restore(saved?.written.get(k));
+    // disks opened after the snapshot close and are forgotten (replays open their own)
+    for (const f of e.opened) if (!saved?.open.includes(f)) f.close();
+    for (const f of saved?.open ?? []) f.reopen();
+    e.opened = [...(saved?.opened ?? [])];
+  },
+});
+
+function openDisk(hv: Hypervisor, target: string, readonly: boolean): FileDisk {
+  const e = disksOf(hv);
+  const file = path.resolve(target);
+  const journal = (): DiskJournal | undefined => {
+    if (!e.journals) return undefined;
+    let j = e.journals.get(file);
+    if (!j) e.journals.set(file, (j = new DiskJournal(file)));
+    return j;
+  };
+  const f = new FileDisk(file, readonly, journal);
+  e.opened.push(f);
+  return f;
+}
 
 export function attachDisks(hv: Hypervisor, d: Domain): void {
   for (const disk of d.config?.disks ?? []) attachDisk(hv, d, disk);
@@ -36,7 +95,7 @@ export function attachDisks(hv: Hypervisor, d: Domain): void {
 function attachDisk(hv: Hypervisor, d: Domain, disk: DiskSpec): void {
   const devid = vdevNumber(disk.vdev);
   if (devid === undefined || !disk.target || disk.devtype !== 'disk') return;
-  const file = new FileDisk(disk.target, disk.access === 'ro');
+  const file = openDisk(hv, disk.target, disk.access === 'ro');
   const xs = new XsClient(xenstoreOf(hv), 0);
   const { fe, be } = addDevice(xs, {
     type: 'vbd',
@@ -57,55 +116,36 @@ function attachDisk(hv: Hypervisor, d: Domain, disk: DiskSpec): void {
     frontend: { 'virtual-device': String(devid), 'device-type': 'disk' },
   });
   switchState(xs, be, XenbusState.InitWait);
-  let blk: Blkback | undefined;
-  let port = 0;
-  const key = `${d.id}/${devid}`;
+  const key = connectionKey('vbd', d.id, devid);
   const unwatch = watchAsDom0(hv, `${fe}/state`, () => {
     const st = readState(xs, fe);
-    if ((st === XenbusState.Initialised || st === XenbusState.Connected) && !blk) {
+    const connected = connectionsOf(hv).has(key);
+    if ((st === XenbusState.Initialised || st === XenbusState.Connected) && !connected) {
       const ringRef = Number(xs.tryRead(`${fe}/ring-ref`));
-      port = Number(xs.tryRead(`${fe}/event-channel`));
+      const port = Number(xs.tryRead(`${fe}/event-channel`));
       const ch = d.evtchns[port];
       if (!Number.isInteger(ringRef) || !ch || ch.state !== 'unbound' || ch.remoteDom !== 0) {
         xs.write(`${be}/hotplug-error`, 'bad ring-ref or event-channel');
         return;
       }
-      const b = new Blkback({
-        beDomid: 0,
-        feDomid: d.id,
-        ringRef,
-        disk: file,
-        grants: backendGrantTables(hv),
-        frame: (mfn) => hv.machine.writable(mfn),
-        notify: () => {
-          if (d.alive) hv.events.setPending(d, port);
-        },
+      const c = connect(hv, d, { kind: 'vbd', devid, fePort: port }, (notify) => {
+        const b = new Blkback({ beDomid: 0, feDomid: d.id, ringRef, disk: file, grants: backendGrantTables(hv), frame: (mfn) => hv.machine.writable(mfn), notify });
+        return { device: b, serve: () => b.process(), connect: () => (b.connect() === 0 ? undefined : b.broken ?? 'cannot map the ring') };
       });
-      if (b.connect() !== 0) {
-        xs.write(`${be}/hotplug-error`, b.broken ?? 'cannot map the ring');
+      if (typeof c === 'string') {
+        xs.write(`${be}/hotplug-error`, c);
         return;
       }
-      blk = b;
-      let map = blkbacks.get(hv);
-      if (!map) blkbacks.set(hv, (map = new Map()));
-      map.set(key, b);
-      hv.portHooks.set(`${d.id}:${port}`, () => {
-        b.process();
-      });
       switchState(xs, be, XenbusState.Connected);
-    } else if (st === XenbusState.Closing && blk) {
-      blk.disconnect();
-      hv.portHooks.delete(`${d.id}:${port}`);
-      blk = undefined;
+    } else if (st === XenbusState.Closing && connected) {
+      disconnect(hv, key);
       switchState(xs, be, XenbusState.Closing);
       switchState(xs, be, XenbusState.Closed);
     }
   });
   onDomainGone(hv, d.id, () => {
     unwatch();
-    if (blk) blk.disconnect();
-    hv.portHooks.delete(`${d.id}:${port}`);
-    blkbacks.get(hv)?.delete(key);
+    disconnect(hv, key);
     file.close();
     xs.rm(`/local/domain/0/backend/vbd/${d.id}`);
   });

@@ -7,17 +7,21 @@
  *
  * Durability: a write is on the file (written through to the operating system) before its
  * BLKIF_RSP_OKAY is pushed, and a barrier or flush fsyncs first; so an acknowledged sector
- * survives the simulator being killed right after.
+ * survives the simulator being killed right after (file-disk.ts).
+ *
+ * Its connection (ring mapping, private indices, statistics) is plain data: saveState and
+ * restoreState carry it through a snapshot.
  *
  * The front end is not trusted: indices that claim more requests than the ring holds stop the
  * device (as blkback's "bogus ring requests"), bad segments or sectors answer BLKIF_RSP_ERROR,
  * unknown operations BLKIF_RSP_EOPNOTSUPP, and each call serves at most one ring's worth.
  */
-import * as fs from 'fs';
 import { BLKIF_OP, BLKIF_RSP, GNTMAP, GNTST, IO_CONST, IO_LAYOUTS } from '../abi';
 import type { GrantTables } from '../grant';
 
-export const SECTOR_SIZE = 512;
+import { SECTOR_SIZE } from './file-disk';
+
+export { FileDisk, SECTOR_SIZE } from './file-disk';
 const SECTORS_PER_PAGE = 4096 / SECTOR_SIZE;
 const RING_SIZE = IO_CONST.BLKIF_RING_SIZE;
 const RING = IO_LAYOUTS.blkif_sring.fields;
@@ -34,38 +38,6 @@ export interface BlkDisk {
   write(sector: number, data: Uint8Array): void;
   /** make every completed write durable (fsync) */
   flush(): void;
-}
-
-/** A raw image file (xl disk `format=raw, target=...`), written through on every write. */
-export class FileDisk implements BlkDisk {
-  private readonly fd: number;
-  readonly sectors: number;
-
-  constructor(
-    readonly file: string,
-    readonly readonly: boolean,
-  ) {
-    this.fd = fs.openSync(file, readonly ? 'r' : 'r+');
-    this.sectors = Math.floor(fs.fstatSync(this.fd).size / SECTOR_SIZE);
-  }
-
-  read(sector: number, count: number): Uint8Array {
-    const out = new Uint8Array(count * SECTOR_SIZE);
-    fs.readSync(this.fd, out, 0, out.length, sector * SECTOR_SIZE);
-    return out;
-  }
-
-  write(sector: number, data: Uint8Array): void {
-    fs.writeSync(this.fd, data, 0, data.length, sector * SECTOR_SIZE);
-  }
-
-  flush(): void {
-    fs.fsyncSync(this.fd);
-  }
-
-  close(): void {
-    fs.closeSync(this.fd);
-  }
 }
 
 /** A disk in memory (tests, scratch devices). */
@@ -112,6 +84,16 @@ export interface BlkStats {
   bytes: number;
 }
 
+/** A Blkback's connection state, for a snapshot. */
+export interface BlkbackState {
+  ringMfn: number;
+  ringHandle: number;
+  reqCons: number;
+  rspProdPvt: number;
+  broken?: string;
+  stats: BlkStats;
+}
+
 export class Blkback {
   private ringMfn = -1;
   private ringHandle = -1;
@@ -136,6 +118,21 @@ export class Blkback {
     this.rspProdPvt = this.ring().getUint32(RING.rsp_prod.offset, true);
     this.reqCons = this.rspProdPvt;
     return GNTST.okay;
+  }
+
+  saveState(): BlkbackState {
+    return { ringMfn: this.ringMfn, ringHandle: this.ringHandle, reqCons: this.reqCons, rspProdPvt: this.rspProdPvt, broken: this.broken, stats: { ...this.stats } };
+  }
+
+  restoreState(s: BlkbackState): void {
+    ({ ringMfn: this.ringMfn, ringHandle: this.ringHandle, reqCons: this.reqCons, rspProdPvt: this.rspProdPvt, broken: this.broken } = s);
+    Object.assign(this.stats, s.stats);
+  }
+
+  /** Whether the front end has queued requests not yet served (or a ring index to refuse). */
+  hasWork(): boolean {
+    if (this.broken || this.ringHandle < 0) return false;
+    return this.ring().getUint32(RING.req_prod.offset, true) !== this.reqCons;
   }
 
   disconnect(): void {

@@ -3,16 +3,36 @@
  * `vif = [...]` entry the toolstack writes the vif front and back directories (mac, bridge);
  * netback goes InitWait, and when the front end has published tx-ring-ref, rx-ring-ref and
  * event-channel (Initialised or Connected) it maps both rings, joins the vif to its bridge
- * (`bridge=`, default xenbr0) and goes Connected. The front end's kicks make it serve both rings.
+ * (`bridge=`, default xenbr0) and goes Connected. The front end's kicks make it serve both rings (as dom0: backends.ts).
  */
 import { XenbusState } from '../abi';
 import type { Domain } from '../domain';
 import type { Hypervisor } from '../hypervisor';
 import { backendGrantTables } from '../grant/xen-env';
-import { Bridge, Netback } from './netback';
+import { Bridge, type BridgeState, Netback } from './netback';
+import { connect, connectionKey, connectionsOf, disconnect } from './backends';
+import { registerSnapshotService } from '../snapshot-services';
 import { XsClient, addDevice, onDomainGone, readState, switchState, watchAsDom0, xenstoreOf } from './xenstore';
 
 const bridges = new WeakMap<Hypervisor, Map<string, Bridge>>();
+
+// A bridge's ports are netbacks (restored in place by backends.ts) or dom0 endpoints, by reference.
+registerSnapshotService({
+  name: 'bridges',
+  save: (hv) => {
+    const m = bridges.get(hv);
+    return m && [...m.values()].map((b) => ({ b, state: b.saveState() }));
+  },
+  restore: (hv, s) => {
+    const m = bridges.get(hv);
+    if (!m) return;
+    m.clear();
+    for (const { b, state } of (s as { b: Bridge; state: BridgeState }[] | undefined) ?? []) {
+      b.restoreState(state);
+      m.set(b.name, b);
+    }
+  },
+});
 
 /** The named bridge of a hypervisor's dom0 (made on first use). */
 export function bridgeOf(hv: Hypervisor, name: string): Bridge {
@@ -24,7 +44,11 @@ export function bridgeOf(hv: Hypervisor, name: string): Bridge {
 }
 
 /** Running vifs, by "domid/devid", for the debugger and tests. */
-export const netbacks = new WeakMap<Hypervisor, Map<string, Netback>>();
+export function netbacksOf(hv: Hypervisor): Map<string, Netback> {
+  const out = new Map<string, Netback>();
+  for (const c of connectionsOf(hv).values()) if (c.kind === 'vif') out.set(`${c.feDomid}/${c.devid}`, c.device as Netback);
+  return out;
+}
 
 /** xl's default MAC for vif `i` of domain `domid` when none is given (00:16:3e is Xen's OUI). */
 export function defaultMac(domid: number, i: number): string {
@@ -45,54 +69,47 @@ export function attachVifs(hv: Hypervisor, d: Domain): void {
       frontend: { mac, handle: String(devid) },
     });
     switchState(xs, be, XenbusState.InitWait);
-    let nb: Netback | undefined;
-    let port = 0;
+    const key = connectionKey('vif', d.id, devid);
     const unwatch = watchAsDom0(hv, `${fe}/state`, () => {
       const st = readState(xs, fe);
-      if ((st === XenbusState.Initialised || st === XenbusState.Connected) && !nb) {
+      const connected = connectionsOf(hv).has(key);
+      if ((st === XenbusState.Initialised || st === XenbusState.Connected) && !connected) {
         const tx = Number(xs.tryRead(`${fe}/tx-ring-ref`));
         const rx = Number(xs.tryRead(`${fe}/rx-ring-ref`));
-        port = Number(xs.tryRead(`${fe}/event-channel`));
+        const port = Number(xs.tryRead(`${fe}/event-channel`));
         const ch = d.evtchns[port];
         if (!Number.isInteger(tx) || !Number.isInteger(rx) || !ch || ch.state !== 'unbound' || ch.remoteDom !== 0) {
           xs.write(`${be}/hotplug-error`, 'bad ring references or event-channel');
           return;
         }
-        const n = new Netback({
-          beDomid: 0,
-          feDomid: d.id,
-          txRef: tx,
-          rxRef: rx,
-          grants: backendGrantTables(hv),
-          frame: (mfn) => hv.machine.writable(mfn),
-          notify: () => {
-            if (d.alive) hv.events.setPending(d, port);
-          },
-          bridge: bridgeOf(hv, bridge),
-          name: `vif${d.id}.${devid}`,
+        const c = connect(hv, d, { kind: 'vif', devid, fePort: port }, (notify) => {
+          const n = new Netback({
+            beDomid: 0,
+            feDomid: d.id,
+            txRef: tx,
+            rxRef: rx,
+            grants: backendGrantTables(hv),
+            frame: (mfn) => hv.machine.writable(mfn),
+            notify,
+            bridge: bridgeOf(hv, bridge),
+            name: `vif${d.id}.${devid}`,
+          });
+          return { device: n, serve: () => n.kick(), connect: () => (n.connect() === 0 ? undefined : n.broken ?? 'cannot map the rings') };
         });
-        if (n.connect() !== 0) {
-          xs.write(`${be}/hotplug-error`, n.broken ?? 'cannot map the rings');
+        if (typeof c === 'string') {
+          xs.write(`${be}/hotplug-error`, c);
           return;
         }
-        nb = n;
-        let map = netbacks.get(hv);
-        if (!map) netbacks.set(hv, (map = new Map()));
-        map.set(`${d.id}/${devid}`, n);
-        hv.portHooks.set(`${d.id}:${port}`, () => n.kick());
         switchState(xs, be, XenbusState.Connected);
-      } else if (st === XenbusState.Closing && nb) {
-        nb.disconnect();
-        nb = undefined;
+      } else if (st === XenbusState.Closing && connected) {
+        disconnect(hv, key);
         switchState(xs, be, XenbusState.Closing);
         switchState(xs, be, XenbusState.Closed);
       }
     });
     onDomainGone(hv, d.id, () => {
       unwatch();
-      nb?.disconnect();
-      hv.portHooks.delete(`${d.id}:${port}`);
-      netbacks.get(hv)?.delete(`${d.id}/${devid}`);
+      disconnect(hv, key);
       xs.rm(`/local/domain/0/backend/vif/${d.id}`);
     });
   });

@@ -10,6 +10,10 @@
  * The front end is not trusted: impossible ring indices stop that vif, malformed slots answer
  * NETIF_RSP_ERROR, frames waiting for RX slots are queued up to a bound and then dropped (and
  * counted), and each call serves at most one ring's worth.
+ *
+ * A vif's connection (ring mappings, private indices, frames waiting for RX slots, statistics)
+ * and a bridge's ports and forwarding table are plain data or references to objects that are
+ * restored in place: saveState and restoreState carry them through a snapshot.
  */
 import { GNTMAP, GNTST, IO_CONST, IO_LAYOUTS, NETIF_RSP, NETTXF } from '../abi';
 import type { GrantTables } from '../grant';
@@ -37,12 +41,30 @@ export interface BridgePort {
   deliver(frame: Uint8Array): void;
 }
 
+/** A bridge's state for a snapshot: its ports and forwarding table by reference. */
+export interface BridgeState {
+  ports: BridgePort[];
+  fdb: Map<string, BridgePort>;
+  forwarded: number;
+}
+
 export class Bridge {
   private readonly ports: BridgePort[] = [];
   private readonly fdb = new Map<string, BridgePort>();
   forwarded = 0;
 
   constructor(readonly name: string) {}
+
+  saveState(): BridgeState {
+    return { ports: [...this.ports], fdb: new Map(this.fdb), forwarded: this.forwarded };
+  }
+
+  restoreState(s: BridgeState): void {
+    this.ports.splice(0, this.ports.length, ...s.ports);
+    this.fdb.clear();
+    for (const [mac, p] of s.fdb) this.fdb.set(mac, p);
+    this.forwarded = s.forwarded;
+  }
 
   attach(p: BridgePort): void {
     this.ports.push(p);
@@ -74,6 +96,7 @@ class BackRing {
   reqCons = 0;
   rspProdPvt = 0;
   constructor(
+    readonly mfn: number,
     private readonly page: () => Uint8Array,
     readonly size: number,
     readonly entry: number,
@@ -139,6 +162,22 @@ export interface NetStats {
   txBytes: number;
 }
 
+interface RingState {
+  mfn: number;
+  reqCons: number;
+  rspProdPvt: number;
+}
+
+/** A Netback's connection state, for a snapshot. */
+export interface NetbackState {
+  tx?: RingState;
+  rx?: RingState;
+  handles: { handle: number; mfn: number }[];
+  queue: Uint8Array[];
+  broken?: string;
+  stats: NetStats;
+}
+
 export class Netback implements BridgePort {
   readonly name: string;
   private tx?: BackRing;
@@ -164,13 +203,44 @@ export class Netback implements BridgePort {
       }
       const mfn = r.devBusAddr / 4096;
       this.handles.push({ handle: r.handle, mfn });
-      const ring = new BackRing(() => this.o.frame(mfn), size, entry);
+      const ring = new BackRing(mfn, () => this.o.frame(mfn), size, entry);
       ring.reset();
       maps.push(ring);
     }
     [this.tx, this.rx] = maps;
     this.o.bridge.attach(this);
     return GNTST.okay;
+  }
+
+  saveState(): NetbackState {
+    const ring = (r?: BackRing) => r && { mfn: r.mfn, reqCons: r.reqCons, rspProdPvt: r.rspProdPvt };
+    // frames are never changed once queued (deliver takes a copy), so the snapshot shares them
+    return { tx: ring(this.tx), rx: ring(this.rx), handles: this.handles.map((h) => ({ ...h })), queue: [...this.queue], broken: this.broken, stats: { ...this.stats } };
+  }
+
+  restoreState(s: NetbackState): void {
+    const ring = (r: RingState | undefined, size: number, entry: number) => {
+      if (!r) return undefined;
+      const b = new BackRing(r.mfn, () => this.o.frame(r.mfn), size, entry);
+      b.reqCons = r.reqCons;
+      b.rspProdPvt = r.rspProdPvt;
+      return b;
+    };
+    this.tx = ring(s.tx, TX_SIZE, TX_ENTRY);
+    this.rx = ring(s.rx, RX_SIZE, RX_ENTRY);
+    this.handles.splice(0, this.handles.length, ...s.handles.map((h) => ({ ...h })));
+    this.queue.splice(0, this.queue.length, ...s.queue);
+    this.broken = s.broken;
+    Object.assign(this.stats, s.stats);
+  }
+
+  /** Whether the front end queued TX requests, or posted RX slots for frames that wait. */
+  hasWork(): boolean {
+    if (!this.tx || !this.rx || this.broken) return false;
+    const tx = this.tx.pending();
+    const rx = this.rx.pending();
+    // an impossible index is work too: serving it stops the vif
+    return tx === undefined || tx > 0 || (this.queue.length > 0 && rx !== 0);
   }
 
   disconnect(): void {
@@ -180,10 +250,9 @@ export class Netback implements BridgePort {
     this.tx = this.rx = undefined;
   }
 
-  /** The front end kicked its event channel: send what it queued, fill RX slots it posted. */
-  kick(): void {
-    this.processTx();
-    this.processRx();
+  /** The front end kicked its event channel: send what it queued, fill RX slots it posted. How many frames moved. */
+  kick(): number {
+    return this.processTx() + this.processRx();
   }
 
   /** Copy `len` bytes at `offset` of granted page `ref` (or write `data` there). */

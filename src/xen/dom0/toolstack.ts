@@ -6,6 +6,7 @@
  * dom0 runs: each domctl is a real hypercall through Xen's dispatcher, with its xen_domctl in
  * dom0's `toolstack_buffer`, so it shows in the trace as d0v0's and can be stopped on. The
  * queue is plain data (it is part of a snapshot). Without dom0 the same steps run directly.
+ * dom0's block and network back ends run the same way, before the queue (backends.ts).
  */
 import * as path from 'path';
 import type { DomainConfig } from '../config';
@@ -17,6 +18,7 @@ import { attachConsole } from './console';
 import { introduceDomain } from './xenstore/service';
 import { attachDisks } from './blkback-service';
 import { attachVifs } from './netback-service';
+import { dom0BackendWork } from './backends';
 import { HYPERCALL, XEN_DOMCTL, XEN_DOMCTL_CDF, XEN_CONST, VIRQ } from '../abi';
 import { guestIncludeDir, loadKernel } from '../kernel';
 import { buildPvDomain } from '../builder';
@@ -26,6 +28,8 @@ import { XEN_SCHEDULER_CREDIT } from '../hypercalls/domctl';
 const MAX_RESTARTS = 16;
 export const DOM0_NAME = 'Domain-0';
 const DOM0_MIB = 16;
+/** where in toolstack_buffer the back ends' evtchn_send goes (clear of the domctls' bytes) */
+const BACKEND_BUFFER = 3072;
 
 export type ToolstackOp =
   | { op: 'createdomain'; cfg: number; name: string; restarts: number }
@@ -55,7 +59,16 @@ export class Toolstack {
     hv.toolstackIdle = () => this.queue.length === 0;
     if (withDom0) {
       this.startDom0();
-      hv.injector = { next: (v) => this.next(v), done: (r) => this.done(r), hasWork: () => this.queue.length > 0 };
+      // the back ends' work (backends.ts) comes first: a guest waiting on its ring is served
+      // before the toolstack's next step
+      const be = dom0BackendWork(hv, (v) => this.buffer(v) + BACKEND_BUFFER);
+      hv.injector = {
+        next: (v) => be.next(v) ?? this.next(v),
+        done: (r) => {
+          if (!be.done(r)) this.done(r);
+        },
+        hasWork: () => this.queue.length > 0 || be.hasWork(),
+      };
       this.configs.forEach((cfg, i) => this.queueCreate(i, cfg.name, 0));
     } else {
       for (const cfg of this.configs) this.create(cfg);

@@ -16,8 +16,13 @@ export interface GrantEnv {
   gfnToMfn(domid: number, gfn: number): number | undefined;
   /** A fresh zeroed frame shared with `domid` (share_xen_page_with_guest, SHARE_rw). */
   allocSharedFrame(domid: number): number;
-  /** Give a shared frame back (domain destruction). */
+  /** Give a shared frame back (domain destruction, or v2 status frames on a switch to v1). */
   freeSharedFrame(mfn: number): void;
+  /**
+   * Whether the guest still holds references to a shared frame (a PV guest mapping it in its
+   * page tables), so it cannot be taken back (gnttab_unpopulate_status_frames: -EBUSY).
+   */
+  sharedFrameBusy?(domid: number, mfn: number): boolean;
   /**
    * Take a general reference (and a writable type reference when `writable`) on a frame of
    * `owner`; false when the frame cannot be pinned so (it is a page table, or not owner's).

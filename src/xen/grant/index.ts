@@ -2,3 +2,4 @@
 export * from './env';
 export * from './table';
 export * from './grants';
+export * from './version';

@@ -66,7 +66,7 @@ function entry(hv: Hypervisor): { grants: GrantTables; env: HypervisorGrantEnv }
 function ensureTable(hv: Hypervisor, g: GrantTables, domid: number): void {
   const d = hv.domains.get(domid);
   if (!d || g.table(domid)) return;
-  g.init(domid, { maxGrantFrames: d.config?.maxGrantFrames, maxMaptrackFrames: d.config?.maxMaptrackFrames });
+  g.init(domid, { maxGrantFrames: d.config?.maxGrantFrames, maxMaptrackFrames: d.config?.maxMaptrackFrames, maxGrantVersion: d.config?.maxGrantVersion });
 }
 
 class HypervisorGrantEnv implements GrantEnv {
@@ -86,17 +86,32 @@ class HypervisorGrantEnv implements GrantEnv {
     return true;
   }
 
+  /** A PV gfn is an mfn; an HVM gfn goes through the domain's P2M. */
   gfnToMfn(domid: number, gfn: number): number | undefined {
     const mm = this.hv.mm;
-    return mm.valid(gfn) && mm.info[gfn].owner === domid ? gfn : undefined;
+    const d = this.hv.domains.get(domid);
+    const mfn = d?.kind === 'hvm' ? d.p2m[gfn] : gfn;
+    return mfn !== undefined && mm.valid(mfn) && mm.info[mfn].owner === domid ? mfn : undefined;
   }
 
   allocSharedFrame(domid: number): number {
     return this.hv.mm.alloc(domid);
   }
 
+  /** The frame leaves its domain's P2M too (an HVM guest placed it with add_to_physmap). */
   freeSharedFrame(mfn: number): void {
+    const owner = this.hv.mm.info[mfn]?.owner;
+    const d = owner === undefined ? undefined : this.hv.domains.get(owner);
+    if (d?.kind === 'hvm') {
+      d.p2m.forEach((x, g) => x === mfn && (d.p2m[g] = -1));
+      this.flush(d.id);
+    }
     this.hv.mm.free(mfn);
+  }
+
+  /** A PV guest that maps the frame holds general references on it. */
+  sharedFrameBusy(domid: number, mfn: number): boolean {
+    return this.hv.domains.get(domid)?.kind !== 'hvm' && this.hv.mm.info[mfn].count > 0;
   }
 
   getFrame(mfn: number, owner: number, writable: boolean): boolean {

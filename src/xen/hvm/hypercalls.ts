@@ -97,11 +97,12 @@ function hvmMemoryOp(ctx: HypercallContext): number {
       break;
     }
     case XENMAPSPACE.grant_table: {
-      // XENMAPIDX_grant_table_status (bit 31) names v2 status frames, which v1 tables lack
-      if (idx & 0x80000000) fail('EINVAL', 'grant status frames exist only with grant table v2');
-      const r = grantTablesFor(ctx.hv, ctx.vcpu).setupTable(d.id, DOMID.SELF, idx + 1, true);
-      if (r.status !== 0 || idx >= r.frames.length) fail('EINVAL', `grant table frame ${idx}`);
-      mfn = r.frames[idx];
+      // idx | XENMAPIDX_grant_table_status names a v2 status frame (gnttab_map_frame)
+      const m = grantTablesFor(ctx.hv, ctx.vcpu).mapFrame(d.id, idx);
+      if (m === undefined) fail('EINVAL', `grant table frame 0x${idx.toString(16)}`);
+      mfn = m;
+      // a grant frame lives at one gfn: placing it again moves it
+      d.p2m.forEach((x, g) => x === m && (d.p2m[g] = -1));
       break;
     }
     default:

@@ -15,10 +15,20 @@ import { HvmGuestMemory } from './guestmem';
 import { hvmState } from './state';
 import { buildHvmDomain } from './builder';
 import { DeviceModel } from '../dm';
+import { handleExceptionExit, handleInstructionExit, requestNmi } from './exits';
+import { IoreqServer } from './ioreq';
+import { startDeviceModelService } from '../dm/service';
+import { onDomainGone } from '../dom0/xenstore';
 
 export { HVM_HYPERCALL_TABLE } from './hypercalls';
 export { hvmState, exitCounts } from './state';
 export { HvmPlatform } from './vcpu';
+export { setDebugging } from './exits';
+
+/** XEN_DOMCTL_sendtrigger NMI (`xl trigger <dom> nmi`) for one vCPU of an HVM domain. */
+export function hvmSendNmi(hv: Hypervisor, v: Vcpu): void {
+  requestNmi(hv, v, hvmPlatformOf(v));
+}
 
 const platforms = new WeakMap<Vcpu, HvmPlatform>();
 
@@ -41,19 +51,41 @@ export function hvmGuestMemory(hv: Hypervisor, v: Vcpu): GuestMemory {
   return new HvmGuestMemory(hv.machine, v.domain, hv.cpuOf(v));
 }
 
-/** VM entry: timers up to date, the interrupt line reflecting what is pending; traced after an exit. */
-export function hvmBeforeEntry(hv: Hypervisor, v: Vcpu): void {
+/**
+ * VM entry: an answered ioreq completes its instruction (handle_hvm_io_completion); timers are
+ * brought up to date; the interrupt to inject is chosen now when the guest can take it
+ * (vmx_intr_assist), else the line stays raised for the CPU to take in an interrupt window.
+ * Traced after an exit or with an injection. False when the vCPU may not enter (its ioreq is
+ * still with the device model).
+ */
+export function hvmBeforeEntry(hv: Hypervisor, v: Vcpu): boolean {
   const p = hvmPlatformOf(v);
   const st = hvmState(v.domain);
-  st.dm?.advance(hv.pcpuNow(v.pcpu));
   const cpu = p.cpu;
-  if (pendingVector(hv, v, false) !== null) cpu.setIrq(0);
-  else cpu.clearIrq();
-  if (p.exited) {
+  if (st.ioreq && !st.ioreq.complete(v, (data, size) => setAccumulator(cpu, data, size))) return false;
+  st.dm?.advance(hv.now());
+  // an NMI goes first (one event per entry); it waits while the guest's NMI handler runs
+  const nmi = p.nmiPending && !cpu.nmiBlocked;
+  if (nmi) p.nmiPending = false;
+  if (!nmi && p.injecting === null && pendingVector(hv, v, false) !== null) {
+    if (interruptible(cpu) && cpu.shadow === 0) p.injecting = pendingVector(hv, v, true);
+    cpu.setIrq(0);
+  } else if (!nmi && p.injecting === null) cpu.clearIrq();
+  if (p.exited || p.injecting !== null || nmi) {
+    const exitCycles = p.exited ? Math.round((hv.pcpuNow(v.pcpu) - p.exitTime) / hv.machine.nsPerInstruction) : undefined;
     p.exited = false;
-    if (hv.wants('vm-entry')) hv.emit({ kind: 'vm-entry', ...hv.base(v), rip: cpu.eip >>> 0 });
+    if (hv.wants('vm-entry')) hv.emit({ kind: 'vm-entry', ...hv.base(v), rip: cpu.eip >>> 0, vector: nmi ? 2 : p.injecting ?? undefined, exitCycles });
   }
+  if (nmi) cpu.nmi();
   p.cost = 0;
+  return true;
+}
+
+/** An IN's answer into al, ax or eax (the rest of eax kept). */
+function setAccumulator(cpu: Cpu, data: number, size: number): void {
+  if (size === 4) cpu.r[0] = data | 0;
+  else if (size === 2) cpu.r[0] = (cpu.r[0] & ~0xffff) | (data & 0xffff);
+  else cpu.r[0] = (cpu.r[0] & ~0xff) | (data & 0xff);
 }
 
 export interface HvmAfterRun {
@@ -62,9 +94,17 @@ export interface HvmAfterRun {
   hypercall?: { nr: number; args: number[] };
 }
 
+/** A #DB taken for the debugger's armed watchpoints: the hypervisor's intercepted() handles it, not an exit handler. */
+export function watchIntercept(hv: Hypervisor, v: Vcpu, res: RunResult): boolean {
+  return res.stop === 'intercept' && res.event?.vector === 1 && hv.interceptsDebugTrap(v);
+}
+
 /** After a run: collect a vmcall for the hypervisor to run as an action; block on hlt. */
 export function hvmAfterRun(hv: Hypervisor, v: Vcpu, res: RunResult): HvmAfterRun {
   const p = hvmPlatformOf(v);
+  if (res.instruction) handleInstructionExit(p, res.instruction);
+  else if (res.stop === 'intercept' && res.event && !watchIntercept(hv, v, res)) handleExceptionExit(hv, p, res.event);
+  p.traceExits();
   const out: HvmAfterRun = { cost: p.cost };
   p.cost = 0;
   if (p.hypercall) {
@@ -88,30 +128,58 @@ function hvmHalt(hv: Hypervisor, v: Vcpu): void {
   hv.block(v);
 }
 
-/** Build an HVM domain and start its device model (a dom0 service). */
+/** What an HVM vCPU waits for in Xen, for the debugger: its ioreq with the device model. */
+export function hvmWaitDescription(v: Vcpu): string | undefined {
+  const io = v.domain.kind === 'hvm' ? hvmState(v.domain).ioreq?.state.inflight[v.id] : undefined;
+  if (!io) return undefined;
+  const r = io.req;
+  const what = `${r.type === 0 ? 'port' : 'mmio'} ${r.dir === 1 ? 'read' : 'write'} 0x${r.addr.toString(16)}/${r.size} (${io.device})`;
+  return `${io.answered ? 'ioreq answered, completing' : io.sent ? 'waiting for the device model' : 'sending an ioreq'}: ${what}`;
+}
+
+/**
+ * The ioreq servers of the HVM domains alive, in domid order (the device model's work list).
+ * A domain destroyed without a shutdown first (xl destroy) has its server torn down here, as
+ * the device model notices its domain is gone.
+ */
+export function ioreqServers(hv: Hypervisor): IoreqServer[] {
+  const out: IoreqServer[] = [];
+  for (const d of hv.domains.values()) {
+    const s = d.kind === 'hvm' ? hvmState(d).ioreq : null;
+    if (!s) continue;
+    if (d.alive) out.push(s);
+    else if (d.state === 'destroyed') s.destroy();
+  }
+  return out;
+}
+
+/** Build an HVM domain and start its device model (a dom0 service) with its ioreq server. */
 export function buildHvm(hv: Hypervisor, d: Domain, k: Kernel, nrPages: number, cmdline: string, ports: { storeEvtchn?: number; consoleEvtchn?: number }): void {
   buildHvmDomain(hv, d, k, nrPages, cmdline, ports);
   const st = hvmState(d);
   const v0 = d.vcpus[0];
-  let line = '';
   st.dm = new DeviceModel({
-    now: () => hv.pcpuNow(v0.pcpu),
+    // the device model's clock is whoever runs it: dom0 serving a request, Xen at VM entry
+    now: () => hv.now(),
     console: (b) => {
-      line += String.fromCharCode(b);
+      st.serialLine += String.fromCharCode(b);
       if (b === 0x0a) {
-        hv.consoleWrite(d, line, 'serial');
-        line = '';
+        hv.consoleWrite(d, st.serialLine, 'serial');
+        st.serialLine = '';
       }
     },
-    poweroff: (code) => {
-      hv.shutdown(d, 'poweroff', code);
-      hvmPlatformOf(v0).cpu.requestStop();
-    },
+    poweroff: (code) => hv.shutdown(d, 'poweroff', code),
     irqChanged: () => {
-      if (v0.blocked && pendingVector(hv, v0, false) !== null) hv.wakeFromBlock(v0);
+      // a vCPU waiting for an ioreq is woken by the answer only
+      if (v0.blocked && !st.ioreq?.waiting(v0) && pendingVector(hv, v0, false) !== null) hv.wakeFromBlock(v0);
     },
   });
   const dm = st.dm;
+  const d0 = hv.domains.get(0);
+  const server = new IoreqServer(hv, d, dm, d0 && d0.alive && d0 !== d ? 0 : null);
+  st.ioreq = server;
+  if (server.dmDomid !== null) startDeviceModelService(hv, () => ioreqServers(hv));
+  onDomainGone(hv, d.id, () => server.destroy());
   hv.timerSources.push({
     next: () => (d.alive ? dm.nextDeadline() : Infinity),
     fire: (now) => {

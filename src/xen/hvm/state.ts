@@ -5,6 +5,7 @@
  */
 import type { Domain } from '../domain';
 import type { DeviceModel } from '../dm';
+import type { IoreqServer } from './ioreq';
 
 export interface HvmDomainState {
   /** HVM_PARAM_* values (64-bit, kept as bigint) */
@@ -12,8 +13,12 @@ export interface HvmDomainState {
   /** vector injected for event channel upcalls, 0 when none is set */
   callbackVector: number;
   dm: DeviceModel | null;
+  /** the default ioreq server that forwards to `dm` */
+  ioreq: IoreqServer | null;
   /** VM exits taken, by Xen's reason name */
   exits: Map<string, number>;
+  /** the UART's characters not yet ended by a newline */
+  serialLine: string;
   /** ioreqs sent to the device model */
   ioreqs: number;
 }
@@ -23,7 +28,7 @@ const states = new WeakMap<Domain, HvmDomainState>();
 export function hvmState(d: Domain): HvmDomainState {
   let s = states.get(d);
   if (!s) {
-    s = { params: new Map(), callbackVector: 0, dm: null, exits: new Map(), ioreqs: 0 };
+    s = { params: new Map(), callbackVector: 0, dm: null, ioreq: null, exits: new Map(), ioreqs: 0, serialLine: '' };
     states.set(d, s);
   }
   return s;

@@ -7,24 +7,44 @@
  * the rest become ioreqs for the device model) and EPT violations (MMIO ioreqs, or a crash).
  */
 import type { Cpu } from '../../cpu/cpu';
-import type { AccessSize, CpuidResult, MsrValue, Platform, VmcallResult } from '../../cpu/platform';
+import type { AccessSize, CpuEvent, CpuidResult, CrAccess, MsrValue, Platform, VmcallResult } from '../../cpu/platform';
 import { bareCpuid } from '../../cpu/bare';
 import type { Hypervisor } from '../hypervisor';
 import type { Vcpu } from '../domain';
-import { EXIT_REASON, ExitReasonName, exitReasonName, ioQualification, EPT_QUAL, buildHypercallPage, XEN_ERRNO, HVM_PARAM, IOREQ_DIR, IOREQ_TYPE } from '../abi';
+import { EXIT_REASON, ExitReasonName, exitReasonName, ioQualification, EPT_QUAL, buildHypercallPage, XEN_ERRNO, IOREQ_DIR, IOREQ_TYPE } from '../abi';
 import { xenCpuid } from '../pv';
 import { HvmBus } from './p2m';
 import { hvmState } from './state';
 import { PAGE_SIZE } from '../machine';
 import { MmioDevice, vlapic, vioapic, vhpet } from './vmmio';
-import { postIoreq, completeIoreq } from '../dm/ioreq';
+import { hvmTranslate } from './guestmem';
+import { CS, ES } from '../../cpu/cpu';
+import { VmxControls, vmxControls, crAccessExits } from './controls';
+import { bitmapApplies, isDebugging } from './exits';
 
 /** Xen's debug console port for HVM guests (hvm_print_line). */
 export const XEN_DEBUG_PORT = 0xe9;
-/** virtual instructions an exit handled inside Xen costs, and one that goes to the device model */
+/**
+ * virtual instructions an exit costs Xen (an exit to the device model costs Xen the same; the
+ * device model's own work is charged to dom0, dm/service.ts's DM_COST)
+ */
 export const EXIT_COST_XEN = 40;
-export const EXIT_COST_DM = 400;
 const EFLAGS_IF = 0x200;
+const EFLAGS_DF = 0x400;
+
+/** A VM exit taken during a run, traced when the run ends (when its time is known). */
+interface TakenExit {
+  reason: number;
+  reasonName: string;
+  qualification: number;
+  rip: number;
+  handler: string;
+  cycles: number;
+  /** EXCEPTION_NMI: the VM-exit interruption information */
+  interruptionInfo?: number;
+  /** what Xen does after tracing it (console output, a crash, notifying the device model) */
+  then?: () => void;
+}
 
 export class HvmPlatform implements Platform {
   readonly bus: HvmBus;
@@ -33,12 +53,18 @@ export class HvmPlatform implements Platform {
   hypercall: { nr: number; args: number[] } | null = null;
   /** an exit happened since the last VM entry (the next entry is traced) */
   exited = false;
+  /** virtual ns of the last exit (for the entry's exitCycles) */
+  exitTime = 0;
   /** virtual instructions spent in exit handlers during this run, charged to the pCPU after it */
   cost = 0;
+  /** the vector acknowledged at VM entry, for the CPU's interrupt acknowledge */
+  injecting: number | null = null;
+  /** exits of the current run, traced after it */
+  readonly taken: TakenExit[] = [];
   /** MMIO devices Xen emulates for this vCPU (its LAPIC, the domain's IO-APIC and HPET) */
   readonly mmio: MmioDevice[];
   /** debug-console characters not yet ended by a newline */
-  private debugLine = '';
+  debugLine = '';
 
   constructor(
     private readonly hv: Hypervisor,
@@ -53,40 +79,135 @@ export class HvmPlatform implements Platform {
     return this.vcpu.domain;
   }
 
-  /** One VM exit: count it, trace it, charge it; stop the run when a debugger wants to see it. */
-  private exit(reason: ExitReasonName, qualification: number, handler: string, cost: number): void {
+  /**
+   * One VM exit: count it and charge it; the run ends here (the guest is out of VMX non-root),
+   * and the exit is traced, then `then` runs, when the hypervisor has the run's time.
+   */
+  exit(reason: ExitReasonName, qualification: number, handler: string, cost: number, then?: () => void, stop = true, interruptionInfo?: number): void {
     const name = exitReasonName(EXIT_REASON[reason]);
     const st = hvmState(this.domain);
     st.exits.set(name, (st.exits.get(name) ?? 0) + 1);
     this.exited = true;
     this.cost += cost;
-    if (this.hv.wants('vm-exit')) {
-      this.hv.emit({ kind: 'vm-exit', ...this.hv.base(this.vcpu), reason: EXIT_REASON[reason], reasonName: name, qualification, rip: this.cpu.eip >>> 0, handler, cycles: cost });
+    this.taken.push({ reason: EXIT_REASON[reason], reasonName: name, qualification, interruptionInfo, rip: this.cpu.eip >>> 0, handler, cycles: cost, then });
+    if (stop) this.cpu.requestStop();
+  }
+
+  /** After the run: trace its exits in order, each followed by what Xen does next. */
+  traceExits(): void {
+    for (const e of this.taken.splice(0)) {
+      this.exitTime = this.hv.pcpuNow(this.vcpu.pcpu);
+      if (this.hv.wants('vm-exit')) {
+        const info = e.interruptionInfo === undefined ? {} : { interruptionInfo: e.interruptionInfo };
+        this.hv.emit({ kind: 'vm-exit', ...this.hv.base(this.vcpu), reason: e.reason, reasonName: e.reasonName, qualification: e.qualification, ...info, rip: e.rip, handler: e.handler, cycles: e.cycles });
+      }
+      e.then?.();
     }
-    if (this.hv.stopPending) this.cpu.requestStop();
+  }
+
+  // ------------- intercepts that end the run with the instruction unretired (exits.ts)
+
+  private ctl: VmxControls | null = null;
+  private ctlDebugging = false;
+
+  /** The domain's controls, recomputed only when a debugger attaches or detaches. */
+  private controls(): VmxControls {
+    const debugging = isDebugging(this.domain);
+    if (!this.ctl || debugging !== this.ctlDebugging) {
+      this.ctl = vmxControls(this.domain, { fep: this.hv.hvmFep, debugging });
+      this.ctlDebugging = debugging;
+    }
+    return this.ctl;
+  }
+
+  onControlRegisterWrite(a: CrAccess): boolean {
+    return crAccessExits(this.controls(), a, this.cpu.cr0, this.cpu.cr4);
+  }
+
+  onControlRegisterRead(a: CrAccess): boolean {
+    return crAccessExits(this.controls(), a, this.cpu.cr0, this.cpu.cr4);
+  }
+
+  onInvlpg(): boolean {
+    return this.controls().invlpgExiting;
+  }
+
+  onRdtsc(): boolean {
+    return this.controls().rdtscExiting;
+  }
+
+  /** an NMI Xen is to inject at the next VM entry (XEN_DOMCTL_sendtrigger, see exits.ts) */
+  nmiPending = false;
+
+  /** NMI-window exiting: Xen set it while an NMI waited for the guest's handler to iret. */
+  onNmiUnblocked(): void {
+    if (this.nmiPending) this.exit('PENDING_VIRT_NMI', 0, 'xen:vmx_vmexit_handler', EXIT_COST_XEN);
+  }
+
+  /**
+   * The exception bitmap (interrupts and `int n` never exit here); a #DB while a debugger's
+   * watchpoints are armed is the hypervisor's (see watchIntercept in index.ts).
+   */
+  intercept(ev: CpuEvent): boolean {
+    if (ev.vector === 1 && this.hv.interceptsDebugTrap(this.vcpu)) return true;
+    return bitmapApplies(ev) && ((this.controls().exceptionBitmap >>> ev.vector) & 1) === 1;
   }
 
   // ------------------------------------------------------------------ I/O
 
   ioRead(port: number, size: AccessSize): number {
     port &= 0xffff;
+    const str = this.stringIo();
     if (port === XEN_DEBUG_PORT) {
-      this.exit('IO_INSTRUCTION', ioQualification(port, size, true), 'xen:hvm_print_line', EXIT_COST_XEN);
+      this.exit('IO_INSTRUCTION', ioQualification(port, size, true) | str.qual, 'xen:hvm_print_line', EXIT_COST_XEN);
       return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
     }
-    this.exit('IO_INSTRUCTION', ioQualification(port, size, true), `dm:${this.dmName(port)}`, EXIT_COST_DM);
-    return this.ioreq(port, size, true, 0);
+    return this.ioreq(port, size, true, 0, str);
   }
 
   ioWrite(port: number, size: AccessSize, value: number): void {
     port &= 0xffff;
+    const str = this.stringIo();
     if (port === XEN_DEBUG_PORT) {
-      this.exit('IO_INSTRUCTION', ioQualification(port, size, false), 'xen:hvm_print_line', EXIT_COST_XEN);
-      this.printLine(value & 0xff);
+      this.exit('IO_INSTRUCTION', ioQualification(port, size, false) | str.qual, 'xen:hvm_print_line', EXIT_COST_XEN, () => this.printLine(value & 0xff));
       return;
     }
-    this.exit('IO_INSTRUCTION', ioQualification(port, size, false), `dm:${this.dmName(port)}`, EXIT_COST_DM);
-    this.ioreq(port, size, false, value);
+    this.ioreq(port, size, false, value, str);
+  }
+
+  /**
+   * Whether the exiting instruction is INS/OUTS, and for INS where its element goes: the exit
+   * qualification's string (bit 4) and rep (bit 5) bits, as VMX reports them.
+   */
+  private stringIo(): { qual: number; insDest?: number } {
+    const cpu = this.cpu;
+    const code = this.codeBytes((cpu.segBase[CS] + cpu.insnEip) >>> 0, cpu.insnLen || 15);
+    if (!code) return { qual: 0 };
+    let i = 0;
+    let rep = false;
+    let ad16 = !cpu.code32;
+    for (; i < code.length; i++) {
+      const b = code[i];
+      if (b === 0xf3 || b === 0xf2) rep = true;
+      else if (b === 0x67) ad16 = !ad16;
+      else if (!(b === 0x66 || b === 0x26 || b === 0x2e || b === 0x36 || b === 0x3e || b === 0x64 || b === 0x65)) break;
+    }
+    const op = code[i];
+    if (op !== 0x6c && op !== 0x6d && op !== 0x6e && op !== 0x6f) return { qual: 0 };
+    const qual = 0x10 | (rep ? 0x20 : 0);
+    if (op >= 0x6e) return { qual };
+    const di = ad16 ? cpu.r[7] & 0xffff : cpu.r[7] >>> 0;
+    return { qual, insDest: (cpu.segBase[ES] + di) >>> 0 };
+  }
+
+  /** The exiting instruction's bytes (straight from its frame: this runs on every I/O exit). */
+  private codeBytes(lin: number, len: number): Uint8Array | undefined {
+    const gpa = hvmTranslate(this.hv.machine, this.domain, this.cpu, lin);
+    const mfn = gpa === undefined ? undefined : this.bus.mfnOf(Math.floor(gpa / PAGE_SIZE));
+    if (gpa === undefined || mfn === undefined) return undefined;
+    const off = gpa & 0xfff;
+    if (off + len <= PAGE_SIZE) return this.hv.machine.readable(mfn).subarray(off, off + len);
+    return this.hv.memOf(this.vcpu).tryRead(lin, len) ?? undefined;
   }
 
   private dmName(port: number): string {
@@ -104,22 +225,33 @@ export class HvmPlatform implements Platform {
   }
 
   /**
-   * An ioreq (hvm/ioreq.h, type PIO) to the device model through the vCPU's slot of the ioreq
-   * page (HVM_PARAM_IOREQ_PFN); the vCPU waits until the device model has answered.
+   * Port I/O for the device model: an ioreq (type PIO) in the vCPU's slot of the ioreq page,
+   * sent when the exit is traced; the vCPU then waits for the answer (ioreq.ts). The value the
+   * CPU gets now leaves the destination as it was (eax for IN, guest memory for INS, whose
+   * element the device model writes itself, data_is_ptr); completion writes the answer.
    */
-  private ioreq(port: number, size: AccessSize, read: boolean, value: number): number {
+  private ioreq(port: number, size: AccessSize, read: boolean, value: number, str: { qual: number; insDest?: number }): number {
     const st = hvmState(this.domain);
-    st.ioreqs++;
-    const dm = st.dm;
-    const none = read ? (size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff) : 0;
-    const mfn = this.bus.mfnOf(Number(st.params.get(HVM_PARAM.IOREQ_PFN) ?? -1n));
-    if (!dm || mfn === undefined) return none;
-    const page = this.hv.machine.writable(mfn);
-    const slot = this.vcpu.id;
-    postIoreq(page, slot, { addr: port, data: read ? 0 : value, size, dir: read ? IOREQ_DIR.READ : IOREQ_DIR.WRITE, type: IOREQ_TYPE.PIO }, 0);
-    dm.serve(page, slot);
-    const data = completeIoreq(page, slot);
-    return read ? (data ?? none) & (size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff) : 0;
+    const device = this.dmName(port);
+    const mask = size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
+    const server = st.ioreq;
+    let dataIsPtr = false;
+    let data = read ? 0 : value >>> 0;
+    let keep = this.cpu.r[0] & mask;
+    if (read && str.insDest !== undefined) {
+      const gpa = hvmTranslate(this.hv.machine, this.domain, this.cpu, str.insDest, true);
+      const cur = this.hv.memOf(this.vcpu).tryRead(str.insDest, size);
+      if (gpa !== undefined && cur) {
+        dataIsPtr = true;
+        data = gpa;
+        keep = cur.reduce((acc, b, k) => acc | (b << (8 * k)), 0) >>> 0;
+      }
+    }
+    const posted = server?.post(this.vcpu, { addr: port, data, size, count: 1, dir: read ? IOREQ_DIR.READ : IOREQ_DIR.WRITE, type: IOREQ_TYPE.PIO, dataIsPtr, df: (this.cpu.getEflags() & EFLAGS_DF) !== 0 }, device);
+    this.exit('IO_INSTRUCTION', ioQualification(port, size, read) | str.qual, `dm:${device}`, EXIT_COST_XEN, posted ? () => server!.notify(this.vcpu) : undefined);
+    // nobody to send to: an unclaimed read sees all ones, as on a bus with nothing behind it
+    if (!posted) return read ? mask : 0;
+    return read ? keep : 0;
   }
 
   /**
@@ -135,9 +267,9 @@ export class HvmPlatform implements Platform {
       dev.write(gpa - dev.base, size, value);
       return 0;
     }
-    this.exit('EPT_VIOLATION', qual, 'xen:hvm_hap_nested_page_fault', EXIT_COST_XEN);
-    this.hv.crash(this.domain, `EPT violation: ${write ? 'write' : 'read'} of ${size} bytes at gpa 0x${gpa.toString(16)} (no RAM, no MMIO handler)`);
-    this.cpu.requestStop();
+    this.exit('EPT_VIOLATION', qual, 'xen:hvm_hap_nested_page_fault', EXIT_COST_XEN, () =>
+      this.hv.crash(this.domain, `EPT violation: ${write ? 'write' : 'read'} of ${size} bytes at gpa 0x${gpa.toString(16)} (no RAM, no MMIO handler)`),
+    );
     return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
   }
 
@@ -170,8 +302,8 @@ export class HvmPlatform implements Platform {
     const gfn = lo >>> 12;
     const mfn = this.bus.mfnOf(gfn);
     if (mfn === undefined) {
-      this.hv.crash(this.domain, `hypercall page MSR names gfn 0x${gfn.toString(16)}, which is not RAM`);
-      this.cpu.requestStop();
+      const last = this.taken[this.taken.length - 1];
+      last.then = () => this.hv.crash(this.domain, `hypercall page MSR names gfn 0x${gfn.toString(16)}, which is not RAM`);
       return true;
     }
     this.hv.machine.writable(mfn).set(buildHypercallPage('hvm-vmx').subarray(0, PAGE_SIZE));
@@ -210,22 +342,33 @@ export class HvmPlatform implements Platform {
   }
 
   halted(): void {
-    this.exit('HLT', 0, 'xen:hvm_hlt', EXIT_COST_XEN);
+    // hlt ends the run by itself (stop 'hlt', which the hypervisor blocks on)
+    this.exit('HLT', 0, 'xen:hvm_hlt', EXIT_COST_XEN, undefined, false);
   }
 
   shutdown(): void {
-    this.exit('TRIPLE_FAULT', 0, 'xen:hvm_triple_fault', EXIT_COST_XEN);
+    this.exit('TRIPLE_FAULT', 0, 'xen:hvm_triple_fault', EXIT_COST_XEN, undefined, false);
   }
 
-  /** Interrupt acknowledge at VM entry: the event channel callback vector first, then the PIC. */
+  /**
+   * Interrupt acknowledge: the vector Xen chose at VM entry, or, when the guest opens an
+   * interrupt window during a run, the pending one then (the callback vector first, then the PIC).
+   */
   interruptAcknowledge(): number | null {
+    if (this.injecting !== null) {
+      const x = this.injecting;
+      this.injecting = null;
+      return x;
+    }
     const v = pendingVector(this.hv, this.vcpu, true);
     if (v !== null && this.hv.wants('vm-entry')) this.hv.emit({ kind: 'vm-entry', ...this.hv.base(this.vcpu), rip: this.cpu.eip >>> 0, vector: v });
     return v;
   }
 
+  /** Virtual time in ns (a 1 GHz TSC), counting this run's instructions and exits so far. */
   tsc(): bigint {
-    return BigInt(Math.floor(this.hv.pcpuNow(this.vcpu.pcpu)));
+    const inRun = (this.cpu.retiredInRun + this.cost) * this.hv.machine.nsPerInstruction;
+    return BigInt(Math.floor(this.hv.pcpuNow(this.vcpu.pcpu) + inRun));
   }
 }
 

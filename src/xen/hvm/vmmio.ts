@@ -13,6 +13,9 @@ export interface MmioDevice {
   size: number;
   read(off: number, size: AccessSize): number;
   write(off: number, size: AccessSize, value: number): void;
+  /** the registers as plain data (snapshots) */
+  save(): unknown;
+  restore(state: unknown): void;
 }
 
 export const APIC_DEFAULT_BASE = 0xfee00000;
@@ -41,6 +44,8 @@ export function vlapic(vcpuId: number): MmioDevice {
       if (readOnly.has(off) || off === 0xb0) return; // EOI: nothing in service to end here
       regs[r(off)] = v >>> 0;
     },
+    save: () => regs.slice(),
+    restore: (st) => regs.set(st as Uint32Array),
   };
 }
 
@@ -70,6 +75,13 @@ export function vioapic(): MmioDevice {
         if (sel === 0) id = v & 0x0f000000;
         else if (sel >= 0x10 && sel - 0x10 < redir.length) redir[sel - 0x10] = v >>> 0;
       }
+    },
+    save: () => ({ sel, id, redir: redir.slice() }),
+    restore: (st) => {
+      const x = st as { sel: number; id: number; redir: Uint32Array };
+      sel = x.sel;
+      id = x.id;
+      redir.set(x.redir);
     },
   };
 }
@@ -111,6 +123,15 @@ export function vhpet(now: () => number): MmioDevice {
         }
       } else if (off === 0xf0) counterBase = v >>> 0;
       else if (off >= 0x100) regs.set(off, v >>> 0);
+    },
+    save: () => ({ config, counterBase, enabledAt, regs: [...regs] }),
+    restore: (st) => {
+      const x = st as { config: number; counterBase: number; enabledAt: number; regs: [number, number][] };
+      config = x.config;
+      counterBase = x.counterBase;
+      enabledAt = x.enabledAt;
+      regs.clear();
+      for (const [k, v] of x.regs) regs.set(k, v);
     },
   };
 }

@@ -2,7 +2,7 @@
 // operation's structure in from the guest, runs it on the grant tables and copies the results
 // (status, handle, dev_bus_addr, frame list) back. A refusal is a GNTST_* status in the
 // structure; only argument and pointer errors make the hypercall itself fail.
-import { DOMID, GNTTABOP, GNTST, LAYOUTS, readField, writeField } from '../abi';
+import { DOMID, GNTMAP, GNTTABOP, GNTST, LAYOUTS, readField, writeField } from '../abi';
 import { grantTablesFor } from '../grant/xen-env';
 import type { GrantTables } from '../grant';
 import type { HypercallContext } from './types';
@@ -27,12 +27,12 @@ function each(ctx: HypercallContext, uop: number, count: number, struct: OpStruc
 function mapGrantRef(ctx: HypercallContext, g: GrantTables, uop: number, count: number): number {
   return each(ctx, uop, count, 'gnttab_map_grant_ref', (b) => {
     const s = 'gnttab_map_grant_ref';
-    const r = g.map(ctx.domain.id, {
-      hostAddr: readField(b, 0, s, 'host_addr'),
-      flags: readField(b, 0, s, 'flags'),
-      ref: readField(b, 0, s, 'ref'),
-      dom: readField(b, 0, s, 'dom'),
-    });
+    const flags = readField(b, 0, s, 'flags');
+    // an HVM guest's mappings live in its P2M: no device, application or PTE mappings (Xen: "No device mapping in HVM domain")
+    const r =
+      ctx.domain.kind === 'hvm' && flags & (GNTMAP.device_map | GNTMAP.application_map | GNTMAP.contains_pte)
+        ? { status: GNTST.general_error, handle: 0, devBusAddr: 0 }
+        : g.map(ctx.domain.id, { hostAddr: readField(b, 0, s, 'host_addr'), flags, ref: readField(b, 0, s, 'ref'), dom: readField(b, 0, s, 'dom') });
     writeField(b, 0, s, 'status', r.status);
     if (r.status === GNTST.okay) {
       writeField(b, 0, s, 'handle', r.handle);
@@ -66,25 +66,50 @@ function copy(ctx: HypercallContext, g: GrantTables, uop: number, count: number)
   });
 }
 
+function swapGrantRef(ctx: HypercallContext, g: GrantTables, uop: number, count: number): number {
+  const s = 'gnttab_swap_grant_ref';
+  for (let i = 0; i < count; i++) {
+    const at = uop + i * LAYOUTS[s].size;
+    const b = ctx.mem.read(at, LAYOUTS[s].size);
+    writeStatus(ctx, at + LAYOUTS[s].fields.status.offset, g.swap(ctx.domain.id, readField(b, 0, s, 'ref_a'), readField(b, 0, s, 'ref_b')));
+  }
+  return 0;
+}
+
 function setupTable(ctx: HypercallContext, g: GrantTables, uop: number, count: number): number {
   if (count !== 1) fail('EINVAL', `setup_table takes one structure, not ${count}`);
   const s = 'gnttab_setup_table';
   const b = ctx.mem.read(uop, LAYOUTS[s].size);
   const nr = readField(b, 0, s, 'nr_frames');
   const list = readField(b, 0, s, 'frame_list');
-  const r = g.setupTable(ctx.domain.id, readField(b, 0, s, 'dom'), nr, ctx.domain.privileged);
+  const dom = readField(b, 0, s, 'dom');
+  const r = g.setupTable(ctx.domain.id, dom, nr, ctx.domain.privileged);
   let status = r.status;
   for (let i = 0; i < r.frames.length && status === GNTST.okay; i++) {
     try {
-      ctx.mem.write32(list + i * 4, r.frames[i]);
+      ctx.mem.write32(list + i * 4, guestFrame(ctx, dom, r.frames[i]) >>> 0);
     } catch {
       status = GNTST.bad_virt_addr;
     }
   }
+  writeStatus(ctx, uop + LAYOUTS[s].fields.status.offset, status);
+  return 0;
+}
+
+/**
+ * The frame number a guest knows a grant frame by: a PV guest its machine frame; an HVM guest
+ * the gfn where it placed it with XENMEM_add_to_physmap, or -1 (INVALID_GFN) before it has.
+ */
+function guestFrame(ctx: HypercallContext, dom: number, mfn: number): number {
+  const d = ctx.hv.domains.get(dom === DOMID.SELF ? ctx.domain.id : dom);
+  return d?.kind === 'hvm' ? d.p2m.indexOf(mfn) : mfn;
+}
+
+/** __copy_field_to_guest(uop, &op, status): only the int16_t status goes back. */
+function writeStatus(ctx: HypercallContext, addr: number, status: number): void {
   const st = new Uint8Array(2);
   new DataView(st.buffer).setInt16(0, status, true);
-  ctx.mem.write(uop + LAYOUTS[s].fields.status.offset, st);
-  return 0;
+  ctx.mem.write(addr, st);
 }
 
 function querySize(ctx: HypercallContext, g: GrantTables, uop: number, count: number): number {
@@ -101,25 +126,58 @@ function querySize(ctx: HypercallContext, g: GrantTables, uop: number, count: nu
   return 0;
 }
 
-/** xensim offers grant table v1 only, as Xen does with gnttab=max-ver:1. */
-function setVersion(ctx: HypercallContext, uop: number, count: number): number {
-  if (count !== 1) fail('EINVAL', `set_version takes one structure, not ${count}`);
-  const v = ctx.mem.read32(uop);
-  if (v !== 1 && v !== 2) fail('EINVAL', `grant table version ${v}`);
-  if (v === 2) fail('ENOSYS', 'grant table v2 is not offered (max version 1)');
-  return 0;
+/**
+ * GNTTABOP_set_version: the version now in force is written back whatever the outcome; a
+ * refusal is the hypercall's errno (-EINVAL, -ENOSYS past max_grant_version, -EBUSY while
+ * grants are in use, -ERANGE for reserved entries v1 cannot hold).
+ */
+function setVersion(ctx: HypercallContext, g: GrantTables, uop: number): number {
+  const s = 'gnttab_set_version';
+  const b = ctx.mem.read(uop, LAYOUTS[s].size);
+  const r = g.setVersion(ctx.domain.id, readField(b, 0, s, 'version'));
+  writeField(b, 0, s, 'version', r.version);
+  ctx.mem.write(uop, b);
+  return r.errno ? fail(r.errno, r.why ?? '') : 0;
 }
 
-function getVersion(ctx: HypercallContext, uop: number, count: number): number {
-  if (count !== 1) fail('EINVAL', `get_version takes one structure, not ${count}`);
+function getVersion(ctx: HypercallContext, g: GrantTables, uop: number): number {
   const s = 'gnttab_get_version';
   const b = ctx.mem.read(uop, LAYOUTS[s].size);
   const dom = readField(b, 0, s, 'dom');
   const id = dom === DOMID.SELF ? ctx.domain.id : dom;
   if (!ctx.hv.domains.has(id)) fail('ESRCH', `no domain ${dom}`);
   if (id !== ctx.domain.id && !ctx.domain.privileged) fail('EPERM', `d${ctx.domain.id} may not read d${id}'s grant version`);
-  writeField(b, 0, s, 'version', 1);
-  ctx.mem.write(uop, b);
+  writeField(b, 0, s, 'version', g.table(id)?.version ?? 1);
+  ctx.mem.write(uop + LAYOUTS[s].fields.version.offset, b.subarray(LAYOUTS[s].fields.version.offset));
+  return 0;
+}
+
+/** INVALID_GFN as a uint64 frame_list entry: a status frame an HVM guest has not placed. */
+const INVALID_GFN = 0xffffffffffffffffn;
+
+/**
+ * GNTTABOP_get_status_frames: uint64 frame numbers into frame_list — machine frames for a PV
+ * guest; for an HVM guest the gfn where it placed each with XENMEM_add_to_physmap.
+ */
+function getStatusFrames(ctx: HypercallContext, g: GrantTables, uop: number, count: number): number {
+  if (count !== 1) fail('EINVAL', `get_status_frames takes one structure, not ${count}`);
+  const s = 'gnttab_get_status_frames';
+  const b = ctx.mem.read(uop, LAYOUTS[s].size);
+  const dom = readField(b, 0, s, 'dom');
+  const r = g.getStatusFrames(ctx.domain.id, dom, readField(b, 0, s, 'nr_frames'), ctx.domain.privileged);
+  const list = readField(b, 0, s, 'frame_list');
+  let status = r.status;
+  r.frames.forEach((mfn, i) => {
+    const gfn = guestFrame(ctx, dom, mfn);
+    const out = new Uint8Array(8);
+    new DataView(out.buffer).setBigUint64(0, gfn < 0 ? INVALID_GFN : BigInt(gfn), true);
+    try {
+      ctx.mem.write(list + i * 8, out);
+    } catch {
+      status = GNTST.bad_virt_addr;
+    }
+  });
+  writeStatus(ctx, uop + LAYOUTS[s].fields.status.offset, status);
   return 0;
 }
 
@@ -141,9 +199,13 @@ export function grantTableOp(ctx: HypercallContext): number {
     case GNTTABOP.copy:
       return copy(ctx, g, uop, count);
     case GNTTABOP.set_version:
-      return setVersion(ctx, uop, count);
+      return setVersion(ctx, g, uop);
     case GNTTABOP.get_version:
-      return getVersion(ctx, uop, count);
+      return getVersion(ctx, g, uop);
+    case GNTTABOP.get_status_frames:
+      return getStatusFrames(ctx, g, uop, count);
+    case GNTTABOP.swap_grant_ref:
+      return swapGrantRef(ctx, g, uop, count);
     default:
       return fail('ENOSYS', `grant_table_op cmd ${cmd}`);
   }

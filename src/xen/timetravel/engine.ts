@@ -13,7 +13,7 @@
  */
 import type { CpuState } from '../../cpu/state';
 import type { TraceRecord } from '../../trace/records';
-import type { AddressSpace, DomainInfo, ImageInfo, Inspectable, MachineSnapshot, RunOptions, StopInfo, VcpuInfo, XenStateNode } from '../inspect';
+import type { AddressSpace, DomainInfo, ImageInfo, Inspectable, MachineSnapshot, P2mRange, RunOptions, StepOptions, StopInfo, VcpuInfo, XenStateNode } from '../inspect';
 import { DEFAULT_POLICY, HeldSnapshot, SnapshotSet } from './snapshots';
 
 export interface TravelPosition {
@@ -56,9 +56,15 @@ export interface Reversible {
   horizon(): TravelPosition;
   /** go to an earlier (or recorded later) position exactly */
   travelTo(target: TravelPosition | number): void;
-  /** the last stop before the current position that `run` with these options would have made */
-  previousStop(options: Omit<RunOptions, 'maxInstructions' | 'untilTimeNs'>): TravelHit | undefined;
+  /**
+   * The last stop before the current position that `run` with these options would have made
+   * (of those `accept`, asked with the machine at each stop, takes); travels there.
+   */
+  previousStop(options: SearchOptions, accept?: (stop: StopInfo) => boolean): TravelHit | undefined;
 }
+
+/** What a reverse search stops on: breakpoints, watchpoints, trace records. */
+export type SearchOptions = Omit<RunOptions, 'maxInstructions' | 'untilTimeNs'>;
 
 interface Logged {
   readonly at: TravelPosition;
@@ -82,6 +88,8 @@ export class TimeTravel implements Inspectable, Reversible {
   private applied = 0;
   private furthest: TravelPosition = { instructions: 0, records: 0, inputs: 0 };
   private replaying = false;
+  /** where a breakpoint under a logged step was last reported (so it is reported once per visit) */
+  private reportedAt: TravelPosition | undefined;
   /** the last stop was on a trace record (see TravelPosition.atRecord) */
   private atRecord = false;
 
@@ -109,6 +117,11 @@ export class TimeTravel implements Inspectable, Reversible {
 
   horizon(): TravelPosition {
     return this.furthest;
+  }
+
+  /** The current position's record count alone: for listeners that ask on every record. */
+  recordCount(): number {
+    return this.records;
   }
 
   /** Snapshots held, and their positions (for benches and views). */
@@ -165,7 +178,7 @@ export class TimeTravel implements Inspectable, Reversible {
     }
   }
 
-  previousStop(options: Omit<RunOptions, 'maxInstructions' | 'untilTimeNs'>): TravelHit | undefined {
+  previousStop(options: SearchOptions, accept?: (stop: StopInfo) => boolean): TravelHit | undefined {
     const here = this.position();
     let hit: TravelHit | undefined;
     this.quietly(() => {
@@ -175,13 +188,9 @@ export class TimeTravel implements Inspectable, Reversible {
         const segEnd = k + 1 < snaps.length && before(snaps[k + 1].at, here) ? snaps[k + 1].at : here;
         this.restoreSnap(snaps[k]);
         let last: TravelHit | undefined;
-        for (;;) {
-          const stop = this.advance(segEnd, options);
-          const at = this.position();
-          if (!stop || !before(at, here)) break;
-          last = { position: at, stop };
-          this.passStop(stop, options);
-        }
+        this.scan(segEnd, here, options, (stop, at) => {
+          if (!accept || accept(stop)) last = { position: at, stop };
+        });
         hit = last;
       }
       // land on the hit, or back where we were
@@ -192,13 +201,43 @@ export class TimeTravel implements Inspectable, Reversible {
     return hit;
   }
 
+  /**
+   * Every stop `run` with these options makes from the start of history up to (not including)
+   * the current position, in order, each seen with the machine at that stop (so `visit` can
+   * read its state); replayed quietly, and back here after.
+   */
+  stopsSoFar(options: SearchOptions, visit: (stop: StopInfo, at: TravelPosition) => void): void {
+    const here = this.position();
+    this.quietly(() => {
+      this.restoreSnap(this.snaps.all[0]);
+      this.scan(here, here, options, visit);
+      this.restoreBefore(here);
+      this.advance(here);
+    });
+  }
+
+  /** The stops on the way from the current position to `end`, those before `limit` visited. */
+  private scan(end: TravelPosition, limit: TravelPosition, options: SearchOptions, visit: (stop: StopInfo, at: TravelPosition) => void): void {
+    let stop = this.advance(end, options);
+    while (stop) {
+      const at = this.position();
+      if (!before(at, limit)) return;
+      visit(stop, at);
+      stop = this.passStop(stop, options) ?? this.advance(end, options);
+    }
+  }
+
   // ------------------------------------------------------------ forward, with snapshots and the input log
 
   run(options: RunOptions): StopInfo {
     const end = this.sys.instructionsRetired() + Math.max(0, options.maxInstructions);
     for (;;) {
+      const due = this.applyDueInputs(options);
+      if (due) {
+        this.atRecord = false;
+        return due;
+      }
       const cur = this.position();
-      this.applyDueInputs();
       const nextSnap = this.snaps.dueAfter(cur);
       const nextInput = this.applied < this.inputs.length ? this.inputs[this.applied].at.instructions : Infinity;
       const limit = Math.min(end, nextSnap, nextInput);
@@ -211,8 +250,9 @@ export class TimeTravel implements Inspectable, Reversible {
     }
   }
 
-  step(domid: number, vcpu: number): StopInfo {
-    return this.input({ kind: 'step', domid, vcpu }) as StopInfo;
+  /** A logged input; its watchpoints only report (a hit changes nothing), so they are not logged. */
+  step(domid: number, vcpu: number, options?: StepOptions): StopInfo {
+    return this.input({ kind: 'step', domid, vcpu }, options) as StopInfo;
   }
 
   setRegisters(domid: number, vcpu: number, regs: Partial<Pick<CpuState, 'r' | 'eip' | 'eflags'>>): void {
@@ -224,29 +264,29 @@ export class TimeTravel implements Inspectable, Reversible {
   }
 
   /** A new input at the current position: the recorded future after it is no longer ours. */
-  private input(i: TravelInput): StopInfo | number | undefined {
+  private input(i: TravelInput, options?: StepOptions): StopInfo | number | undefined {
     const at = this.position();
     const next = this.inputs[this.applied];
     if (next && same(next.at, at) && sameInput(next.input, i)) {
       // the same input as history has here: replaying it keeps the recorded future
       this.applied++;
-      const r = this.apply(i);
+      const r = this.apply(i, options);
       this.noteProgress();
       return r;
     }
     this.forgetFuture(at);
     this.inputs.push({ at, input: i });
     this.applied = this.inputs.length;
-    const r = this.apply(i);
+    const r = this.apply(i, options);
     this.noteProgress();
     return r;
   }
 
-  private apply(i: TravelInput): StopInfo | number | undefined {
+  private apply(i: TravelInput, options?: StepOptions): StopInfo | number | undefined {
     switch (i.kind) {
       case 'step':
         this.atRecord = false;
-        return this.sys.step(i.domid, i.vcpu);
+        return this.sys.step(i.domid, i.vcpu, options?.watchpoints ? { watchpoints: options.watchpoints } : undefined);
       case 'setRegisters':
         this.sys.setRegisters(i.domid, i.vcpu, i.regs);
         return undefined;
@@ -255,10 +295,15 @@ export class TimeTravel implements Inspectable, Reversible {
     }
   }
 
-  private applyDueInputs(): void {
+  /** Applies the inputs due at the current position; a breakpoint under a logged step stops first. */
+  private applyDueInputs(options?: SearchOptions): StopInfo | undefined {
     while (this.applied < this.inputs.length && !before(this.position(), this.inputs[this.applied].at)) {
-      this.apply(this.inputs[this.applied++].input);
+      const bp = options && this.stopUnder(this.inputs[this.applied].input, options);
+      if (bp) return bp;
+      const r = this.apply(this.inputs[this.applied++].input, options);
+      if (isWatchStop(r)) return r;
     }
+    return undefined;
   }
 
   private forgetFuture(at: TravelPosition): void {
@@ -299,6 +344,7 @@ export class TimeTravel implements Inspectable, Reversible {
   }
 
   private restoreSnap(s: HeldSnapshot): void {
+    this.reportedAt = undefined;
     this.sys.restore(s.snap);
     this.records = s.at.records;
     this.atRecord = !!s.at.atRecord;
@@ -309,14 +355,17 @@ export class TimeTravel implements Inspectable, Reversible {
    * Runs on to `target` (applying logged inputs where they happened), or to the first stop the
    * caller's options make on the way; returns that stop, or undefined on reaching the target.
    */
-  private advance(target: TravelPosition, options?: Omit<RunOptions, 'maxInstructions' | 'untilTimeNs'>): StopInfo | undefined {
+  private advance(target: TravelPosition, options?: SearchOptions): StopInfo | undefined {
     for (;;) {
       const cur = this.position();
       if (!before(cur, target)) return undefined;
       const next = this.inputs[this.applied];
       if (next && !before(cur, next.at)) {
-        this.apply(next.input);
+        const bp = options && this.stopUnder(next.input, options);
+        if (bp) return bp;
         this.applied++;
+        const r = this.apply(next.input, options);
+        if (options && isWatchStop(r)) return r;
         continue;
       }
       const goal = next && before(next.at, target) ? next.at : target;
@@ -326,6 +375,7 @@ export class TimeTravel implements Inspectable, Reversible {
       let mine = false;
       const stop = this.sys.run({
         breakpoints: options?.breakpoints,
+        watchpoints: options?.watchpoints,
         maxInstructions: this.replayBudget(goal.atRecord ? Number.MAX_SAFE_INTEGER : goal.instructions - cur.instructions),
         stopOn: (r: TraceRecord) => {
           if (userStop?.(r)) return true;
@@ -339,7 +389,7 @@ export class TimeTravel implements Inspectable, Reversible {
         if (this.sys.instructionsRetired() === cur.instructions && this.records === cur.records) return undefined;
         continue;
       }
-      if (stop.reason === 'breakpoint' || stop.reason === 'trace') {
+      if (stop.reason === 'breakpoint' || stop.reason === 'trace' || stop.reason === 'watchpoint') {
         if (options) return stop;
         continue;
       }
@@ -348,9 +398,35 @@ export class TimeTravel implements Inspectable, Reversible {
     }
   }
 
-  /** Moves just past a stop so the search can look for the next one. */
-  private passStop(stop: StopInfo, options: Omit<RunOptions, 'maxInstructions' | 'untilTimeNs'>): void {
-    if (stop.reason === 'breakpoint') this.sys.run({ maxInstructions: 1, stopOn: options.stopOn });
+  /**
+   * A run that reached a logged single step ends on its budget, before the stepped vCPU's next
+   * instruction: had the run gone on, a breakpoint there would have stopped it. (The debugger
+   * logs such a step whenever it resumes from a breakpoint.)
+   */
+  private stopUnder(input: TravelInput, options: SearchOptions): StopInfo | undefined {
+    const at = this.position();
+    if (input.kind !== 'step' || !options.breakpoints?.length || (this.reportedAt && same(this.reportedAt, at))) return undefined;
+    if (this.sys.vcpus(input.domid).find((v) => v.vcpu === input.vcpu)?.activity) return undefined;
+    const s = this.sys.cpuState(input.domid, input.vcpu);
+    const lin = (s.seg[1].base + s.eip) >>> 0;
+    if (!options.breakpoints.some((b) => b.domid === input.domid && b.eip >>> 0 === lin)) return undefined;
+    this.reportedAt = at;
+    return { reason: 'breakpoint', domid: input.domid, vcpu: input.vcpu };
+  }
+
+  /**
+   * Moves just past a breakpoint (its instruction, breakpoints off) so the search can look for
+   * the next stop; that instruction's own record or watchpoint stop, if it makes one, is returned.
+   * Record and watchpoint stops need nothing: they are after what caused them.
+   */
+  private passStop(stop: StopInfo, options: SearchOptions): StopInfo | undefined {
+    if (stop.reason !== 'breakpoint') return undefined;
+    // a logged step is due here: it moves the vCPU on, as it did the first time (advance applies it)
+    const next = this.inputs[this.applied];
+    if (next && !before(this.position(), next.at)) return undefined;
+    const s = this.sys.run({ maxInstructions: 1, stopOn: options.stopOn, watchpoints: options.watchpoints });
+    this.atRecord = s.reason === 'trace';
+    return s.reason === 'trace' || s.reason === 'watchpoint' ? s : undefined;
   }
 
   /** Replay is invisible: trace listeners other than the position counter hear nothing. */
@@ -406,6 +482,9 @@ export class TimeTravel implements Inspectable, Reversible {
   xenState(domid: number, vcpu: number): XenStateNode[] {
     return this.sys.xenState(domid, vcpu);
   }
+  p2m(domid: number): P2mRange[] {
+    return this.sys.p2m(domid);
+  }
   snapshot(): MachineSnapshot {
     return this.sys.snapshot();
   }
@@ -421,6 +500,10 @@ function snapIndexBefore(snaps: readonly HeldSnapshot[], p: TravelPosition): num
   let k = 0;
   for (let i = 0; i < snaps.length; i++) if (before(snaps[i].at, p)) k = i;
   return k;
+}
+
+function isWatchStop(r: StopInfo | number | undefined): r is StopInfo {
+  return typeof r === 'object' && r.reason === 'watchpoint';
 }
 
 function sameInput(a: TravelInput, b: TravelInput): boolean {

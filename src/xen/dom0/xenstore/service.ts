@@ -95,6 +95,9 @@ registerSnapshotService({
   name: 'dom0-watches',
   save: (hv) => new Map(dom0Watches.get(hv) ?? []),
   restore: (hv, s) => {
+    // a store made after the snapshot is gone (restored first): the next watch makes the
+    // table again and hooks it to the next store
+    if (!stores.has(hv)) dom0Watches.delete(hv);
     const t = dom0Watches.get(hv);
     if (!t) return;
     t.clear();
