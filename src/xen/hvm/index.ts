@@ -167,9 +167,14 @@ export function ioreqServers(hv: Hypervisor): IoreqServer[] {
   return out;
 }
 
-/** Build an HVM domain and start its device model (a dom0 service) with its ioreq server. */
+/**
+ * Build an HVM domain and start its device model (a dom0 service) with its ioreq server. A PVH
+ * domain gets none, as on Xen (libxl starts no QEMU for it): its port I/O outside Xen's own
+ * handlers reads all ones and writes go nowhere, and it powers off with SCHEDOP_shutdown.
+ */
 export function buildHvm(hv: Hypervisor, d: Domain, k: Kernel, nrPages: number, cmdline: string, ports: { storeEvtchn?: number; consoleEvtchn?: number }): void {
   buildHvmDomain(hv, d, k, nrPages, cmdline, ports);
+  if (d.config?.type === 'pvh') return;
   const st = hvmState(d);
   const v0 = d.vcpus[0];
   st.dm = new DeviceModel({
