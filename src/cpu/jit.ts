@@ -82,6 +82,16 @@ export function cutBlock(cpu: BlockHost, block: Block, gen: number, isBreakpoint
   return b;
 }
 
+/**
+ * Makes every block's source unique. V8 caches `new Function` by source text, and a cache hit
+ * shares the inner function's feedback (call targets, the optimized code) between every block
+ * built from the same text: vCPUs running the same guest code, and every machine in the
+ * process. Each block's call sites then see many closures (one per vCPU), go polymorphic and
+ * stop being inlined: the scheduler example ran 2–3 times slower in its guests' loops once a
+ * third vCPU or machine compiled the same blocks (and whichever machine compiled first was fast).
+ */
+let blockSerial = 0;
+
 function compile(cpu: BlockHost, family: BlockFamily, k: number): Block {
   const start = family.eip;
   const insns = family.insns.slice(0, k);
@@ -90,7 +100,7 @@ function compile(cpu: BlockHost, family: BlockFamily, k: number): Block {
   const eips: number[] = [start | 0];
   for (const ins of insns) eips.push((eips[eips.length - 1] + ins.len) | 0);
   const lines: string[] = [];
-  lines.push('return function block(budget) {', '  let n = 0;', '  const g = cpu.exitGen;', '  for (;;) {');
+  lines.push(`// block ${++blockSerial}`, 'return function block(budget) {', '  let n = 0;', '  const g = cpu.exitGen;', '  for (;;) {');
   for (let i = 0; i < k; i++) {
     lines.push(`    cpu.blockDone = n + ${i}; cpu.insnEip = ${eips[i]};`);
     if (i === k - 1 && branch) lines.push(`    cpu.eip = ${eips[i + 1]};`);
