@@ -63,6 +63,12 @@ export class XsTree {
   root: XsNode;
   /** the generation the next change gets */
   private nextGen = 1;
+  /**
+   * The state last saved or restored, while the tree still equals it: every change bumps the
+   * generation, so an unchanged generation means an unchanged tree, and a snapshot shares the
+   * previous copy instead of copying the whole tree again (saved states are never written).
+   */
+  private saved: XsTreeState | undefined;
 
   constructor(root?: XsNode) {
     this.root = root ?? { value: new Uint8Array(0), perms: [{ perm: 'n', domid: 0 }], children: new Map(), gen: 0 };
@@ -106,7 +112,8 @@ export class XsTree {
 
   /** Plain data for a machine snapshot. */
   saveState(): XsTreeState {
-    return { root: this.clone().root, nextGen: this.nextGen };
+    if (this.saved?.nextGen !== this.nextGen) this.saved = { root: this.clone().root, nextGen: this.nextGen };
+    return this.saved;
   }
 
   /** In place: the store keeps its tree object. */
@@ -114,6 +121,7 @@ export class XsTree {
     const t = new XsTree(s.root).clone();
     this.root = t.root;
     this.nextGen = s.nextGen;
+    this.saved = s;
   }
 }
 
