@@ -284,7 +284,7 @@ export class Hypervisor {
     }
     this.events.closeAll(d);
     for (let mfn = 0; mfn < this.mm.info.length; mfn++) if (this.mm.info[mfn].owner === d.id) this.mm.free(mfn);
-    d.p2m = d.p2m.map(() => -1);
+    d.p2m.clear();
     d.state = 'destroyed';
     if (this.wants('domain')) this.emit({ kind: 'domain', ...this.base(null), domid: d.id, event: 'destroyed', name: d.name });
   }
@@ -863,11 +863,7 @@ export class Hypervisor {
       privileged: d.privileged,
       state: this.displayState(d),
       vcpus: d.vcpus.length,
-      // Counted when read: an HVM domain's P2M spans 4 GiB (a million entries), and most
-      // callers (the debugger's thread list at every stop) never look at it.
-      get pages() {
-        return d.pages;
-      },
+      pages: d.pages,
       maxPages: d.maxPages,
     };
     if (d.shutdownReason) info.shutdownReason = d.shutdownReason;

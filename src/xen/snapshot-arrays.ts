@@ -3,8 +3,18 @@
  * in snapshots. structuredClone of a plain array of numbers is slow and every snapshot would hold
  * its own copy; instead such an array is copied flat, and shared with the copy the previous
  * snapshot made of the same live array when nothing in it changed. Saved copies are never
- * written: restoring copies them again.
+ * written: restoring copies them again. A field that knows how to share itself (the P2M's
+ * copy-on-write leaves, p2m.ts) makes its own copies, for saving and restoring alike.
  */
+
+/** A field copied by itself: the copy and the original never write what they share. */
+interface SelfCopying {
+  snapshotCopy(): SelfCopying;
+}
+
+function selfCopying(v: unknown): v is SelfCopying {
+  return typeof v === 'object' && v !== null && typeof (v as Partial<SelfCopying>).snapshotCopy === 'function';
+}
 
 /** Shorter arrays are not worth the bookkeeping. */
 const MIN_LENGTH = 64;
@@ -44,7 +54,8 @@ export function saveFields(o: object, skip: ReadonlySet<string>): Record<string,
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) {
     if (skip.has(k)) continue;
-    if (numbers(v)) out[k] = saveArray(v);
+    if (selfCopying(v)) out[k] = v.snapshotCopy();
+    else if (numbers(v)) out[k] = saveArray(v);
     else rest[k] = v;
   }
   return Object.assign(out, structuredClone(rest));
@@ -55,7 +66,8 @@ export function restoreFields(saved: Record<string, unknown>): Record<string, un
   const rest: Record<string, unknown> = {};
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(saved)) {
-    if (numbers(v)) {
+    if (selfCopying(v)) out[k] = v.snapshotCopy();
+    else if (numbers(v)) {
       const live = v.slice();
       lastSaved.set(live, v);
       out[k] = live;
