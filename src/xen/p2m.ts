@@ -6,7 +6,8 @@
  *
  * Snapshots share leaves copy-on-write: `snapshotCopy` copies only the directory and marks every
  * leaf as shared; the next write to a shared leaf copies that leaf first. So a snapshot costs
- * the directory plus the leaves written since the previous one, and a saved copy is never written.
+ * the directory plus the leaves written since the previous one (nothing when the map did not
+ * change: the previous snapshot's copy is shared whole), and a saved copy is never written.
  */
 import type { P2mRange } from './inspect';
 
@@ -24,6 +25,10 @@ export class P2m {
   /** per leaf index: 1 when this map alone holds the leaf and may write it in place */
   private owned = new Uint8Array(0);
   private mapped = 0;
+  /** a saved copy: never written (restoring copies it again) */
+  private frozen = false;
+  /** live map: a saved copy equal to it, shared by the next snapshot; undefined once written */
+  private saved: P2m | undefined;
 
   /** The machine frame behind `gfn`, or P2M_INVALID (-1) for a hole. */
   get(gfn: number): number {
@@ -34,6 +39,7 @@ export class P2m {
   /** Map `gfn` to `mfn`; a negative mfn unmaps it. */
   set(gfn: number, mfn: number): void {
     if (!Number.isInteger(gfn) || gfn < 0 || gfn >= P2M_MAX_GFN) throw new RangeError(`internal: gfn ${gfn} out of the P2M's range`);
+    if (this.frozen) throw new Error('internal: a saved P2M is written');
     const i = gfn >>> LEAF_SHIFT;
     let leaf = this.dir[i];
     const value = mfn < 0 ? P2M_INVALID : mfn;
@@ -47,6 +53,7 @@ export class P2m {
       this.own(i, leaf);
     }
     const old = leaf[gfn & LEAF_MASK];
+    if (old !== value) this.saved = undefined;
     leaf[gfn & LEAF_MASK] = value;
     this.mapped += (value >= 0 ? 1 : 0) - (old >= 0 ? 1 : 0);
   }
@@ -79,6 +86,8 @@ export class P2m {
 
   /** Every gfn a hole (the domain destroyed). Leaves shared with snapshots stay theirs. */
   clear(): void {
+    if (this.frozen) throw new Error('internal: a saved P2M is written');
+    this.saved = undefined;
     this.dir = [];
     this.owned = new Uint8Array(0);
     this.mapped = 0;
@@ -105,16 +114,28 @@ export class P2m {
   }
 
   /**
-   * A copy for a snapshot (or the live map restored from one): the directory is copied, the
-   * leaves are shared, and neither side writes a shared leaf in place again.
+   * Of a live map, the saved copy for a snapshot; of a saved copy, the live map restored from it.
+   * The directory is copied, the leaves are shared, and neither side writes a shared leaf in
+   * place again.
    */
   snapshotCopy(): P2m {
+    if (!this.frozen && this.saved) return this.saved;
     const c = new P2m();
     c.dir = this.dir.slice();
     c.owned = new Uint8Array(this.dir.length);
     c.mapped = this.mapped;
     this.owned.fill(0);
+    if (this.frozen) c.saved = this;
+    else {
+      c.frozen = true;
+      this.saved = c;
+    }
     return c;
+  }
+
+  /** Entries in the directory (for measuring what snapshots hold). */
+  get directorySize(): number {
+    return this.dir.length;
   }
 
   /** The allocated leaves (for measuring what snapshots hold). */
