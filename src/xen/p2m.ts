@@ -30,10 +30,11 @@ export class P2m {
   /** live map: a saved copy equal to it, shared by the next snapshot; undefined once written */
   private saved: P2m | undefined;
 
-  /** The machine frame behind `gfn`, or P2M_INVALID (-1) for a hole. */
+  /** The machine frame behind `gfn` (an integer), or P2M_INVALID (-1) for a hole. */
   get(gfn: number): number {
+    // a negative gfn or one past P2M_MAX_GFN finds no leaf; the bound keeps 2^32 + n off leaf 0
     const leaf = this.dir[gfn >>> LEAF_SHIFT];
-    return leaf === undefined || gfn < 0 || gfn >= P2M_MAX_GFN ? P2M_INVALID : leaf[gfn & LEAF_MASK];
+    return leaf !== undefined && gfn <= 0xffffffff ? leaf[gfn & LEAF_MASK] : P2M_INVALID;
   }
 
   /** Map `gfn` to `mfn`; a negative mfn unmaps it. */
