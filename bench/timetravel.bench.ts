@@ -1,60 +1,111 @@
 // Time travel's costs, each beside a peer measured in the same run:
-//  - memory per snapshot: frames held by the engine's copy-on-write snapshots against the
-//    same snapshots as full copies (what snapshot.ts alone would keep), and as a ratio of the
-//    guests' memory;
-//  - MIPS with snapshots on (every 10^6 instructions) against the plain system;
-//  - reverse-step latency: travelling to one instruction before the current point, at 10^6
-//    and 10^7 instructions into a run (10^8 with XENSIM_BENCH_LONG=1).
+// Times are this process's CPU time (the machines are shared: wall time would count neighbours).
+//  - MIPS with snapshots on (the engine's default policy: every 2·10^6 instructions, thinned
+//    geometrically with age) against the plain system, over the same 2·10^7 instructions after
+//    the boot (whose one-off cost is printed apart);
+//  - snapshot memory: what the held snapshots' copy-on-write parts hold (distinct frame bytes,
+//    page-information records, chunk tables) against the same snapshots as full copies, and as a
+//    ratio of the guests' memory;
+//  - reverse-step latency (median of 5 steps back by one instruction) at 10^6, 10^7 and 10^8
+//    instructions into a run, beside a forward step; and at 10^8, a step back at 10^7 after
+//    travelling there (the sparse part of history, made dense again by the travel).
+// XENSIM_BENCH_SHORT=1 stops at 10^7.
 import * as path from 'path';
-import { performance } from 'perf_hooks';
 import { loadDomainConfigFile } from '../src/xen/config';
 import { XenSystem } from '../src/xen/system';
 import { TimeTravel } from '../src/xen/timetravel/engine';
-import { distinctFrameBytes, fullCopyFrameBytes } from '../src/xen/timetravel/frames';
+import { DEFAULT_POLICY } from '../src/xen/timetravel/snapshots';
+import { fullCopyFrameBytes, snapshotBytes } from '../src/xen/timetravel/frames';
 
 const repo = path.resolve(__dirname, '..');
 const cfgs = () => ['w256', 'w512', 'w1024'].map((n) => loadDomainConfigFile(path.join(repo, 'examples', 'scheduler', `${n}.cfg`)).config!);
 
-function mips(run: (n: number) => void, n: number): number {
-  const t0 = performance.now();
-  run(n);
-  return n / ((performance.now() - t0) * 1000);
+/** CPU milliseconds of this process for `f` (neighbours on a shared machine do not count). */
+function cpuMs(f: () => void): number {
+  const t0 = process.cpuUsage();
+  f();
+  const d = process.cpuUsage(t0);
+  return (d.user + d.system) / 1000;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const mib = (b: number) => (b / 2 ** 20).toFixed(2);
+
+/** Median of 5 reverse single steps from here, and one forward step as the peer. */
+function reverseSteps(tt: TimeTravel): { back: number; fwd: number } {
+  const lat: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const here = tt.instructionsRetired();
+    lat.push(cpuMs(() => tt.travelTo(here - 1)));
+  }
+  return { back: median(lat), fwd: cpuMs(() => tt.run({ maxInstructions: 1 })) };
+}
 
 export default async function (): Promise<void> {
-  const N = 10_000_000;
+  const BOOT = 2_000_000;
+  const CHUNK = DEFAULT_POLICY.interval;
+  const N = 10 * CHUNK;
   const plain = new XenSystem(cfgs(), { pcpus: 2 });
-  const plainMips = mips((n) => plain.run({ maxInstructions: n }), N);
   const sys = new XenSystem(cfgs(), { pcpus: 2 });
-  const tt = new TimeTravel(sys, { interval: 1_000_000 });
-  const ttMips = mips((n) => tt.run({ maxInstructions: n }), N);
-  console.log(`MIPS: plain ${plainMips.toFixed(1)}, with snapshots every 10^6 ${ttMips.toFixed(1)} (cost ${((1 - ttMips / plainMips) * 100).toFixed(1)} %)`);
-
-  const snaps = tt.snapshots().map((s) => s.snap);
-  const cow = distinctFrameBytes(snaps);
-  const full = fullCopyFrameBytes(snaps);
-  const guestBytes = sys.domains().reduce((s, d) => s + d.pages * 4096, 0);
+  let tt!: TimeTravel;
+  // dom0's toolstack builds the domains in the first instructions: the first snapshots copy
+  // their fresh memory once; reported apart from the steady state
+  const bootPlain = cpuMs(() => plain.run({ maxInstructions: BOOT }));
+  const bootTt = cpuMs(() => {
+    tt = new TimeTravel(sys);
+    tt.run({ maxInstructions: BOOT });
+  });
+  console.log(`boot (first ${BOOT.toExponential(0)} instructions, domains built): plain ${bootPlain.toFixed(0)} ms, with snapshots ${bootTt.toFixed(0)} ms`);
+  // then the same instruction ranges in lockstep, one snapshot interval at a time
+  let tPlain = 0;
+  let tTt = 0;
+  const ratios: number[] = [];
+  for (let done = 0; done < N; done += CHUNK) {
+    // alternate which side goes first (caches, the JIT's tiers)
+    const runTt = () => cpuMs(() => tt.run({ maxInstructions: CHUNK }));
+    const runPlain = () => cpuMs(() => plain.run({ maxInstructions: CHUNK }));
+    let p: number;
+    let t: number;
+    if ((done / CHUNK) % 2 === 0) {
+      t = runTt();
+      p = runPlain();
+    } else {
+      p = runPlain();
+      t = runTt();
+    }
+    tPlain += p;
+    tTt += t;
+    ratios.push(p / t);
+  }
+  const plainMips = N / tPlain / 1000;
+  const ttMips = N / tTt / 1000;
+  const r = median(ratios);
   console.log(
-    `snapshots: ${snaps.length}; copy-on-write ${(cow / 2 ** 20).toFixed(2)} MiB vs full copies ${(full / 2 ** 20).toFixed(2)} MiB (ratio ${(full / cow).toFixed(1)}x); ` +
-      `per snapshot ${(cow / snaps.length / 1024).toFixed(0)} KiB = ${((cow / snaps.length / guestBytes) * 100).toFixed(2)} % of guest memory (${(guestBytes / 2 ** 20).toFixed(0)} MiB)`,
+    `MIPS over the next ${N.toExponential(0)} (CPU time): plain ${plainMips.toFixed(1)}, with snapshots every ${CHUNK.toExponential(0)} ${ttMips.toFixed(1)} ` +
+      `(ratio ${(ttMips / plainMips).toFixed(3)}; median per interval ${r.toFixed(3)}, cost ${((1 - r) * 100).toFixed(1)} %)`,
   );
 
-  const points = process.env.XENSIM_BENCH_LONG ? [1e6, 1e7, 1e8] : [1e6, 1e7];
+  const guestBytes = sys.domains().reduce((s, d) => s + d.pages * 4096, 0);
+  const memory = (label: string) => {
+    const snaps = tt.snapshots().map((s) => s.snap);
+    const held = snapshotBytes(snaps);
+    const full = fullCopyFrameBytes(snaps);
+    console.log(
+      `${label}: ${snaps.length} snapshots hold ${mib(held.total)} MiB (frames ${mib(held.frames)}, page info ${mib(held.info)}, tables ${mib(held.tables)}) ` +
+        `= ${((held.total / guestBytes) * 100).toFixed(2)} % of guest memory (${mib(guestBytes)} MiB); as full copies ${mib(full)} MiB of frames (ratio ${(full / held.total).toFixed(1)}x)`,
+    );
+  };
+
+  const points = process.env.XENSIM_BENCH_SHORT ? [1e6, 1e7] : [1e6, 1e7, 1e8];
   for (const at of points) {
     if (tt.instructionsRetired() < at) tt.run({ maxInstructions: at - tt.instructionsRetired() });
-    const lat: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const here = tt.instructionsRetired();
-      const t0 = performance.now();
-      tt.travelTo(here - 1);
-      lat.push(performance.now() - t0);
-    }
-    // peer: a forward single step at the same point
-    const s0 = performance.now();
-    tt.run({ maxInstructions: 1 });
-    const fwd = performance.now() - s0;
-    console.log(`reverse step at ${at.toExponential(0)} instructions: median ${median(lat).toFixed(1)} ms (forward step ${fwd.toFixed(2)} ms, ratio ${(median(lat) / Math.max(fwd, 0.001)).toFixed(0)}x)`);
+    const { back, fwd } = reverseSteps(tt);
+    console.log(`reverse step at ${at.toExponential(0)} instructions: median ${back.toFixed(1)} ms (forward step ${fwd.toFixed(2)} ms, ratio ${(back / Math.max(fwd, 0.001)).toFixed(0)}x)`);
+    if (at >= 1e7) memory(`memory at ${at.toExponential(0)}`);
+  }
+  if (points.includes(1e8)) {
+    const travel = cpuMs(() => tt.travelTo(1e7));
+    const { back } = reverseSteps(tt);
+    console.log(`travel from 1e+8 back to 1e+7: ${travel.toFixed(0)} ms; then reverse step there: median ${back.toFixed(1)} ms`);
   }
 }

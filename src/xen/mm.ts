@@ -116,6 +116,11 @@ class FrameInfo implements PageInfo {
     this.set('sharedWith', v);
   }
 
+  /** the fields alone (the tracker is bookkeeping, not page information) */
+  toJSON(): PageInfoFields {
+    return { ...this.f };
+  }
+
   /** the record as it is (to be saved: not written again once the tracker has saved it) */
   fields(): PageInfoFields {
     return this.f;

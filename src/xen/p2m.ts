@@ -134,6 +134,11 @@ export class P2m {
     return c;
   }
 
+  /** As JSON: the runs (the directory and the sharing are how it is kept, not what it is). */
+  toJSON(): P2mRange[] {
+    return this.ranges();
+  }
+
   /** Entries in the directory (for measuring what snapshots hold). */
   get directorySize(): number {
     return this.dir.length;

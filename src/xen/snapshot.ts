@@ -31,7 +31,7 @@ import type { CpuState } from '../cpu/state';
 import type { MmState } from './mm';
 import { Domain, Vcpu } from './domain';
 import { restoreServices, saveServices } from './snapshot-services';
-import { restoreFields, saveFields } from './snapshot-arrays';
+import { restoreFields, saveFields } from './snapshot-fields';
 // the services that register with snapshot-services (loaded here so none is missed)
 import './grant/xen-env';
 import './dom0/xenstore/service';

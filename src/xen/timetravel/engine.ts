@@ -1,7 +1,8 @@
 /**
  * Reverse execution over a deterministic machine: periodic whole-machine snapshots taken while
  * running forward (machine frames and page information shared copy-on-write between them:
- * versions.ts), every user input
+ * versions.ts; dense near the end of history, sparse further back, dense again where someone
+ * travelled: snapshots.ts), every user input
  * (register and memory writes, single steps) logged with the position it happened at, and
  * replay from the nearest snapshot to reach any earlier position exactly.
  *
@@ -13,6 +14,7 @@
 import type { CpuState } from '../../cpu/state';
 import type { TraceRecord } from '../../trace/records';
 import type { AddressSpace, DomainInfo, ImageInfo, Inspectable, MachineSnapshot, P2mRange, RunOptions, StepOptions, StopInfo, VcpuInfo, XenStateNode } from '../inspect';
+import { DEFAULT_POLICY, HeldSnapshot, SnapshotSet } from './snapshots';
 
 export interface TravelPosition {
   readonly instructions: number;
@@ -39,8 +41,12 @@ export interface TravelHit {
 }
 
 export interface TimeTravelOptions {
-  /** instructions between snapshots (default 1,000,000) */
+  /** instructions between snapshots where they are dense (default 2,000,000) */
   interval?: number;
+  /** intervals kept at full density behind the end of history, and per halving after (default 16) */
+  window?: number;
+  /** snapshots kept from replays, at most (default 16) */
+  scratch?: number;
 }
 
 /** The reverse-execution extension of Inspectable. */
@@ -76,12 +82,11 @@ const same = (a: TravelPosition, b: TravelPosition) => !before(a, b) && !before(
 
 export class TimeTravel implements Inspectable, Reversible {
   private records = 0;
-  private readonly snaps: { at: TravelPosition; snap: MachineSnapshot }[] = [];
+  private readonly snaps: SnapshotSet;
   private readonly inputs: Logged[] = [];
   /** inputs[0 .. applied) are in the past of the current position */
   private applied = 0;
   private furthest: TravelPosition = { instructions: 0, records: 0, inputs: 0 };
-  private readonly interval: number;
   private replaying = false;
   /** where a breakpoint under a logged step was last reported (so it is reported once per visit) */
   private reportedAt: TravelPosition | undefined;
@@ -92,13 +97,15 @@ export class TimeTravel implements Inspectable, Reversible {
     private readonly sys: Inspectable,
     opts: TimeTravelOptions = {},
   ) {
-    this.interval = opts.interval ?? 1_000_000;
-    if (!(this.interval >= 1)) throw new RangeError(`snapshot interval must be at least 1 instruction, got ${opts.interval}`);
+    const policy = { ...DEFAULT_POLICY, ...opts };
+    if (!(policy.interval >= 1)) throw new RangeError(`snapshot interval must be at least 1 instruction, got ${opts.interval}`);
+    if (!(policy.window >= 1) || !(policy.scratch >= 0)) throw new RangeError(`snapshot window must be at least 1 and scratch at least 0`);
+    this.snaps = new SnapshotSet(policy, before);
     // every record counts toward the position, whoever else listens
     sys.trace.subscribe(() => {
       this.records++;
     });
-    this.takeSnapshot();
+    this.snaps.addForward(this.position(), this.sys.snapshot());
   }
 
   // ------------------------------------------------------------ Reversible
@@ -118,8 +125,8 @@ export class TimeTravel implements Inspectable, Reversible {
   }
 
   /** Snapshots held, and their positions (for benches and views). */
-  snapshots(): readonly { at: TravelPosition; snap: MachineSnapshot }[] {
-    return this.snaps;
+  snapshots(): readonly HeldSnapshot[] {
+    return this.snaps.all;
   }
 
   travelTo(target: TravelPosition | number): void {
@@ -147,9 +154,12 @@ export class TimeTravel implements Inspectable, Reversible {
 
   /** The state after exactly `n` instructions (no stop on a record). */
   private travelToInstruction(n: number): void {
+    const all = this.snaps.all;
     let k = 0;
-    for (let i = 0; i < this.snaps.length; i++) if (this.snaps[i].at.instructions <= n && !this.snaps[i].at.atRecord) k = i;
-    if (this.sys.instructionsRetired() > n || this.atRecord || k > 0) this.restoreSnap(k);
+    for (let i = 0; i < all.length; i++) if (all[i].at.instructions <= n && !all[i].at.atRecord) k = i;
+    const here = this.sys.instructionsRetired();
+    // restore unless running on from here is shorter
+    if (here > n || this.atRecord || all[k].at.instructions > here) this.restoreSnap(all[k]);
     while (this.sys.instructionsRetired() < n) {
       const next = this.inputs[this.applied];
       if (next && !before(this.position(), next.at)) {
@@ -160,8 +170,9 @@ export class TimeTravel implements Inspectable, Reversible {
       const was = this.position();
       if (next && next.at.instructions < n) this.advance(next.at);
       else {
-        const stop = this.sys.run({ maxInstructions: n - was.instructions, stopOn: () => false });
+        const stop = this.sys.run({ maxInstructions: this.replayBudget(n - was.instructions), stopOn: () => false });
         this.atRecord = stop.reason === 'trace';
+        this.maybeSnapshot();
       }
       if (same(was, this.position())) break;
     }
@@ -171,9 +182,11 @@ export class TimeTravel implements Inspectable, Reversible {
     const here = this.position();
     let hit: TravelHit | undefined;
     this.quietly(() => {
-      for (let k = this.snapIndexBefore(here); k >= 0 && !hit; k--) {
-        const segEnd = k + 1 < this.snaps.length && before(this.snaps[k + 1].at, here) ? this.snaps[k + 1].at : here;
-        this.restoreSnap(k);
+      // the search takes scratch snapshots as it replays: walk the ones held when it began
+      const snaps = [...this.snaps.all];
+      for (let k = snapIndexBefore(snaps, here); k >= 0 && !hit; k--) {
+        const segEnd = k + 1 < snaps.length && before(snaps[k + 1].at, here) ? snaps[k + 1].at : here;
+        this.restoreSnap(snaps[k]);
         let last: TravelHit | undefined;
         this.scan(segEnd, here, options, (stop, at) => {
           if (!accept || accept(stop)) last = { position: at, stop };
@@ -196,7 +209,7 @@ export class TimeTravel implements Inspectable, Reversible {
   stopsSoFar(options: SearchOptions, visit: (stop: StopInfo, at: TravelPosition) => void): void {
     const here = this.position();
     this.quietly(() => {
-      this.restoreSnap(0);
+      this.restoreSnap(this.snaps.all[0]);
       this.scan(here, here, options, visit);
       this.restoreBefore(here);
       this.advance(here);
@@ -225,7 +238,7 @@ export class TimeTravel implements Inspectable, Reversible {
         return due;
       }
       const cur = this.position();
-      const nextSnap = this.snaps[this.snaps.length - 1].at.instructions + this.interval;
+      const nextSnap = this.snaps.dueAfter(cur);
       const nextInput = this.applied < this.inputs.length ? this.inputs[this.applied].at.instructions : Infinity;
       const limit = Math.min(end, nextSnap, nextInput);
       const stop = this.sys.run({ ...options, maxInstructions: Math.max(0, limit - cur.instructions) });
@@ -295,40 +308,42 @@ export class TimeTravel implements Inspectable, Reversible {
 
   private forgetFuture(at: TravelPosition): void {
     this.inputs.splice(this.applied);
-    while (this.snaps.length > 1 && before(at, this.snaps[this.snaps.length - 1].at)) this.snaps.pop();
+    this.snaps.dropAfter(at);
     this.furthest = at;
   }
 
   private noteProgress(): void {
     const at = this.position();
     if (before(this.furthest, at)) this.furthest = at;
-    if (this.replaying) return;
-    const last = this.snaps[this.snaps.length - 1];
-    if (at.instructions >= last.at.instructions + this.interval) this.takeSnapshot();
+    if (!this.replaying) this.maybeSnapshot();
   }
 
-  private takeSnapshot(): void {
+  /**
+   * A snapshot here if the last one at or before here is an interval back: at the end of
+   * history a forward one, inside it (replaying, or re-running the past) a scratch one.
+   */
+  private maybeSnapshot(): void {
+    const at = this.position();
+    const held = this.snaps.atOrBefore(at);
+    if (at.instructions < held.at.instructions + this.snaps.policy.interval) return;
     const snap = this.sys.snapshot();
-    this.snaps.push({ at: this.position(), snap });
+    if (held === this.snaps.last) this.snaps.addForward(at, snap);
+    else this.snaps.addScratch(at, snap);
+  }
+
+  /** A replay run's budget: at most up to where the next snapshot is due. */
+  private replayBudget(want: number): number {
+    const cur = this.sys.instructionsRetired();
+    return Math.max(1, Math.min(want, this.snaps.dueAfter(this.position()) - cur));
   }
 
   // ------------------------------------------------------------ replay
 
-  /** The index of the last snapshot strictly before `p` (0 if none: the first is the start). */
-  private snapIndexBefore(p: TravelPosition): number {
-    let k = 0;
-    for (let i = 0; i < this.snaps.length; i++) if (before(this.snaps[i].at, p)) k = i;
-    return k;
-  }
-
   private restoreBefore(p: TravelPosition): void {
-    let k = 0;
-    for (let i = 0; i < this.snaps.length; i++) if (!before(p, this.snaps[i].at)) k = i;
-    this.restoreSnap(k);
+    this.restoreSnap(this.snaps.atOrBefore(p));
   }
 
-  private restoreSnap(k: number): void {
-    const s = this.snaps[k];
+  private restoreSnap(s: HeldSnapshot): void {
     this.reportedAt = undefined;
     this.sys.restore(s.snap);
     this.records = s.at.records;
@@ -361,13 +376,14 @@ export class TimeTravel implements Inspectable, Reversible {
       const stop = this.sys.run({
         breakpoints: options?.breakpoints,
         watchpoints: options?.watchpoints,
-        maxInstructions: goal.atRecord ? Number.MAX_SAFE_INTEGER : goal.instructions - cur.instructions,
+        maxInstructions: this.replayBudget(goal.atRecord ? Number.MAX_SAFE_INTEGER : goal.instructions - cur.instructions),
         stopOn: (r: TraceRecord) => {
           if (userStop?.(r)) return true;
           return (mine = this.records === wantRecords);
         },
       });
       this.atRecord = stop.reason === 'trace';
+      this.maybeSnapshot();
       if (stop.reason === 'trace' && mine) continue;
       if (stop.reason === 'budget') {
         if (this.sys.instructionsRetired() === cur.instructions && this.records === cur.records) return undefined;
@@ -477,6 +493,13 @@ export class TimeTravel implements Inspectable, Reversible {
     this.sys.restore(snapshot);
     this.forgetFuture(this.position());
   }
+}
+
+/** The index of the last snapshot strictly before `p` (0 if none: the first is the start). */
+function snapIndexBefore(snaps: readonly HeldSnapshot[], p: TravelPosition): number {
+  let k = 0;
+  for (let i = 0; i < snaps.length; i++) if (before(snaps[i].at, p)) k = i;
+  return k;
 }
 
 function isWatchStop(r: StopInfo | number | undefined): r is StopInfo {
