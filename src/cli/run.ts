@@ -12,7 +12,7 @@ const seconds = (ns: number): string => `${(ns / 1e9).toFixed(9)} s`;
 import type { ConsoleRecord } from '../trace/records';
 import { KernelError } from '../xen/kernel';
 import { XenSystem } from '../xen/system';
-import { exitCounts } from '../xen/hvm';
+import { exitCounts, vgaScreen } from '../xen/hvm';
 import { CLASS_BIT } from '../trace/records';
 
 const USAGE = 'usage: xensim run [--pcpus N] [--memory MiB] [--mips N] [--max-time 5s] [--trace FILE] [--trace-format json|chrome] [--trace-filter CLASSES] [--no-dom0] DOMAIN.cfg...';
@@ -165,6 +165,8 @@ export const runCommand: Command = async (args: string[], io: CliIO) => {
     const byReason = Object.entries(exitCounts(sys.domain(d.id))).sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
     if (byReason.length) io.stdout(`VM exits of ${d.name}: ${byReason.map(([r, n]) => `${r.replace(/^EXIT_REASON_/, '')} ${n}`).join(', ')}\n`);
   }
+  // what an HVM guest left on its VGA text screen (the device model's 0xB8000 window)
+  for (const d of sys.domains()) for (const line of (vgaScreen(sys.domain(d.id)) ?? []).filter((l) => l !== '')) io.stdout(`${`(${d.name} vga)`.padEnd(width + 6)} ${line}\n`);
   const why =
     stop.reason === 'finished' ? 'all domains finished' : stop.reason === 'time-limit' ? `--max-time ${seconds(a.maxTimeNs)} reached` : stop.reason === 'idle' ? 'every domain is blocked with nothing pending' : stop.reason;
   io.stdout(`virtual time ${seconds(sys.now())}, ${sys.instructionsRetired()} instructions: ${why}\n`);

@@ -39,7 +39,7 @@ export * from './consts';
 import * as constsM from './consts';
 // Local copies: per-file CommonJS (tests) would otherwise pay a getter call per use.
 const { ARITH, CC, FIXED1, IF, RF, TF, arithFlags, settle } = flagsM;
-const { CpuFault, InstructionIntercept, Vec, hasErrorCode } = faultM;
+const { CpuFault, InstructionIntercept, InstructionRestart, Vec, hasErrorCode } = faultM;
 const { translate } = pagingM;
 const { deliverEvent } = exceptionsM;
 const { checkSegmentAccess } = segmentsM;
@@ -868,7 +868,7 @@ export class Cpu {
         }
         break;
       } catch (e) {
-        if (!(e instanceof CpuFault)) {
+        if (!(e instanceof CpuFault) && !(e instanceof InstructionRestart)) {
           if (!(e instanceof InstructionIntercept)) throw e;
           // Only interpreted (OTHER) instructions have hooks, so this is never inside a block.
           this.eip = this.insnEip;
@@ -885,6 +885,13 @@ export class Cpu {
         this.stepPending = false;
         this.pendingDr6 = 0;
         this.runRetired = retired;
+        if (!(e instanceof CpuFault)) {
+          // a restart is a fault without an event: the bus has the access ready when it runs
+          // again, and the instruction, past its breakpoint check already, does not stop there twice
+          this.bpResume = (this.segBase[CS] + this.eip) | 0;
+          stop = 'stop-requested';
+          break;
+        }
         this.raiseEvent(e.vector, 'fault', e.errorCode, 0, e.cr2);
         if (this.tripleFault) {
           stop = 'triple-fault';

@@ -47,6 +47,18 @@ export class InstructionIntercept {
   constructor(readonly insn: InterceptedInstruction) {}
 }
 
+/**
+ * Thrown by a bus's mmioRead/mmioWrite (platform.ts) to abandon the executing instruction as
+ * a fault would (EIP back at it, nothing retired, no event delivered); run() stops with
+ * 'stop-requested'. A VMM uses it to finish an MMIO access elsewhere and run the instruction
+ * again, as Xen re-emulates an instruction once its ioreq has been answered.
+ */
+export class InstructionRestart {}
+
+export function restartInstruction(): never {
+  throw new InstructionRestart();
+}
+
 /** End the executing instruction as intercepted: no effect, EIP back at it, run() stops. */
 export function interceptInstruction(cpu: { insnEip: number; insnLen: number }, what: DistributiveOmit<InterceptedInstruction, 'eip' | 'length'>): never {
   throw new InstructionIntercept({ ...what, eip: cpu.insnEip >>> 0, length: cpu.insnLen } as InterceptedInstruction);

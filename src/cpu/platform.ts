@@ -35,7 +35,11 @@ export interface MemoryBus {
   frame(pfn: number, write: boolean): Uint8Array | null;
   /** A number that changes whenever `frame(pfn, true)` is called (wraps; compare for equality). */
   generation(pfn: number): number;
-  /** Access to a physical address that is not RAM (hole or MMIO). `value` is unsigned. */
+  /**
+   * Access to a physical address that is not RAM (hole or MMIO). `value` is unsigned. Either
+   * may throw fault.ts's `restartInstruction()` to abandon the instruction (nothing retired,
+   * EIP at it, run() stopping with 'stop-requested') and have it run again later.
+   */
   mmioRead(addr: number, size: AccessSize): number;
   mmioWrite(addr: number, size: AccessSize, value: number): void;
 }

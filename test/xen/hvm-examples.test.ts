@@ -34,12 +34,13 @@ describe('HVM examples', function () {
   this.timeout(30_000);
   const tmp = fs.mkdtempSync(path.join(require('os').tmpdir(), 'xensim-hvm-ex-'));
 
-  for (const name of ['hvm-hello', 'hvm-timer', 'hvm-hypercall']) {
+  for (const name of ['hvm-hello', 'hvm-timer', 'hvm-hypercall', 'hvm-vga']) {
     it(`${name} prints its README's expected output and powers off`, async () => {
       const trace = path.join(tmp, `${name}.jsonl`);
       const r = await run(['--trace', trace, '--trace-filter', 'vmexit', `examples/${name}/${name}.cfg`]);
       assert.strictEqual(r.code, 0, r.err + r.out);
-      const got = r.out.split('\n').filter((l) => l.startsWith(`(${name})`));
+      // the console's lines, and for hvm-vga the screen rows `xensim run` prints as `(name vga)`
+      const got = r.out.split('\n').filter((l) => l.startsWith(`(${name})`) || l.startsWith(`(${name} vga)`));
       assert.deepStrictEqual(got, expected(path.join(root, 'examples', name, 'README.md')));
       assert.match(r.out, new RegExp(`${name}\\s+\\S+\\s+poweroff`));
       const e = exits(trace);
@@ -51,6 +52,10 @@ describe('HVM examples', function () {
         // the exit port; a hlt per tick (the last check finds 5 ticks without halting)
         assert.deepStrictEqual(e, { EXIT_REASON_IO_INSTRUCTION: 5 + 3 + 5 * 8 + 1, EXIT_REASON_HLT: 5 });
         assert.match(r.out, /virtual time 0\.050\d+ s/);
+      } else if (name === 'hvm-vga') {
+        // 10 title cells (stosw), the dword read and the dword write of row 1, the marker word;
+        // the exit port
+        assert.deepStrictEqual(e, { EXIT_REASON_EPT_VIOLATION: 10 + 1 + 1 + 1, EXIT_REASON_IO_INSTRUCTION: 1 });
       } else {
         // one CPUID for the signature, one for base+2; the MSR; 8 vmcalls: console_io,
         // add_to_physmap, set_param, alloc_unbound, bind_interdomain, send, console_io, shutdown;

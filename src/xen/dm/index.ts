@@ -2,7 +2,8 @@
  * The device model of one HVM domain, run as a dom0 service (QEMU's role): the ioreqs Xen
  * forwards (port I/O the hypervisor does not handle itself, MMIO on gfns with no RAM) land on
  * one I/O bus with a 16550 UART at 0x3F8 (the domain's console), the PICs, the PIT, the CMOS
- * RTC and an exit port (QEMU's isa-debug-exit at 0x501) that powers the domain off.
+ * RTC and an exit port (QEMU's isa-debug-exit at 0x501) that powers the domain off; and the
+ * MMIO ranges it claims from Xen (the VGA text window), which reach it as IOREQ_TYPE_COPY.
  */
 import type { AccessSize } from '../../cpu/platform';
 import { IoBus } from './iobus';
@@ -11,6 +12,7 @@ import { PicPair } from './pic';
 import { Pit8254 } from './pit';
 import { CmosRtc } from './rtc';
 import { Ioreq, serveIoreq, IOREQ_DIR, IOREQ_TYPE } from './ioreq';
+import { VgaText, VGA_TEXT_BASE, VGA_TEXT_SIZE } from './vga';
 
 export { IoBus } from './iobus';
 
@@ -34,6 +36,16 @@ export interface DeviceModelState {
   picSlave: Record<string, unknown>;
   pit: Record<string, unknown>;
   rtc: Record<string, unknown>;
+  vga: Record<string, unknown>;
+}
+
+/** A guest-physical range the device model emulates (offsets from `base`). */
+export interface MmioRange {
+  name: string;
+  base: number;
+  size: number;
+  read(off: number, size: AccessSize): number;
+  write(off: number, size: AccessSize, value: number): void;
 }
 
 /** A device's own data fields (its wiring — callbacks — left out), deep-copied. */
@@ -55,6 +67,9 @@ export class DeviceModel {
   readonly pic: PicPair;
   readonly pit: Pit8254;
   readonly rtc: CmosRtc;
+  readonly vga = new VgaText();
+  /** the MMIO ranges mapped to this device model's ioreq server */
+  readonly mmio: MmioRange[] = [];
 
   constructor(host: DeviceModelHost) {
     this.uart = new Uart16550(this.bus, COM1, (b) => host.console(b));
@@ -62,6 +77,23 @@ export class DeviceModel {
     this.pit = new Pit8254(this.bus, () => host.now(), () => host.irqChanged());
     this.rtc = new CmosRtc(this.bus, () => host.now());
     this.bus.register('exit', EXIT_PORT, 1, () => 0xff, (_p, _s, v) => host.poweroff(v & 0xff));
+    this.mapMmioRange({ name: 'vga', base: VGA_TEXT_BASE, size: VGA_TEXT_SIZE, read: (o, n) => this.vga.read(o, n), write: (o, n, v) => this.vga.write(o, n, v) });
+  }
+
+  /**
+   * XEN_DMOP_map_io_range_to_ioreq_server (XEN_DMOP_IO_RANGE_MEMORY), as QEMU registers its
+   * memory regions: Xen forwards EPT violations in the range to this device model; MMIO nobody
+   * claimed still crashes the domain.
+   */
+  mapMmioRange(r: MmioRange): void {
+    const other = this.mmio.find((m) => r.base < m.base + m.size && m.base < r.base + r.size);
+    if (other) throw new Error(`internal: MMIO 0x${r.base.toString(16)} claimed by ${other.name} and ${r.name}`);
+    this.mmio.push(r);
+  }
+
+  /** Which MMIO range decodes a guest-physical address, or undefined. */
+  mmioRange(gpa: number): MmioRange | undefined {
+    return this.mmio.find((m) => gpa >= m.base && gpa < m.base + m.size);
   }
 
   /** Whether an ioreq for this port has a device behind it. */
@@ -78,29 +110,38 @@ export class DeviceModel {
   }
 
   /**
-   * Answer the request waiting in `slot` of the ioreq page (port I/O onto the bus; nothing
-   * here decodes MMIO, which reads as all ones). With data_is_ptr the data moves through the
+   * Answer the request waiting in `slot` of the ioreq page (port I/O onto the bus, MMIO onto
+   * the claimed ranges; an address nobody here decodes reads as all ones). With data_is_ptr the data moves through the
    * guest's memory, one element after the other, `count` times (backwards with df).
    */
   serve(page: Uint8Array, slot: number, mem: GuestPhysical): Ioreq | null {
     return serveIoreq(page, slot, (r) => {
       const size = r.size as AccessSize;
       const ones = size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
-      const one = (data: number) => {
-        if (r.type !== IOREQ_TYPE.PIO) return r.dir === IOREQ_DIR.READ ? ones : 0;
-        if (r.dir === IOREQ_DIR.READ) return this.ioRead(r.addr, size);
-        this.ioWrite(r.addr, size, data);
+      const read = r.dir === IOREQ_DIR.READ;
+      // element i: a port stays put, an MMIO address moves with the data (backwards with df)
+      const one = (data: number, i: number) => {
+        if (r.type === IOREQ_TYPE.PIO) {
+          if (read) return this.ioRead(r.addr, size);
+          this.ioWrite(r.addr, size, data);
+          return 0;
+        }
+        const addr = r.addr + (r.df ? -i : i) * size;
+        const m = r.type === IOREQ_TYPE.COPY ? this.mmioRange(addr) : undefined;
+        if (!m) return read ? ones : 0;
+        if (read) return m.read(addr - m.base, size) >>> 0;
+        m.write(addr - m.base, size, data);
         return 0;
       };
-      if (!r.dataIsPtr) return one(r.data);
+      if (!r.dataIsPtr) return one(r.data, 0);
       for (let i = 0; i < r.count; i++) {
         const gpa = r.data + (r.df ? -i : i) * size;
-        if (r.dir === IOREQ_DIR.READ) {
-          const v = one(0);
+        if (read) {
+          const v = one(0, i);
           mem.write(gpa, Uint8Array.from({ length: size }, (_, k) => (v >>> (8 * k)) & 0xff));
         } else {
           const b = mem.read(gpa, size);
-          one(b.reduce((acc, x, k) => acc | (x << (8 * k)), 0) >>> 0);
+          one(b.reduce((acc, x, k) => acc | (x << (8 * k)), 0) >>> 0, i);
         }
       }
       return 0;
@@ -109,7 +150,7 @@ export class DeviceModel {
 
   /** Every device's registers as plain data (snapshots). */
   save(): DeviceModelState {
-    return { uart: dataOf(this.uart), picMaster: dataOf(this.pic.master), picSlave: dataOf(this.pic.slave), pit: dataOf(this.pit), rtc: dataOf(this.rtc) };
+    return { uart: dataOf(this.uart), picMaster: dataOf(this.pic.master), picSlave: dataOf(this.pic.slave), pit: dataOf(this.pit), rtc: dataOf(this.rtc), vga: dataOf(this.vga) };
   }
 
   restore(s: DeviceModelState): void {
@@ -118,6 +159,7 @@ export class DeviceModel {
     Object.assign(this.pic.slave, structuredClone(s.picSlave));
     Object.assign(this.pit, structuredClone(s.pit));
     Object.assign(this.rtc, structuredClone(s.rtc));
+    Object.assign(this.vga, structuredClone(s.vga));
   }
 
   /** Bring the timers up to `now`, raising their IRQs. */

@@ -19,9 +19,11 @@ import { handleExceptionExit, handleInstructionExit, requestNmi } from './exits'
 import { IoreqServer } from './ioreq';
 import { startDeviceModelService } from '../dm/service';
 import { onDomainGone } from '../dom0/xenstore';
+import type { Ioreq } from '../dm/ioreq';
+import { IOREQ_DIR, IOREQ_TYPE } from '../abi';
 
 export { HVM_HYPERCALL_TABLE } from './hypercalls';
-export { hvmState, exitCounts } from './state';
+export { hvmState, exitCounts, vgaScreen } from './state';
 export { HvmPlatform } from './vcpu';
 export { setDebugging } from './exits';
 
@@ -62,12 +64,17 @@ export function hvmBeforeEntry(hv: Hypervisor, v: Vcpu): boolean {
   const p = hvmPlatformOf(v);
   const st = hvmState(v.domain);
   const cpu = p.cpu;
-  if (st.ioreq && !st.ioreq.complete(v, (data, size) => setAccumulator(cpu, data, size))) return false;
+  if (st.ioreq && !st.ioreq.complete(v, (req, data) => ioCompleted(p, req, data))) return false;
+  p.mmioEntry();
   st.dm?.advance(hv.now());
+  // an instruction run again for its MMIO answers goes before any event, as Xen finishes its
+  // emulation before it enters the guest
+  const holdEvents = p.mmioPending;
   // an NMI goes first (one event per entry); it waits while the guest's NMI handler runs
-  const nmi = p.nmiPending && !cpu.nmiBlocked;
+  const nmi = !holdEvents && p.nmiPending && !cpu.nmiBlocked;
   if (nmi) p.nmiPending = false;
-  if (!nmi && p.injecting === null && pendingVector(hv, v, false) !== null) {
+  if (holdEvents && p.injecting === null) cpu.clearIrq();
+  else if (!nmi && p.injecting === null && pendingVector(hv, v, false) !== null) {
     if (interruptible(cpu) && cpu.shadow === 0) p.injecting = pendingVector(hv, v, true);
     cpu.setIrq(0);
   } else if (!nmi && p.injecting === null) cpu.clearIrq();
@@ -79,6 +86,12 @@ export function hvmBeforeEntry(hv: Hypervisor, v: Vcpu): boolean {
   if (nmi) cpu.nmi();
   p.cost = 0;
   return true;
+}
+
+/** An answered ioreq: an IN's value into its accumulator; an MMIO access for its instruction's next attempt. */
+function ioCompleted(p: HvmPlatform, req: Ioreq, data: number): void {
+  if (req.type === IOREQ_TYPE.COPY) p.mmioCompleted(req, data);
+  else if (req.dir === IOREQ_DIR.READ && !req.dataIsPtr) setAccumulator(p.cpu, data, req.size);
 }
 
 /** An IN's answer into al, ax or eax (the rest of eax kept). */
@@ -105,6 +118,7 @@ export function hvmAfterRun(hv: Hypervisor, v: Vcpu, res: RunResult): HvmAfterRu
   if (res.instruction) handleInstructionExit(p, res.instruction);
   else if (res.stop === 'intercept' && res.event && !watchIntercept(hv, v, res)) handleExceptionExit(hv, p, res.event);
   p.traceExits();
+  p.mmioAfterRun(res.retired);
   const out: HvmAfterRun = { cost: p.cost };
   p.cost = 0;
   if (p.hypercall) {
@@ -153,9 +167,14 @@ export function ioreqServers(hv: Hypervisor): IoreqServer[] {
   return out;
 }
 
-/** Build an HVM domain and start its device model (a dom0 service) with its ioreq server. */
+/**
+ * Build an HVM domain and start its device model (a dom0 service) with its ioreq server. A PVH
+ * domain gets none, as on Xen (libxl starts no QEMU for it): its port I/O outside Xen's own
+ * handlers reads all ones and writes go nowhere, and it powers off with SCHEDOP_shutdown.
+ */
 export function buildHvm(hv: Hypervisor, d: Domain, k: Kernel, nrPages: number, cmdline: string, ports: { storeEvtchn?: number; consoleEvtchn?: number }): void {
   buildHvmDomain(hv, d, k, nrPages, cmdline, ports);
+  if (d.config?.type === 'pvh') return;
   const st = hvmState(d);
   const v0 = d.vcpus[0];
   st.dm = new DeviceModel({

@@ -8,7 +8,8 @@
  * device model through vp_eport and blocks the vCPU (hvm_wait_for_io). The device model, a dom0
  * service (dm/service.ts), answers (STATE_IORESP_READY) and notifies back; Xen wakes the vCPU
  * and, before its next VM entry, completes the instruction: an IN writes al/ax/eax, an INS's
- * data the device model has already written to guest memory (data_is_ptr). As on Xen, an
+ * data the device model has already written to guest memory (data_is_ptr); an MMIO access
+ * (IOREQ_TYPE_COPY, vcpu.ts) has its instruction run again with the answer. As on Xen, an
  * IN/OUT's rip is past the instruction while it waits, and rep ins/outs go one element per
  * round trip (the CPU leaves rip on the instruction between iterations).
  *
@@ -181,10 +182,11 @@ export class IoreqServer implements ServedIoreqs {
   }
 
   /**
-   * handle_hvm_io_completion, before VM entry: take the answer and finish the instruction.
+   * handle_hvm_io_completion, before VM entry: take the answer and hand it to `done`, which
+   * finishes the instruction (an IN's accumulator; an MMIO access's instruction runs again).
    * Returns false while the request is still outstanding (the vCPU must not enter).
    */
-  complete(v: Vcpu, setResult: (data: number, size: number) => void): boolean {
+  complete(v: Vcpu, done: (req: Ioreq, data: number) => void): boolean {
     const io = this.state.inflight[v.id];
     if (!io) return true;
     if (!io.answered) return false;
@@ -195,7 +197,7 @@ export class IoreqServer implements ServedIoreqs {
       this.hv.crash(this.domain, `weird ioreq state in vCPU ${v.id}'s slot of the ioreq page`);
       return false;
     }
-    if (io.req.dir === IOREQ_DIR.READ && !io.req.dataIsPtr) setResult(data, io.req.size);
+    done(io.req, data);
     if (this.hv.wants('ioreq')) this.hv.emit({ ...this.record(io, 'complete', v.id, data), ...this.hv.base(v) });
     return true;
   }

@@ -1,9 +1,9 @@
 /**
  * HVM state in snapshots (a snapshot-services entry): per HVM domain its params, callback
  * vector, exit counts, the ioreq server (ports, requests in flight), the device model's
- * registers (UART, PICs, PIT, RTC); per vCPU the VMCS-like state Xen keeps beside the CPU
+ * registers (UART, PICs, PIT, RTC, the VGA text window); per vCPU the VMCS-like state Xen keeps beside the CPU
  * (an exit not yet followed by its entry, the vector chosen for injection, the debug console's
- * partial line) and the registers of the devices Xen emulates itself (LAPIC, IO-APIC, HPET).
+ * partial line, an instruction abandoned for MMIO with the answers it has) and the registers of the devices Xen emulates itself (LAPIC, IO-APIC, HPET).
  * The P2M is a Domain field and the CPU state the CPU's own, both saved by snapshot.ts.
  * Xen's ioreq consumers and the device models' timers are closures over objects that are
  * restored in place, so they are kept by reference, like the back ends' port hooks.
@@ -14,6 +14,7 @@ import type { DeviceModelState } from '../dm';
 import type { IoreqServerState } from './ioreq';
 import { hvmState } from './state';
 import { hvmPlatformOf } from './index';
+import type { MmioDone } from './vcpu';
 
 interface SavedVcpu {
   exited: boolean;
@@ -21,6 +22,9 @@ interface SavedVcpu {
   injecting: number | null;
   debugLine: string;
   mmio: unknown[];
+  /** an instruction abandoned for MMIO and the device model's answers so far */
+  mmioRip: number;
+  mmioDone: MmioDone[];
 }
 
 interface SavedHvmDomain {
@@ -57,7 +61,7 @@ function save(hv: Hypervisor): SavedHvm {
       server: st.ioreq ? structuredClone(st.ioreq.state) : null,
       vcpus: d.vcpus.map((v) => {
         const p = hvmPlatformOf(v);
-        return { exited: p.exited, exitTime: p.exitTime, injecting: p.injecting, debugLine: p.debugLine, mmio: p.mmio.map((m) => structuredClone(m.save())) };
+        return { exited: p.exited, exitTime: p.exitTime, injecting: p.injecting, debugLine: p.debugLine, mmio: p.mmio.map((m) => structuredClone(m.save())), mmioRip: p.mmioRip, mmioDone: structuredClone(p.mmioDone) };
       }),
     });
   }
@@ -89,6 +93,8 @@ function restore(hv: Hypervisor, state: unknown): void {
       p.exitTime = sv.exitTime;
       p.injecting = sv.injecting;
       p.debugLine = sv.debugLine;
+      p.mmioRip = sv.mmioRip ?? -1;
+      p.mmioDone = structuredClone(sv.mmioDone ?? []);
       p.cost = 0;
       p.hypercall = null;
       p.taken.length = 0;

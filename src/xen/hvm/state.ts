@@ -38,3 +38,12 @@ export function hvmState(d: Domain): HvmDomainState {
 export function exitCounts(d: Domain): Record<string, number> {
   return Object.fromEntries(states.get(d)?.exits ?? []);
 }
+
+/**
+ * The VGA text screen the device model keeps for an HVM domain (rows, trailing blank ones
+ * dropped), or null when the guest never wrote the text window (or has no device model).
+ */
+export function vgaScreen(d: Domain): string[] | null {
+  const dm = states.get(d)?.dm;
+  return dm && dm.vga.written ? dm.vga.screen() : null;
+}

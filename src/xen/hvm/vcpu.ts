@@ -21,6 +21,17 @@ import { hvmTranslate } from './guestmem';
 import { CS, ES } from '../../cpu/cpu';
 import { VmxControls, vmxControls, crAccessExits } from './controls';
 import { bitmapApplies, isDebugging } from './exits';
+import { restartInstruction } from '../../cpu/fault';
+import type { Ioreq } from '../dm/ioreq';
+
+/** An MMIO access of the instruction being run again that the device model has done (hvmemul's mmio cache). */
+export interface MmioDone {
+  gpa: number;
+  size: number;
+  write: boolean;
+  /** the value written, or the answer read */
+  data: number;
+}
 
 /** Xen's debug console port for HVM guests (hvm_print_line). */
 export const XEN_DEBUG_PORT = 0xe9;
@@ -65,6 +76,17 @@ export class HvmPlatform implements Platform {
   readonly mmio: MmioDevice[];
   /** debug-console characters not yet ended by a newline */
   debugLine = '';
+  /**
+   * The MMIO accesses the device model has done for the instruction at `mmioRip`, in the order
+   * the instruction makes them; it runs again until each of its accesses is here. Cleared when
+   * a run ends without abandoning an instruction for an ioreq.
+   */
+  mmioDone: MmioDone[] = [];
+  mmioRip = -1;
+  /** how many of `mmioDone` the instruction's current attempt has used */
+  private mmioCursor = 0;
+  /** the run in progress abandoned its instruction for an MMIO ioreq */
+  private mmioRestart = false;
 
   constructor(
     private readonly hv: Hypervisor,
@@ -256,7 +278,8 @@ export class HvmPlatform implements Platform {
 
   /**
    * An access to a gfn with no RAM (hvm_hap_nested_page_fault): Xen's own emulated devices
-   * (LAPIC, IO-APIC, HPET) first; MMIO nobody emulates crashes the domain, as on Xen.
+   * (LAPIC, IO-APIC, HPET) first, then the ranges the device model claimed (an ioreq); MMIO
+   * nobody emulates crashes the domain, as on Xen.
    */
   private ept(gpa: number, size: AccessSize, write: boolean, value: number): number {
     const dev = this.mmio.find((m) => gpa >= m.base && gpa < m.base + m.size);
@@ -267,10 +290,76 @@ export class HvmPlatform implements Platform {
       dev.write(gpa - dev.base, size, value);
       return 0;
     }
+    const range = hvmState(this.domain).dm?.mmioRange(gpa);
+    if (range) return this.mmioIoreq(gpa, size, write, value, range.name);
     this.exit('EPT_VIOLATION', qual, 'xen:hvm_hap_nested_page_fault', EXIT_COST_XEN, () =>
       this.hv.crash(this.domain, `EPT violation: ${write ? 'write' : 'read'} of ${size} bytes at gpa 0x${gpa.toString(16)} (no RAM, no MMIO handler)`),
     );
     return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
+  }
+
+  /**
+   * MMIO for the device model, as Xen's instruction emulator does it (hvmemul_do_io): an
+   * access the device model has already done for this instruction is taken from `mmioDone`;
+   * the first one it has not becomes an ioreq (IOREQ_TYPE_COPY, addr the guest-physical
+   * address) and the instruction is abandoned, to run again once the answer is in (so a read
+   * lands wherever the instruction puts it, and a read-modify-write reads before it writes).
+   * Each ioreq is one EPT_VIOLATION exit at the instruction; one element per round trip.
+   */
+  private mmioIoreq(gpa: number, size: AccessSize, write: boolean, value: number, device: string): number {
+    const rip = this.cpu.insnEip >>> 0;
+    if (rip !== this.mmioRip) {
+      this.mmioDone = [];
+      this.mmioCursor = 0;
+      this.mmioRip = rip;
+    }
+    const done = this.mmioDone[this.mmioCursor];
+    if (done && done.gpa === gpa && done.size === size && done.write === write && (!write || done.data === value >>> 0)) {
+      // the run ends with this instruction: what follows it must not take its answers
+      if (++this.mmioCursor === this.mmioDone.length) this.cpu.requestStop();
+      return write ? 0 : done.data;
+    }
+    // a different access than last time (its operands changed meanwhile): the rest is stale
+    this.mmioDone.length = this.mmioCursor;
+    const server = hvmState(this.domain).ioreq;
+    const req = { addr: gpa, data: write ? value >>> 0 : 0, size, count: 1, dir: write ? IOREQ_DIR.WRITE : IOREQ_DIR.READ, type: IOREQ_TYPE.COPY, dataIsPtr: false, df: (this.cpu.getEflags() & EFLAGS_DF) !== 0 };
+    const posted = server?.post(this.vcpu, req, device);
+    this.exit('EPT_VIOLATION', write ? EPT_QUAL.WRITE : EPT_QUAL.READ, `dm:${device}`, EXIT_COST_XEN, posted ? () => server!.notify(this.vcpu) : undefined);
+    this.taken[this.taken.length - 1].rip = rip;
+    // no ioreq page to post in: nothing behind the range, as an unclaimed bus
+    if (!posted) return write ? 0 : size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
+    this.mmioRestart = true;
+    return restartInstruction();
+  }
+
+  /** The device model answered an MMIO request: the instruction's next attempt takes it. */
+  mmioCompleted(req: Ioreq, data: number): void {
+    const write = req.dir === IOREQ_DIR.WRITE;
+    this.mmioDone.push({ gpa: req.addr, size: req.size, write, data: write ? req.data >>> 0 : data >>> 0 });
+  }
+
+  /** VM entry: the abandoned instruction (if any) starts its accesses from the first. */
+  mmioEntry(): void {
+    this.mmioCursor = 0;
+  }
+
+  /**
+   * After a run: the answers are forgotten once the instruction has retired (it is the first
+   * one a run after its ioreq executes, so a run that retired anything without abandoning an
+   * instruction again has retired it); a run that retired nothing (a breakpoint) keeps them.
+   */
+  mmioAfterRun(retired: number): void {
+    const again = this.mmioRestart;
+    this.mmioRestart = false;
+    if (!again && retired > 0) {
+      this.mmioDone = [];
+      this.mmioRip = -1;
+    }
+  }
+
+  /** Whether an instruction abandoned for MMIO is to run again before anything else (no injection meanwhile). */
+  get mmioPending(): boolean {
+    return this.mmioRip >= 0;
   }
 
   // ------------------------------------------------------------------ MSRs, CPUID
