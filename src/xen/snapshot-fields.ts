@@ -6,7 +6,10 @@
  *  - per-page arrays (one entry per page) are copied flat, and shared with the copy the
  *    previous snapshot made of the same live array when nothing in it changed;
  *  - everything else is plain data (numbers, strings, records, arrays, maps), deep-copied by
- *    hand: structuredClone costs tens of microseconds a call however small the value.
+ *    hand (structuredClone costs tens of microseconds a call however small the value), and
+ *    shared with the copy the previous save of the same object made when it is still equal:
+ *    comparing allocates nothing, and most fields (trap tables, event channels, callbacks)
+ *    change rarely between snapshots.
  * Saved copies are never written: restoring copies them again.
  */
 
@@ -94,14 +97,65 @@ export function cloneData<T>(v: T): T {
   }
 }
 
+const plainProto = (v: object): boolean => {
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+};
+
+/**
+ * Whether `saved` (a copy cloneData made) is what cloneData would make of `live` now. Only the
+ * kinds cloneData copies by hand compare; anything else (typed arrays, class instances) is
+ * never equal, so it is copied afresh.
+ */
+function equalData(saved: unknown, live: unknown, depth: number): boolean {
+  if (typeof saved !== 'object' || saved === null || typeof live !== 'object' || live === null) return Object.is(saved, live);
+  if (depth > MAX_DEPTH) return false;
+  if (Array.isArray(saved)) {
+    if (!Array.isArray(live) || saved.length !== live.length) return false;
+    for (let i = 0; i < saved.length; i++) if (!equalData(saved[i], live[i], depth + 1)) return false;
+    return true;
+  }
+  if (saved instanceof Map) {
+    if (!(live instanceof Map) || saved.size !== live.size) return false;
+    const it = live.entries();
+    for (const [k, x] of saved) {
+      const [lk, lx] = it.next().value as [unknown, unknown];
+      if (!equalData(k, lk, depth + 1) || !equalData(x, lx, depth + 1)) return false;
+    }
+    return true;
+  }
+  if (saved instanceof Set) {
+    if (!(live instanceof Set) || saved.size !== live.size) return false;
+    const it = live.values();
+    for (const x of saved) if (!equalData(x, it.next().value, depth + 1)) return false;
+    return true;
+  }
+  if (!plainProto(saved) || Array.isArray(live) || !plainProto(live)) return false;
+  const sk = Object.keys(saved);
+  const lk = Object.keys(live);
+  if (sk.length !== lk.length) return false;
+  for (let i = 0; i < sk.length; i++) {
+    if (sk[i] !== lk[i]) return false;
+    if (!equalData((saved as Record<string, unknown>)[sk[i]], (live as Record<string, unknown>)[lk[i]], depth + 1)) return false;
+  }
+  return true;
+}
+
+/** object → the fields its last save made (shared by the next save where still equal) */
+const lastFields = new WeakMap<object, Record<string, unknown>>();
+
 /** A snapshot's copy of an object's fields but those in `skip`. */
 export function saveFields(o: object, skip: ReadonlySet<string>): Record<string, unknown> {
+  const prev = lastFields.get(o);
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(o)) {
     if (skip.has(k)) continue;
     const v: unknown = (o as Record<string, unknown>)[k];
-    out[k] = selfCopying(v) ? v.snapshotCopy() : (savedArray(v) ?? cloneData(v));
+    if (selfCopying(v)) out[k] = v.snapshotCopy();
+    else if (prev !== undefined && typeof v === 'object' && v !== null && k in prev && equalData(prev[k], v, 0)) out[k] = prev[k];
+    else out[k] = savedArray(v) ?? cloneData(v);
   }
+  lastFields.set(o, out);
   return out;
 }
 

@@ -10,6 +10,7 @@
  */
 import { IO_CONST, IO_LAYOUTS, XS } from '../../abi';
 import { ByteRing, RingError } from './ring';
+import { cloneData } from '../../snapshot-fields';
 import { Perm, XsError, XsNode, XsTree, XsTreeState, access, components, formatPerm, parentOf, parsePerm } from './tree';
 import { HEADER_SIZE, PAYLOAD_MAX, XsMessage, decodeHeader, encode, splitStrings, strings } from './wire';
 
@@ -143,11 +144,11 @@ export class XenStore {
       conns: [...this.conns.values()].map((c) => ({
         domid: c.domid,
         privileged: c.privileged,
-        watches: structuredClone(c.watches),
-        txns: [...c.txns].map(([id, t]) => [id, { tree: t.tree.saveState(), seen: [...t.seen], log: structuredClone(t.log) }]),
+        watches: cloneData(c.watches),
+        txns: [...c.txns].map(([id, t]) => [id, { tree: t.tree.saveState(), seen: [...t.seen], log: cloneData(t.log) }]),
         nextTxn: c.nextTxn,
-        out: structuredClone(c.out),
-        afterReply: structuredClone(c.afterReply),
+        out: cloneData(c.out),
+        afterReply: cloneData(c.afterReply),
         ring: c.ring ? { inbuf: c.ring.inbuf.slice(), partialOut: c.ring.partialOut?.slice() } : undefined,
         broken: c.broken,
       })),
@@ -167,16 +168,16 @@ export class XenStore {
       for (const [id, t] of sc.txns) {
         const tree = new XsTree();
         tree.restoreState(t.tree);
-        txns.set(id, { tree, seen: new Map(t.seen), log: structuredClone(t.log) });
+        txns.set(id, { tree, seen: new Map(t.seen), log: cloneData(t.log) });
       }
       this.conns.set(sc.domid, {
         domid: sc.domid,
         privileged: sc.privileged,
-        watches: structuredClone(sc.watches),
+        watches: cloneData(sc.watches),
         txns,
         nextTxn: sc.nextTxn,
-        out: structuredClone(sc.out),
-        afterReply: structuredClone(sc.afterReply),
+        out: cloneData(sc.out),
+        afterReply: cloneData(sc.afterReply),
         ring: sc.ring && handles ? { ...handles, inbuf: sc.ring.inbuf.slice(), partialOut: sc.ring.partialOut?.slice() } : undefined,
         broken: sc.broken,
       });
