@@ -83,14 +83,22 @@ export function cutBlock(cpu: BlockHost, block: Block, gen: number, isBreakpoint
 }
 
 /**
- * Makes every block's source unique. V8 caches `new Function` by source text, and a cache hit
- * shares the inner function's feedback (call targets, the optimized code) between every block
- * built from the same text: vCPUs running the same guest code, and every machine in the
- * process. Each block's call sites then see many closures (one per vCPU), go polymorphic and
- * stop being inlined: the scheduler example ran 2–3 times slower in its guests' loops once a
- * third vCPU or machine compiled the same blocks (and whichever machine compiled first was fast).
+ * Tags each block's source with its CPU. V8 caches `new Function` by source text, and a cache
+ * hit shares the inner function's feedback (call targets, the optimized code) between every
+ * block built from the same text: vCPUs running the same guest code, and every machine in the
+ * process. Each block's call sites then see one closure per vCPU, go polymorphic and stop being
+ * inlined: the scheduler example's guests ran 2–3 times slower once a third vCPU or machine
+ * compiled the same blocks (whichever compiled first stayed fast). Per CPU, not per block, so a
+ * block recompiled after its code was flushed still hits the cache.
  */
-let blockSerial = 0;
+const cpuTags = new WeakMap<BlockHost, number>();
+let nextCpuTag = 0;
+
+function cpuTag(cpu: BlockHost): number {
+  let t = cpuTags.get(cpu);
+  if (t === undefined) cpuTags.set(cpu, (t = nextCpuTag++));
+  return t;
+}
 
 function compile(cpu: BlockHost, family: BlockFamily, k: number): Block {
   const start = family.eip;
@@ -100,7 +108,7 @@ function compile(cpu: BlockHost, family: BlockFamily, k: number): Block {
   const eips: number[] = [start | 0];
   for (const ins of insns) eips.push((eips[eips.length - 1] + ins.len) | 0);
   const lines: string[] = [];
-  lines.push(`// block ${++blockSerial}`, 'return function block(budget) {', '  let n = 0;', '  const g = cpu.exitGen;', '  for (;;) {');
+  lines.push(`// cpu ${cpuTag(cpu)}`, 'return function block(budget) {', '  let n = 0;', '  const g = cpu.exitGen;', '  for (;;) {');
   for (let i = 0; i < k; i++) {
     lines.push(`    cpu.blockDone = n + ${i}; cpu.insnEip = ${eips[i]};`);
     if (i === k - 1 && branch) lines.push(`    cpu.eip = ${eips[i + 1]};`);
