@@ -36,10 +36,11 @@ export interface SnapshotPolicy {
 }
 
 /**
- * A snapshot costs about a millisecond whatever the interval (domain and vCPU records, services,
- * CPU state; frames and page information only as written), and a reverse step replays on
- * average half an interval. At 2·10^6 instructions the snapshots take under a tenth of the time
- * of a JIT-compiled run (≈150 MIPS here), and a reverse step replays ≈10^6 instructions: about
+ * A snapshot costs about half a millisecond whatever the interval (CPU state, the domain and
+ * vCPU fields and services that changed; frames and page information only as written), and a
+ * reverse step replays on average half an interval. At 2·10^6 instructions the snapshots take
+ * about a twentieth of the time of a JIT-compiled run (≈220 MIPS here; bench timetravel's median
+ * interval costs 2–5 %), and a reverse step replays ≈10^6 instructions: about
  * 10 ms, and under 100 ms down to 20 MIPS. 16 dense intervals cover the last 3·10^7
  * instructions; a 10^8 run holds about 50 snapshots, a 10^10 one about 150.
  */
