@@ -10,19 +10,7 @@ import * as path from 'path';
 import { TimelineBody, TimelineRecorder, TIMELINE_REQUEST } from '../../src/debug/timeline';
 import type { TraceRecord } from '../../src/trace/records';
 import { launchTo, root, useAdapter } from './helpers';
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    // xorshift32
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 0x100000000;
-  };
-}
+import { FakeHistory, feed, prng } from './history';
 
 /** A stream like the hypervisor's: two pCPUs, four vCPUs switching, hypercalls and events between. */
 function syntheticStream(seed: number, switches: number): TraceRecord[] {
@@ -50,27 +38,6 @@ function syntheticStream(seed: number, switches: number): TraceRecord[] {
     running[p] = next;
   }
   return out;
-}
-
-/** Feeds records as the engine would, with a record counter and a horizon. */
-class FakeHistory {
-  records = 0;
-  furthest = 0;
-  recordCount() {
-    return this.records;
-  }
-  horizon() {
-    return { records: this.furthest };
-  }
-}
-
-function feed(rec: TimelineRecorder, h: FakeHistory, records: TraceRecord[], fromIndex: number): void {
-  h.records = fromIndex;
-  for (const r of records) {
-    h.records++;
-    rec.listener(r);
-    h.furthest = Math.max(h.furthest, h.records);
-  }
 }
 
 const machineAt = (nowNs: number) => ({ now: () => nowNs, domains: () => [], pcpuCount: () => 2 });
