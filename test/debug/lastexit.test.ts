@@ -180,7 +180,8 @@ describe('debug: last VM exit in the Xen scope (adapter process)', function () {
     assert.strictEqual(await xenRow('VM exit'), undefined);
     const list = await dc.evaluateRequest({ expression: 'xl vcpu-list', context: 'repl' });
     const reason = (lines[last - 1] as VmExitRecord).reasonName.replace('EXIT_REASON_', '');
-    assert.match(list.body.result, /Last exit/);
+    assert.match(list.body.result.split('\n')[0], /Time\(ns\)\s+Last exit$/);
+    assert.match(list.body.result, /^Domain-0\s+0\s+0\s+\d+\s+\S+\s+\d+\s+-$/m, 'a PV vCPU has no exits');
     assert.match(list.body.result, new RegExp(`hvm-timer\\s+1\\s+0\\s+\\d+\\s+\\S+\\s+\\d+\\s+${reason}$`, 'm'));
 
     // travel to an earlier exit of the guest: the row shows that one, zero records ago
