@@ -7,6 +7,7 @@
  */
 import { Hypervisor } from './hypervisor';
 import { Domain } from './domain';
+import { P2m } from './p2m';
 import { Kernel, KernelError } from './kernel';
 import { PAGE_SIZE } from './machine';
 import { PTE_A, PTE_D, PTE_P, PTE_RW, PTE_US, XenError } from './mm';
@@ -32,17 +33,17 @@ export function buildPvDomain(hv: Hypervisor, d: Domain, k: Kernel, nrPages: num
   if (hi > 0xf5800000) throw new KernelError(`${k.file}: kernel reaches into Xen's area (0xF5800000)`);
 
   // pseudo-physical memory: every pfn backed by a machine frame
-  d.p2m = new Array<number>(nrPages);
+  d.p2m = new P2m();
   for (let pfn = 0; pfn < nrPages; pfn++) {
     const mfn = hv.mm.alloc(d.id);
-    d.p2m[pfn] = mfn;
+    d.p2m.set(pfn, mfn);
     hv.mm.setM2p(mfn, pfn);
   }
   const toPfn = (va: number) => Math.floor((va - vb) / PAGE_SIZE);
   const write = (va: number, data: Uint8Array) => {
     for (let k2 = 0; k2 < data.length; ) {
       const a = va + k2;
-      const f = hv.machine.writable(d.p2m[toPfn(a)]);
+      const f = hv.machine.writable(d.p2m.get(toPfn(a)));
       const o = a & 0xfff;
       const n = Math.min(PAGE_SIZE - o, data.length - k2);
       f.set(data.subarray(k2, k2 + n), o);
@@ -84,12 +85,12 @@ export function buildPvDomain(hv: Hypervisor, d: Domain, k: Kernel, nrPages: num
   const ptVa = alloc(1 + l2s + l1s);
   const stackVa = alloc(1);
   if (next - vb > nrPages * PAGE_SIZE) throw new KernelError(`${k.file}: the domain's memory is too small for the kernel and boot structures`);
-  const mfnOf = (va: number) => d.p2m[toPfn(va)];
+  const mfnOf = (va: number) => d.p2m.get(toPfn(va));
 
   // P2M list
   const p2m = new Uint8Array(p2mPages * PAGE_SIZE);
   const pv = new DataView(p2m.buffer);
-  for (let pfn = 0; pfn < nrPages; pfn++) pv.setUint32(pfn * 4, d.p2m[pfn], true);
+  for (let pfn = 0; pfn < nrPages; pfn++) pv.setUint32(pfn * 4, d.p2m.get(pfn), true);
   write(p2mVa, p2m);
 
   // page tables: L3 first, then L2s by slot, then L1s

@@ -5,6 +5,7 @@
  */
 import type { DomainKind, DomainState, ImageInfo, Runstate } from './inspect';
 import type { DomainConfig } from './config';
+import { P2m } from './p2m';
 
 /** One entry of the guest's trap table (set_trap_table's trap_info). */
 export interface TrapEntry {
@@ -133,8 +134,8 @@ export class Domain {
   shutdownReason?: string;
   shutdownCode = -1;
   readonly vcpus: Vcpu[] = [];
-  /** pfn → mfn */
-  p2m: number[] = [];
+  /** pfn → mfn (sparse, copy-on-write in snapshots) */
+  p2m = new P2m();
   maxPages: number;
   sharedInfoMfn = 0;
   evtchns: EventChannel[] = [];
@@ -179,7 +180,7 @@ export class Domain {
   }
 
   get pages(): number {
-    return this.p2m.filter((m) => m >= 0).length;
+    return this.p2m.pages;
   }
 
   get alive(): boolean {

@@ -25,7 +25,7 @@ import { HYPERCALL_TABLE } from './hypercalls';
 import { HypercallContext } from './hypercalls/types';
 import { EventChannels } from './events';
 import { emulatePrivileged } from './emulate';
-import { createHvmCpu, hvmGuestMemory, hvmBeforeEntry, hvmAfterRun, watchIntercept, hvmWaitDescription, HVM_HYPERCALL_TABLE } from './hvm';
+import { createHvmCpu, hvmExternalInterrupt, hvmGuestMemory, hvmBeforeEntry, hvmAfterRun, watchIntercept, hvmWaitDescription, HVM_HYPERCALL_TABLE, LOCAL_TIMER_VECTOR } from './hvm';
 import type { DomainInfo, StopInfo, RunOptions, StepOptions, VcpuInfo, Watchpoint, WatchValue } from './inspect';
 import { ArmedWatch, armWatchpoints, disarmWatchpoints, watchHit } from './watch';
 
@@ -284,7 +284,7 @@ export class Hypervisor {
     }
     this.events.closeAll(d);
     for (let mfn = 0; mfn < this.mm.info.length; mfn++) if (this.mm.info[mfn].owner === d.id) this.mm.free(mfn);
-    d.p2m = d.p2m.map(() => -1);
+    d.p2m.clear();
     d.state = 'destroyed';
     if (this.wants('domain')) this.emit({ kind: 'domain', ...this.base(null), domid: d.id, event: 'destroyed', name: d.name });
   }
@@ -679,8 +679,11 @@ export class Hypervisor {
     for (const p of this.pcpus) p.used = 0;
     this.roundStart = next;
     this.ctxPcpu = 0;
+    // the HVM vCPUs that were in guest mode when the round ended: Xen's tick interrupts them
+    const inGuest = this.nextTick <= next ? this.pcpus.map((p) => (p.current?.domain.kind === 'hvm' && p.current.runstate === 'running' && p.current.domain.alive ? p.current : null)) : [];
     this.fireTimers(next);
     while (this.nextTick <= next) {
+      for (const v of inGuest) if (v) hvmExternalInterrupt(v, LOCAL_TIMER_VECTOR);
       this.sched.tick(this.nextTick);
       this.nextTick += TICK_NS;
     }
@@ -863,11 +866,7 @@ export class Hypervisor {
       privileged: d.privileged,
       state: this.displayState(d),
       vcpus: d.vcpus.length,
-      // Counted when read: an HVM domain's P2M spans 4 GiB (a million entries), and most
-      // callers (the debugger's thread list at every stop) never look at it.
-      get pages() {
-        return d.pages;
-      },
+      pages: d.pages,
       maxPages: d.maxPages,
     };
     if (d.shutdownReason) info.shutdownReason = d.shutdownReason;

@@ -1,12 +1,23 @@
 /**
  * Saving domain and vCPU fields in snapshots, cheaply (a snapshot is taken every interval, so
  * its fixed costs are a tax on every instruction):
- *  - per-page arrays (a PV domain's P2M list: one entry per page) are copied flat, and shared
- *    with the copy the previous snapshot made of the same live array when nothing in it changed;
+ *  - a field that knows how to share itself (the P2M's copy-on-write leaves, p2m.ts) makes its
+ *    own copies, for saving and restoring alike;
+ *  - per-page arrays (one entry per page) are copied flat, and shared with the copy the
+ *    previous snapshot made of the same live array when nothing in it changed;
  *  - everything else is plain data (numbers, strings, records, arrays, maps), deep-copied by
  *    hand: structuredClone costs tens of microseconds a call however small the value.
  * Saved copies are never written: restoring copies them again.
  */
+
+/** A field copied by itself: the copy and the original never write what they share. */
+interface SelfCopying {
+  snapshotCopy(): SelfCopying;
+}
+
+function selfCopying(v: unknown): v is SelfCopying {
+  return typeof v === 'object' && v !== null && typeof (v as Partial<SelfCopying>).snapshotCopy === 'function';
+}
 
 /** Shorter arrays are not worth the bookkeeping. */
 const MIN_LENGTH = 64;
@@ -89,7 +100,7 @@ export function saveFields(o: object, skip: ReadonlySet<string>): Record<string,
   for (const k of Object.keys(o)) {
     if (skip.has(k)) continue;
     const v: unknown = (o as Record<string, unknown>)[k];
-    out[k] = savedArray(v) ?? cloneData(v);
+    out[k] = selfCopying(v) ? v.snapshotCopy() : (savedArray(v) ?? cloneData(v));
   }
   return out;
 }
@@ -99,7 +110,8 @@ export function restoreFields(saved: Record<string, unknown>): Record<string, un
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(saved)) {
     const v = saved[k];
-    if (numbers(v)) {
+    if (selfCopying(v)) out[k] = v.snapshotCopy();
+    else if (numbers(v)) {
       const live = v.slice();
       lastSaved.set(live, v);
       out[k] = live;

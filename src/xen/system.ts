@@ -89,8 +89,8 @@ export class XenSystem implements Inspectable {
     if (space === 'ma') return a < this.hv.machine.nrFrames * PAGE_SIZE ? a : undefined;
     const d = this.domain(domid);
     if (space === 'gpa') {
-      const mfn = d.p2m[Math.floor(a / PAGE_SIZE)];
-      return mfn === undefined || mfn < 0 ? undefined : mfn * PAGE_SIZE + (a & 0xfff);
+      const mfn = d.p2m.get(Math.floor(a / PAGE_SIZE));
+      return mfn < 0 ? undefined : mfn * PAGE_SIZE + (a & 0xfff);
     }
     const v = d.vcpus[vcpu] ?? d.vcpus[0];
     if (!v) return undefined;
@@ -142,16 +142,7 @@ export class XenSystem implements Inspectable {
   }
 
   p2m(domid: number): P2mRange[] {
-    const out: P2mRange[] = [];
-    const map = this.domain(domid).p2m;
-    for (let gfn = 0; gfn < map.length; gfn++) {
-      const mfn = map[gfn];
-      if (mfn === undefined || mfn < 0) continue;
-      const last = out[out.length - 1];
-      if (last && last.gfn + last.count === gfn && last.mfn + last.count === mfn) last.count++;
-      else out.push({ gfn, mfn, count: 1 });
-    }
-    return out;
+    return this.domain(domid).p2m.ranges();
   }
 
   run(options: RunOptions): StopInfo {

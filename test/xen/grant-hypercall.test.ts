@@ -12,7 +12,7 @@ describe('grant_table_op hypercall', () => {
     const mem = hv.memOf(bv);
     const scratch = back.startInfoGva + 4096; // the (unused) xenstore page: mapped and writable
     const hostVa = back.startInfoGva + 8192; // the console page: its PTE will hold the grant
-    const page = front.p2m[40];
+    const page = front.p2m.get(40);
     hv.machine.writable(page).set([1, 2, 3, 4], 0);
     const g = grantTablesFor(hv, front.vcpus[0]);
     g.writeEntry(g.table(front.id)!, 8, { flags: GTF.permit_access, domid: back.id, frame: page });
@@ -51,7 +51,7 @@ describe('grant_table_op hypercall', () => {
     const mem = hv.memOf(bv);
     const scratch = back.startInfoGva + 4096;
     const g = grantTablesFor(hv, front.vcpus[0]);
-    g.writeEntry(g.table(front.id)!, 2, { flags: GTF.permit_access | GTF.readonly, domid: back.id, frame: front.p2m[41] });
+    g.writeEntry(g.table(front.id)!, 2, { flags: GTF.permit_access | GTF.readonly, domid: back.id, frame: front.p2m.get(41) });
     const s = 'gnttab_map_grant_ref';
     const ops = [
       { ref: 2, dom: front.id, want: GNTST.general_error },
@@ -102,11 +102,11 @@ describe('grant_table_op hypercall', () => {
     const bv = back.vcpus[0];
     const mem = hv.memOf(bv);
     const scratch = back.startInfoGva + 4096;
-    const src = front.p2m[42];
+    const src = front.p2m.get(42);
     hv.machine.writable(src).set(Buffer.from('granted bytes'), 64);
     const g = grantTablesFor(hv, front.vcpus[0]);
     g.writeEntry(g.table(front.id)!, 3, { flags: GTF.permit_access | GTF.readonly, domid: back.id, frame: src });
-    const dst = back.p2m[60];
+    const dst = back.p2m.get(60);
     const s = 'gnttab_copy';
     const ops = new Uint8Array(LAYOUTS[s].size * 2);
     for (const [i, ref] of [[0, 3], [1, 4]] as const) {

@@ -37,7 +37,7 @@ describe('grant v2 hypercalls (PV)', function () {
     assert.deepStrictEqual(getVersion(fv, 99)[0], -XEN_ERRNO.ESRCH);
     // a grant in use blocks the switch back
     const g = grantTablesOf(hv);
-    g.writeEntry(g.table(front.id)!, 8, { flags: GTF.permit_access, domid: back.id, frame: front.p2m[40] });
+    g.writeEntry(g.table(front.id)!, 8, { flags: GTF.permit_access, domid: back.id, frame: front.p2m.get(40) });
     const m = g.map(back.id, { hostAddr: 0, flags: GNTMAP.device_map, ref: 8, dom: front.id });
     assert.strictEqual(m.status, GNTST.okay, g.lastWhy);
     assert.deepStrictEqual(setVersion(1), [-XEN_ERRNO.EBUSY, 2]);
@@ -85,7 +85,7 @@ describe('grant swap_grant_ref hypercall', function () {
     const g = grantTablesOf(hv);
     call(fv, hv, GNTTABOP.query_size, at, 0); // makes the caller's table, as any first grant op does
     const t = g.table(front.id)!;
-    g.writeEntry(t, 8, { flags: GTF.permit_access, domid: back.id, frame: front.p2m[40] });
+    g.writeEntry(t, 8, { flags: GTF.permit_access, domid: back.id, frame: front.p2m.get(40) });
     const s = 'gnttab_swap_grant_ref';
     const ops = new Uint8Array(2 * LAYOUTS[s].size);
     writeField(ops, 0, s, 'ref_a', 8);
@@ -96,7 +96,7 @@ describe('grant swap_grant_ref hypercall', function () {
     assert.strictEqual(call(fv, hv, GNTTABOP.swap_grant_ref, at, 2), 0);
     const out = mem.read(at, ops.length);
     assert.deepStrictEqual([0, 1].map((i) => readField(out, i * LAYOUTS[s].size, s, 'status') << 16 >> 16), [GNTST.okay, GNTST.bad_gntref]);
-    assert.strictEqual(g.readEntry(t, 10).frame, front.p2m[40]);
+    assert.strictEqual(g.readEntry(t, 10).frame, front.p2m.get(40));
     assert.strictEqual(g.readEntry(t, 8).flags, GTF.invalid);
   });
 });
@@ -111,8 +111,8 @@ describe('grant v2 state: snapshots and the debugger\'s view', function () {
     assert.strictEqual(call(fv, hv, GNTTABOP.set_version, at, 1), 0);
     const g = grantTablesOf(hv);
     const t = () => g.table(front.id)!;
-    g.writeEntry(t(), 8, { flags: GTF.permit_access | GTF.sub_page, domid: back.id, frame: front.p2m[40], pageOff: 64, length: 32 });
-    g.writeEntry(t(), 9, { flags: GTF.permit_access, domid: back.id, frame: front.p2m[41] });
+    g.writeEntry(t(), 8, { flags: GTF.permit_access | GTF.sub_page, domid: back.id, frame: front.p2m.get(40), pageOff: 64, length: 32 });
+    g.writeEntry(t(), 9, { flags: GTF.permit_access, domid: back.id, frame: front.p2m.get(41) });
     const m = g.map(back.id, { hostAddr: 0, flags: GNTMAP.device_map, ref: 9, dom: front.id });
     assert.strictEqual(m.status, GNTST.okay, g.lastWhy);
     const snap = sys.snapshot();
@@ -238,14 +238,14 @@ shared: times 4096 db 0`,
     assert.strictEqual(m.status, GNTST.okay, g.lastWhy);
     const d1 = b.sys.hv.domains.get(1)!;
     const shared = b.sys.image(1)!.symbolAddress('shared')!;
-    assert.strictEqual(m.devBusAddr, d1.p2m[shared >>> 12] * 4096);
+    assert.strictEqual(m.devBusAddr, d1.p2m.get(shared >>> 12) * 4096);
     const word = () => { const x = b.sys.readMemory(1, 'gpa', 0x800000 + 16, 2); return x[0]! | (x[1]! << 8); };
     assert.strictEqual(word(), GTF.reading | GTF.writing);
     assert.strictEqual(g.unmap(2, { hostAddr: 0, devBusAddr: m.devBusAddr, handle: m.handle }), GNTST.okay);
     assert.strictEqual(word(), 0);
     // back to v1: the status frame leaves the guest's physical map
     assert.deepStrictEqual(g.setVersion(1, 1), { version: 1 });
-    assert.strictEqual(d1.p2m[0x800], -1);
+    assert.strictEqual(d1.p2m.get(0x800), -1);
   });
 });
 
@@ -417,7 +417,7 @@ done:`,
     const t = g.table(1)!;
     assert.strictEqual(t.version, 2);
     const page = b.sys.image(1)!.symbolAddress('page')! >>> 12;
-    const frame = b.sys.hv.domains.get(1)!.p2m[page];
+    const frame = b.sys.hv.domains.get(1)!.p2m.get(page);
     const pick = (ref: number, keys: string[]) => Object.fromEntries(Object.entries(g.readEntry(t, ref)).filter(([k]) => keys.includes(k)));
     assert.deepStrictEqual(pick(10, ['flags', 'domid', 'frame', 'pageOff', 'length']), { flags: GTF.permit_access | GTF.readonly, domid: 2, frame, pageOff: 0, length: 0 });
     assert.deepStrictEqual(pick(11, ['flags', 'domid', 'frame', 'pageOff', 'length']), { flags: GTF.permit_access | GTF.sub_page, domid: 2, frame, pageOff: 100, length: 28 });

@@ -301,3 +301,26 @@ nmi_handler:
     assert.strictEqual(b.sys.domain(2).shutdownReason, 'poweroff');
   });
 });
+
+describe('HVM: EXTERNAL_INTERRUPT', function () {
+  this.timeout(120_000);
+  it("Xen's scheduler tick interrupts a vCPU in guest mode (vector LOCAL_TIMER_VECTOR), not a halted one; the guest never notices", () => {
+    const TICK_MS = 10;
+    // a counting loop, then the same time halted with interrupts off (nothing wakes it)
+    const b = bootHvm([{ name: 'spin', body: 'xor ecx, ecx\n.loop: inc ecx\n mov [results], ecx\n cmp ecx, 12000000\n jne .loop' }]);
+    b.sys.run({ maxInstructions: 1e8, untilTimeNs: 100e6 });
+    const ext = b.records.filter((r): r is VmExitRecord => r.kind === 'vm-exit' && r.reasonName === 'EXIT_REASON_EXTERNAL_INTERRUPT');
+    // 4 instructions per pass: 48e6 instructions at 1 ns each, so the ticks at 10, 20, 30 and
+    // 40 ms find it running; after the loop it halts (cli; hlt) and later ticks find the pCPU idle
+    assert.strictEqual(b.result(1, 0), 12000000);
+    assert.deepStrictEqual(ext.map((r) => Math.floor(r.time / (TICK_MS * 1e6))), [1, 2, 3, 4]);
+    for (const r of ext) {
+      assert.strictEqual(r.qualification, 0);
+      assert.strictEqual(r.interruptionInfo, (0x80000000 | 0xfa) >>> 0, 'valid, external interrupt, vector 0xfa');
+      assert.strictEqual(r.handler, 'xen:do_IRQ');
+    }
+    // each exit is followed by its VM entry
+    const entries = b.records.filter((r) => r.kind === 'vm-entry');
+    assert.ok(entries.length >= ext.length);
+  });
+});

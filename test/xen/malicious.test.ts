@@ -150,7 +150,7 @@ done:` }], { dom0: true });
     // pick a frame dom0 owns and hand its number to the guest before it runs
     const mm = b.sys.hv.mm;
     // pfn 0 of dom0: a page its kernel never touches, so any change would be the thief's
-    const dom0Frame = b.sys.domain(0).p2m[0];
+    const dom0Frame = b.sys.domain(0).p2m.get(0);
     assert.strictEqual(mm.info[dom0Frame].owner, 0);
     const before = Buffer.from(b.sys.readMemory(0, 'ma', dom0Frame * 4096, 4096) as number[]);
     // the thief domain is created by the toolstack: run until it exists, then patch target_mfn

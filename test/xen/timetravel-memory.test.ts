@@ -67,9 +67,9 @@ function start(): { tt: TimeTravel; records: TraceRecord[]; state: () => string 
     h.update(JSON.stringify(tt.xenState(1, 0)));
     h.update(Uint8Array.from(tt.readMemory(1, 'gva', buf, BUF_PAGES * 4096).map((x) => x ?? 0)));
     const d = hv.domains.get(1)!;
-    h.update(JSON.stringify(d.p2m));
+    h.update(JSON.stringify(d.p2m.ranges()));
     // page information of every frame the domain has, and the allocator's free frames
-    for (const mfn of d.p2m) if (mfn >= 0) h.update(JSON.stringify(hv.mm.info[mfn]));
+    d.p2m.forEach((mfn) => h.update(JSON.stringify(hv.mm.info[mfn])));
     const mm = hv.mm.saveState();
     h.update(JSON.stringify([mm.freeList, mm.nextFree]));
     return h.digest('hex');

@@ -90,8 +90,8 @@ class HypervisorGrantEnv implements GrantEnv {
   gfnToMfn(domid: number, gfn: number): number | undefined {
     const mm = this.hv.mm;
     const d = this.hv.domains.get(domid);
-    const mfn = d?.kind === 'hvm' ? d.p2m[gfn] : gfn;
-    return mfn !== undefined && mm.valid(mfn) && mm.info[mfn].owner === domid ? mfn : undefined;
+    const mfn = d?.kind === 'hvm' ? d.p2m.get(gfn) : gfn;
+    return mm.valid(mfn) && mm.info[mfn].owner === domid ? mfn : undefined;
   }
 
   allocSharedFrame(domid: number): number {
@@ -103,7 +103,7 @@ class HypervisorGrantEnv implements GrantEnv {
     const owner = this.hv.mm.info[mfn]?.owner;
     const d = owner === undefined ? undefined : this.hv.domains.get(owner);
     if (d?.kind === 'hvm') {
-      d.p2m.forEach((x, g) => x === mfn && (d.p2m[g] = -1));
+      d.p2m.unmapMfn(mfn);
       this.flush(d.id);
     }
     this.hv.mm.free(mfn);

@@ -10,6 +10,7 @@ import { CS, DS, ES, FS, GS, SS } from '../../cpu/cpu';
 import { setSegment } from '../../cpu/segments';
 import type { Hypervisor } from '../hypervisor';
 import type { Domain } from '../domain';
+import { P2m } from '../p2m';
 import { Kernel, KernelError } from '../kernel';
 import { PAGE_SIZE } from '../machine';
 import { HVM_PARAM, XEN_HVM_START_MAGIC_VALUE, writeField } from '../abi';
@@ -41,11 +42,10 @@ export function buildHvmDomain(hv: Hypervisor, d: Domain, k: Kernel, nrPages: nu
   if (lo < HOLE_END * PAGE_SIZE && hi > HOLE_START * PAGE_SIZE) throw new KernelError(`${k.file}: a segment overlaps the VGA/ROM hole 0xA0000-0xFFFFF`);
   if (hi + 2 * PAGE_SIZE > nrPages * PAGE_SIZE) throw new KernelError(`${k.file}: kernel needs ${Math.ceil(hi / (1 << 20))} MiB, the domain has ${(nrPages * PAGE_SIZE) >> 20} MiB`);
 
-  d.p2m = new Array<number>(nrPages).fill(-1);
+  d.p2m = new P2m();
   const populate = (gfn: number) => {
     const mfn = hv.mm.alloc(d.id);
-    while (d.p2m.length <= gfn) d.p2m.push(-1);
-    d.p2m[gfn] = mfn;
+    d.p2m.set(gfn, mfn);
     hv.mm.setM2p(mfn, gfn);
     return mfn;
   };
@@ -55,7 +55,7 @@ export function buildHvmDomain(hv: Hypervisor, d: Domain, k: Kernel, nrPages: nu
       const a = gpa + i;
       const o = a & 0xfff;
       const n = Math.min(PAGE_SIZE - o, data.length - i);
-      hv.machine.writable(d.p2m[Math.floor(a / PAGE_SIZE)]).set(data.subarray(i, i + n), o);
+      hv.machine.writable(d.p2m.get(Math.floor(a / PAGE_SIZE))).set(data.subarray(i, i + n), o);
       i += n;
     }
   };

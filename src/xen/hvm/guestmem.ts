@@ -18,8 +18,8 @@ export function hvmTranslate(machine: Machine, d: Domain, cpu: Cpu, gva: number,
   gva >>>= 0;
   if (!(cpu.cr0 & PG)) return gva;
   const rd = (gpa: number, wide: boolean): number | undefined => {
-    const mfn = d.p2m[Math.floor(gpa / PAGE_SIZE)];
-    if (mfn === undefined || mfn < 0) return undefined;
+    const mfn = d.p2m.get(Math.floor(gpa / PAGE_SIZE));
+    if (mfn < 0) return undefined;
     const f = machine.peek(mfn);
     if (!f) return 0;
     const o = gpa & 0xfff;
@@ -58,8 +58,8 @@ export class HvmGuestMemory extends GuestMemory {
   /** Machine address of one guest-virtual byte (the page's frame and offset), or throws -EFAULT. */
   private frameOf(gva: number, write: boolean): { mfn: number; off: number } {
     const gpa = hvmTranslate(this.mach, this.domain, this.cpu, gva, write);
-    const mfn = gpa === undefined ? undefined : this.domain.p2m[Math.floor(gpa / PAGE_SIZE)];
-    if (gpa === undefined || mfn === undefined || mfn < 0) throw new XenError(EFAULT, `guest address 0x${(gva >>> 0).toString(16)} is not mapped${write ? ' writable' : ''}`);
+    const mfn = gpa === undefined ? -1 : this.domain.p2m.get(Math.floor(gpa / PAGE_SIZE));
+    if (gpa === undefined || mfn < 0) throw new XenError(EFAULT, `guest address 0x${(gva >>> 0).toString(16)} is not mapped${write ? ' writable' : ''}`);
     return { mfn, off: gpa & 0xfff };
   }
 

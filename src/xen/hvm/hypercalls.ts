@@ -90,10 +90,10 @@ function hvmMemoryOp(ctx: HypercallContext): number {
       mfn = d.sharedInfoMfn;
       break;
     case XENMAPSPACE.gmfn: {
-      const m = d.p2m[idx];
-      if (m === undefined || m < 0) fail('EINVAL', `gfn 0x${idx.toString(16)} has no frame`);
+      const m = d.p2m.get(idx);
+      if (m < 0) fail('EINVAL', `gfn 0x${idx.toString(16)} has no frame`);
       mfn = m;
-      d.p2m[idx] = -1;
+      d.p2m.unmap(idx);
       break;
     }
     case XENMAPSPACE.grant_table: {
@@ -102,7 +102,7 @@ function hvmMemoryOp(ctx: HypercallContext): number {
       if (m === undefined) fail('EINVAL', `grant table frame 0x${idx.toString(16)}`);
       mfn = m;
       // a grant frame lives at one gfn: placing it again moves it
-      d.p2m.forEach((x, g) => x === m && (d.p2m[g] = -1));
+      d.p2m.unmapMfn(m);
       break;
     }
     default:
@@ -110,10 +110,9 @@ function hvmMemoryOp(ctx: HypercallContext): number {
   }
   if (gpfn >= 0x100000) fail('EINVAL', `gpfn 0x${gpfn.toString(16)}`);
   // the RAM page that was there goes back to Xen (guest_remove_page)
-  const old = d.p2m[gpfn];
-  if (old !== undefined && old >= 0 && old !== mfn && ctx.hv.mm.info[old]?.owner === d.id) ctx.hv.mm.free(old);
-  while (d.p2m.length < gpfn) d.p2m.push(-1);
-  d.p2m[gpfn] = mfn;
+  const old = d.p2m.get(gpfn);
+  if (old >= 0 && old !== mfn && ctx.hv.mm.info[old]?.owner === d.id) ctx.hv.mm.free(old);
+  d.p2m.set(gpfn, mfn);
   for (const v of d.vcpus) ctx.hv.cpuOf(v).flushTlb();
   return 0;
 }

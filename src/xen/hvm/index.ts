@@ -10,7 +10,7 @@ import type { Hypervisor } from '../hypervisor';
 import type { Domain, Vcpu } from '../domain';
 import type { GuestMemory } from '../guestmem';
 import type { Kernel } from '../kernel';
-import { HvmPlatform, pendingVector, interruptible } from './vcpu';
+import { EXIT_COST_XEN, HvmPlatform, pendingVector, interruptible } from './vcpu';
 import { HvmGuestMemory } from './guestmem';
 import { hvmState } from './state';
 import { buildHvmDomain } from './builder';
@@ -20,7 +20,7 @@ import { IoreqServer } from './ioreq';
 import { startDeviceModelService } from '../dm/service';
 import { onDomainGone } from '../dom0/xenstore';
 import type { Ioreq } from '../dm/ioreq';
-import { IOREQ_DIR, IOREQ_TYPE } from '../abi';
+import { interruptionInfo, IOREQ_DIR, IOREQ_TYPE, X86_EVENTTYPE } from '../abi';
 
 export { HVM_HYPERCALL_TABLE } from './hypercalls';
 export { hvmState, exitCounts, vgaScreen } from './state';
@@ -86,6 +86,21 @@ export function hvmBeforeEntry(hv: Hypervisor, v: Vcpu): boolean {
   if (nmi) cpu.nmi();
   p.cost = 0;
   return true;
+}
+
+/** Xen 4.17's LOCAL_TIMER_VECTOR (asm/irq-vectors.h): the pCPU's timer interrupt. */
+export const LOCAL_TIMER_VECTOR = 0xfa;
+
+/**
+ * A physical interrupt for the pCPU while an HVM vCPU runs on it: Xen's scheduler tick. The
+ * guest leaves with EXIT_REASON_EXTERNAL_INTERRUPT (Xen acknowledges interrupts on exit, so the
+ * interruption information names the vector), Xen handles it (do_IRQ, then its softirqs) and
+ * enters the guest again. Traced at once: no guest run is in progress at a round's end.
+ */
+export function hvmExternalInterrupt(v: Vcpu, vector: number): void {
+  const p = hvmPlatformOf(v);
+  p.exit('EXTERNAL_INTERRUPT', 0, 'xen:do_IRQ', EXIT_COST_XEN, undefined, false, interruptionInfo(vector, X86_EVENTTYPE.EXT_INTR, false));
+  p.traceExits();
 }
 
 /** An answered ioreq: an IN's value into its accumulator; an MMIO access for its instruction's next attempt. */

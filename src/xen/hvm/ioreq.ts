@@ -86,8 +86,8 @@ export class IoreqServer implements ServedIoreqs {
   page(): Uint8Array | null {
     if (!this.domain.alive) return null;
     const gfn = Number(hvmState(this.domain).params.get(HVM_PARAM.IOREQ_PFN) ?? -1n);
-    const mfn = gfn >= 0 ? this.domain.p2m[gfn] : undefined;
-    return mfn === undefined || mfn < 0 ? null : this.hv.machine.writable(mfn);
+    const mfn = gfn >= 0 ? this.domain.p2m.get(gfn) : -1;
+    return mfn < 0 ? null : this.hv.machine.writable(mfn);
   }
 
   /** hvm_send_ioreq, first half (inside the exit): the request goes into the vCPU's slot. */
@@ -245,10 +245,10 @@ export class IoreqServer implements ServedIoreqs {
     const each = (gpa: number, len: number, write: boolean, f: (frame: Uint8Array, off: number, k: number, n: number) => void) => {
       for (let k = 0; k < len; ) {
         const a = gpa + k;
-        const mfn = d.p2m[Math.floor(a / PAGE_SIZE)];
+        const mfn = d.p2m.get(Math.floor(a / PAGE_SIZE));
         const off = a & 0xfff;
         const n = Math.min(PAGE_SIZE - off, len - k);
-        if (mfn !== undefined && mfn >= 0) f(write ? m.writable(mfn) : m.readable(mfn), off, k, n);
+        if (mfn >= 0) f(write ? m.writable(mfn) : m.readable(mfn), off, k, n);
         k += n;
       }
     };

@@ -22,8 +22,8 @@ export class HvmBus implements MemoryBus {
 
   /** Machine frame backing `gfn`, or undefined for a hole. */
   mfnOf(gfn: number): number | undefined {
-    const mfn = this.domain.p2m[gfn];
-    return mfn === undefined || mfn < 0 ? undefined : mfn;
+    const mfn = this.domain.p2m.get(gfn);
+    return mfn < 0 ? undefined : mfn;
   }
 
   frame(gfn: number, write: boolean): Uint8Array | null {

@@ -102,7 +102,7 @@ function setupTable(ctx: HypercallContext, g: GrantTables, uop: number, count: n
  */
 function guestFrame(ctx: HypercallContext, dom: number, mfn: number): number {
   const d = ctx.hv.domains.get(dom === DOMID.SELF ? ctx.domain.id : dom);
-  return d?.kind === 'hvm' ? d.p2m.indexOf(mfn) : mfn;
+  return d?.kind === 'hvm' ? d.p2m.gfnOf(mfn) : mfn;
 }
 
 /** __copy_field_to_guest(uop, &op, status): only the int16_t status goes back. */

@@ -33,16 +33,16 @@ export function memoryOp(ctx: HypercallContext): number {
       for (; done < n; done++) {
         if (op === XENMEM.decrease_reservation) {
           const gpfn = ctx.mem.read32(list + done * 4);
-          const mfn = d.p2m[gpfn];
-          if (mfn === undefined || mfn < 0) break;
+          const mfn = d.p2m.get(gpfn);
+          if (mfn < 0) break;
           const p = hv.mm.info[mfn];
           if (p.count > 0 || p.typeCount > 0) break; // still mapped or typed: Xen keeps it until the last reference
           hv.mm.free(mfn);
-          d.p2m[gpfn] = -1;
+          d.p2m.unmap(gpfn);
         } else {
           if (d.pages >= d.maxPages) break;
           const gpfn = op === XENMEM.populate_physmap ? ctx.mem.read32(list + done * 4) : -1;
-          if (op === XENMEM.populate_physmap && (gpfn >= 0x100000 || (d.p2m[gpfn] ?? -1) >= 0)) break;
+          if (op === XENMEM.populate_physmap && (gpfn >= 0x100000 || d.p2m.get(gpfn) >= 0)) break;
           let mfn: number;
           try {
             mfn = hv.mm.alloc(d.id);
@@ -50,8 +50,7 @@ export function memoryOp(ctx: HypercallContext): number {
             break;
           }
           if (op === XENMEM.populate_physmap) {
-            while (d.p2m.length < gpfn) d.p2m.push(-1);
-            d.p2m[gpfn] = mfn;
+            d.p2m.set(gpfn, mfn);
             hv.mm.setM2p(mfn, gpfn);
           }
           if (list !== 0) ctx.mem.write32(list + done * 4, mfn);
