@@ -69,7 +69,7 @@ export class VmExitRecorder {
     const k = key(r.domid, r.vcpu);
     const list = this.exits.get(k) ?? [];
     this.exits.set(k, list);
-    list.push({ index, r });
+    list.push(r.gpa === undefined ? { index, r } : { index, r, gpa: r.gpa });
     if (list.length > this.perVcpuLimit) {
       const old = list.shift()!;
       const counts = this.evicted.get(k) ?? new Map<string, number>();
