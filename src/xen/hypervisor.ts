@@ -406,15 +406,22 @@ export class Hypervisor {
   }
 
   /**
-   * A vCPU woken by another pCPU's vCPU onto an idle pCPU whose turn in this round is already
-   * over (a front end's kick waking dom0) would wait for the next round. Instead its pCPU's clock
+   * A vCPU woken by another pCPU's vCPU onto a pCPU whose turn in this round is already over (a
+   * front end's kick waking dom0) would wait for the next round. Instead, when that pCPU is busy,
+   * the vCPU is woken on the waker's pCPU; when it is idle, its clock
    * goes back to the moment of the wake (never before the vCPU blocked), so the run loop gives
    * it the rest of the round at once (run: a finished pCPU with budget left is visited before
    * the cursor's). Derived from the pCPUs alone, so a snapshot needs nothing more.
    */
   private catchUp(v: Vcpu): void {
     const q = this.pcpus[v.pcpu];
-    if (!q || q.current !== null || q.id === this.ctxPcpu) return;
+    if (!q || q.id === this.ctxPcpu) return;
+    if (q.current !== null) {
+      // its pCPU is busy and done for the round: it is woken on the waker's pCPU instead, whose
+      // turn is in progress (Linux's wake-affine), and its priority there decides when it runs
+      if (q.id < this.cursor && (v.affinity.length === 0 || v.affinity.includes(this.ctxPcpu))) v.pcpu = this.ctxPcpu;
+      return;
+    }
     const ns = this.machine.nsPerInstruction;
     const blockedAt = Math.ceil((v.runstateEntry - this.roundStart) / ns);
     q.used = Math.min(this.quantum, Math.max(this.pcpus[this.ctxPcpu].used, blockedAt));
