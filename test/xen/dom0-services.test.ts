@@ -8,6 +8,7 @@ import { summarize } from '../../src/trace/summary';
 import type { TraceRecord } from '../../src/trace/records';
 import { BACKEND_REQUEST_COST, ringServiceOf } from '../../src/xen/dom0/backends';
 import { boot, runToEnd, type Booted } from './guest';
+import { consoleRingGuest } from './console-guest';
 
 /** Four xs_wire requests, each waiting for its reply (xs_request) before the next. */
 const xsGuest = `
@@ -48,45 +49,8 @@ done:
 `;
 const XS_REQUESTS = 4;
 
-/** One line into the console ring, one kick, then (when `wait`) yields until the back end took it. */
-const consoleGuest = (wait: boolean): string => `
-    mov eax, [esi + start_info.console.domU.evtchn]
-    mov [port], eax
-    mov edi, [esi + start_info.console.domU.mfn]
-    mov edi, [MACH2PHYS_VIRT_START + edi * 4]
-    shl edi, 12
-    mov esi, text
-    mov ecx, text_len
-.copy:
-    mov eax, [edi + xencons_interface.out_prod]
-    and eax, 2047
-    mov dl, [esi]
-    mov [edi + xencons_interface.out + eax], dl
-    inc dword [edi + xencons_interface.out_prod]
-    inc esi
-    loop .copy
-    mov ebx, EVTCHNOP_send
-    mov ecx, port
-    HYPERCALL event_channel_op
-${
-  wait
-    ? `.wait:
-    mov eax, [edi + xencons_interface.out_cons]
-    cmp eax, [edi + xencons_interface.out_prod]
-    je .drained
-    mov ebx, SCHEDOP_yield
-    HYPERCALL sched_op
-    jmp .wait
-.drained:`
-    : ''
-}
-    jmp done
-port: dd 0
-text: db "hello through dom0's console back end", 10
-text_len equ $ - text
-%include "xenio.inc"
-done:
-`;
+const LINE = "hello through dom0's console back end";
+const consoleGuest = (wait: boolean): string => consoleRingGuest(LINE, wait);
 
 const OPTS = { pcpus: 2, nsPerInstruction: 1 };
 const sendsOn = (b: Booted, from: number, port: number): TraceRecord[] => b.records.filter((r) => r.kind === 'event-send' && r.domid === from && r.port === port);
@@ -143,7 +107,7 @@ describe('xen: dom0 serves xenstore and the console rings', function () {
     const at = b.records.indexOf(kick[0]);
     const line = b.records.findIndex((r) => r.kind === 'console' && r.source === 'pv-ring');
     assert.ok(line > at, 'the line comes after the kick');
-    assert.strictEqual((b.records[line] as { text: string }).text, "hello through dom0's console back end");
+    assert.strictEqual((b.records[line] as { text: string }).text, LINE);
     // when the line is recorded dom0 is on a pCPU: the last schedule record about it put it there
     const last = b.records.slice(0, line).reverse().find((r) => r.kind === 'schedule' && (r.domid === 0 || r.prevDomid === 0));
     assert.ok(last && last.kind === 'schedule' && last.domid === 0, 'dom0 is current while it drains the ring');
@@ -162,7 +126,7 @@ describe('xen: dom0 serves xenstore and the console rings', function () {
     runToEnd(b);
     assert.strictEqual(b.sys.domain(1).state, 'destroyed');
     const lines = b.records.filter((r) => r.kind === 'console' && r.source === 'pv-ring').map((r) => (r.kind === 'console' ? r.text : ''));
-    assert.deepStrictEqual(lines, ["hello through dom0's console back end"]);
+    assert.deepStrictEqual(lines, [LINE]);
     assert.strictEqual(ringServiceOf(b.sys.hv, 'xenstore', 1), undefined);
     assert.strictEqual(ringServiceOf(b.sys.hv, 'console', 1), undefined);
     assert.deepStrictEqual(b.sys.hv.domains.get(0)!.evtchns.filter((c) => c.state === 'interdomain' || c.state === 'unbound'), [], "dom0's ends are closed");
