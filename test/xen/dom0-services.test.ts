@@ -5,6 +5,7 @@
 import * as assert from 'assert';
 import { XS } from '../../src/xen/abi';
 import { summarize } from '../../src/trace/summary';
+import { toJsonLine } from '../../src/trace/jsonl';
 import type { TraceRecord } from '../../src/trace/records';
 import { BACKEND_REQUEST_COST, ringServiceOf } from '../../src/xen/dom0/backends';
 import { boot, runToEnd, type Booted } from './guest';
@@ -118,6 +119,30 @@ describe('xen: dom0 serves xenstore and the console rings', function () {
     assert.ok(dom0Running(b) - dom0Running(quiet) >= BACKEND_REQUEST_COST, `the drain added ${dom0Running(b) - dom0Running(quiet)} ns to dom0's running time`);
     // one drain: no notification back (xenconsoled sends only when it wrote the in ring)
     assert.strictEqual(b.records.filter((r) => r.kind === 'event-send' && r.domid === 0 && r.remoteDomid === 1 && r.remotePort === d1.consolePort).length, 0);
+  });
+
+  it('snapshot: stopped at the console kick, restore and continue repeats the run (dom0 drains the ring again)', () => {
+    const b = boot([{ name: 'talker', body: consoleGuest(true) }], { dom0: true, ...OPTS });
+    const lines: string[] = [];
+    b.sys.trace.subscribe((r) => lines.push(toJsonLine(r)));
+    const early = b.sys.snapshot();
+    const kick = (r: TraceRecord): boolean => r.kind === 'event-send' && r.domid === 1 && r.channel === 'interdomain' && r.port === b.sys.domain(1).consolePort;
+    assert.strictEqual(b.sys.run({ maxInstructions: 5e6, untilTimeNs: 2e9, stopOn: kick }).reason, 'trace');
+    const snap = b.sys.snapshot();
+    let mark = lines.length;
+    b.sys.run({ maxInstructions: 5e6, untilTimeNs: 2e9 });
+    const first = lines.slice(mark);
+    assert.ok(first.some((l) => l.includes('"pv-ring"')), 'the line came after the stop');
+    b.sys.restore(snap);
+    mark = lines.length;
+    b.sys.run({ maxInstructions: 5e6, untilTimeNs: 2e9 });
+    assert.deepStrictEqual(lines.slice(mark), first);
+    // back to before the domain existed: no service left over, and the whole run repeats
+    b.sys.restore(early);
+    assert.strictEqual(ringServiceOf(b.sys.hv, 'console', 1), undefined);
+    mark = lines.length;
+    b.sys.run({ maxInstructions: 5e6, untilTimeNs: 2e9 });
+    assert.ok(lines.slice(mark).filter((l) => l.includes('"pv-ring"')).length === 1, 'the line shows once in the replay');
   });
 
   it('console: a line kicked just before the domain is destroyed is still shown; the teardown ends both services', () => {
