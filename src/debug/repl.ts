@@ -15,7 +15,10 @@ function pad(s: string | number, n: number, right = false): string {
 }
 
 /** The command's output, or undefined when `line` is not a command. Throws Error on bad use. */
-export function replCommand(ins: Inspectable, line: string, t: ThreadRef): string | undefined {
+/** The reason of a vCPU's last VM exit (`IO_INSTRUCTION`), undefined for none or a PV vCPU. */
+export type LastExitReason = (domid: number, vcpu: number) => string | undefined;
+
+export function replCommand(ins: Inspectable, line: string, t: ThreadRef, lastExit: LastExitReason = () => undefined): string | undefined {
   const cmd = line.trim();
   if (/^xl\s+list$/.test(cmd)) {
     const rows = [`${pad('Name', 32)}${pad('ID', 5, true)}${pad('Mem', 7, true)}${pad('VCPUs', 6, true)}  State`];
@@ -26,11 +29,14 @@ export function replCommand(ins: Inspectable, line: string, t: ThreadRef): strin
     return rows.join('\n');
   }
   if (/^xl\s+vcpu-list$/.test(cmd) || cmd === 'info threads') {
-    const rows = [`${pad('Name', 32)}${pad('ID', 5, true)}${pad('VCPU', 6, true)}${pad('CPU', 5, true)}  ${pad('State', 10)}Time(ns)`];
-    for (const d of ins.domains()) {
-      for (const v of ins.vcpus(d.id)) {
-        rows.push(`${pad(d.name, 32)}${pad(d.id, 5, true)}${pad(v.vcpu, 6, true)}${pad(v.pcpu, 5, true)}  ${pad(v.runstate, 10)}${v.runstateTime.running}`);
-      }
+    // xl's columns, then (HVM vCPUs) the last VM exit's reason, as a last column so the rest line up as xl's
+    const all = ins.domains().flatMap((d) => ins.vcpus(d.id).map((v) => ({ d, v, exit: lastExit(d.id, v.vcpu) })));
+    const withExits = all.some((x) => x.exit !== undefined);
+    const timeWidth = Math.max(8, ...all.map((x) => String(x.v.runstateTime.running).length)) + 2;
+    const rows = [`${pad('Name', 32)}${pad('ID', 5, true)}${pad('VCPU', 6, true)}${pad('CPU', 5, true)}  ${pad('State', 10)}${withExits ? `${pad('Time(ns)', timeWidth)}Last exit` : 'Time(ns)'}`];
+    for (const { d, v, exit } of all) {
+      const time = String(v.runstateTime.running);
+      rows.push(`${pad(d.name, 32)}${pad(d.id, 5, true)}${pad(v.vcpu, 6, true)}${pad(v.pcpu, 5, true)}  ${pad(v.runstate, 10)}${withExits ? `${pad(time, timeWidth)}${exit ?? '-'}`.trimEnd() : time}`);
     }
     return rows.join('\n');
   }

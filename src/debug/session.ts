@@ -42,6 +42,7 @@ import { vmExitRows, vmExitSummary } from './vmexit';
 import { guestFrames, MAX_FRAMES } from './stack';
 import { ReverseDebugger, reverseStop, TRAVEL_REQUEST } from './reverse';
 import { TIMELINE_REQUEST, TimelineArguments, TimelineRecorder } from './timeline';
+import { exitCountRows, lastExitRows, lastExitSummary, VmExitRecorder } from './lastexit';
 import { TimeTravel } from '../xen/timetravel/engine';
 import { BreakpointError, EXCEPTION_FILTERS, FILTER_KIND, FilterId, filterOf, functionTargetKey, functionTargetMatcher, inspectableContext, narrowKey, parseFunctionTarget, StopRule, vcpuEnv } from './stops';
 import { applyEdit, editedValue, registerRows, Row, segmentRows, systemRows } from './variables';
@@ -149,6 +150,7 @@ export class XenDebugSession extends LoggingDebugSession {
   private ins: Inspectable | undefined;
   private reverse: ReverseDebugger | undefined;
   private timeline: TimelineRecorder | undefined;
+  private exits: VmExitRecorder | undefined;
   private control: RunControl | undefined;
   private launchConfig: LaunchConfig | undefined;
   private unsubscribe: Array<() => void> = [];
@@ -313,6 +315,7 @@ export class XenDebugSession extends LoggingDebugSession {
       const tt = new TimeTravel(this.factory({ configs: config.configs, pcpus: config.pcpus, memoryMiB: config.memoryMiB }));
       this.reverse = new ReverseDebugger(tt);
       this.timeline = new TimelineRecorder(tt);
+      this.exits = new VmExitRecorder(tt);
       ins = tt;
     } catch (e) {
       throw new LaunchError('domains', (e as Error).message);
@@ -335,6 +338,7 @@ export class XenDebugSession extends LoggingDebugSession {
     this.unsubscribe.push(ins.trace.subscribe((r) => this.onConsole(r), { mask: CLASS_BIT.console, classes: ['console'] }));
     // after the engine's record counter (subscribed when it was built), so it reads each record's index
     this.unsubscribe.push(ins.trace.subscribe(this.timeline!.listener));
+    this.unsubscribe.push(ins.trace.subscribe(this.exits!.listener));
     const ctx = inspectableContext(ins);
     this.control = new RunControl(ins, ctx, {
       stopped: (s) => this.onStopped(s),
@@ -360,6 +364,7 @@ export class XenDebugSession extends LoggingDebugSession {
     this.ins = undefined;
     this.reverse = undefined;
     this.timeline = undefined;
+    this.exits = undefined;
     this.consoleEcho.clear();
   }
 
@@ -622,6 +627,12 @@ export class XenDebugSession extends LoggingDebugSession {
     if (d && !has('domain')) rows.unshift({ name: 'domain', value: `d${d.id} ${d.name} (${d.kind}${d.privileged ? ', privileged' : ''}, ${d.state})`, readOnly: true });
     if (d?.configFile) rows.push({ name: 'config', value: d.configFile, readOnly: true });
     if (v?.activity && !has('in Xen')) rows.unshift({ name: 'in Xen', value: v.activity.description, readOnly: true });
+    const last = this.exits?.last(t.domid, t.vcpu, ins.now());
+    if (last) {
+      rows.unshift({ name: 'last VM exit', value: lastExitSummary(last), readOnly: true, children: lastExitRows(last) });
+      const counts = this.exits!.counts(t.domid, t.vcpu);
+      rows.splice(1, 0, { name: 'VM exits', value: `${counts.reduce((n, [, c]) => n + c, 0)} (${counts.map(([r, c]) => `${r} ${c}`).join(', ')})`, readOnly: true, children: exitCountRows(counts) });
+    } else if (d?.kind === 'hvm') rows.unshift({ name: 'last VM exit', value: 'none yet', readOnly: true });
     const exit = this.stopRecord(t);
     if (exit?.kind === 'vm-exit') rows.unshift({ name: 'VM exit', value: vmExitSummary(exit, ins.cpuState(t.domid, t.vcpu)), readOnly: true, children: vmExitRows(exit, ins.cpuState(t.domid, t.vcpu)) });
     return rows;
@@ -704,7 +715,7 @@ export class XenDebugSession extends LoggingDebugSession {
       const t: ThreadRef & Partial<FrameRef> = args.frameId !== undefined ? this.frameOf(args.frameId) : (this.control?.lastStop ?? { domid: 0, vcpu: 0 });
       const expr = args.expression ?? '';
       if (args.context === 'repl') {
-        const out = replCommand(ins, expr, t);
+        const out = replCommand(ins, expr, t, (d, v) => this.exits?.last(d, v, ins.now())?.r.reasonName.replace(/^EXIT_REASON_/, ''));
         if (out !== undefined) return { result: out, variablesReference: 0 };
       }
       let v: number;

@@ -67,7 +67,7 @@ export class ChromeTraceWriter {
         break;
       }
       case 'vm-exit':
-        this.event({ ...base, ph: 'i', cat: 'vmexit', name: `vmexit ${r.reasonName}`, args: { ...who, reason: r.reason, rip: hex(r.rip), ...(r.qualification !== undefined ? { qualification: hex(r.qualification) } : {}) } });
+        this.event({ ...base, ph: 'i', cat: 'vmexit', name: `vmexit ${r.reasonName}`, args: { ...who, reason: r.reason, rip: hex(r.rip), ...(r.qualification !== undefined ? { qualification: hex(r.qualification) } : {}), ...(r.gpa !== undefined ? { gpa: hex(r.gpa) } : {}) } });
         break;
       case 'vm-entry':
         if (r.vector !== undefined || r.exitCycles !== undefined) this.event({ ...base, ph: 'i', cat: 'vmexit', name: 'vmentry', args: { ...who, rip: hex(r.rip), ...(r.vector !== undefined ? { vector: hex(r.vector) } : {}), ...(r.exitCycles !== undefined ? { exitCycles: r.exitCycles } : {}) } });

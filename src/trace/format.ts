@@ -40,7 +40,7 @@ function body(r: TraceRecord): string {
     case 'schedule':
       return `schedule d${r.prevDomid}v${r.prevVcpu} -> d${r.domid}v${r.vcpu} (${r.reason}${r.priority ? `, ${r.priority}` : ''}${r.credit !== undefined ? `, credit ${r.credit}` : ''})`;
     case 'vm-exit':
-      return `vm exit ${r.reasonName} at ${hex(r.rip)}${r.qualification !== undefined ? ` qual ${hex(r.qualification)}` : ''}${r.interruptionInfo !== undefined ? ` intr ${hex(r.interruptionInfo)}` : ''}`;
+      return `vm exit ${r.reasonName} at ${hex(r.rip)}${r.qualification !== undefined ? ` qual ${hex(r.qualification)}` : ''}${r.interruptionInfo !== undefined ? ` intr ${hex(r.interruptionInfo)}` : ''}${r.gpa !== undefined ? ` gpa ${hex(r.gpa)}` : ''}`;
     case 'vm-entry':
       return `vm entry at ${hex(r.rip)}${r.vector !== undefined ? ` inject ${hex(r.vector)}` : ''}${r.exitCycles !== undefined ? ` (${r.exitCycles} cycles since the exit)` : ''}`;
     case 'ioreq':

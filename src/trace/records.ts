@@ -124,6 +124,8 @@ export interface VmExitRecord extends TraceBase {
   readonly qualification?: number;
   /** EXCEPTION_NMI: the VM-exit interruption information (vector, type, error code valid, valid). */
   readonly interruptionInfo?: number;
+  /** EPT_VIOLATION: the guest-physical address (the VMCS's GUEST_PHYSICAL_ADDRESS field). */
+  readonly gpa?: number;
   readonly rip: number;
   /** Who handled it: `xen:<function>` or `dm:<device>` (the device model in dom0). */
   readonly handler?: string;

@@ -399,7 +399,45 @@ export class Hypervisor {
     v.blocked = false;
     v.pollPorts = null;
     v.pollDeadline = -1;
-    if (v.domain.alive && v.domain.state !== 'paused' && v.up) this.sched.wake(v, true);
+    if (v.domain.alive && v.domain.state !== 'paused' && v.up) {
+      this.catchUp(v);
+      this.sched.wake(v, true);
+    }
+  }
+
+  /**
+   * A vCPU woken by another pCPU's vCPU onto a pCPU whose turn in this round is already over (a
+   * front end's kick waking dom0) would wait for the next round. Instead, when that pCPU is busy,
+   * the vCPU is woken on the waker's pCPU; when it is idle, its clock
+   * goes back to the moment of the wake (never before the vCPU blocked), so the run loop gives
+   * it the rest of the round at once (run: a finished pCPU with budget left is visited before
+   * the cursor's). Derived from the pCPUs alone, so a snapshot needs nothing more.
+   */
+  private catchUp(v: Vcpu): void {
+    const q = this.pcpus[v.pcpu];
+    if (!q || q.id === this.ctxPcpu) return;
+    if (q.current !== null) {
+      // its pCPU is busy and done for the round: it is woken on the waker's pCPU instead, whose
+      // turn is in progress (Linux's wake-affine), and its priority there decides when it runs
+      if (q.id < this.cursor && (v.affinity.length === 0 || v.affinity.includes(this.ctxPcpu))) v.pcpu = this.ctxPcpu;
+      return;
+    }
+    const ns = this.machine.nsPerInstruction;
+    const blockedAt = Math.ceil((v.runstateEntry - this.roundStart) / ns);
+    q.used = Math.min(this.quantum, Math.max(this.pcpus[this.ctxPcpu].used, blockedAt));
+  }
+
+  /** The pCPU to advance: a finished one a wake gave budget back (catchUp), else the cursor's. */
+  private nextPcpu(): Pcpu | undefined {
+    // only between the cursor vCPU's actions: a hypercall is not cut by another pCPU's turn
+    // (so the interleaving is the same whether or not a run stops on each record)
+    const c = this.pcpus[this.cursor];
+    if (c?.current?.pending) return c;
+    for (let i = 0; i < this.cursor && i < this.pcpus.length; i++) {
+      const p = this.pcpus[i];
+      if (p.current && p.used < this.quantum) return p;
+    }
+    return this.pcpus[this.cursor];
   }
 
   private setCurrent(p: number, v: Vcpu | null, reason: string): void {
@@ -452,16 +490,16 @@ export class Hypervisor {
         if (this.allDone()) return { reason: 'finished' };
         if (options.untilTimeNs !== undefined && this.roundStart >= options.untilTimeNs) return { reason: 'time-limit' };
         if (this.instructions >= end) return this.pendingWatchStop() ?? { reason: 'budget' };
-        if (this.cursor >= this.pcpus.length) {
+        const p = this.nextPcpu();
+        if (!p) {
           const idle = this.endRound(options.untilTimeNs);
           if (idle) return idle;
           continue;
         }
-        const p = this.pcpus[this.cursor];
         const v = p.current;
         if (!v || p.used >= this.quantum) {
           p.used = this.quantum;
-          this.cursor++;
+          if (p.id === this.cursor) this.cursor++;
           continue;
         }
         this.ctxPcpu = p.id;

@@ -3,6 +3,7 @@ import * as assert from 'assert';
 import { IO_LAYOUTS } from '../../src/xen/abi';
 import { consoleInput, consoleRings, drainConsole } from '../../src/xen/dom0/console';
 import { boot, runToEnd } from './guest';
+import { consoleRingGuest } from './console-guest';
 
 const F = IO_LAYOUTS.xencons_interface.fields;
 
@@ -40,33 +41,7 @@ describe('console ring', () => {
   });
 
   it('a guest prints through its console ring; the line reaches the trace as pv-ring output', () => {
-    const body = `
-    mov eax, [esi + start_info.console.domU.evtchn]
-    mov [port], eax
-    mov edi, [esi + start_info.console.domU.mfn]
-    mov edi, [MACH2PHYS_VIRT_START + edi * 4]
-    shl edi, 12
-    mov esi, text
-    mov ecx, text_len
-.copy:
-    mov eax, [edi + xencons_interface.out_prod]
-    and eax, 2047
-    mov dl, [esi]
-    mov [edi + xencons_interface.out + eax], dl
-    inc dword [edi + xencons_interface.out_prod]
-    inc esi
-    loop .copy
-    mov ebx, EVTCHNOP_send
-    mov ecx, port
-    HYPERCALL event_channel_op
-    RESULT 0
-    jmp done
-port: dd 0
-text: db "hello through the console ring", 10
-text_len equ $ - text
-%include "xenio.inc"
-done:
-`;
+    const body = consoleRingGuest('hello through the console ring');
     const b = boot([{ name: 'ringer', body }]);
     runToEnd(b);
     assert.strictEqual(b.result(1, 0), 0);

@@ -324,3 +324,17 @@ describe('HVM: EXTERNAL_INTERRUPT', function () {
     assert.ok(entries.length >= ext.length);
   });
 });
+
+describe('HVM: EPT_VIOLATION records carry the guest-physical address', function () {
+  this.timeout(60_000);
+  it('for an access Xen emulates itself (LAPIC), one the device model gets (VGA) and one nobody emulates', () => {
+    const b = bootHvm([{ name: 'ept', body: 'mov eax, [0xfee00020]\n mov word [0xb8002], 0x0741\n mov eax, [0xa0010]', extra: 'on_crash = "preserve"' }], { dom0: true });
+    b.sys.run({ maxInstructions: 2e6 });
+    const ept = b.records.filter((r): r is VmExitRecord => r.kind === 'vm-exit' && r.reasonName === 'EXIT_REASON_EPT_VIOLATION');
+    assert.deepStrictEqual(ept.map((r) => [r.gpa, r.handler]), [
+      [0xfee00020, 'xen:vlapic'],
+      [0xb8002, 'dm:vga'],
+      [0xa0010, 'xen:hvm_hap_nested_page_fault'],
+    ]);
+  });
+});

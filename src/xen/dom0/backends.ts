@@ -16,6 +16,11 @@
  * the truth, as RING_FINAL_CHECK_FOR_REQUESTS makes them in Linux; dom0's small kernel clears
  * its pending bits without looking at them). Without dom0 the front end's send on its unbound
  * port calls the back end at once (a port hook), in the sender's hypercall.
+ *
+ * xenstored (a domain's store ring) and xenconsoled (its console ring) are ring services served
+ * the same way (startRingService): dom0 binds the domain's port when it introduces the ring,
+ * serves it while its vCPU is current (BACKEND_REQUEST_COST per xs_wire request answered or
+ * console ring drained) and notifies with its own EVTCHNOP_send (notifyFrontEnd).
  */
 import { EVTCHNOP, HYPERCALL } from '../abi';
 import type { Domain, Vcpu } from '../domain';
@@ -43,19 +48,41 @@ export interface Connection {
  */
 export const BACKEND_REQUEST_COST = 200;
 
+/** A dom0 service on one domain's byte ring: xenstored's store ring, xenconsoled's console ring. */
+export interface RingService {
+  readonly kind: 'xenstore' | 'console';
+  readonly feDomid: number;
+  /** the domain's port for the ring */
+  readonly fePort: number;
+  /** dom0's end of that channel */
+  readonly dom0Port: number;
+  hasWork(): boolean;
+  /** serve the ring; how many requests it served */
+  serve(): number;
+}
+
 interface Dom0Work {
   /** dom0 ports to send on (the back ends' notifications), in order */
   sends: number[];
   inflight: boolean;
 }
 
-const tables = new WeakMap<Hypervisor, { conns: Map<string, Connection>; dom0: Dom0Work }>();
+interface Table {
+  conns: Map<string, Connection>;
+  /** ring services by `${kind}/${domid}` */
+  rings: Map<string, RingService>;
+  dom0: Dom0Work;
+}
 
-function entry(hv: Hypervisor): { conns: Map<string, Connection>; dom0: Dom0Work } {
+const tables = new WeakMap<Hypervisor, Table>();
+
+function entry(hv: Hypervisor): Table {
   let e = tables.get(hv);
-  if (!e) tables.set(hv, (e = { conns: new Map(), dom0: { sends: [], inflight: false } }));
+  if (!e) tables.set(hv, (e = { conns: new Map(), rings: new Map(), dom0: { sends: [], inflight: false } }));
   return e;
 }
+
+const ringKey = (kind: RingService['kind'], domid: number): string => `${kind}/${domid}`;
 
 export const connectionKey = (kind: Connection['kind'], feDomid: number, devid: number): string => `${kind}/${feDomid}/${devid}`;
 
@@ -77,18 +104,21 @@ registerSnapshotService({
     return {
       // each back end takes back exactly the state type it saved (BlkbackState, NetbackState)
       conns: [...e.conns].map(([key, c]) => ({ key, c, restore: saver<unknown>(c.device as { saveState(): unknown; restoreState(s: unknown): void }) })),
+      // the services keep no state of their own (xenstored is saved apart; a console ring is the page)
+      rings: new Map(e.rings),
       dom0: structuredClone(e.dom0),
     };
   },
   restore: (hv, s) => {
     const e = tables.get(hv);
     if (!e) return;
-    const saved = s as { conns: { key: string; c: Connection; restore: () => void }[]; dom0: Dom0Work } | undefined;
+    const saved = s as { conns: { key: string; c: Connection; restore: () => void }[]; rings: Map<string, RingService>; dom0: Dom0Work } | undefined;
     e.conns.clear();
     for (const { key, c, restore } of saved?.conns ?? []) {
       restore();
       e.conns.set(key, c);
     }
+    e.rings = new Map(saved?.rings ?? []);
     e.dom0 = structuredClone(saved?.dom0 ?? { sends: [], inflight: false });
   },
 });
@@ -124,18 +154,80 @@ export function connect(
   const why = b.connect();
   if (why !== undefined) return why;
   if (d0) {
-    // EVTCHNOP_bind_interdomain as dom0: the offered port becomes the channel's front-end end
-    dom0Port = hv.events.alloc(d0);
-    Object.assign(d0.evtchns[dom0Port], { state: 'interdomain', vcpu: 0, remoteDom: fe.id, remotePort: spec.fePort, virq: 0 });
-    Object.assign(fe.evtchns[spec.fePort], { state: 'interdomain', remoteDom: 0, remotePort: dom0Port });
-    // requests queued before the connect are served when dom0 runs (Xen raises a new binding)
-    hv.events.setPending(d0, dom0Port);
+    dom0Port = bindAsDom0(hv, d0, fe, spec.fePort, true);
   } else {
     hv.portHooks.set(`${fe.id}:${spec.fePort}`, () => void b.serve());
   }
   const c: Connection = { kind: spec.kind, feDomid: fe.id, devid: spec.devid, fePort: spec.fePort, dom0Port, device: b.device, serve: () => b.serve() };
   e.conns.set(key, c);
   return c;
+}
+
+/** EVTCHNOP_bind_interdomain as dom0: the front end's offered port becomes the channel's far end. */
+function bindAsDom0(hv: Hypervisor, d0: Domain, fe: Domain, fePort: number, raise: boolean): number {
+  const port = hv.events.alloc(d0);
+  Object.assign(d0.evtchns[port], { state: 'interdomain', vcpu: 0, remoteDom: fe.id, remotePort: fePort, virq: 0 });
+  Object.assign(fe.evtchns[fePort], { state: 'interdomain', remoteDom: 0, remotePort: port });
+  // requests queued before the binding are served when dom0 runs (Xen raises a new binding)
+  if (raise) hv.events.setPending(d0, port);
+  return port;
+}
+
+/** dom0's end of a channel it bound, closed: its pending notifications go with it. */
+function unbindAsDom0(hv: Hypervisor, e: Table, port: number): void {
+  e.dom0.sends = e.dom0.sends.filter((p) => p !== port);
+  const d0 = hv.domains.get(0);
+  // still bound, or left unbound by the front end closing its end first: dom0's port is ours
+  const st = d0?.evtchns[port]?.state;
+  if (d0 && (st === 'interdomain' || st === 'unbound')) hv.events.close(d0, port);
+}
+
+/**
+ * Serve `fe`'s ring of `kind` on its port `fePort`: as dom0 when dom0 runs (dom0 binds the port
+ * now, as xenstored and xenconsoled do when a domain is introduced), else in the sender's
+ * hypercall (a port hook).
+ */
+export function startRingService(hv: Hypervisor, fe: Domain, spec: { kind: RingService['kind']; fePort: number }, work: { hasWork(): boolean; serve(): number }): void {
+  const d0 = dom0Of(hv);
+  if (!d0 || fe.evtchns[spec.fePort]?.state !== 'unbound') {
+    hv.portHooks.set(`${fe.id}:${spec.fePort}`, () => void work.serve());
+    return;
+  }
+  // bound as the domain is built, before it runs: nothing can be queued yet
+  const dom0Port = bindAsDom0(hv, d0, fe, spec.fePort, false);
+  entry(hv).rings.set(ringKey(spec.kind, fe.id), { kind: spec.kind, feDomid: fe.id, fePort: spec.fePort, dom0Port, hasWork: work.hasWork, serve: work.serve });
+}
+
+/** dom0's service of `domid`'s ring of `kind`, if dom0 serves it. */
+export function ringServiceOf(hv: Hypervisor, kind: RingService['kind'], domid: number): RingService | undefined {
+  return tables.get(hv)?.rings.get(ringKey(kind, domid));
+}
+
+/** Stop serving `domid`'s ring of `kind` (its domain gone), unbinding dom0's port. */
+export function stopRingService(hv: Hypervisor, kind: RingService['kind'], domid: number, fePort: number): void {
+  const e = entry(hv);
+  const s = e.rings.get(ringKey(kind, domid));
+  if (!s) {
+    hv.portHooks.delete(`${domid}:${fePort}`);
+    return;
+  }
+  e.rings.delete(ringKey(kind, domid));
+  unbindAsDom0(hv, e, s.dom0Port);
+}
+
+/** A ring service telling its domain there is something in the ring: dom0's own send when dom0 serves it. */
+export function notifyFrontEnd(hv: Hypervisor, fe: Domain, kind: RingService['kind'], fePort: number): void {
+  if (!fe.alive) return;
+  const e = entry(hv);
+  const s = e.rings.get(ringKey(kind, fe.id));
+  if (!s) {
+    hv.events.setPending(fe, fePort);
+    return;
+  }
+  if (!e.dom0.sends.includes(s.dom0Port)) e.dom0.sends.push(s.dom0Port);
+  // outside dom0's own work (console input, a watch fired by a teardown) dom0 wakes to send it
+  const v0 = hv.domains.get(0)?.vcpus[0];
+  if (v0?.blocked) hv.wakeFromBlock(v0);
 }
 
 /** Disconnect the back end of `key` (front end closing, or its domain gone), unbinding dom0's port. */
@@ -145,13 +237,8 @@ export function disconnect(hv: Hypervisor, key: string): void {
   if (!c) return;
   c.device.disconnect();
   e.conns.delete(key);
-  if (c.dom0Port) {
-    e.dom0.sends = e.dom0.sends.filter((p) => p !== c.dom0Port);
-    const d0 = hv.domains.get(0);
-    // still bound, or left unbound by the front end closing its end first: dom0's port is ours
-    const st = d0?.evtchns[c.dom0Port]?.state;
-    if (d0 && (st === 'interdomain' || st === 'unbound')) hv.events.close(d0, c.dom0Port);
-  } else hv.portHooks.delete(`${c.feDomid}:${c.fePort}`);
+  if (c.dom0Port) unbindAsDom0(hv, e, c.dom0Port);
+  else hv.portHooks.delete(`${c.feDomid}:${c.fePort}`);
 }
 
 /**
@@ -164,6 +251,7 @@ export function dom0BackendWork(hv: Hypervisor, buffer: (v: Vcpu) => number): { 
       const e = tables.get(hv);
       if (!e || e.dom0.inflight) return null;
       let served = 0;
+      for (const r of e.rings.values()) if (r.hasWork()) served += r.serve();
       for (const c of e.conns.values()) if (c.dom0Port && c.device.hasWork()) served += c.serve();
       // the hypervisor's own accounting: time passes on dom0's pCPU as its vCPU does the work
       hv.pcpus[v.pcpu].used += served * BACKEND_REQUEST_COST;
@@ -188,6 +276,7 @@ export function dom0BackendWork(hv: Hypervisor, buffer: (v: Vcpu) => number): { 
       const e = tables.get(hv);
       if (!e) return false;
       if (e.dom0.sends.length) return true;
+      for (const r of e.rings.values()) if (r.hasWork()) return true;
       for (const c of e.conns.values()) if (c.dom0Port && c.device.hasWork()) return true;
       return false;
     },

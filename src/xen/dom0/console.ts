@@ -9,6 +9,8 @@ import type { Hypervisor } from '../hypervisor';
 import type { Domain } from '../domain';
 import { IO_LAYOUTS } from '../abi';
 import { ByteRing, RingError } from './xenstore/ring';
+import { onDomainGone } from './xenstore/service';
+import { notifyFrontEnd, ringServiceOf, startRingService, stopRingService } from './backends';
 
 const F = IO_LAYOUTS.xencons_interface.fields;
 
@@ -30,12 +32,34 @@ export function drainConsole(out: ByteRing): string {
   return Buffer.from(out.read(out.layout.size)).toString('latin1');
 }
 
+/** Whether the out ring has bytes for the back end (impossible indices count: draining resyncs them). */
+function outPending(out: ByteRing): boolean {
+  try {
+    return out.available() > 0;
+  } catch (e) {
+    if (!(e instanceof RingError)) throw e;
+    return true;
+  }
+}
+
+/**
+ * xenconsoled for `d`: served as dom0 when dom0 runs (backends.ts; one drain of the out ring is
+ * one request), else in the guest's send. What the guest wrote and kicked before it went is
+ * still shown: dom0 drains the ring once more when the domain is torn down, before its memory
+ * is freed.
+ */
 export function attachConsole(hv: Hypervisor, d: Domain, mfn: number, port: number): void {
   const rings = consoleRings(() => hv.machine.writable(mfn));
-  hv.portHooks.set(`${d.id}:${port}`, () => {
-    if (!d.alive) return;
+  const drain = (): number => {
     const text = drainConsole(rings.out);
     if (text) hv.ringWrite(d, text);
+    return text ? 1 : 0;
+  };
+  startRingService(hv, d, { kind: 'console', fePort: port }, { hasWork: () => d.alive && outPending(rings.out), serve: () => (d.alive ? drain() : 0) });
+  onDomainGone(hv, d.id, () => {
+    // dom0 may not have run since the guest's last kick (the direct path drained in the kick)
+    if (ringServiceOf(hv, 'console', d.id)) drain();
+    stopRingService(hv, 'console', d.id, port);
   });
 }
 
@@ -50,6 +74,6 @@ export function consoleInput(hv: Hypervisor, d: Domain, text: string): number {
     if (!(e instanceof RingError)) throw e;
     return 0;
   }
-  if (n) hv.events.setPending(d, d.consolePort);
+  if (n) notifyFrontEnd(hv, d, 'console', d.consolePort);
   return n;
 }

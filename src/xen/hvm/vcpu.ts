@@ -53,6 +53,8 @@ interface TakenExit {
   cycles: number;
   /** EXCEPTION_NMI: the VM-exit interruption information */
   interruptionInfo?: number;
+  /** EPT_VIOLATION: the guest-physical address */
+  gpa?: number;
   /** what Xen does after tracing it (console output, a crash, notifying the device model) */
   then?: () => void;
 }
@@ -121,7 +123,8 @@ export class HvmPlatform implements Platform {
       this.exitTime = this.hv.pcpuNow(this.vcpu.pcpu);
       if (this.hv.wants('vm-exit')) {
         const info = e.interruptionInfo === undefined ? {} : { interruptionInfo: e.interruptionInfo };
-        this.hv.emit({ kind: 'vm-exit', ...this.hv.base(this.vcpu), reason: e.reason, reasonName: e.reasonName, qualification: e.qualification, ...info, rip: e.rip, handler: e.handler, cycles: e.cycles });
+        const gpa = e.gpa === undefined ? {} : { gpa: e.gpa };
+        this.hv.emit({ kind: 'vm-exit', ...this.hv.base(this.vcpu), reason: e.reason, reasonName: e.reasonName, qualification: e.qualification, ...info, ...gpa, rip: e.rip, handler: e.handler, cycles: e.cycles });
       }
       e.then?.();
     }
@@ -286,6 +289,7 @@ export class HvmPlatform implements Platform {
     const qual = write ? EPT_QUAL.WRITE : EPT_QUAL.READ;
     if (dev) {
       this.exit('EPT_VIOLATION', qual, `xen:${dev.name}`, EXIT_COST_XEN);
+      this.taken[this.taken.length - 1].gpa = gpa;
       if (!write) return dev.read(gpa - dev.base, size) >>> 0;
       dev.write(gpa - dev.base, size, value);
       return 0;
@@ -295,6 +299,7 @@ export class HvmPlatform implements Platform {
     this.exit('EPT_VIOLATION', qual, 'xen:hvm_hap_nested_page_fault', EXIT_COST_XEN, () =>
       this.hv.crash(this.domain, `EPT violation: ${write ? 'write' : 'read'} of ${size} bytes at gpa 0x${gpa.toString(16)} (no RAM, no MMIO handler)`),
     );
+    this.taken[this.taken.length - 1].gpa = gpa;
     return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
   }
 
@@ -326,6 +331,7 @@ export class HvmPlatform implements Platform {
     const posted = server?.post(this.vcpu, req, device);
     this.exit('EPT_VIOLATION', write ? EPT_QUAL.WRITE : EPT_QUAL.READ, `dm:${device}`, EXIT_COST_XEN, posted ? () => server!.notify(this.vcpu) : undefined);
     this.taken[this.taken.length - 1].rip = rip;
+    this.taken[this.taken.length - 1].gpa = gpa;
     // no ioreq page to post in: nothing behind the range, as an unclaimed bus
     if (!posted) return write ? 0 : size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
     this.mmioRestart = true;

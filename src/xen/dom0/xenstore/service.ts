@@ -11,6 +11,7 @@ import { domainUuid, writeDomainTree } from './domain-tree';
 import { grantTablesOf } from '../../grant/xen-env';
 import { XenStore, type XenStoreState } from './xenstored';
 import { registerSnapshotService } from '../../snapshot-services';
+import { notifyFrontEnd, startRingService, stopRingService } from '../backends';
 
 const stores = new WeakMap<Hypervisor, XenStore>();
 
@@ -40,9 +41,7 @@ export function xenstoreOf(hv: Hypervisor): XenStore {
 function ringAccess(hv: Hypervisor, d: Domain, mfn: number, port: number) {
   return {
     page: () => hv.machine.writable(mfn),
-    notify: () => {
-      if (d.alive) hv.events.setPending(d, port);
-    },
+    notify: () => notifyFrontEnd(hv, d, 'xenstore', port),
   };
 }
 
@@ -145,9 +144,8 @@ export function introduceDomain(hv: Hypervisor, d: Domain): void {
   onDomainGone(hv, d.id, () => releaseDomain(hv, d));
   if (!d.storePort) return;
   dom0.introduce(d.id, d.storeMfn, d.storePort);
-  hv.portHooks.set(`${d.id}:${d.storePort}`, () => {
-    xs.poll(d.id);
-  });
+  // xenstored serves the ring as dom0 (backends.ts), each xs_wire request answered its work
+  startRingService(hv, d, { kind: 'xenstore', fePort: d.storePort }, { hasWork: () => xs.pending(d.id), serve: () => xs.serve(d.id).requests });
 }
 
 /** Domain gone: xenstored forgets it and the toolstack removes its nodes (libxl domain destroy). */
@@ -158,5 +156,5 @@ export function releaseDomain(hv: Hypervisor, d: Domain): void {
   if (xs.isIntroduced(d.id)) dom0.release(d.id);
   dom0.rm(`/local/domain/${d.id}`);
   dom0.rm(`/vm/${domainUuid(d.id)}`);
-  hv.portHooks.delete(`${d.id}:${d.storePort}`);
+  stopRingService(hv, 'xenstore', d.id, d.storePort);
 }

@@ -189,17 +189,23 @@ export class XenStore {
    * requests, kick the domain if anything was written. Returns whether anything happened.
    */
   poll(domid: number): boolean {
+    const r = this.serve(domid);
+    return r.requests > 0 || r.wrote;
+  }
+
+  /** poll, saying how many requests it answered (dom0's work) and whether it wrote to the ring. */
+  serve(domid: number): { requests: number; wrote: boolean } {
     const c = this.conns.get(domid);
-    if (!c?.ring || c.broken) return false;
+    if (!c?.ring || c.broken) return { requests: 0, wrote: false };
     const r = c.ring;
     let wrote = false;
-    let did = false;
+    let requests = 0;
     try {
       wrote = this.flush(c) || wrote;
       for (let n = 0; n < REQUESTS_PER_POLL && c.out.length < MAX_QUEUED_REPLIES; n++) {
         const m = this.readMessage(c);
         if (!m) break;
-        did = true;
+        requests++;
         this.handle(c, m);
         this.deliverLocal();
         wrote = this.flush(c) || wrote;
@@ -209,7 +215,25 @@ export class XenStore {
       this.breakConnection(c, e.message, e instanceof RingError ? IO_CONST.XENSTORE_ERROR_RINGIDX : IO_CONST.XENSTORE_ERROR_PROTO);
     }
     if (wrote) r.access.notify();
-    return did || wrote;
+    return { requests, wrote };
+  }
+
+  /**
+   * Whether serving `domid`'s ring would do something: a request (or part of one) waiting, or
+   * replies and watch events queued with room in the response ring. A ring whose indices are
+   * impossible counts (serving it breaks the connection).
+   */
+  pending(domid: number): boolean {
+    const c = this.conns.get(domid);
+    if (!c?.ring || c.broken) return false;
+    try {
+      if ((c.out.length > 0 || c.ring.partialOut !== undefined) && c.ring.rsp.space() > 0) return true;
+      // a guest that does not read its replies is not served more (poll's bound): no busy loop
+      return c.out.length < MAX_QUEUED_REPLIES && c.ring.req.available() > 0;
+    } catch (e) {
+      if (!(e instanceof RingError)) throw e;
+      return true;
+    }
   }
 
   /** Domains whose connections have output waiting or a request pending (for the dom0 loop). */
