@@ -52,7 +52,23 @@ export class Insn {
     readonly len: number,
     readonly exec: Exec,
     readonly kind: InsnKind,
+    /** A form the block compiler may inline (jit.ts); `exec` stays its complete semantics. */
+    readonly inline: InlineMov | null = null,
   ) {}
+}
+
+/**
+ * `mov r32, [base + index*2^scale + disp]` (load) or `mov [...], r32` (store) with 32-bit
+ * addressing; base/index -1 when absent.
+ */
+export interface InlineMov {
+  readonly store: boolean;
+  readonly reg: number;
+  readonly seg: number;
+  readonly base: number;
+  readonly index: number;
+  readonly scale: number;
+  readonly disp: number;
 }
 
 /** Decoding state for one instruction. */
@@ -69,6 +85,10 @@ export class Dec {
   rep = 0;
   lock = false;
   kind: InsnKind = InsnKind.SIMPLE;
+  /** The instruction's inlinable form, if any (set by decodeMain). */
+  inline: InlineMov | null = null;
+  /** The last 32-bit address addr() decoded (for `inline`). */
+  addr32: Omit<InlineMov, 'store' | 'reg'> | null = null;
   /** Last ModRM fields. */
   mod = 0;
   regf = 0;
@@ -169,6 +189,7 @@ export class Dec {
     else if (mod === 2 || base === -1) disp = this.d();
     const dseg = base === 4 || base === 5 ? SS : DS;
     const seg = this.seg >= 0 ? this.seg : dseg;
+    this.addr32 = { seg, base, index, scale, disp };
     let ea: () => number;
     if (index < 0) {
       if (base < 0) ea = () => disp;
@@ -207,8 +228,9 @@ export function decodeInstruction(cpu: Cpu, lin: number): Insn {
     const code = e.errorCode;
     exec = () => fault(v, code);
     d.kind = InsnKind.OTHER;
+    d.inline = null;
   }
-  return new Insn(d.len, exec, d.kind);
+  return new Insn(d.len, exec, d.kind, d.inline);
 }
 
 /** One-byte opcodes that end a block (may change EIP). */
@@ -454,6 +476,7 @@ function decodeMain(d: Dec, op: number): Exec {
           R[rm] = R[reg];
         };
       }
+      if (size === 2 && d.ad32 && d.addr32) d.inline = { store: true, reg, ...d.addr32 };
       return () => e.put(getReg(R, size, reg));
     }
     case 0x8a: case 0x8b: {
@@ -461,6 +484,7 @@ function decodeMain(d: Dec, op: number): Exec {
       d.modrm();
       const e = d.E(size);
       const reg = d.regf;
+      if (size === 2 && !e.isReg && d.ad32 && d.addr32) d.inline = { store: false, reg, ...d.addr32 };
       if (size === 2) return () => {
         R[reg] = e.get();
       };

@@ -16,8 +16,9 @@
  * family's member that ends before the first breakpoint after its first instruction (the loop
  * never enters a block at a breakpoint), compiling each length once.
  */
-import type { Exec, Insn } from './decode';
+import type { Exec, InlineMov, Insn } from './decode';
 import { InsnKind } from './decode';
+import { TLB_SIZE } from './consts';
 
 export interface Block {
   /** Instructions per pass. */
@@ -45,6 +46,17 @@ export interface BlockHost {
   blockDone: number;
   exitGen: number;
   attention: boolean;
+  // For inlined TLB-hit accesses (see inlineMov): the same fields Cpu.read32/write32 use.
+  readonly r: Int32Array;
+  readonly segBase: Int32Array;
+  segCheck: number;
+  tlbUser: number;
+  readonly rTag: Int32Array;
+  readonly rW32: (Int32Array | null)[];
+  readonly rBase32: Int32Array;
+  readonly wTag: Int32Array;
+  readonly wW32: (Int32Array | null)[];
+  readonly wBase32: Int32Array;
 }
 
 export const MAX_BLOCK = 48;
@@ -90,11 +102,14 @@ function compile(cpu: BlockHost, family: BlockFamily, k: number): Block {
   const eips: number[] = [start | 0];
   for (const ins of insns) eips.push((eips[eips.length - 1] + ins.len) | 0);
   const lines: string[] = [];
+  lines.push('const R = cpu.r, segBase = cpu.segBase, rTag = cpu.rTag, rW32 = cpu.rW32, rBase32 = cpu.rBase32;');
+  lines.push('const wTag = cpu.wTag, wW32 = cpu.wW32, wBase32 = cpu.wBase32;');
   lines.push('return function block(budget) {', '  let n = 0;', '  const g = cpu.exitGen;', '  for (;;) {');
   for (let i = 0; i < k; i++) {
     lines.push(`    cpu.blockDone = n + ${i}; cpu.insnEip = ${eips[i]};`);
     if (i === k - 1 && branch) lines.push(`    cpu.eip = ${eips[i + 1]};`);
-    lines.push(`    f${i}();`);
+    const inl = insns[i].inline;
+    lines.push(inl ? inlineMov(inl, `f${i}`) : `    f${i}();`);
     if (i < k - 1 || !branch) lines.push(`    if (cpu.exitGen !== g) { cpu.eip = ${eips[i + 1]}; return n + ${i + 1}; }`);
   }
   if (branch) {
@@ -108,4 +123,27 @@ function compile(cpu: BlockHost, family: BlockFamily, k: number): Block {
   // new Function is the point of a block compiler: the source is built only from numbers.
   const factory = new Function('cpu', ...params, lines.join('\n')) as (cpu: BlockHost, ...f: Exec[]) => (budget: number) => number;
   return { len: k, run: factory(cpu, ...insns.map((i) => i.exec)), bpGen: -1, family };
+}
+
+/**
+ * A 32-bit mov to or from memory as Cpu.lin + read32/write32's fast path, in line: an aligned
+ * dword in a page the TLB already maps (a write entry exists only for RAM frames that hold no
+ * decoded code and were requested with frame(pfn, true): fillWrite). Anything else (a checked
+ * segment, misalignment, a TLB miss) runs the instruction's closure, which has no side effect
+ * before this point, so the slow path sees exactly what it would have seen.
+ */
+function inlineMov(m: InlineMov, fallback: string): string {
+  const parts = [`segBase[${m.seg}]`];
+  if (m.base >= 0) parts.push(`R[${m.base}]`);
+  if (m.index >= 0) parts.push(`(R[${m.index}] << ${m.scale})`);
+  if (m.disp !== 0) parts.push(`${m.disp | 0}`);
+  const [tag, w, base] = m.store ? ['wTag', 'wW32', 'wBase32'] : ['rTag', 'rW32', 'rBase32'];
+  const access = `w[${base}[j] + ((a & 0xfff) >> 2)]`;
+  return [
+    `    { const a = (${parts.join(' + ')}) | 0;`,
+    `      const t = (a >>> 12) | cpu.tlbUser, j = t & ${TLB_SIZE - 1};`,
+    `      let w;`,
+    `      if (((cpu.segCheck >> ${m.seg}) & 1) === 0 && (a & 3) === 0 && ${tag}[j] === t && (w = ${w}[j]) !== null) ${m.store ? `${access} = R[${m.reg}]` : `R[${m.reg}] = ${access}`};`,
+    `      else ${fallback}(); }`,
+  ].join('\n');
 }
