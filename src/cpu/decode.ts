@@ -58,11 +58,12 @@ export class Insn {
 }
 
 /**
- * `mov r32, [base + index*2^scale + disp]` (load) or `mov [...], r32` (store) with 32-bit
- * addressing; base/index -1 when absent.
+ * A dword access the block compiler may inline: `mov r32, [base + index*2^scale + disp]`
+ * (load), `mov [...], r32` (store) with 32-bit addressing, or `push r32` / `pop r32` (the
+ * address is then [ss: esp + disp], disp -4 for push). base/index are -1 when absent.
  */
 export interface InlineMov {
-  readonly store: boolean;
+  readonly kind: 'load' | 'store' | 'push' | 'pop';
   readonly reg: number;
   readonly seg: number;
   readonly base: number;
@@ -88,7 +89,7 @@ export class Dec {
   /** The instruction's inlinable form, if any (set by decodeMain). */
   inline: InlineMov | null = null;
   /** The last 32-bit address addr() decoded (for `inline`). */
-  addr32: Omit<InlineMov, 'store' | 'reg'> | null = null;
+  addr32: Omit<InlineMov, 'kind' | 'reg'> | null = null;
   /** Last ModRM fields. */
   mod = 0;
   regf = 0;
@@ -344,9 +345,11 @@ function decodeMain(d: Dec, op: number): Exec {
         };
         return () => setReg(R, size, n, dec(cpu, size, getReg(R, size, n)));
       case 10:
+        if (size === 2) d.inline = { kind: 'push', reg: n, seg: SS, base: 4, index: -1, scale: 0, disp: -4 };
         if (n === 4) return () => push(cpu, size, getReg(R, size, 4));
         return () => push(cpu, size, getReg(R, size, n));
       default:
+        if (size === 2) d.inline = { kind: 'pop', reg: n, seg: SS, base: 4, index: -1, scale: 0, disp: 0 };
         return () => {
           const v = pop(cpu, size);
           setReg(R, size, n, v);
@@ -476,7 +479,7 @@ function decodeMain(d: Dec, op: number): Exec {
           R[rm] = R[reg];
         };
       }
-      if (size === 2 && d.ad32 && d.addr32) d.inline = { store: true, reg, ...d.addr32 };
+      if (size === 2 && d.ad32 && d.addr32) d.inline = { kind: 'store', reg, ...d.addr32 };
       return () => e.put(getReg(R, size, reg));
     }
     case 0x8a: case 0x8b: {
@@ -484,7 +487,7 @@ function decodeMain(d: Dec, op: number): Exec {
       d.modrm();
       const e = d.E(size);
       const reg = d.regf;
-      if (size === 2 && !e.isReg && d.ad32 && d.addr32) d.inline = { store: false, reg, ...d.addr32 };
+      if (size === 2 && !e.isReg && d.ad32 && d.addr32) d.inline = { kind: 'load', reg, ...d.addr32 };
       if (size === 2) return () => {
         R[reg] = e.get();
       };

@@ -50,6 +50,7 @@ export interface BlockHost {
   readonly r: Int32Array;
   readonly segBase: Int32Array;
   segCheck: number;
+  stack32: boolean;
   tlbUser: number;
   readonly rTag: Int32Array;
   readonly rW32: (Int32Array | null)[];
@@ -126,24 +127,33 @@ function compile(cpu: BlockHost, family: BlockFamily, k: number): Block {
 }
 
 /**
- * A 32-bit mov to or from memory as Cpu.lin + read32/write32's fast path, in line: an aligned
- * dword in a page the TLB already maps (a write entry exists only for RAM frames that hold no
+ * A dword mov, push or pop as Cpu.lin + read32/write32's fast path, in line: an aligned dword
+ * in a page the TLB already maps (a write entry exists only for RAM frames that hold no
  * decoded code and were requested with frame(pfn, true): fillWrite). Anything else (a checked
- * segment, misalignment, a TLB miss) runs the instruction's closure, which has no side effect
- * before this point, so the slow path sees exactly what it would have seen.
+ * segment, a 16-bit stack, misalignment, a TLB miss) runs the instruction's closure, which has
+ * no side effect before this point, so the slow path sees exactly what it would have seen.
  */
 function inlineMov(m: InlineMov, fallback: string): string {
   const parts = [`segBase[${m.seg}]`];
   if (m.base >= 0) parts.push(`R[${m.base}]`);
   if (m.index >= 0) parts.push(`(R[${m.index}] << ${m.scale})`);
   if (m.disp !== 0) parts.push(`${m.disp | 0}`);
-  const [tag, w, base] = m.store ? ['wTag', 'wW32', 'wBase32'] : ['rTag', 'rW32', 'rBase32'];
-  const access = `w[${base}[j] + ((a & 0xfff) >> 2)]`;
+  const write = m.kind === 'store' || m.kind === 'push';
+  const [tag, w, base] = write ? ['wTag', 'wW32', 'wBase32'] : ['rTag', 'rW32', 'rBase32'];
+  const cell = `w[${base}[j] + ((a & 0xfff) >> 2)]`;
+  const access = {
+    load: `R[${m.reg}] = ${cell};`,
+    store: `${cell} = R[${m.reg}];`,
+    // push esp stores the value before the decrement; pop esp loads ESP with the popped value
+    push: `${cell} = R[${m.reg}]; R[4] = (R[4] - 4) | 0;`,
+    pop: `const v = ${cell}; R[4] = (R[4] + 4) | 0; R[${m.reg}] = v;`,
+  }[m.kind];
+  const stack = m.kind === 'push' || m.kind === 'pop' ? 'cpu.stack32 && ' : '';
   return [
     `    { const a = (${parts.join(' + ')}) | 0;`,
     `      const t = (a >>> 12) | cpu.tlbUser, j = t & ${TLB_SIZE - 1};`,
     `      let w;`,
-    `      if (((cpu.segCheck >> ${m.seg}) & 1) === 0 && (a & 3) === 0 && ${tag}[j] === t && (w = ${w}[j]) !== null) ${m.store ? `${access} = R[${m.reg}]` : `R[${m.reg}] = ${access}`};`,
+    `      if (${stack}((cpu.segCheck >> ${m.seg}) & 1) === 0 && (a & 3) === 0 && ${tag}[j] === t && (w = ${w}[j]) !== null) { ${access} }`,
     `      else ${fallback}(); }`,
   ].join('\n');
 }
