@@ -59,11 +59,14 @@ export class Insn {
 
 /**
  * A dword access the block compiler may inline: `mov r32, [base + index*2^scale + disp]`
- * (load), `mov [...], r32` (store) with 32-bit addressing, or `push r32` / `pop r32` (the
- * address is then [ss: esp + disp], disp -4 for push). base/index are -1 when absent.
+ * (load), `mov [...], r32` (store) with 32-bit addressing, `push r32` / `pop r32` (the
+ * address is then [ss: esp + disp], disp -4 for push), or an ALU operation `aop` (alu.ts)
+ * between r32 and such a dword: `op r32, [m]` (alu-load) or `op [m], r32` (alu-rmw; cmp
+ * only reads). base/index are -1 when absent.
  */
 export interface InlineMov {
-  readonly kind: 'load' | 'store' | 'push' | 'pop';
+  readonly kind: 'load' | 'store' | 'push' | 'pop' | 'alu-load' | 'alu-rmw';
+  readonly aop?: number;
   readonly reg: number;
   readonly seg: number;
   readonly base: number;
@@ -886,6 +889,7 @@ function decodeAlu(d: Dec, aop: number, form: number): Exec {
   d.modrm();
   const e = d.E(size);
   const reg = d.regf;
+  if (size === 2 && !e.isReg && d.ad32 && d.addr32) d.inline = { kind: form < 2 ? 'alu-rmw' : 'alu-load', aop, reg, ...d.addr32 };
   if (form < 2) {
     if (e.isReg && size === 2) {
       const rm = e.reg;

@@ -19,6 +19,7 @@
 import type { Exec, InlineMov, Insn } from './decode';
 import { InsnKind } from './decode';
 import { TLB_SIZE } from './consts';
+import { Alu, alu } from './alu';
 
 export interface Block {
   /** Instructions per pass. */
@@ -122,23 +123,25 @@ function compile(cpu: BlockHost, family: BlockFamily, k: number): Block {
   lines.push('  }', '};');
   const params = insns.map((_, i) => `f${i}`);
   // new Function is the point of a block compiler: the source is built only from numbers.
-  const factory = new Function('cpu', ...params, lines.join('\n')) as (cpu: BlockHost, ...f: Exec[]) => (budget: number) => number;
-  return { len: k, run: factory(cpu, ...insns.map((i) => i.exec)), bpGen: -1, family };
+  const factory = new Function('cpu', 'alu', ...params, lines.join('\n')) as (cpu: BlockHost, a: typeof alu, ...f: Exec[]) => (budget: number) => number;
+  return { len: k, run: factory(cpu, alu, ...insns.map((i) => i.exec)), bpGen: -1, family };
 }
 
 /**
- * A dword mov, push or pop as Cpu.lin + read32/write32's fast path, in line: an aligned dword
- * in a page the TLB already maps (a write entry exists only for RAM frames that hold no
- * decoded code and were requested with frame(pfn, true): fillWrite). Anything else (a checked
- * segment, a 16-bit stack, misalignment, a TLB miss) runs the instruction's closure, which has
- * no side effect before this point, so the slow path sees exactly what it would have seen.
+ * A dword mov, push, pop or ALU operation with memory as Cpu.lin + read32/write32/rmw32's
+ * fast path, in line: an aligned dword in a page the TLB already maps (a write entry exists
+ * only for RAM frames that hold no decoded code and were requested with frame(pfn, true):
+ * fillWrite). Anything else (a checked segment, a 16-bit stack, misalignment, a TLB miss)
+ * runs the instruction's closure, which has no side effect before this point, so the slow
+ * path sees exactly what it would have seen.
  */
 function inlineMov(m: InlineMov, fallback: string): string {
   const parts = [`segBase[${m.seg}]`];
   if (m.base >= 0) parts.push(`R[${m.base}]`);
   if (m.index >= 0) parts.push(`(R[${m.index}] << ${m.scale})`);
   if (m.disp !== 0) parts.push(`${m.disp | 0}`);
-  const write = m.kind === 'store' || m.kind === 'push';
+  const cmp = m.aop === Alu.CMP;
+  const write = m.kind === 'store' || m.kind === 'push' || (m.kind === 'alu-rmw' && !cmp);
   const [tag, w, base] = write ? ['wTag', 'wW32', 'wBase32'] : ['rTag', 'rW32', 'rBase32'];
   const cell = `w[${base}[j] + ((a & 0xfff) >> 2)]`;
   const access = {
@@ -147,6 +150,9 @@ function inlineMov(m: InlineMov, fallback: string): string {
     // push esp stores the value before the decrement; pop esp loads ESP with the popped value
     push: `${cell} = R[${m.reg}]; R[4] = (R[4] - 4) | 0;`,
     pop: `const v = ${cell}; R[4] = (R[4] + 4) | 0; R[${m.reg}] = v;`,
+    // the same alu() call as the instruction's closure, with the operands in the same order
+    'alu-load': `${cmp ? '' : `R[${m.reg}] = `}alu(cpu, ${m.aop}, 2, R[${m.reg}], ${cell});`,
+    'alu-rmw': cmp ? `alu(cpu, ${m.aop}, 2, ${cell}, R[${m.reg}]);` : `const k = ${base}[j] + ((a & 0xfff) >> 2); w[k] = alu(cpu, ${m.aop}, 2, w[k], R[${m.reg}]);`,
   }[m.kind];
   const stack = m.kind === 'push' || m.kind === 'pop' ? 'cpu.stack32 && ' : '';
   return [
