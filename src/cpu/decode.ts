@@ -62,11 +62,13 @@ export class Insn {
  * (load), `mov [...], r32` (store) with 32-bit addressing, `push r32` / `pop r32` (the
  * address is then [ss: esp + disp], disp -4 for push), or an ALU operation `aop` (alu.ts)
  * between r32 and such a dword: `op r32, [m]` (alu-load) or `op [m], r32` (alu-rmw; cmp
- * only reads). base/index are -1 when absent.
+ * only reads). With `imm` a store or alu-rmw takes that immediate instead of r32 (`mov
+ * dword [m], imm`, `op dword [m], imm`). base/index are -1 when absent.
  */
 export interface InlineMov {
   readonly kind: 'load' | 'store' | 'push' | 'pop' | 'alu-load' | 'alu-rmw';
   readonly aop?: number;
+  readonly imm?: number;
   readonly reg: number;
   readonly seg: number;
   readonly base: number;
@@ -449,6 +451,7 @@ function decodeMain(d: Dec, op: number): Exec {
         const fast = aluRegImm32(cpu, aop, e.reg, imm);
         if (fast) return fast;
       }
+      if (size === 2 && !e.isReg && d.ad32 && d.addr32) d.inline = { kind: 'alu-rmw', aop, imm, reg: -1, ...d.addr32 };
       if (aop === Alu.CMP) return () => void alu(cpu, Alu.CMP, size, e.get(), imm);
       return () => e.set(alu(cpu, aop, size, e.rmw(), imm));
     }
@@ -652,6 +655,7 @@ function decodeMain(d: Dec, op: number): Exec {
       if (d.regf !== 0) ud();
       const e = d.E(size);
       const v = d.imm(size);
+      if (size === 2 && !e.isReg && d.ad32 && d.addr32) d.inline = { kind: 'store', imm: v, reg: -1, ...d.addr32 };
       return () => e.put(v);
     }
     case 0xc8: {

@@ -144,15 +144,16 @@ function inlineMov(m: InlineMov, fallback: string): string {
   const write = m.kind === 'store' || m.kind === 'push' || (m.kind === 'alu-rmw' && !cmp);
   const [tag, w, base] = write ? ['wTag', 'wW32', 'wBase32'] : ['rTag', 'rW32', 'rBase32'];
   const cell = `w[${base}[j] + ((a & 0xfff) >> 2)]`;
+  const src = m.imm !== undefined ? `(${m.imm | 0})` : `R[${m.reg}]`;
   const access = {
     load: `R[${m.reg}] = ${cell};`,
-    store: `${cell} = R[${m.reg}];`,
+    store: `${cell} = ${src};`,
     // push esp stores the value before the decrement; pop esp loads ESP with the popped value
     push: `${cell} = R[${m.reg}]; R[4] = (R[4] - 4) | 0;`,
     pop: `const v = ${cell}; R[4] = (R[4] + 4) | 0; R[${m.reg}] = v;`,
     // the same alu() call as the instruction's closure, with the operands in the same order
     'alu-load': `${cmp ? '' : `R[${m.reg}] = `}alu(cpu, ${m.aop}, 2, R[${m.reg}], ${cell});`,
-    'alu-rmw': cmp ? `alu(cpu, ${m.aop}, 2, ${cell}, R[${m.reg}]);` : `const k = ${base}[j] + ((a & 0xfff) >> 2); w[k] = alu(cpu, ${m.aop}, 2, w[k], R[${m.reg}]);`,
+    'alu-rmw': cmp ? `alu(cpu, ${m.aop}, 2, ${cell}, ${src});` : `const k = ${base}[j] + ((a & 0xfff) >> 2); w[k] = alu(cpu, ${m.aop}, 2, w[k], ${src});`,
   }[m.kind];
   const stack = m.kind === 'push' || m.kind === 'pop' ? 'cpu.stack32 && ' : '';
   return [

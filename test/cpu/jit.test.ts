@@ -80,13 +80,14 @@ describe('cpu compiled blocks', function () {
     assert.strictEqual(cpu.r[0], (100 * 101) / 2);
   });
 
-  it('inlined 32-bit movs, pushes, pops and ALU operations with memory: aligned, misaligned, page-crossing and through a checked segment agree with the interpreter', () => {
+  it('inlined 32-bit movs, pushes, pops and ALU operations with memory and immediates: aligned, misaligned, page-crossing and through a checked segment agree with the interpreter', () => {
     // The walking pointer visits aligned, misaligned and page-crossing dwords; the fs accesses
     // go through a segment with a base (checked: never inlined).
     const src = `bits 32\norg ${CODE}\nmov ecx, 400\nmov esi, 0x200ff0\nxor eax, eax\nl: add eax, ecx\n` +
       `mov ebx, [esi]\nmov [esi+0x1000], ebx\nmov edx, [esi+ecx*4-4]\nmov [fs:esi], edx\nmov edi, [fs:esi]\n` +
       `push ebx\npush esp\npop ebp\npush esp\npop esp\npop edx\npush edx\nadd edi, [esp]\npop edi\n` +
       `add [esi+8], ecx\nadc edx, [esi+ecx]\nsbb [esi], edi\ncmp [esi+4], eax\ncmp ebx, [esi+1]\nxor [fs:esi], ebx\nsub eax, [esi+5]\n` +
+      `mov dword [esi+12], 0x89abcdef\nadd dword [esi+12], -3\nsbb dword [esi+16], 0x12345678\ncmp dword [esi], 7\nmov dword [fs:esi+4], 5\nand dword [esi+ecx], 0xff0ff0ff\n` +
       `add esi, 3\ndec ecx\njnz l\nhlt\n`;
     const run = (blocks: boolean, esp: number) => {
       const p = new BarePlatform(4 << 20);
