@@ -108,11 +108,19 @@ function compile(cpu: BlockHost, family: BlockFamily, k: number): Block {
   lines.push('const wTag = cpu.wTag, wW32 = cpu.wW32, wBase32 = cpu.wBase32;');
   lines.push('return function block(budget) {', '  let n = 0;', '  const g = cpu.exitGen;', '  for (;;) {');
   for (let i = 0; i < k; i++) {
-    lines.push(`    cpu.blockDone = n + ${i}; cpu.insnEip = ${eips[i]};`);
-    if (i === k - 1 && branch) lines.push(`    cpu.eip = ${eips[i + 1]};`);
+    const pre = `cpu.blockDone = n + ${i}; cpu.insnEip = ${eips[i]};`;
+    const post = i < k - 1 || !branch ? `if (cpu.exitGen !== g) { cpu.eip = ${eips[i + 1]}; return n + ${i + 1}; }` : '';
     const inl = insns[i].inline;
-    lines.push(inl ? inlineMov(inl, `f${i}`) : `    f${i}();`);
-    if (i < k - 1 || !branch) lines.push(`    if (cpu.exitGen !== g) { cpu.eip = ${eips[i + 1]}; return n + ${i + 1}; }`);
+    if (inl) {
+      // The fault bookkeeping and the exit check only matter when the closure runs: the
+      // inlined hit neither faults nor moves exitGen. (Inlined instructions are never the branch.)
+      lines.push(inlineMov(inl, `${pre} f${i}(); ${post}`));
+      continue;
+    }
+    lines.push(`    ${pre}`);
+    if (i === k - 1 && branch) lines.push(`    cpu.eip = ${eips[i + 1]};`);
+    lines.push(`    f${i}();`);
+    if (post) lines.push(`    ${post}`);
   }
   if (branch) {
     lines.push(`    n += ${k};`);
@@ -161,6 +169,6 @@ function inlineMov(m: InlineMov, fallback: string): string {
     `      const t = (a >>> 12) | cpu.tlbUser, j = t & ${TLB_SIZE - 1};`,
     `      let w;`,
     `      if (${stack}((cpu.segCheck >> ${m.seg}) & 1) === 0 && (a & 3) === 0 && ${tag}[j] === t && (w = ${w}[j]) !== null) { ${access} }`,
-    `      else ${fallback}(); }`,
+    `      else { ${fallback} } }`,
   ].join('\n');
 }
