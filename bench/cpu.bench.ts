@@ -1,6 +1,7 @@
 /**
  * CPU speed: MIPS of our interpreter on (a) a `dec ecx / jnz` loop of 10^8 iterations, (b) a
- * 64 MiB copy with `rep movsd` and with a mov loop, (c) a paging-on loop touching 10^5 pages;
+ * 64 MiB copy with `rep movsd` and with a mov loop, a loop of memory operands (loads, stores,
+ * read-modify-write, push/pop), (c) a paging-on loop touching 10^5 pages;
  * beside qemu-i386 running the same 32-bit loops and the same loop run natively as x86-64,
  * measured in the same run and printed as ratios.
  */
@@ -46,6 +47,7 @@ let M: CpuModule;
 const LOOP_ITERS = 100_000_000;
 const COPY_BYTES = 64 << 20;
 const PAGES = 100_000;
+const MEMMIX_ITERS = 10_000_000;
 
 function nasm(src: string, format: string, dir: string, name: string): string {
   const s = path.join(dir, name + '.asm');
@@ -70,6 +72,8 @@ function seconds(f: () => void): number {
 
 const LOOP = (iters: number) => `mov ecx, ${iters}\nl: dec ecx\njnz l\n`;
 const MOVLOOP = (bytes: number) => `mov esi, 0x1000000\nmov edi, 0x5000000\nmov ecx, ${bytes / 4}\nl: mov eax, [esi]\nmov [edi], eax\nadd esi, 4\nadd edi, 4\ndec ecx\njnz l\n`;
+/** Memory operands of the common kinds: load, read-modify-write, store, push/pop, ALU source. */
+const MEMMIX = (iters: number) => `mov esi, 0x1000000\nmov ecx, ${iters}\nl: mov eax, [esi]\nadd [esi+4], eax\nmov [esi+8], ecx\npush eax\npop ebx\nadd ebx, [esi+8]\ndec ecx\njnz l\n`;
 const REPMOVS = (bytes: number) => `cld\nmov esi, 0x1000000\nmov edi, 0x5000000\nmov ecx, ${bytes / 4}\nrep movsd\n`;
 
 function ours(body: string, ramMiB: number, dir: string, setup?: (cpu: Cpu, p: BarePlatform) => void): { s: number; retired: number } {
@@ -123,6 +127,8 @@ export default async function bench(): Promise<void> {
     row('rep movsd 64 MiB', COPY_BYTES / 4, b1.s, [['qemu-i386', peer(qelf(REPMOVS(COPY_BYTES), 'qrep'), 'qemu-i386')]]);
     const b2 = ours(MOVLOOP(COPY_BYTES), 160, dir);
     row('mov loop copy 64 MiB', b2.retired, b2.s, [['qemu-i386', peer(qelf(MOVLOOP(COPY_BYTES), 'qmov'), 'qemu-i386')]]);
+    const b3 = ours(MEMMIX(MEMMIX_ITERS), 32, dir);
+    row('memory operand mix 1e7', b3.retired, b3.s, [['qemu-i386', peer(qelf(MEMMIX(MEMMIX_ITERS), 'qmix'), 'qemu-i386')]]);
 
     // (c) paging on: 10^5 linear pages (4 MiB-aligned region at 1 GiB) mapped onto 64 frames, one write each
     const c = ours(

@@ -26,6 +26,9 @@ export const CR4_PSE = 0x10;
 export const CR4_PAE = 0x20;
 export const CR4_PGE = 0x80;
 
+/** Direct-mapped TLB size (entries); a power of two. */
+export const TLB_SIZE = 1024;
+
 /** Tag bit distinguishing user-mode (CPL 3) translations from supervisor ones. */
 export const TLB_USER = 0x100000;
 

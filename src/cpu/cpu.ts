@@ -66,8 +66,7 @@ export interface RunResult {
 /** Executions of a block start before it is compiled. */
 const HOT_BLOCK = 32;
 
-/** Direct-mapped TLB size (entries); a power of two. */
-const TLB_SIZE = 1024;
+const TLB_SIZE = constsM.TLB_SIZE;
 const TLB_MASK = TLB_SIZE - 1;
 
 /**

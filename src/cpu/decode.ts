@@ -52,7 +52,29 @@ export class Insn {
     readonly len: number,
     readonly exec: Exec,
     readonly kind: InsnKind,
+    /** A form the block compiler may inline (jit.ts); `exec` stays its complete semantics. */
+    readonly inline: InlineMov | null = null,
   ) {}
+}
+
+/**
+ * A dword access the block compiler may inline: `mov r32, [base + index*2^scale + disp]`
+ * (load), `mov [...], r32` (store) with 32-bit addressing, `push r32` / `pop r32` (the
+ * address is then [ss: esp + disp], disp -4 for push), or an ALU operation `aop` (alu.ts)
+ * between r32 and such a dword: `op r32, [m]` (alu-load) or `op [m], r32` (alu-rmw; cmp
+ * only reads). With `imm` a store or alu-rmw takes that immediate instead of r32 (`mov
+ * dword [m], imm`, `op dword [m], imm`). base/index are -1 when absent.
+ */
+export interface InlineMov {
+  readonly kind: 'load' | 'store' | 'push' | 'pop' | 'alu-load' | 'alu-rmw';
+  readonly aop?: number;
+  readonly imm?: number;
+  readonly reg: number;
+  readonly seg: number;
+  readonly base: number;
+  readonly index: number;
+  readonly scale: number;
+  readonly disp: number;
 }
 
 /** Decoding state for one instruction. */
@@ -69,6 +91,10 @@ export class Dec {
   rep = 0;
   lock = false;
   kind: InsnKind = InsnKind.SIMPLE;
+  /** The instruction's inlinable form, if any (set by decodeMain). */
+  inline: InlineMov | null = null;
+  /** The last 32-bit address addr() decoded (for `inline`). */
+  addr32: Omit<InlineMov, 'kind' | 'reg'> | null = null;
   /** Last ModRM fields. */
   mod = 0;
   regf = 0;
@@ -169,6 +195,7 @@ export class Dec {
     else if (mod === 2 || base === -1) disp = this.d();
     const dseg = base === 4 || base === 5 ? SS : DS;
     const seg = this.seg >= 0 ? this.seg : dseg;
+    this.addr32 = { seg, base, index, scale, disp };
     let ea: () => number;
     if (index < 0) {
       if (base < 0) ea = () => disp;
@@ -207,8 +234,9 @@ export function decodeInstruction(cpu: Cpu, lin: number): Insn {
     const code = e.errorCode;
     exec = () => fault(v, code);
     d.kind = InsnKind.OTHER;
+    d.inline = null;
   }
-  return new Insn(d.len, exec, d.kind);
+  return new Insn(d.len, exec, d.kind, d.inline);
 }
 
 /** One-byte opcodes that end a block (may change EIP). */
@@ -322,9 +350,11 @@ function decodeMain(d: Dec, op: number): Exec {
         };
         return () => setReg(R, size, n, dec(cpu, size, getReg(R, size, n)));
       case 10:
+        if (size === 2) d.inline = { kind: 'push', reg: n, seg: SS, base: 4, index: -1, scale: 0, disp: -4 };
         if (n === 4) return () => push(cpu, size, getReg(R, size, 4));
         return () => push(cpu, size, getReg(R, size, n));
       default:
+        if (size === 2) d.inline = { kind: 'pop', reg: n, seg: SS, base: 4, index: -1, scale: 0, disp: 0 };
         return () => {
           const v = pop(cpu, size);
           setReg(R, size, n, v);
@@ -421,6 +451,7 @@ function decodeMain(d: Dec, op: number): Exec {
         const fast = aluRegImm32(cpu, aop, e.reg, imm);
         if (fast) return fast;
       }
+      if (size === 2 && !e.isReg && d.ad32 && d.addr32) d.inline = { kind: 'alu-rmw', aop, imm, reg: -1, ...d.addr32 };
       if (aop === Alu.CMP) return () => void alu(cpu, Alu.CMP, size, e.get(), imm);
       return () => e.set(alu(cpu, aop, size, e.rmw(), imm));
     }
@@ -454,6 +485,7 @@ function decodeMain(d: Dec, op: number): Exec {
           R[rm] = R[reg];
         };
       }
+      if (size === 2 && d.ad32 && d.addr32) d.inline = { kind: 'store', reg, ...d.addr32 };
       return () => e.put(getReg(R, size, reg));
     }
     case 0x8a: case 0x8b: {
@@ -461,6 +493,7 @@ function decodeMain(d: Dec, op: number): Exec {
       d.modrm();
       const e = d.E(size);
       const reg = d.regf;
+      if (size === 2 && !e.isReg && d.ad32 && d.addr32) d.inline = { kind: 'load', reg, ...d.addr32 };
       if (size === 2) return () => {
         R[reg] = e.get();
       };
@@ -622,6 +655,7 @@ function decodeMain(d: Dec, op: number): Exec {
       if (d.regf !== 0) ud();
       const e = d.E(size);
       const v = d.imm(size);
+      if (size === 2 && !e.isReg && d.ad32 && d.addr32) d.inline = { kind: 'store', imm: v, reg: -1, ...d.addr32 };
       return () => e.put(v);
     }
     case 0xc8: {
@@ -859,6 +893,7 @@ function decodeAlu(d: Dec, aop: number, form: number): Exec {
   d.modrm();
   const e = d.E(size);
   const reg = d.regf;
+  if (size === 2 && !e.isReg && d.ad32 && d.addr32) d.inline = { kind: form < 2 ? 'alu-rmw' : 'alu-load', aop, reg, ...d.addr32 };
   if (form < 2) {
     if (e.isReg && size === 2) {
       const rm = e.reg;

@@ -16,8 +16,10 @@
  * family's member that ends before the first breakpoint after its first instruction (the loop
  * never enters a block at a breakpoint), compiling each length once.
  */
-import type { Exec, Insn } from './decode';
+import type { Exec, InlineMov, Insn } from './decode';
 import { InsnKind } from './decode';
+import { TLB_SIZE } from './consts';
+import { Alu, alu } from './alu';
 
 export interface Block {
   /** Instructions per pass. */
@@ -45,6 +47,18 @@ export interface BlockHost {
   blockDone: number;
   exitGen: number;
   attention: boolean;
+  // For inlined TLB-hit accesses (see inlineMov): the same fields Cpu.read32/write32 use.
+  readonly r: Int32Array;
+  readonly segBase: Int32Array;
+  segCheck: number;
+  stack32: boolean;
+  tlbUser: number;
+  readonly rTag: Int32Array;
+  readonly rW32: (Int32Array | null)[];
+  readonly rBase32: Int32Array;
+  readonly wTag: Int32Array;
+  readonly wW32: (Int32Array | null)[];
+  readonly wBase32: Int32Array;
 }
 
 export const MAX_BLOCK = 48;
@@ -108,12 +122,25 @@ function compile(cpu: BlockHost, family: BlockFamily, k: number): Block {
   const eips: number[] = [start | 0];
   for (const ins of insns) eips.push((eips[eips.length - 1] + ins.len) | 0);
   const lines: string[] = [];
-  lines.push(`// cpu ${cpuTag(cpu)}`, 'return function block(budget) {', '  let n = 0;', '  const g = cpu.exitGen;', '  for (;;) {');
+  // the per-CPU tag keeps V8 from sharing one block's feedback between vCPUs and machines
+  lines.push(`// cpu ${cpuTag(cpu)}`);
+  lines.push('const R = cpu.r, segBase = cpu.segBase, rTag = cpu.rTag, rW32 = cpu.rW32, rBase32 = cpu.rBase32;');
+  lines.push('const wTag = cpu.wTag, wW32 = cpu.wW32, wBase32 = cpu.wBase32;');
+  lines.push('return function block(budget) {', '  let n = 0;', '  const g = cpu.exitGen;', '  for (;;) {');
   for (let i = 0; i < k; i++) {
-    lines.push(`    cpu.blockDone = n + ${i}; cpu.insnEip = ${eips[i]};`);
+    const pre = `cpu.blockDone = n + ${i}; cpu.insnEip = ${eips[i]};`;
+    const post = i < k - 1 || !branch ? `if (cpu.exitGen !== g) { cpu.eip = ${eips[i + 1]}; return n + ${i + 1}; }` : '';
+    const inl = insns[i].inline;
+    if (inl) {
+      // The fault bookkeeping and the exit check only matter when the closure runs: the
+      // inlined hit neither faults nor moves exitGen. (Inlined instructions are never the branch.)
+      lines.push(inlineMov(inl, `${pre} f${i}(); ${post}`));
+      continue;
+    }
+    lines.push(`    ${pre}`);
     if (i === k - 1 && branch) lines.push(`    cpu.eip = ${eips[i + 1]};`);
     lines.push(`    f${i}();`);
-    if (i < k - 1 || !branch) lines.push(`    if (cpu.exitGen !== g) { cpu.eip = ${eips[i + 1]}; return n + ${i + 1}; }`);
+    if (post) lines.push(`    ${post}`);
   }
   if (branch) {
     lines.push(`    n += ${k};`);
@@ -124,6 +151,44 @@ function compile(cpu: BlockHost, family: BlockFamily, k: number): Block {
   lines.push('  }', '};');
   const params = insns.map((_, i) => `f${i}`);
   // new Function is the point of a block compiler: the source is built only from numbers.
-  const factory = new Function('cpu', ...params, lines.join('\n')) as (cpu: BlockHost, ...f: Exec[]) => (budget: number) => number;
-  return { len: k, run: factory(cpu, ...insns.map((i) => i.exec)), bpGen: -1, family };
+  const factory = new Function('cpu', 'alu', ...params, lines.join('\n')) as (cpu: BlockHost, a: typeof alu, ...f: Exec[]) => (budget: number) => number;
+  return { len: k, run: factory(cpu, alu, ...insns.map((i) => i.exec)), bpGen: -1, family };
+}
+
+/**
+ * A dword mov, push, pop or ALU operation with memory as Cpu.lin + read32/write32/rmw32's
+ * fast path, in line: an aligned dword in a page the TLB already maps (a write entry exists
+ * only for RAM frames that hold no decoded code and were requested with frame(pfn, true):
+ * fillWrite). Anything else (a checked segment, a 16-bit stack, misalignment, a TLB miss)
+ * runs the instruction's closure, which has no side effect before this point, so the slow
+ * path sees exactly what it would have seen.
+ */
+function inlineMov(m: InlineMov, fallback: string): string {
+  const parts = [`segBase[${m.seg}]`];
+  if (m.base >= 0) parts.push(`R[${m.base}]`);
+  if (m.index >= 0) parts.push(`(R[${m.index}] << ${m.scale})`);
+  if (m.disp !== 0) parts.push(`${m.disp | 0}`);
+  const cmp = m.aop === Alu.CMP;
+  const write = m.kind === 'store' || m.kind === 'push' || (m.kind === 'alu-rmw' && !cmp);
+  const [tag, w, base] = write ? ['wTag', 'wW32', 'wBase32'] : ['rTag', 'rW32', 'rBase32'];
+  const cell = `w[${base}[j] + ((a & 0xfff) >> 2)]`;
+  const src = m.imm !== undefined ? `(${m.imm | 0})` : `R[${m.reg}]`;
+  const access = {
+    load: `R[${m.reg}] = ${cell};`,
+    store: `${cell} = ${src};`,
+    // push esp stores the value before the decrement; pop esp loads ESP with the popped value
+    push: `${cell} = R[${m.reg}]; R[4] = (R[4] - 4) | 0;`,
+    pop: `const v = ${cell}; R[4] = (R[4] + 4) | 0; R[${m.reg}] = v;`,
+    // the same alu() call as the instruction's closure, with the operands in the same order
+    'alu-load': `${cmp ? '' : `R[${m.reg}] = `}alu(cpu, ${m.aop}, 2, R[${m.reg}], ${cell});`,
+    'alu-rmw': cmp ? `alu(cpu, ${m.aop}, 2, ${cell}, ${src});` : `const k = ${base}[j] + ((a & 0xfff) >> 2); w[k] = alu(cpu, ${m.aop}, 2, w[k], ${src});`,
+  }[m.kind];
+  const stack = m.kind === 'push' || m.kind === 'pop' ? 'cpu.stack32 && ' : '';
+  return [
+    `    { const a = (${parts.join(' + ')}) | 0;`,
+    `      const t = (a >>> 12) | cpu.tlbUser, j = t & ${TLB_SIZE - 1};`,
+    `      let w;`,
+    `      if (${stack}((cpu.segCheck >> ${m.seg}) & 1) === 0 && (a & 3) === 0 && ${tag}[j] === t && (w = ${w}[j]) !== null) { ${access} }`,
+    `      else { ${fallback} } }`,
+  ].join('\n');
 }
