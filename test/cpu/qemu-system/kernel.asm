@@ -3,7 +3,8 @@
 ; TSS, segments, stack, flags), then runs system-level scenarios and prints what the CPU did
 ; (exception vectors, error codes, saved frames, CR2, page-table A/D bits, descriptor checks)
 ; as text on port 0xE9. The test compares the two outputs line by line: QEMU is the oracle.
-; Also: TF single-step, DR0-DR2 breakpoints (DR6), call and conforming gates, gate and IDT-limit
+; Also: TF single-step (and across mov ss), DR0-DR2 breakpoints (DR6), call and conforming gates,
+; lar/lsl on gates, invlpg, IOPL 3 at ring 3, retf nulling data segments, gate and IDT-limit
 ; errors, sysenter/sysexit, a rep movsd interrupted by #PF. Built with the real nasm and ld;
 ; nothing here states an expected result.
 bits 32
@@ -368,6 +369,17 @@ paging32:
   TRY .6
   mov eax, [T_NP - 2]
 .6:
+  STEP '#PF after invlpg of a page made not present'
+  mov eax, [T_RW + 0x80]
+  and dword [PT32 + (T_RW >> 12) * 4], ~1
+  invlpg [T_RW]
+  TRY .inv
+  mov eax, [T_RW + 0x84]
+.inv:
+  or dword [PT32 + (T_RW >> 12) * 4], 1
+  invlpg [T_RW]
+  PRINT_REG 'pte.rw', [PT32 + (T_RW >> 12) * 4]
+  NL
   STEP 'reserved PDE bits with PSE'
   mov dword [PD32 + 16], 0x1000000 | 0x200087 ; bit 21 is reserved in a 4 MiB PDE, PSE-36 or not
   mov eax, cr3
@@ -550,6 +562,18 @@ debug:
   nop
   PRINT 'stepped'
   NL
+  STEP 'TF across mov ss: the step after it is held back one instruction'
+  mov dword [steps], 0
+  pushfd
+  or dword [esp], 0x100
+  popfd
+  mov ax, ss
+  mov ss, ax
+  mov ebx, 5
+  nop
+  nop
+  PRINT 'stepped'
+  NL
   STEP 'DR0 execution breakpoint'
   mov eax, .target
   mov dr0, eax
@@ -702,6 +726,53 @@ more_ring3:
   mov ecx, 8
   rep movsd
 .4:
+  STEP 'ring 3 with IOPL 3: out and cli are allowed'
+  TRY .iopl
+  push DATA3
+  push 0x8ff00
+  push 0x3002
+  push CODE3
+  push .riopl
+  iret
+.riopl:
+  mov al, '!'
+  out 0xe9, al
+  mov al, 10
+  out 0xe9, al
+  cli
+  pushfd
+  pop eax
+  int 0x81
+.iopl:
+  STEP 'retf to ring 3 nulls DPL 0 data segments, keeps DPL 3 ones'
+  TRY .retf
+  mov ax, DATA0
+  mov ds, ax
+  mov es, ax
+  mov ax, DATA3
+  mov fs, ax
+  push DATA3
+  push 0x8ff00
+  push CODE3
+  push .rretf
+  retf
+.rretf:
+  mov eax, ds
+  shl eax, 16
+  mov ax, es
+  mov ebx, fs
+  mov ecx, gs
+  int 0x81
+.retf:
+  mov ax, DATA0
+  mov fs, ax
+  mov gs, ax
+  STEP 'ring 3: int3 through a DPL 3 gate'
+  TRY .bp3
+  TO_RING3 .rbp3
+.rbp3:
+  int3
+.bp3:
   STEP 'ring 3: sysenter and sysexit'
   mov ecx, 0x174
   xor edx, edx
@@ -926,6 +997,7 @@ small_idtr:
   dd idt
 selectors:
   dd 0, CODE0, DATA0, CODE_XO, DATA_SMALL, DATA_NP, DATA_RO, TSS_SEL, CODE3, DATA3, CODE16, 0x1000, CODE3 & ~3, DATA0 | 3
+  dd CALLGATE, CALLGATE | 3, CODE_CONF, CODE_CONF | 3
 .end:
 isr_table:
 %assign v 0
