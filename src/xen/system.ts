@@ -40,8 +40,15 @@ export class XenSystem implements Inspectable {
     return this.hv.trace;
   }
 
+  /**
+   * The furthest any pCPU has got: pCPUs run a round one after another, so the round's start
+   * alone said 0 s for a run that ended inside its first round (the CLI's summary, the status
+   * bar at an early stop). Never behind a stop's own time, and never decreasing.
+   */
   now(): number {
-    return this.hv.roundStart;
+    let t = this.hv.roundStart;
+    for (let p = 0; p < this.hv.pcpus.length; p++) t = Math.max(t, this.hv.pcpuNow(p));
+    return t;
   }
 
   instructionsRetired(): number {
