@@ -14,8 +14,9 @@ import { backendGrantTables } from '../grant/xen-env';
 import { Blkback, FileDisk, SECTOR_SIZE } from './blkback';
 import { DiskJournal } from './file-disk';
 import { connect, connectionKey, connectionsOf, disconnect } from './backends';
+import { watchFrontend } from './backend-watch';
 import { registerSnapshotService } from '../snapshot-services';
-import { XsClient, addDevice, onDomainGone, readState, switchState, watchAsDom0, xenstoreOf } from './xenstore';
+import { XsClient, addDevice, onDomainGone, switchState, xenstoreOf } from './xenstore';
 
 /** Linux's xen-blkfront device numbers: xvdX is major 202, 16 minors per disk; hdX 3/22, sdX 8. */
 export function vdevNumber(vdev: string): number | undefined {
@@ -117,31 +118,15 @@ function attachDisk(hv: Hypervisor, d: Domain, disk: DiskSpec): void {
   });
   switchState(xs, be, XenbusState.InitWait);
   const key = connectionKey('vbd', d.id, devid);
-  const unwatch = watchAsDom0(hv, `${fe}/state`, () => {
-    const st = readState(xs, fe);
-    const connected = connectionsOf(hv).has(key);
-    if ((st === XenbusState.Initialised || st === XenbusState.Connected) && !connected) {
-      const ringRef = Number(xs.tryRead(`${fe}/ring-ref`));
-      const port = Number(xs.tryRead(`${fe}/event-channel`));
-      const ch = d.evtchns[port];
-      if (!Number.isInteger(ringRef) || !ch || ch.state !== 'unbound' || ch.remoteDom !== 0) {
-        xs.write(`${be}/hotplug-error`, 'bad ring-ref or event-channel');
-        return;
-      }
-      const c = connect(hv, d, { kind: 'vbd', devid, fePort: port }, (notify) => {
-        const b = new Blkback({ beDomid: 0, feDomid: d.id, ringRef, disk: file, grants: backendGrantTables(hv), frame: (mfn) => hv.machine.writable(mfn), notify });
-        return { device: b, serve: () => b.process(), connect: () => (b.connect() === 0 ? undefined : b.broken ?? 'cannot map the ring') };
-      });
-      if (typeof c === 'string') {
-        xs.write(`${be}/hotplug-error`, c);
-        return;
-      }
-      switchState(xs, be, XenbusState.Connected);
-    } else if (st === XenbusState.Closing && connected) {
-      disconnect(hv, key);
-      switchState(xs, be, XenbusState.Closing);
-      switchState(xs, be, XenbusState.Closed);
-    }
+  const unwatch = watchFrontend(hv, xs, { fe, be, key }, () => {
+    const ringRef = Number(xs.tryRead(`${fe}/ring-ref`));
+    const port = Number(xs.tryRead(`${fe}/event-channel`));
+    const ch = d.evtchns[port];
+    if (!Number.isInteger(ringRef) || !ch || ch.state !== 'unbound' || ch.remoteDom !== 0) return 'bad ring-ref or event-channel';
+    return connect(hv, d, { kind: 'vbd', devid, fePort: port }, (notify) => {
+      const b = new Blkback({ beDomid: 0, feDomid: d.id, ringRef, disk: file, grants: backendGrantTables(hv), frame: (mfn) => hv.machine.writable(mfn), notify });
+      return { device: b, serve: () => b.process(), connect: () => (b.connect() === 0 ? undefined : b.broken ?? 'cannot map the ring') };
+    });
   });
   onDomainGone(hv, d.id, () => {
     unwatch();

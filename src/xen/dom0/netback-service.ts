@@ -11,8 +11,9 @@ import type { Hypervisor } from '../hypervisor';
 import { backendGrantTables } from '../grant/xen-env';
 import { Bridge, type BridgeState, Netback } from './netback';
 import { connect, connectionKey, connectionsOf, disconnect } from './backends';
+import { watchFrontend } from './backend-watch';
 import { registerSnapshotService } from '../snapshot-services';
-import { XsClient, addDevice, onDomainGone, readState, switchState, watchAsDom0, xenstoreOf } from './xenstore';
+import { XsClient, addDevice, onDomainGone, switchState, xenstoreOf } from './xenstore';
 
 const bridges = new WeakMap<Hypervisor, Map<string, Bridge>>();
 
@@ -70,42 +71,26 @@ export function attachVifs(hv: Hypervisor, d: Domain): void {
     });
     switchState(xs, be, XenbusState.InitWait);
     const key = connectionKey('vif', d.id, devid);
-    const unwatch = watchAsDom0(hv, `${fe}/state`, () => {
-      const st = readState(xs, fe);
-      const connected = connectionsOf(hv).has(key);
-      if ((st === XenbusState.Initialised || st === XenbusState.Connected) && !connected) {
-        const tx = Number(xs.tryRead(`${fe}/tx-ring-ref`));
-        const rx = Number(xs.tryRead(`${fe}/rx-ring-ref`));
-        const port = Number(xs.tryRead(`${fe}/event-channel`));
-        const ch = d.evtchns[port];
-        if (!Number.isInteger(tx) || !Number.isInteger(rx) || !ch || ch.state !== 'unbound' || ch.remoteDom !== 0) {
-          xs.write(`${be}/hotplug-error`, 'bad ring references or event-channel');
-          return;
-        }
-        const c = connect(hv, d, { kind: 'vif', devid, fePort: port }, (notify) => {
-          const n = new Netback({
-            beDomid: 0,
-            feDomid: d.id,
-            txRef: tx,
-            rxRef: rx,
-            grants: backendGrantTables(hv),
-            frame: (mfn) => hv.machine.writable(mfn),
-            notify,
-            bridge: bridgeOf(hv, bridge),
-            name: `vif${d.id}.${devid}`,
-          });
-          return { device: n, serve: () => n.kick(), connect: () => (n.connect() === 0 ? undefined : n.broken ?? 'cannot map the rings') };
+    const unwatch = watchFrontend(hv, xs, { fe, be, key }, () => {
+      const tx = Number(xs.tryRead(`${fe}/tx-ring-ref`));
+      const rx = Number(xs.tryRead(`${fe}/rx-ring-ref`));
+      const port = Number(xs.tryRead(`${fe}/event-channel`));
+      const ch = d.evtchns[port];
+      if (!Number.isInteger(tx) || !Number.isInteger(rx) || !ch || ch.state !== 'unbound' || ch.remoteDom !== 0) return 'bad ring references or event-channel';
+      return connect(hv, d, { kind: 'vif', devid, fePort: port }, (notify) => {
+        const n = new Netback({
+          beDomid: 0,
+          feDomid: d.id,
+          txRef: tx,
+          rxRef: rx,
+          grants: backendGrantTables(hv),
+          frame: (mfn) => hv.machine.writable(mfn),
+          notify,
+          bridge: bridgeOf(hv, bridge),
+          name: `vif${d.id}.${devid}`,
         });
-        if (typeof c === 'string') {
-          xs.write(`${be}/hotplug-error`, c);
-          return;
-        }
-        switchState(xs, be, XenbusState.Connected);
-      } else if (st === XenbusState.Closing && connected) {
-        disconnect(hv, key);
-        switchState(xs, be, XenbusState.Closing);
-        switchState(xs, be, XenbusState.Closed);
-      }
+        return { device: n, serve: () => n.kick(), connect: () => (n.connect() === 0 ? undefined : n.broken ?? 'cannot map the rings') };
+      });
     });
     onDomainGone(hv, d.id, () => {
       unwatch();
