@@ -28,10 +28,19 @@ function stepper(log, shots, page) {
 
 /** Runs a command from the palette (F1), picking the row that shows `label`. */
 async function palette(page, command, label = command) {
-  await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 10000 });
-  await input.fill(`>${command}`);
+  // A webview or view taking focus as it loads closes a palette opened that moment: open it
+  // again then (the command still has to be found and run).
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible', timeout: 10000 });
+    try {
+      await input.fill(`>${command}`, { timeout: 5000 });
+      break;
+    } catch (e) {
+      if (attempt === 3) throw e;
+    }
+  }
   await page.locator(`.quick-input-list .monaco-list-row:has-text("${label}")`).first().waitFor({ timeout: 15000 });
   await page.keyboard.press('Enter');
 }
